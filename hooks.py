@@ -1,0 +1,25 @@
+import logging
+
+_logger = logging.getLogger(__name__)
+
+# System parameters that exist only because of this module: removed on
+# uninstall. Core's documented keys (mail.default.from, ...) stay.
+MODULE_PARAMS = (
+    "mail.default.from_policy",
+    "mail.default.from_display",
+)
+
+
+def post_init_hook(env):
+    """Migrate the Odoo <= 14 key mail.force.smtp.from into mail.default.from."""
+    ICP = env["ir.config_parameter"].sudo()
+    legacy = ICP.get_param("mail.force.smtp.from")
+    if legacy:
+        if not ICP.get_param("mail.default.from"):
+            ICP.set_param("mail.default.from", legacy)
+            _logger.info("Migrated mail.force.smtp.from=%s into mail.default.from", legacy)
+        ICP.set_param("mail.force.smtp.from", False)
+
+
+def uninstall_hook(env):
+    env["ir.config_parameter"].sudo().search([("key", "in", MODULE_PARAMS)]).unlink()

@@ -1,0 +1,61 @@
+from odoo import _, api, models
+from odoo.exceptions import ValidationError
+
+from ..tools import sender_policy
+
+FILTER_KEYS = {
+    "mail.default.from_filter": "mail.default.from_filter",
+}
+
+
+class IrConfigParameter(models.Model):
+    _inherit = "ir.config_parameter"
+
+    @api.model
+    def _normalize_routing_param(self, key, value):
+        """Validate and normalise the values of the parameters this module reads.
+
+        Raises ValidationError naming the parameter and the bad part, so that
+        a typo is refused at save instead of silently changing routing.
+        """
+        if value in (False, None, ""):
+            return value
+        text = str(value).strip()
+        try:
+            if key in FILTER_KEYS:
+                return self.env["ir.mail_server"]._normalize_from_filter_value(text, label=key) or ""
+            if key in ("mail.default.from", "mail.force.smtp.from"):
+                sender_policy.validate_default_from(text)
+                return text
+            if key == "mail.default.from_policy":
+                if text not in sender_policy.POLICIES:
+                    raise ValueError(_("use one of: %s", ", ".join(sender_policy.POLICIES)))
+                return text
+            if key == "mail.default.from_display":
+                sender_policy.validate_display_format(text)
+                return text
+        except ValueError as exc:
+            raise ValidationError(
+                _("System parameter %(key)s: invalid value %(value)r: %(reason)s", key=key, value=text, reason=exc)
+            ) from exc
+        return value
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "key" in vals and "value" in vals:
+                vals["value"] = self._normalize_routing_param(vals["key"], vals["value"])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "value" in vals or "key" in vals:
+            for param in self:
+                key = vals.get("key", param.key)
+                value = vals.get("value", param.value)
+                normalized = self._normalize_routing_param(key, value)
+                if normalized != value:
+                    super(IrConfigParameter, param).write(dict(vals, value=normalized))
+                    continue
+                super(IrConfigParameter, param).write(vals)
+            return True
+        return super().write(vals)

@@ -1,0 +1,87 @@
+import logging
+
+from odoo import _, fields, models, tools
+
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
+
+_logger = logging.getLogger(__name__)
+
+
+class MailMail(models.Model):
+    _inherit = "mail.mail"
+
+    sent_mail_server_id = fields.Many2one(
+        "ir.mail_server",
+        string="Sent Through",
+        readonly=True,
+        copy=False,
+        help="Outgoing server that actually sent this mail (after failover, if any).",
+    )
+
+    def _get_sender_decision(self):
+        """Server decision for this (unpinned) mail, as real sending makes it."""
+        self.ensure_one()
+        IrMailServer = self.env["ir.mail_server"].sudo()
+        alias_domain = self.sudo().record_alias_domain_id
+        if alias_domain:
+            IrMailServer = IrMailServer.with_context(
+                domain_notifications_email=alias_domain.default_from_email,
+                domain_bounce_address=alias_domain.bounce_email,
+            )
+        emails_from = tools.mail.email_split_and_format(self.email_from)
+        return IrMailServer._explain_sender(emails_from[0] if emails_from else self.email_from)
+
+    def _block_unroutable(self, raise_exception=False):
+        """Keep in exception the mails the ``block`` no-match policy refuses.
+
+        They stay in the queue with the reason so that an admin can fix the
+        configuration and retry; nothing is sent for them. Returns them.
+        """
+        if self.env["ir.mail_server"]._get_from_policy() != "block":
+            return self.browse()
+        blocked = self.browse()
+        for mail in self.filtered(lambda m: m.state == "outgoing" and not m.mail_server_id):
+            decision = mail._get_sender_decision()
+            if not decision["blocked"]:
+                continue
+            if raise_exception:
+                raise MailDeliveryException(_("Mail Delivery Failed"), decision["reason"])
+            _logger.warning("mail.mail %s not sent: %s", mail.id, decision["reason"])
+            mail.write(
+                {"state": "exception", "failure_reason": decision["reason"], "failure_type": "mail_from_invalid"}
+            )
+            mail._postprocess_sent_message(
+                success_pids=[], failure_reason=decision["reason"], failure_type="mail_from_invalid"
+            )
+            blocked |= mail
+        return blocked
+
+    def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
+        blocked = self._block_unroutable(raise_exception=raise_exception)
+        return super(MailMail, self - blocked).send(
+            auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback
+        )
+
+    def _send(
+        self,
+        auto_commit=False,
+        raise_exception=False,
+        smtp_session=None,
+        alias_domain_id=False,
+        mail_server=False,
+        post_send_callback=None,
+    ):
+        result = super()._send(
+            auto_commit=auto_commit,
+            raise_exception=raise_exception,
+            smtp_session=smtp_session,
+            alias_domain_id=alias_domain_id,
+            mail_server=mail_server,
+            post_send_callback=post_send_callback,
+        )
+        server_id = getattr(smtp_session, "mail_server_id", False) or (mail_server and mail_server.id)
+        if server_id:
+            sent = self.exists().filtered(lambda mail: mail.state == "sent")
+            if sent:
+                sent.sudo().write({"sent_mail_server_id": server_id})
+        return result

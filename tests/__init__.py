@@ -1,0 +1,2 @@
+from . import test_address_filter
+from . import test_outgoing

@@ -1,0 +1,2 @@
+from . import address_filter
+from . import sender_policy

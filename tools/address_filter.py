@@ -1,0 +1,252 @@
+"""Address filter grammar shared by outgoing and incoming rules.
+
+One grammar serves the ``from_filter`` of outgoing mail servers, the
+``mail.default.from_filter`` parameter, the ``mail.catchall.domain.allowed``
+allow-list and trusted gateway senders:
+
+* a comma-separated list, whitespace ignored, case-insensitive;
+* ``user@example.com``: that exact address;
+* ``example.com``: that exact domain (not its subdomains);
+* ``*.example.com`` (or ``.example.com``): any subdomain of example.com at any
+  depth, not the apex itself. A wildcard must keep at least two labels, so
+  ``*.com`` (every domain of a top-level domain) is refused;
+* internationalised domains are compared in A-label (punycode) form.
+
+Everything here is pure Python: no ORM, no database, so it is fast to test and
+the explainers can reuse it as is.
+"""
+
+import re
+from collections import namedtuple
+
+import idna
+
+TIER_ADDRESS = 1
+TIER_DOMAIN = 2
+TIER_WILDCARD = 3
+
+KIND_ADDRESS = "address"
+KIND_DOMAIN = "domain"
+KIND_WILDCARD = "wildcard"
+
+# An LDH label in A-label form (after IDNA encoding).
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Characters never allowed in an unquoted local part of a filter entry.
+_LOCAL_FORBIDDEN_RE = re.compile(r'[\s@<>,;:"()\[\]\\\x00-\x1f\x7f]')
+
+FilterEntry = namedtuple("FilterEntry", ["kind", "value"])
+FilterMatch = namedtuple("FilterMatch", ["tier", "entry", "specificity"])
+
+
+class AddressFilterError(ValueError):
+    """An entry of an address filter is invalid.
+
+    ``entry`` is the offending entry as the user typed it, ``reason`` says what
+    is wrong with it.
+    """
+
+    def __init__(self, entry, reason):
+        self.entry = entry
+        self.reason = reason
+        super().__init__(f"{entry!r}: {reason}")
+
+
+def domain_to_ascii(domain):
+    """Return ``domain`` lower-cased in A-label (punycode) form.
+
+    ``bücher.example`` and ``XN--BCHER-KVA.example`` both give
+    ``xn--bcher-kva.example``. A trailing dot (root) is dropped.
+    Raises ``ValueError`` when the domain is not a valid host name.
+    """
+    domain = (domain or "").strip().rstrip(".")
+    if not domain:
+        raise ValueError("empty domain")
+    if any(ch.isspace() for ch in domain):
+        raise ValueError("a domain cannot contain spaces")
+    try:
+        ascii_domain = idna.encode(domain, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise ValueError(f"not a valid domain name ({exc})") from exc
+    labels = ascii_domain.split(".")
+    for label in labels:
+        if not _LABEL_RE.match(label):
+            raise ValueError(f"label {label!r} is not a valid domain label")
+    if len(ascii_domain) > 253:
+        raise ValueError("domain name longer than 253 characters")
+    return ascii_domain
+
+
+def split_address(address):
+    """Split a bare address into ``(local_part, ascii_domain)``, lower-cased.
+
+    Returns ``None`` when the address has no usable domain. The domain is
+    IDNA-encoded so that comparisons are made on A-labels; a domain that
+    cannot be encoded is kept lower-cased as is, so it can still be compared
+    for exact equality but never matches a valid filter domain by accident.
+    """
+    if not address or "@" not in address:
+        return None
+    local, _at, domain = address.strip().rpartition("@")
+    if not local or not domain:
+        return None
+    try:
+        domain = domain_to_ascii(domain)
+    except ValueError:
+        domain = domain.lower()
+    return local.lower(), domain
+
+
+def parse_entry(raw):
+    """Parse one filter entry into a normalised :class:`FilterEntry`.
+
+    Raises :class:`AddressFilterError` naming the entry when it is invalid.
+    """
+    entry = raw.strip()
+    if not entry:
+        raise AddressFilterError(raw, "empty entry")
+    if "\r" in entry or "\n" in entry:
+        raise AddressFilterError(raw, "line breaks are not allowed")
+    if "@" in entry:
+        local, _at, domain = entry.rpartition("@")
+        if not local:
+            raise AddressFilterError(raw, "the part before '@' is missing")
+        if not domain:
+            raise AddressFilterError(raw, "the domain after '@' is missing")
+        if _LOCAL_FORBIDDEN_RE.search(local) or len(local) > 64:
+            raise AddressFilterError(raw, "the part before '@' is not a valid mailbox name")
+        if domain.startswith(("*", ".")):
+            raise AddressFilterError(raw, "an address cannot have a wildcard domain")
+        try:
+            domain = domain_to_ascii(domain)
+        except ValueError as exc:
+            raise AddressFilterError(raw, str(exc)) from exc
+        return FilterEntry(KIND_ADDRESS, f"{local.lower()}@{domain}")
+    wildcard = False
+    if entry.startswith("*."):
+        wildcard, entry = True, entry[2:]
+    elif entry.startswith("."):
+        wildcard, entry = True, entry[1:]
+    if "*" in entry:
+        raise AddressFilterError(raw, "'*' is only allowed as the first label, as in '*.example.com'")
+    try:
+        domain = domain_to_ascii(entry)
+    except ValueError as exc:
+        raise AddressFilterError(raw, str(exc)) from exc
+    if wildcard:
+        if "." not in domain:
+            raise AddressFilterError(
+                raw, "a wildcard must name a domain with at least two labels, e.g. '*.example.com'"
+            )
+        return FilterEntry(KIND_WILDCARD, domain)
+    return FilterEntry(KIND_DOMAIN, domain)
+
+
+def parse_filter(value):
+    """Parse a comma-separated filter into a tuple of :class:`FilterEntry`.
+
+    Empty values give an empty tuple. Duplicates are removed, order is kept.
+    Raises :class:`AddressFilterError` on the first invalid entry.
+    """
+    if not value:
+        return ()
+    if "\r" in value or "\n" in value:
+        bad = next(part for part in value.split(",") if "\r" in part or "\n" in part)
+        raise AddressFilterError(bad.strip(), "line breaks are not allowed")
+    entries = []
+    for raw in value.split(","):
+        if not raw.strip():
+            continue
+        entry = parse_entry(raw)
+        if entry not in entries:
+            entries.append(entry)
+    return tuple(entries)
+
+
+def format_entry(entry):
+    """Return the canonical text of one entry (``*.`` prefix for wildcards)."""
+    return f"*.{entry.value}" if entry.kind == KIND_WILDCARD else entry.value
+
+
+def normalize_filter(value):
+    """Return the canonical stored form of a filter value, or ``False`` if empty.
+
+    ``" Example.COM , .Sub.example.com"`` gives ``"example.com,*.sub.example.com"``.
+    """
+    entries = parse_filter(value)
+    return ",".join(format_entry(entry) for entry in entries) or False
+
+
+def match_address(entries, address):
+    """Return the best :class:`FilterMatch` of a bare address, or ``None``.
+
+    Tiers: 1 exact address, 2 exact domain, 3 wildcard (the longest wildcard
+    is the most specific). ``specificity`` orders matches inside tier 3.
+    """
+    parts = split_address(address)
+    if not parts:
+        return None
+    local, domain = parts
+    full = f"{local}@{domain}"
+    best = None
+    for entry in entries:
+        if entry.kind == KIND_ADDRESS and entry.value == full:
+            return FilterMatch(TIER_ADDRESS, entry, 0)
+        if entry.kind == KIND_DOMAIN and entry.value == domain:
+            best = FilterMatch(TIER_DOMAIN, entry, 0)
+        elif entry.kind == KIND_WILDCARD and (best is None or best.tier == TIER_WILDCARD):
+            if domain.endswith("." + entry.value):
+                specificity = entry.value.count(".") + 1
+                if best is None or specificity > best.specificity:
+                    best = FilterMatch(TIER_WILDCARD, entry, specificity)
+    return best
+
+
+def match_domain(entries, domain):
+    """Return True when a bare domain is allowed by ``entries``.
+
+    Used by domain allow-lists: an exact domain entry or a wildcard covering
+    it. Address entries never allow a whole domain.
+    """
+    try:
+        domain = domain_to_ascii(domain)
+    except ValueError:
+        return False
+    for entry in entries:
+        if entry.kind == KIND_DOMAIN and entry.value == domain:
+            return True
+        if entry.kind == KIND_WILDCARD and domain.endswith("." + entry.value):
+            return True
+    return False
+
+
+def describe_match(match):
+    """Human text of a match, e.g. ``exact domain example.com``."""
+    if match is None:
+        return "no match"
+    label = {
+        TIER_ADDRESS: "exact address",
+        TIER_DOMAIN: "exact domain",
+        TIER_WILDCARD: "subdomain wildcard",
+    }[match.tier]
+    return f"{label} {format_entry(match.entry)}"
+
+
+def rank_candidates(candidates, address):
+    """Rank servers for ``address`` and return ``(tier, matched)``.
+
+    ``candidates`` is an iterable of ``(key, entries)`` already in priority
+    order (sequence, id). Returns the lowest tier with at least one match and
+    the list of ``(key, FilterMatch)`` of that tier in the order to try them:
+    most specific wildcard first, then priority order. ``(None, [])`` when no
+    candidate matches.
+    """
+    by_tier = {}
+    for position, (key, entries) in enumerate(candidates):
+        found = match_address(entries, address)
+        if found:
+            by_tier.setdefault(found.tier, []).append((-found.specificity, position, key, found))
+    if not by_tier:
+        return None, []
+    tier = min(by_tier)
+    ranked = sorted(by_tier[tier], key=lambda item: (item[0], item[1]))
+    return tier, [(key, found) for _spec, _pos, key, found in ranked]

@@ -1,0 +1,1 @@
+from . import mail_sender_check
