@@ -1,7 +1,7 @@
 import logging
 import smtplib
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import email_normalize
 
@@ -47,9 +47,9 @@ class IrMailServer(models.Model):
             return address_filter.normalize_filter(value)
         except address_filter.AddressFilterError as exc:
             raise ValidationError(
-                _(
+                self.env._(
                     "%(field)s: invalid entry %(entry)r: %(reason)s.",
-                    field=label or _("FROM Filtering"),
+                    field=label or self.env._("FROM Filtering"),
                     entry=exc.entry,
                     reason=exc.reason,
                 )
@@ -201,7 +201,7 @@ class IrMailServer(models.Model):
             "warnings": warnings,
         }
         if not default_from:
-            warnings.append(_("No default From is configured: senders no server accepts cannot be rewritten."))
+            warnings.append(self.env._("No default From is configured: senders no server accepts cannot be rewritten."))
         ranked = [(server, self._parse_from_filter(server.from_filter)) for server in mail_servers]
 
         def take(tier, matched, smtp_from, what):
@@ -211,7 +211,7 @@ class IrMailServer(models.Model):
                 server=servers[0],
                 candidates=servers,
                 tier=tier,
-                rule=_(
+                rule=self.env._(
                     "%(what)s: %(match)s on server '%(server)s'",
                     what=what,
                     match=address_filter.describe_match(first_match),
@@ -226,12 +226,12 @@ class IrMailServer(models.Model):
         if sender:
             tier, matched = address_filter.rank_candidates(ranked, sender)
             if matched:
-                return take(tier, matched, email_from, _("sender"))
+                return take(tier, matched, email_from, self.env._("sender"))
         # Tier 4: a server allowed to send for the default From.
         if default_from:
             _tier, matched = address_filter.rank_candidates(ranked, default_from)
             if matched:
-                return take(4, [(s, f) for s, f in matched], default_from, _("default From %s", default_from))
+                return take(4, [(s, f) for s, f in matched], default_from, self.env._("default From %s", default_from))
         # Tier 5: servers accepting any sender.
         unfiltered = mail_servers.filtered(lambda server: not server.from_filter)
         if unfiltered:
@@ -239,7 +239,7 @@ class IrMailServer(models.Model):
                 server=unfiltered[0],
                 candidates=unfiltered,
                 tier=5,
-                rule=_("server '%s' has no FROM filter", unfiltered[0].name),
+                rule=self.env._("server '%s' has no FROM filter", unfiltered[0].name),
                 smtp_from=default_from or email_from,
                 rewritten=bool(default_from) and default_from != sender,
             )
@@ -247,18 +247,20 @@ class IrMailServer(models.Model):
         # Tier 6: servers exist, none may send for this sender.
         if mail_servers:
             if self._get_from_policy() == sender_policy.POLICY_BLOCK:
-                reason = _(
+                reason = self.env._(
                     "No outgoing mail server may send for %(sender)s (nor for the default From %(default)s) "
                     "and the no-match policy is 'block': the mail was not sent. Add the sender's domain to a "
                     "server's FROM filter, or configure a default From a server accepts, then retry.",
-                    sender=sender or email_from or _("(no sender)"),
-                    default=default_from or _("(none)"),
+                    sender=sender or email_from or self.env._("(no sender)"),
+                    default=default_from or self.env._("(none)"),
                 )
-                result.update(tier=6, blocked=True, reason=reason, smtp_from=False, rule=_("no-match policy: block"))
+                result.update(
+                    tier=6, blocked=True, reason=reason, smtp_from=False, rule=self.env._("no-match policy: block")
+                )
                 return result
             smtp_from = default_from or email_from
             warnings.append(
-                _(
+                self.env._(
                     "No server's FROM filter allows %(sender)s: falling back on '%(server)s', whose FROM "
                     "filter does not allow it either; the recipient may reject it as spoofed.",
                     sender=smtp_from,
@@ -269,7 +271,7 @@ class IrMailServer(models.Model):
                 server=mail_servers[0],
                 candidates=mail_servers,
                 tier=6,
-                rule=_("no-match policy: rewrite, first server by priority '%s'", mail_servers[0].name),
+                rule=self.env._("no-match policy: rewrite, first server by priority '%s'", mail_servers[0].name),
                 smtp_from=smtp_from,
                 rewritten=smtp_from != email_from,
             )
@@ -282,12 +284,12 @@ class IrMailServer(models.Model):
             smtp_from = default_from
         else:
             smtp_from = default_from or email_from
-            warnings.append(_("The odoo-bin FROM filter allows neither the sender nor the default From."))
+            warnings.append(self.env._("The odoo-bin FROM filter allows neither the sender nor the default From."))
         result.update(
             tier=7,
-            rule=_(
+            rule=self.env._(
                 "no mail server record: odoo-bin SMTP settings, FROM filter %s",
-                self._get_default_from_filter() or _("(none)"),
+                self._get_default_from_filter() or self.env._("(none)"),
             ),
             smtp_from=smtp_from,
             rewritten=smtp_from != email_from,
@@ -297,7 +299,7 @@ class IrMailServer(models.Model):
     def _find_mail_server(self, email_from, mail_servers=None):
         decision = self._explain_sender(email_from, mail_servers=mail_servers)
         if decision["blocked"]:
-            raise MailDeliveryException(_("Mail Delivery Failed"), decision["reason"])
+            raise MailDeliveryException(self.env._("Mail Delivery Failed"), decision["reason"])
         if decision["tier"] == 6 and decision["server"]:
             _logger.warning("No mail server matches the from_filter, using %s as fallback", decision["smtp_from"])
         return decision["server"] or None, decision["smtp_from"]
@@ -371,8 +373,8 @@ class IrMailServer(models.Model):
                     connection.failover_errors = errors
             return connection
         raise MailDeliveryException(
-            _("Unable to connect to SMTP Server"),
-            _("Every candidate server failed:\n%s", "\n".join(errors)),
+            self.env._("Unable to connect to SMTP Server"),
+            self.env._("Every candidate server failed:\n%s", "\n".join(errors)),
         )
 
     # ------------------------------------------------------------------
@@ -452,7 +454,7 @@ class IrMailServer(models.Model):
                 server=pinned_server,
                 candidates=pinned_server,
                 tier=False,
-                rule=_("pinned server '%s'", pinned_server.name),
+                rule=self.env._("pinned server '%s'", pinned_server.name),
                 smtp_from=email_from,
                 rewritten=False,
                 blocked=False,
@@ -460,7 +462,7 @@ class IrMailServer(models.Model):
             )
             if not matches:
                 decision["warnings"].append(
-                    _(
+                    self.env._(
                         "The pinned server '%(server)s' may not send for %(sender)s: the From is rewritten "
                         "to the default From instead of being sent spoofed.",
                         server=pinned_server.name,
@@ -491,9 +493,9 @@ class IrMailServer(models.Model):
         aligned, verdict = sender_policy.dmarc_alignment(header_address, envelope, entries)
         if entries and header_address and not address_filter.match_address(entries, header_address):
             decision["warnings"].append(
-                _(
+                self.env._(
                     "Spoofing: server '%(server)s' is not set up to send for %(address)s; receivers may reject it.",
-                    server=server.name or _("odoo-bin SMTP"),
+                    server=server.name or self.env._("odoo-bin SMTP"),
                     address=header_address,
                 )
             )

@@ -52,9 +52,19 @@ ensure_odoo() {
     echo "$ODOO_PATH" >"$site/odoo-source.pth"
     # Odoo loads an addon by its folder name: expose the repository as
     # .venv/addons/mail_routing_policy whatever the clone is called.
-    mkdir -p "$VENV_DIR/addons"
-    ln -sfn "$REPO_DIR" "$VENV_DIR/addons/$ADDON_NAME"
-    ADDON_DIR="$VENV_DIR/addons/$ADDON_NAME"
+    ADDONS_LINK_DIR="$VENV_DIR/addons"
+    mkdir -p "$ADDONS_LINK_DIR"
+    ln -sfn "$REPO_DIR" "$ADDONS_LINK_DIR/$ADDON_NAME"
+}
+
+# pytest names test modules after the *physical* folder, so the tests run on
+# a copy of the working tree in a folder named after the addon.
+stage_addon_copy() {
+    ADDONS_LINK_DIR="$VENV_DIR/test-addons"
+    ADDON_DIR="$ADDONS_LINK_DIR/$ADDON_NAME"
+    mkdir -p "$ADDON_DIR"
+    rsync -a --delete --exclude .venv --exclude .pgdata --exclude .git --exclude __pycache__ \
+        "$REPO_DIR/" "$ADDON_DIR/"
 }
 
 pg_answers() { pg_isready -q ${PGHOST:+-h "$PGHOST"} ${PGPORT:+-p "$PGPORT"} >/dev/null 2>&1; }
@@ -94,7 +104,7 @@ write_odoo_config() {
     local conf="$1" db="$2"
     cat >"$conf" <<EOF
 [options]
-addons_path = $ODOO_PATH/odoo/addons,$ODOO_PATH/addons,$VENV_DIR/addons
+addons_path = $ODOO_PATH/odoo/addons,$ODOO_PATH/addons,$ADDONS_LINK_DIR
 data_dir = $VENV_DIR/data
 db_name = $db
 db_host = ${PGHOST:-False}

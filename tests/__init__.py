@@ -1,2 +1,3 @@
 from . import test_address_filter
 from . import test_outgoing
+from . import test_smtp_real

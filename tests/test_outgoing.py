@@ -190,14 +190,14 @@ class TestOutgoingRouting(MailCommon):
 
     def test_rewritten_from_keeps_display_name_and_bounce_envelope(self):
         _mail, sent = self._send_mail('"Ann Author" <ann@gmail.com>')
-        self.assertEqual(sent["msg_from"], '"Ann Author" <notifications.test@test.mycompany.com>')
+        self.assertEqual(sent["msg_from"], "Ann Author <notifications.test@test.mycompany.com>")
         self.assertEqual(sent["smtp_from"], "bounce.test@test.mycompany.com", "bounces come back to Odoo")
         self.assertEqual(sent["from_filter"], "test.mycompany.com")
 
     def test_display_format(self):
         self.ICP.set_param("mail.default.from_display", "{name} via {company}")
         _mail, sent = self._send_mail('"Ann Author" <ann@gmail.com>')
-        self.assertEqual(sent["msg_from"], '"Ann Author via YourTestCompany" <notifications.test@test.mycompany.com>')
+        self.assertEqual(sent["msg_from"], "Ann Author via YourTestCompany <notifications.test@test.mycompany.com>")
         with self.assertRaises(ValidationError):
             self.ICP.set_param("mail.default.from_display", "{name} <{email}>")
 
@@ -205,24 +205,26 @@ class TestOutgoingRouting(MailCommon):
         # the bounce address is not allowed by the Domain server: the envelope
         # must be one the server accepts, not the refused bounce address
         _mail, sent = self._send_mail('"Ann" <ann@corp.example>')
-        self.assertEqual(sent["msg_from"], '"Ann" <ann@corp.example>')
+        self.assertEqual(sent["msg_from"], "Ann <ann@corp.example>")
         self.assertEqual(sent["smtp_from"], "ann@corp.example")
 
     def test_pinned_server_mismatch_is_rewritten(self):
         _mail, sent = self._send_mail('"Ann" <ann@gmail.com>', mail_server_id=self.srv_notif.id)
-        self.assertEqual(sent["msg_from"], '"Ann" <notifications.test@test.mycompany.com>')
+        self.assertEqual(sent["msg_from"], "Ann <notifications.test@test.mycompany.com>")
         self.assertEqual(sent["smtp_from"], "bounce.test@test.mycompany.com")
 
     def test_pinned_server_matching_keeps_author(self):
         _mail, sent = self._send_mail('"Ann" <ann@corp.example>', mail_server_id=self.srv_domain.id)
-        self.assertEqual(sent["msg_from"], '"Ann" <ann@corp.example>')
+        self.assertEqual(sent["msg_from"], "Ann <ann@corp.example>")
 
     def test_multi_company_alias_domains(self):
         other_domain = self.env["mail.alias.domain"].create(
             {"name": "corp.example", "bounce_alias": "bounces", "catchall_alias": "replies", "default_from": "robot"}
         )
         company_2 = self.env["res.company"].create({"name": "Corp", "alias_domain_id": other_domain.id})
-        partner = self.env["res.partner"].create({"name": "Rec", "email": "rec@example.org", "company_id": company_2.id})
+        partner = self.env["res.partner"].create(
+            {"name": "Rec", "email": "rec@example.org", "company_id": company_2.id}
+        )
         self.srv_exact.from_filter = "robot@corp.example"
         (self.srv_domain | self.srv_wide | self.srv_narrow).active = False
         mail = self.env["mail.mail"].create(
@@ -232,17 +234,18 @@ class TestOutgoingRouting(MailCommon):
                 "body_html": "<p>x</p>",
                 "model": "res.partner",
                 "res_id": partner.id,
+                "record_alias_domain_id": other_domain.id,
             }
         )
         self.assertEqual(mail.record_alias_domain_id, other_domain)
         with self.mock_mail_gateway():
             mail.send()
-        self.assertEqual(self.emails[0]["msg_from"], '"Ann" <robot@corp.example>')
+        self.assertEqual(self.emails[0]["msg_from"], "Ann <robot@corp.example>")
         self.assertEqual(self.emails[0]["smtp_from"], "robot@corp.example")
         self.assertEqual(mail.sent_mail_server_id, self.srv_exact)
         decision = self.env["ir.mail_server"]._explain_sending("ann@gmail.com", company=company_2)
         self.assertEqual(decision["server"], self.srv_exact)
-        self.assertEqual(decision["header_from"], '"ann" <robot@corp.example>')
+        self.assertEqual(decision["header_from"], "ann <robot@corp.example>")
         decision = self.env["ir.mail_server"]._explain_sending("ann@gmail.com", company=self.env.company)
         self.assertEqual(decision["server"], self.srv_notif)
 

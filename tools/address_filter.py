@@ -46,6 +46,7 @@ class AddressFilterError(ValueError):
     """
 
     def __init__(self, entry, reason):
+        entry = entry.strip(" \t")
         self.entry = entry
         self.reason = reason
         super().__init__(f"{entry!r}: {reason}")

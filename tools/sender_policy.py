@@ -115,7 +115,12 @@ def dmarc_alignment(from_address, envelope_address, server_entries):
     if not from_parts:
         return False, "the From header has no valid address"
     from_domain = from_parts[1]
-    spf = bool(env_parts) and _organizational_suffix(from_domain, env_parts[1])
+    # SPF only passes when the server may send for the envelope domain
+    spf = (
+        bool(env_parts)
+        and _organizational_suffix(from_domain, env_parts[1])
+        and (not server_entries or bool(match_address(server_entries, envelope_address)))
+    )
     dkim = not server_entries or bool(match_address(server_entries, from_address))
     if spf and dkim:
         return True, f"envelope domain and server both align with {from_domain}"
