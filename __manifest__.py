@@ -12,8 +12,12 @@
     "external_dependencies": {"python": ["idna"]},
     "data": [
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
         "wizard/mail_sender_check_views.xml",
         "views/ir_mail_server_views.xml",
+        "views/mail_alias_views.xml",
+        "views/mail_gateway_log_views.xml",
+        "wizard/mail_routing_check_views.xml",
     ],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",

@@ -7,6 +7,8 @@ _logger = logging.getLogger(__name__)
 MODULE_PARAMS = (
     "mail.default.from_policy",
     "mail.default.from_display",
+    "mail.gateway.loop.reply_threshold",
+    "mail.gateway.log.retention_days",
 )
 
 

@@ -1,10 +1,15 @@
-from odoo import _, api, models
+from odoo import api, models
 from odoo.exceptions import ValidationError
 
 from ..tools import sender_policy
 
-FILTER_KEYS = {
-    "mail.default.from_filter": "mail.default.from_filter",
+FILTER_KEYS = ("mail.default.from_filter", "mail.catchall.domain.allowed")
+# key: minimum value
+INTEGER_KEYS = {
+    "mail.gateway.loop.minutes": 1,
+    "mail.gateway.loop.threshold": 1,
+    "mail.gateway.loop.reply_threshold": 0,
+    "mail.gateway.log.retention_days": 1,
 }
 
 
@@ -27,18 +32,36 @@ class IrConfigParameter(models.Model):
             if key in ("mail.default.from", "mail.force.smtp.from"):
                 sender_policy.validate_default_from(text)
                 return text
+            if key in INTEGER_KEYS:
+                try:
+                    number = int(text)
+                except ValueError:
+                    raise ValueError(self.env._("a whole number is expected")) from None
+                if number < INTEGER_KEYS[key]:
+                    raise ValueError(self.env._("the smallest allowed value is %s", INTEGER_KEYS[key]))
+                return str(number)
             if key == "mail.default.from_policy":
                 if text not in sender_policy.POLICIES:
-                    raise ValueError(_("use one of: %s", ", ".join(sender_policy.POLICIES)))
+                    raise ValueError(self.env._("use one of: %s", ", ".join(sender_policy.POLICIES)))
                 return text
             if key == "mail.default.from_display":
                 sender_policy.validate_display_format(text)
                 return text
         except ValueError as exc:
             raise ValidationError(
-                _("System parameter %(key)s: invalid value %(value)r: %(reason)s", key=key, value=text, reason=exc)
+                self.env._(
+                    "System parameter %(key)s: invalid value %(value)r: %(reason)s", key=key, value=text, reason=exc
+                )
             ) from exc
         return value
+
+    @api.model
+    def get_param(self, key, default=False):
+        # mail.thread.message_route applies the allow-list itself (wildcards,
+        # IDN); core's own exact-match filtering must not run a second time.
+        if key == "mail.catchall.domain.allowed" and self.env.context.get("mail_routing_allowlist_applied"):
+            return default
+        return super().get_param(key, default=default)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,6 +1,16 @@
 import ast
+import datetime
+import logging
+import re
+from collections import Counter
 
-from odoo import api, models
+from odoo import SUPERUSER_ID, api, models
+from odoo.tools import email_normalize, email_split
+from odoo.tools.mail import generate_tracking_message_id, mail_header_msgid_re
+
+from ..tools import address_filter, auto_mail
+
+_logger = logging.getLogger(__name__)
 
 GATEWAY_REPLY_HEADERS = {
     # RFC 3834: an automatic reply to a message; Microsoft clients honour
@@ -8,14 +18,270 @@ GATEWAY_REPLY_HEADERS = {
     "Auto-Submitted": "auto-replied",
     "X-Auto-Response-Suppress": "All",
 }
+# message_dict keys this module adds; removed before the message is posted
+PRIVATE_KEYS = ("_mrp_verdict", "_mrp_refusal", "_mrp_is_reply")
 
 
 class MailThread(models.AbstractModel):
     _inherit = "mail.thread"
 
+    # ------------------------------------------------------------------
+    # helpers: trace (explainer), dry run, bypass (Process again)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _routing_trace(self, step, detail):
+        """Append a decision step to the explainer's trace, if one is collected."""
+        trace = self.env.context.get("mail_routing_trace")
+        if trace is not None:
+            trace.append((step, str(detail)))
+
+    @api.model
+    def _routing_is_dry_run(self):
+        return bool(self.env.context.get("mail_routing_dry_run"))
+
+    @api.model
+    def _routing_bypassed(self, *reasons):
+        return self.env.context.get("mail_routing_bypass") in reasons
+
+    @api.model
+    def _routing_refuse(self, message, message_dict, reason, details, alias=None, model=None, bounced=False):
+        """Log a refused incoming message (or only trace it in a dry run)."""
+        self._routing_trace("decision", f"refused ({reason}): {details}")
+        if self._routing_is_dry_run():
+            return self.env["mail.gateway.log"]
+        return self.env["mail.gateway.log"]._log_refusal(
+            message, message_dict, reason, details=details, alias=alias, model=model, bounced=bounced
+        )
+
+    # ------------------------------------------------------------------
+    # configuration read by the rules
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_recipient_policy(self):
+        """Allowed alias domains: ``entries`` parsed from mail.catchall.domain.allowed
+        (empty: no filtering) and ``alias_domains`` (A-labels, always allowed)."""
+        raw = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .with_context(mail_routing_allowlist_applied=False)
+            .get_param("mail.catchall.domain.allowed")
+        )
+        entries = self.env["ir.mail_server"]._parse_from_filter(raw) if raw else ()
+        alias_domains = set()
+        for name in self.env["mail.alias.domain"].sudo().search([]).mapped("name"):
+            try:
+                alias_domains.add(address_filter.domain_to_ascii(name))
+            except ValueError:
+                alias_domains.add(name.lower())
+        return {"raw": raw or "", "entries": entries, "alias_domains": alias_domains}
+
+    @api.model
+    def _get_own_addresses(self):
+        """This database's own addresses: catchall, bounce and default From of
+        every alias domain, and mail.default.from."""
+        own = set()
+        IrMailServer = self.env["ir.mail_server"].sudo()
+        for domain in self.env["mail.alias.domain"].sudo().search([]):
+            own.update(filter(None, (domain.catchall_email, domain.bounce_email, domain.default_from_email)))
+            override = IrMailServer._resolve_default_from(domain)
+            if override:
+                own.add(override)
+        default_from = IrMailServer._get_default_from_address()
+        if default_from:
+            own.add(email_normalize(default_from) or default_from)
+        return {address.lower() for address in own}
+
+    @api.model
+    def _routing_find_reply(self, message_dict):
+        """The message this one replies to (core's References lookup)."""
+        thread_references = message_dict.get("references") or message_dict.get("in_reply_to") or ""
+        refs = [
+            re.sub(r"[\r\n\t ]+", r"", ref)
+            for ref in mail_header_msgid_re.findall(thread_references)
+            if "reply_to" not in ref
+        ][-32:]
+        if not refs:
+            return self.env["mail.message"]
+        return self.env["mail.message"].sudo().search([("message_id", "in", refs)], limit=1, order="id desc")
+
+    @api.model
+    def _routing_filter_recipients(self, addresses, sender, policy):
+        """Split recipient addresses into (kept, removed-with-reason).
+
+        The sender never counts as a recipient; with an allow-list, only
+        recipients in an alias domain or an allowed domain are kept. Kept
+        addresses are lower-cased, with the A-label form added for IDN
+        domains so that aliases match in either form.
+        """
+        kept, removed = [], []
+        for address in addresses:
+            parts = address_filter.split_address(address)
+            if not parts:
+                continue
+            local, domain = parts
+            lowered = address.lower()
+            if sender and (lowered == sender or f"{local}@{domain}" == sender):
+                removed.append((address, "the sender is not a recipient"))
+                continue
+            if (
+                policy["entries"]
+                and domain not in policy["alias_domains"]
+                and not address_filter.match_domain(policy["entries"], domain)
+            ):
+                removed.append((address, "domain not in mail.catchall.domain.allowed"))
+                continue
+            kept.append(lowered)
+            if f"{local}@{domain}" != lowered:
+                kept.append(f"{local}@{domain}")
+        return kept, removed
+
+    # ------------------------------------------------------------------
+    # routing
+    # ------------------------------------------------------------------
+
+    @api.model
+    def message_route(self, message, message_dict, model=None, thread_id=None, custom_values=None):
+        """Apply the module's incoming rules around core routing.
+
+        Before core: forwarding loop, self-loop, automatic-mail verdict and
+        the recipient allow-list. Core then routes with the filtered
+        recipients. Refusals are logged (mail.gateway.log), never silent.
+        """
+        sender = email_normalize(message_dict.get("email_from") or "") or ""
+        self._routing_trace("sender", sender or message_dict.get("email_from") or "(none)")
+        self._routing_trace("recipients", message_dict.get("recipients") or "(none)")
+        verdict = auto_mail.classify(message, sender)
+        message_dict["_mrp_verdict"] = verdict
+        self._routing_trace("automatic mail", f"{verdict.kind}: {verdict.reason}" if verdict.kind else "no")
+        # core takes every multipart/report for a bounce: a read receipt would
+        # count as a bounce of the reader's address
+        if verdict.kind == auto_mail.READ_RECEIPT and not self._routing_bypassed(verdict.kind):
+            self._routing_refuse(message, message_dict, verdict.kind, verdict.reason)
+            return []
+        if message_dict.get("is_bounce"):
+            self._routing_trace("decision", "delivery status notification: handled as a bounce (core)")
+            return super().message_route(message, message_dict, model, thread_id, custom_values)
+        reply_to = self._routing_find_reply(message_dict)
+        message_dict["_mrp_is_reply"] = bool(reply_to and reply_to.model and reply_to.res_id)
+        self._routing_trace(
+            "reply",
+            f"reply to {reply_to.model},{reply_to.res_id}" if message_dict["_mrp_is_reply"] else "not a reply",
+        )
+
+        delivered_to = [email_normalize(str(v)) or str(v).lower() for v in message.get_all("Delivered-To") or []]
+        looping = [address for address, seen in Counter(delivered_to).items() if seen > 1]
+        if looping and not self._routing_bypassed("forwarding_loop"):
+            self._routing_refuse(
+                message, message_dict, "forwarding_loop", f"Delivered-To {looping[0]} appears more than once"
+            )
+            return []
+        if (
+            sender
+            and not message_dict["_mrp_is_reply"]
+            and sender in self._get_own_addresses()
+            and not self._routing_bypassed("self_loop")
+        ):
+            self._routing_refuse(message, message_dict, "self_loop", f"{sender} is one of this database's addresses")
+            return []
+        if (
+            verdict.kind == auto_mail.AUTO_REPLY
+            and not message_dict["_mrp_is_reply"]
+            and not self._routing_bypassed(verdict.kind)
+        ):
+            self._routing_refuse(message, message_dict, verdict.kind, f"{verdict.reason}; not a reply to a thread")
+            return []
+
+        policy = self._get_recipient_policy()
+        originals = {key: message_dict.get(key) for key in ("to", "recipients")}
+        removed = []
+        if not self._routing_bypassed("allow_list"):
+            for key in ("to", "recipients"):
+                kept, dropped = self._routing_filter_recipients(email_split(originals[key] or ""), sender, policy)
+                message_dict[key] = ",".join(kept)
+                removed += [item for item in dropped if item not in removed]
+        for address, why in removed:
+            self._routing_trace("recipient removed", f"{address}: {why}")
+        routing_self = self.with_context(
+            mail_routing_allowlist_applied=True,
+            mail_routing_verdict=verdict.kind or False,
+        )
+        try:
+            routes = super(MailThread, routing_self).message_route(
+                message, message_dict, model, thread_id, custom_values
+            )
+        except ValueError as exc:
+            message_dict.update(originals)
+            reason = "allow_list" if removed and any("allowed" in why for _a, why in removed) else "no_route"
+            self._routing_trace("decision", f"no route ({reason}): {exc}")
+            if not self._routing_is_dry_run():
+                self._routing_log_in_own_transaction(message, message_dict, reason, str(exc))
+            raise
+        finally:
+            message_dict.update(originals)
+        refusal = message_dict.pop("_mrp_refusal", None)
+        if refusal and not routes:
+            self._routing_refuse(
+                message,
+                message_dict,
+                refusal,
+                "only catchall or unroutable recipients",
+                bounced=not verdict.kind and sender not in self._get_own_addresses(),
+            )
+        for route in routes:
+            self._routing_trace(
+                "route",
+                f"{route[0]} {'thread ' + str(route[1]) if route[1] else 'new record'}"
+                + (f" via alias {route[4].display_name}" if route[4] else ""),
+            )
+        return routes
+
+    @api.model
+    def _routing_log_in_own_transaction(self, message, message_dict, reason, details):
+        """Log a message whose processing is about to fail: the current
+        transaction will be rolled back, the log must survive it."""
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["mail.thread"]._routing_refuse(message, message_dict, reason, details)
+
+    @api.model
+    def _detect_write_to_catchall(self, msg_dict):
+        written = super()._detect_write_to_catchall(msg_dict)
+        if written:
+            msg_dict["_mrp_refusal"] = "write_to_catchall"
+        return written
+
+    @api.model
+    def _routing_check_route(self, message, message_dict, route, raise_exception=True):
+        checked = super()._routing_check_route(message, message_dict, route, raise_exception=raise_exception)
+        alias = route[4]
+        if checked is False and alias:
+            verdict = message_dict.get("_mrp_verdict") or auto_mail.HUMAN
+            self._routing_refuse(
+                message,
+                message_dict,
+                "alias_refused",
+                f"alias {alias.display_name} does not accept this sender ({alias.alias_contact})",
+                alias=alias,
+                bounced=not verdict.kind,
+            )
+        return checked
+
     @api.model
     def _routing_create_bounce_email(self, email_from, body_html, message, **mail_values):
-        """Mark the gateway's own bounce and notice replies as automatic."""
+        """Answer only when RFC 3834 allows it, and mark the answer as automatic."""
+        sender = email_normalize(email_from or "") or ""
+        verdict_kind = self.env.context.get("mail_routing_verdict")
+        if self._routing_is_dry_run():
+            self._routing_trace("answer", f"would send a bounce/notice to {email_from} (dry run: not sent)")
+            return
+        if verdict_kind or auto_mail.is_null_sender(message):
+            _logger.info("Not answering automatic mail from %s (%s)", email_from, verdict_kind or "null sender")
+            return
+        if not sender or sender in self._get_own_addresses():
+            _logger.info("Not answering %s: it is one of this database's own addresses", email_from)
+            return
         headers = mail_values.pop("headers", None) or {}
         if isinstance(headers, str):
             headers = ast.literal_eval(headers)
@@ -25,3 +291,138 @@ class MailThread(models.AbstractModel):
         return super()._routing_create_bounce_email(
             email_from, body_html, message, headers=repr(headers), **mail_values
         )
+
+    @api.model
+    def _routing_handle_bounce(self, email_message, message_dict):
+        if self._routing_is_dry_run():
+            self._routing_trace("bounce", f"bounce of {message_dict.get('bounced_email') or 'unknown address'}")
+            return
+        return super()._routing_handle_bounce(email_message, message_dict)
+
+    @api.model
+    def _routing_reset_bounce(self, email_message, message_dict):
+        if self._routing_is_dry_run():
+            return
+        return super()._routing_reset_bounce(email_message, message_dict)
+
+    @api.model
+    def _detect_loop_headers(self, msg_dict):
+        looping = super()._detect_loop_headers(msg_dict)
+        if looping:
+            self._routing_trace("decision", "refused (loop_reply): reply to one of our loop notices")
+        return looping
+
+    # ------------------------------------------------------------------
+    # rate-based loop protection
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _detect_loop_sender(self, message, message_dict, routes):
+        """Limit records created per sender and alias (or model) in a window.
+
+        Replaces core's ``ilike`` count on the target model by an indexed
+        count of gateway events, serialised per sender and scope so that
+        parallel deliveries never create more than the threshold. The first
+        blocked message of a window gets one notice; the next ones are only
+        logged. Optional reply limit per thread
+        (``mail.gateway.loop.reply_threshold``).
+        """
+        sender = email_normalize(message_dict.get("email_from") or "") or ""
+        if not sender or not routes:
+            return False
+        if self.env["mail.gateway.allowed"]._is_trusted(sender):
+            self._routing_trace("loop protection", f"{sender} is a trusted sender: not limited")
+            return False
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        reply_threshold = int(get_param("mail.gateway.loop.reply_threshold", 0) or 0)
+        global_minutes = int(get_param("mail.gateway.loop.minutes", 120) or 120)
+        checks = {}
+        for model, thread_id, _values, _uid, alias in routes:
+            if thread_id:
+                if reply_threshold:
+                    checks[(f"thread:{model},{thread_id}", "reply")] = (global_minutes, reply_threshold, alias, model)
+                continue
+            scope = f"alias:{alias.id}" if alias else f"model:{model}"
+            minutes, threshold = (alias or self.env["mail.alias"])._get_loop_limits()
+            checks[(scope, "create")] = (minutes, threshold, alias, model)
+        if not checks:
+            self._routing_trace("loop protection", "replies to existing threads are not limited")
+            return False
+        Event = self.env["mail.gateway.event"].sudo()
+        dry_run = self._routing_is_dry_run()
+        now = self.env.cr.now()
+        # sorted: every worker takes the guard rows in the same order (no deadlock)
+        for scope, kind in sorted(checks):
+            minutes, threshold, alias, model = checks[(scope, kind)]
+            if not dry_run:
+                Event._lock_loop_counter(sender, scope)
+            since = now - datetime.timedelta(minutes=minutes)
+            count = Event._count(sender, scope, kind, since)
+            self._routing_trace(
+                "loop protection", f"{sender} on {scope}: {count} {kind} in {minutes} min, threshold {threshold}"
+            )
+            bypass = "reply_limit" if kind == "reply" else "rate_limit"
+            if count < threshold or self._routing_bypassed(bypass):
+                continue
+            notices = Event._count(sender, scope, "notice", since)
+            verdict = message_dict.get("_mrp_verdict") or auto_mail.classify(message, sender)
+            answer = not notices and auto_mail.may_answer(verdict, sender, self._get_own_addresses())
+            if answer:
+                self._routing_send_loop_notice(message, message_dict)
+                if not dry_run:
+                    Event._record(sender, scope, "notice")
+            self._routing_refuse(
+                message,
+                message_dict,
+                bypass,
+                f"{count} {kind} from {sender} on {scope} in {minutes} minutes (threshold {threshold})"
+                + ("; notice sent" if answer else "; no notice (already sent in this window, or automatic mail)"),
+                alias=alias,
+                model=model,
+                bounced=answer,
+            )
+            return True
+        if not dry_run:
+            for scope, kind in checks:
+                Event._record(sender, scope, kind)
+        return False
+
+    @api.model
+    def _routing_send_loop_notice(self, message, message_dict):
+        body = self.env["ir.qweb"]._render(
+            "mail.message_notification_limit_email",
+            {"email": message_dict.get("to")},
+            minimal_qcontext=True,
+            raise_if_not_found=False,
+        )
+        # the tag lets core ignore a reply to this notice (_detect_loop_headers)
+        references = (
+            message_dict.get("message_id", "") + " " + generate_tracking_message_id("loop-detection-bounce-email")
+        )
+        self._routing_create_bounce_email(message_dict.get("email_from"), body, message, references=references)
+
+    # ------------------------------------------------------------------
+    # processing
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _message_route_process(self, message, message_dict, routes):
+        verdict = message_dict.get("_mrp_verdict") or auto_mail.HUMAN
+        for key in PRIVATE_KEYS:
+            message_dict.pop(key, None)
+        if self._routing_is_dry_run():
+            if routes:
+                self._routing_trace(
+                    "decision", "would deliver: " + ", ".join(f"{r[0]} {r[1] or 'new record'}" for r in routes)
+                )
+            return False
+        if verdict.kind in (auto_mail.AUTO_REPLY, auto_mail.READ_RECEIPT):
+            # posted in the thread, but nobody is emailed about it: an
+            # auto-responder must not start a ping-pong with followers
+            self = self.with_context(mail_routing_no_email=True)
+        return super()._message_route_process(message, message_dict, routes)
+
+    def _notify_thread_by_email(self, message, recipients_data, msg_vals=False, **kwargs):
+        if self.env.context.get("mail_routing_no_email"):
+            return True
+        return super()._notify_thread_by_email(message, recipients_data, msg_vals=msg_vals, **kwargs)

@@ -1,3 +1,5 @@
 from . import test_address_filter
 from . import test_outgoing
 from . import test_smtp_real
+from . import test_incoming
+from . import test_concurrency

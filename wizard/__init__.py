@@ -1,1 +1,2 @@
+from . import mail_routing_check
 from . import mail_sender_check

@@ -1,0 +1,52 @@
+from odoo import api, fields, models
+
+
+class MailAlias(models.Model):
+    _inherit = "mail.alias"
+
+    loop_minutes = fields.Integer(
+        "Loop window (minutes)", help="Overrides mail.gateway.loop.minutes for this alias. Empty: global value."
+    )
+    loop_threshold = fields.Integer(
+        "Loop threshold", help="Overrides mail.gateway.loop.threshold for this alias. Empty: global value."
+    )
+    loop_effective = fields.Char("Effective loop limit", compute="_compute_loop_effective")
+    allow_list_warning = fields.Char(compute="_compute_allow_list_warning")
+
+    _sql_constraints = [
+        ("loop_minutes_positive", "CHECK(loop_minutes IS NULL OR loop_minutes >= 0)", "Loop window must be >= 0."),
+        ("loop_threshold_positive", "CHECK(loop_threshold IS NULL OR loop_threshold >= 0)", "Threshold must be >= 0."),
+    ]
+
+    @api.depends("loop_minutes", "loop_threshold")
+    def _compute_loop_effective(self):
+        for alias in self:
+            minutes, threshold = alias._get_loop_limits()
+            alias.loop_effective = self.env._(
+                "%(threshold)s records per %(minutes)s minutes per sender", threshold=threshold, minutes=minutes
+            )
+
+    @api.depends("alias_domain_id", "alias_incoming_local")
+    def _compute_allow_list_warning(self):
+        policy = self.env["mail.thread"]._get_recipient_policy()
+        for alias in self:
+            warning = False
+            if policy["entries"] and alias.alias_incoming_local:
+                warning = self.env._(
+                    "Mail to %(name)s@<other domain> reaches this alias only for the alias domains and the allowed "
+                    "domains %(allowed)s.",
+                    name=alias.alias_name or "",
+                    allowed=policy["raw"],
+                )
+            alias.allow_list_warning = warning
+
+    def _get_loop_limits(self):
+        """(minutes, threshold) in force for this alias (or the global values)."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        minutes = int(get_param("mail.gateway.loop.minutes", 120) or 120)
+        threshold = int(get_param("mail.gateway.loop.threshold", 20) or 20)
+        if self:
+            self.ensure_one()
+            minutes = self.loop_minutes or minutes
+            threshold = self.loop_threshold or threshold
+        return minutes, threshold

@@ -1,0 +1,52 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools import address_filter
+
+
+class MailGatewayAllowed(models.Model):
+    """Trusted senders may also be a domain or a ``*.domain`` wildcard."""
+
+    _inherit = "mail.gateway.allowed"
+
+    email = fields.Char(
+        help="An address (robot@example.com), a domain (example.com) or every subdomain (*.example.com)."
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("email"):
+                vals["email"] = self._normalize_trusted(vals["email"])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("email"):
+            vals = dict(vals, email=self._normalize_trusted(vals["email"]))
+        return super().write(vals)
+
+    @api.model
+    def _normalize_trusted(self, value):
+        try:
+            entries = address_filter.parse_filter(value)
+        except address_filter.AddressFilterError as exc:
+            raise ValidationError(
+                self.env._("Trusted sender: invalid entry %(entry)r: %(reason)s.", entry=exc.entry, reason=exc.reason)
+            ) from exc
+        if len(entries) != 1:
+            raise ValidationError(self.env._("Trusted sender: give exactly one address or domain, not %r.", value))
+        return address_filter.format_entry(entries[0])
+
+    @api.model
+    def _is_trusted(self, sender):
+        """True when ``sender`` (normalised) is an allowed address or in an allowed domain."""
+        if not sender:
+            return False
+        values = self.sudo().search([]).mapped("email")
+        entries = []
+        for value in values:
+            try:
+                entries.extend(address_filter.parse_filter(value))
+            except address_filter.AddressFilterError:
+                continue
+        return bool(address_filter.match_address(entries, sender))

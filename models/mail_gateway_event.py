@@ -1,0 +1,93 @@
+from odoo import api, fields, models
+
+
+class MailGatewayEvent(models.Model):
+    """One record created (or reply posted) through the mail gateway.
+
+    The loop protection counts these rows instead of searching business
+    tables with ``ilike``: one indexed range scan on (sender, scope, date)
+    stays flat whatever the size of the history.
+    """
+
+    _name = "mail.gateway.event"
+    _description = "Mail gateway event (loop protection counter)"
+    _order = "id desc"
+    _log_access = False
+
+    sender = fields.Char(required=True, readonly=True, help="Normalised sender address")
+    scope = fields.Char(
+        required=True, readonly=True, help="What is limited: alias:<id>, model:<name> or thread:<model>,<id>"
+    )
+    kind = fields.Selection(
+        [("create", "Record created"), ("reply", "Reply posted"), ("notice", "Loop notice sent")],
+        required=True,
+        readonly=True,
+    )
+    event_date = fields.Datetime(required=True, readonly=True)
+
+    def init(self):
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS mail_gateway_event_sender_scope_date_idx
+               ON mail_gateway_event (sender, scope, kind, event_date)"""
+        )
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS mail_gateway_event_date_idx ON mail_gateway_event (event_date)"""
+        )
+
+    @api.model
+    def _lock_loop_counter(self, sender, scope):
+        """Serialise counting for one sender and scope across workers.
+
+        Upserting the guard row takes its row lock until the transaction
+        ends. Odoo runs in REPEATABLE READ: when another transaction touched
+        the same row after our snapshot was taken, PostgreSQL raises a
+        serialization failure and Odoo retries the whole delivery with a
+        fresh snapshot, so the count below always sees every committed event.
+        """
+        self.env.cr.execute(
+            """INSERT INTO mail_gateway_loop_guard (key, touched) VALUES (%s, now() at time zone 'UTC')
+               ON CONFLICT (key) DO UPDATE SET touched = EXCLUDED.touched""",
+            [f"{sender}|{scope}"],
+        )
+
+    @api.model
+    def _count(self, sender, scope, kind, since):
+        self.flush_model()
+        self.env.cr.execute(
+            """SELECT count(*) FROM mail_gateway_event
+               WHERE sender = %s AND scope = %s AND kind = %s AND event_date > %s""",
+            [sender, scope, kind, since],
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _record(self, sender, scope, kind):
+        return self.sudo().create({"sender": sender, "scope": scope, "kind": kind, "event_date": self.env.cr.now()})
+
+    @api.model
+    def _gc_events(self):
+        """Cron: drop events older than the longest loop window in use."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        windows = [int(get_param("mail.gateway.loop.minutes", 120) or 120)]
+        windows += self.env["mail.alias"].sudo().search([("loop_minutes", ">", 0)]).mapped("loop_minutes")
+        self.env.cr.execute(
+            "DELETE FROM mail_gateway_event WHERE event_date < %s - make_interval(mins => %s)",
+            [self.env.cr.now(), max(windows) + 1],
+        )
+        self.env.cr.execute(
+            "DELETE FROM mail_gateway_loop_guard WHERE touched < %s - make_interval(mins => %s)",
+            [self.env.cr.now(), max(windows) + 1],
+        )
+
+
+class MailGatewayLoopGuard(models.Model):
+    """One row per (sender, scope): the lock that serialises loop counting."""
+
+    _name = "mail.gateway.loop.guard"
+    _description = "Mail gateway loop counter lock"
+    _log_access = False
+
+    key = fields.Char(required=True, readonly=True)
+    touched = fields.Datetime(readonly=True)
+
+    _sql_constraints = [("key_uniq", "unique(key)", "One guard row per sender and scope.")]

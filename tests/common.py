@@ -1,0 +1,59 @@
+import time
+
+from odoo.addons.mail.tests.common import MailCommon
+
+RAW = """Return-Path: {return_path}
+From: {email_from}
+To: {to}
+Cc: {cc}
+Subject: {subject}
+Message-ID: {msg_id}
+Date: Fri, 10 Aug 2012 14:16:26 +0000
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+{extra}
+Please call me as soon as possible.
+"""
+
+
+class GatewayCase(MailCommon):
+    """Real raw messages through ``message_process`` into ``res.partner`` aliases."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ICP = cls.env["ir.config_parameter"].sudo()
+        cls.partner_model = cls.env["ir.model"]._get("res.partner")
+        cls.alias_commercial = cls._make_alias("commercial", alias_incoming_local=True)
+        cls.alias_info = cls._make_alias("info")
+
+    @classmethod
+    def _make_alias(cls, name, **values):
+        return cls.env["mail.alias"].create(
+            {
+                "alias_name": name,
+                "alias_model_id": cls.partner_model.id,
+                "alias_contact": "everyone",
+                "alias_domain_id": cls.mail_alias_domain.id,
+                **values,
+            }
+        )
+
+    def raw(self, email_from, to, subject="Frogs", cc="", extra="", return_path=None, msg_id=None):
+        return RAW.format(
+            email_from=email_from,
+            to=to,
+            cc=cc,
+            subject=subject,
+            extra=extra,
+            return_path=return_path if return_path is not None else f"<{email_from}>",
+            msg_id=msg_id or f"<{time.time():.7f}-{subject.replace(' ', '')}@test.example>",
+        )
+
+    def process(self, email_from, to, subject="Frogs", model=None, **kwargs):
+        """Process a raw message; return the partners named after the subject."""
+        self.env["mail.thread"].sudo().message_process(model, self.raw(email_from, to, subject=subject, **kwargs))
+        return self.env["res.partner"].search([("name", "=", subject)])
+
+    def logs(self, **domain):
+        return self.env["mail.gateway.log"].search([(k, "=", v) for k, v in domain.items()])

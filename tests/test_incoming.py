@@ -1,0 +1,320 @@
+"""Incoming rules: allow-list, automatic mail, self-loop, rate limit, log, explainer."""
+
+import datetime
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import GatewayCase
+
+ROUTING_LOGGER = "odoo.addons.mail.models.mail_thread"
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestIncomingRouting(GatewayCase):
+    def _committed_logs(self, message_id):
+        """Logs written in their own transaction (the delivery itself failed)."""
+        with self.env.registry.cursor() as cr:
+            cr.execute("SELECT reason FROM mail_gateway_log WHERE message_id = %s", [message_id])
+            reasons = [row[0] for row in cr.fetchall()]
+            cr.execute("DELETE FROM mail_gateway_log WHERE message_id = %s", [message_id])
+        return reasons
+
+    # ------------------------------------------------------------------
+    # allow-list
+    # ------------------------------------------------------------------
+
+    def test_allow_list_validated_and_normalised(self):
+        self.ICP.set_param("mail.catchall.domain.allowed", " Example.ORG, .Trusted.example ,bücher.example")
+        self.assertEqual(
+            self.ICP.get_param("mail.catchall.domain.allowed"), "example.org,*.trusted.example,xn--bcher-kva.example"
+        )
+        with self.assertRaises(ValidationError) as ctx:
+            self.ICP.set_param("mail.catchall.domain.allowed", "example.org, exa mple.com")
+        self.assertIn("exa mple.com", str(ctx.exception))
+
+    def test_allow_list_refuses_other_domains_for_local_part_aliases(self):
+        self.ICP.set_param("mail.catchall.domain.allowed", "example.org,*.trusted.example")
+        msg_id = "<allow-list-1@test.example>"
+        with self.assertRaises(ValueError), mute_logger(ROUTING_LOGGER):
+            self.process("ann@customer.example", "commercial@gmail.com", subject="Gmail lead", msg_id=msg_id)
+        self.assertEqual(self._committed_logs(msg_id), ["allow_list"])
+        self.assertEqual(len(self.process("ann@customer.example", "commercial@example.org", subject="Org lead")), 1)
+        self.assertEqual(len(self.process("ann@customer.example", "commercial@mx.trusted.example", subject="Wild")), 1)
+        # alias domain is implicitly allowed, whatever the case
+        self.assertEqual(len(self.process("ann@customer.example", "COMMERCIAL@Test.MyCompany.COM", subject="Case")), 1)
+
+    def test_allow_list_applies_to_cc_and_delivered_to(self):
+        self.ICP.set_param("mail.catchall.domain.allowed", "example.org")
+        with self.assertRaises(ValueError), mute_logger(ROUTING_LOGGER):
+            self.process(
+                "ann@customer.example",
+                "bob@customer.example",
+                cc="commercial@gmail.com",
+                subject="Cc lead",
+                extra="Delivered-To: commercial@gmail.com\n",
+                msg_id="<allow-cc@test.example>",
+            )
+        self.assertEqual(self._committed_logs("<allow-cc@test.example>"), ["allow_list"])
+        partners = self.process(
+            "ann@customer.example", "bob@customer.example", cc="commercial@example.org", subject="Cc ok"
+        )
+        self.assertEqual(len(partners), 1)
+
+    def test_allow_list_idn(self):
+        self.ICP.set_param("mail.catchall.domain.allowed", "xn--bcher-kva.example")
+        self.assertEqual(len(self.process("ann@customer.example", "commercial@bücher.example", subject="IDN")), 1)
+
+    def test_without_allow_list_core_local_part_matching_kept(self):
+        self.assertEqual(len(self.process("ann@customer.example", "commercial@gmail.com", subject="Core")), 1)
+
+    def test_sender_is_never_a_recipient(self):
+        with self.assertRaises(ValueError), mute_logger(ROUTING_LOGGER):
+            self.process(
+                "commercial@gmail.com",
+                "commercial@gmail.com",
+                cc="bob@elsewhere.example",
+                subject="Self",
+                msg_id="<self-rcpt@test.example>",
+            )
+        self.assertEqual(self._committed_logs("<self-rcpt@test.example>"), ["no_route"])
+
+    # ------------------------------------------------------------------
+    # automatic mail
+    # ------------------------------------------------------------------
+
+    def test_auto_reply_never_creates_a_record(self):
+        for header in ("Auto-Submitted: Auto-Replied; owner=x", "X-Autoreply: yes", "Precedence: auto_reply"):
+            with self.subTest(header=header), self.mock_mail_gateway():
+                subject = f"Out of office {header[:8]}"
+                partners = self.process(
+                    "ann@customer.example", "info@test.mycompany.com", subject=subject, extra=header + "\n"
+                )
+                self.assertFalse(partners)
+                self.assertEqual(self.logs(subject=subject).reason, "auto_reply")
+                self.assertFalse(self.emails, "never answered")
+
+    def test_auto_submitted_no_is_human(self):
+        partners = self.process(
+            "ann@customer.example", "info@test.mycompany.com", subject="Human", extra="Auto-Submitted: no\n"
+        )
+        self.assertEqual(len(partners), 1)
+
+    def test_auto_reply_to_thread_posted_without_email(self):
+        partner = self.process("ann@customer.example", "info@test.mycompany.com", subject="Thread")
+        follower = self.env["res.partner"].create({"name": "Follower", "email": "follower@example.org"})
+        partner.message_subscribe(follower.ids)
+        first = partner.message_ids[0]
+        with self.mock_mail_gateway():
+            self.process(
+                "ann@customer.example",
+                "info@test.mycompany.com",
+                subject="Re: Thread auto",
+                extra=f"In-Reply-To: {first.message_id}\nAuto-Submitted: auto-replied\n",
+            )
+        self.assertIn("Re: Thread auto", partner.message_ids.mapped("subject"))
+        self.assertFalse(self.emails, "followers are not emailed about an auto-reply")
+        with self.mock_mail_gateway():
+            self.process(
+                "ann@customer.example",
+                "info@test.mycompany.com",
+                subject="Re: Thread human",
+                extra=f"In-Reply-To: {first.message_id}\n",
+            )
+        self.assertTrue(self.emails, "a human reply still notifies followers")
+
+    def test_automated_mail_creates_record_but_is_never_answered(self):
+        partners = self.process(
+            "news@customer.example", "info@test.mycompany.com", subject="Bulk", extra="Precedence: bulk\n"
+        )
+        self.assertEqual(len(partners), 1)
+        with self.mock_mail_gateway():
+            self.process(
+                "noreply@customer.example",
+                "catchall.test@test.mycompany.com",
+                subject="To catchall",
+                model="res.partner",
+            )
+        self.assertFalse(self.emails, "no bounce to a no-reply sender")
+        log = self.logs(subject="To catchall")
+        self.assertEqual(log.reason, "write_to_catchall")
+        self.assertFalse(log.bounced)
+        with self.mock_mail_gateway():
+            self.process("ann@customer.example", "catchall.test@test.mycompany.com", subject="Human catchall")
+        self.assertEqual(len(self.emails), 1, "a human writing to catchall is still told")
+        self.assertTrue(self.logs(subject="Human catchall").bounced)
+
+    def test_read_receipt_never_creates_record_nor_bounce(self):
+        partner = self.env["res.partner"].create({"name": "Reader", "email": "ann@customer.example"})
+        report = (
+            'Content-Type: multipart/report; report-type=disposition-notification; boundary="b"\n\n'
+            "--b\nContent-Type: text/plain\n\nYour message was read.\n"
+            "--b\nContent-Type: message/disposition-notification\n\n"
+            "Final-Recipient: rfc822; ann@customer.example\nDisposition: manual-action/MDN-sent-manually; displayed\n"
+            "--b--\n"
+        )
+        raw = self.raw("ann@customer.example", "info@test.mycompany.com", subject="Read: x")
+        raw = raw.replace("Content-Type: text/plain; charset=utf-8\n\nPlease call me as soon as possible.\n", report)
+        self.env["mail.thread"].sudo().message_process(None, raw)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Read: x")]))
+        self.assertEqual(self.logs(subject="Read: x").reason, "read_receipt")
+        self.assertEqual(partner.message_bounce, 0, "a read receipt is not a bounce")
+
+    # ------------------------------------------------------------------
+    # self-loop and forwarding loop
+    # ------------------------------------------------------------------
+
+    def test_self_loop_dropped_and_logged_never_bounced(self):
+        for own in (
+            "catchall.test@test.mycompany.com",
+            "bounce.test@test.mycompany.com",
+            "notifications.test@test.mycompany.com",
+        ):
+            with self.subTest(own=own), self.mock_mail_gateway():
+                subject = f"Loop {own[:8]}"
+                self.assertFalse(self.process(own, "info@test.mycompany.com", subject=subject))
+                self.assertEqual(self.logs(subject=subject).reason, "self_loop")
+                self.assertFalse(self.emails)
+        self.ICP.set_param("mail.default.from", "robot@elsewhere.example")
+        self.assertFalse(self.process("robot@elsewhere.example", "info@test.mycompany.com", subject="Param loop"))
+
+    def test_forwarding_loop(self):
+        extra = "Delivered-To: info@test.mycompany.com\nDelivered-To: INFO@test.mycompany.com\n"
+        self.assertFalse(self.process("ann@customer.example", "info@test.mycompany.com", subject="Fwd", extra=extra))
+        self.assertEqual(self.logs(subject="Fwd").reason, "forwarding_loop")
+
+    # ------------------------------------------------------------------
+    # rate limit
+    # ------------------------------------------------------------------
+
+    def test_rate_limit_one_notice_per_window_and_expiry(self):
+        self.ICP.set_param("mail.gateway.loop.threshold", 3)
+        self.ICP.set_param("mail.gateway.loop.minutes", 30)
+        start = datetime.datetime(2026, 11, 2, 10, 0, 0)
+        senders = ["Spam@Loop.example", "spam@loop.example", "SPAM@LOOP.EXAMPLE"]
+        with self.mock_datetime_and_now(start):
+            for index in range(3):
+                self.assertEqual(len(self.process(senders[index], "info@test.mycompany.com", subject=f"R{index}")), 1)
+            with self.mock_mail_gateway():
+                self.assertFalse(self.process("spam@loop.example", "info@test.mycompany.com", subject="R3"))
+                self.assertFalse(self.process("spam@loop.example", "info@test.mycompany.com", subject="R4"))
+            self.assertEqual(len(self.emails), 1, "one notice per window")
+            self.assertIn("Auto-Submitted: auto-replied", self.emails[0]["message"])
+            self.assertEqual(self.emails[0]["smtp_to_list"], ["spam@loop.example"])
+            self.assertEqual(self.logs(subject="R3").reason, "rate_limit")
+            self.assertTrue(self.logs(subject="R3").bounced)
+            self.assertFalse(self.logs(subject="R4").bounced)
+            # another alias has its own counter
+            self.assertEqual(len(self.process("spam@loop.example", "commercial@test.mycompany.com", subject="R5")), 1)
+        with self.mock_datetime_and_now(start + datetime.timedelta(minutes=31)):
+            self.assertEqual(len(self.process("spam@loop.example", "info@test.mycompany.com", subject="R6")), 1)
+
+    def test_rate_limit_per_alias_override_and_trusted_domain(self):
+        self.ICP.set_param("mail.gateway.loop.threshold", 50)
+        self.alias_info.loop_threshold = 1
+        self.assertEqual(len(self.process("bot@robots.example", "info@test.mycompany.com", subject="A1")), 1)
+        self.assertFalse(self.process("bot@robots.example", "info@test.mycompany.com", subject="A2"))
+        self.assertIn("1 records", self.alias_info.loop_effective)
+        self.env["mail.gateway.allowed"].create({"email": ".Robots.example"})
+        self.assertEqual(self.env["mail.gateway.allowed"].search([]).mapped("email"), ["*.robots.example"])
+        self.assertFalse(self.process("bot@robots.example", "info@test.mycompany.com", subject="A3"))
+        self.env["mail.gateway.allowed"].create({"email": "robots.example"})
+        self.assertEqual(len(self.process("bot@robots.example", "info@test.mycompany.com", subject="A4")), 1)
+        with self.assertRaises(ValidationError):
+            self.env["mail.gateway.allowed"].create({"email": "foo@"})
+
+    def test_replies_not_limited_unless_reply_threshold(self):
+        self.ICP.set_param("mail.gateway.loop.threshold", 1)
+        partner = self.process("ann@customer.example", "info@test.mycompany.com", subject="Base")
+        ref = partner.message_ids[0].message_id
+        for index in range(3):
+            self.process(
+                "ann@customer.example", "info@test.mycompany.com", subject=f"Re {index}", extra=f"In-Reply-To: {ref}\n"
+            )
+        self.assertEqual(len(partner.message_ids.filtered(lambda m: m.subject and m.subject.startswith("Re "))), 3)
+        self.ICP.set_param("mail.gateway.loop.reply_threshold", 1)
+        self.process("ann@customer.example", "info@test.mycompany.com", subject="Re 3", extra=f"In-Reply-To: {ref}\n")
+        self.process("ann@customer.example", "info@test.mycompany.com", subject="Re 4", extra=f"In-Reply-To: {ref}\n")
+        self.assertIn("Re 3", partner.message_ids.mapped("subject"))
+        self.assertNotIn("Re 4", partner.message_ids.mapped("subject"))
+        self.assertEqual(self.logs(subject="Re 4").reason, "reply_limit")
+
+    def test_loop_params_validated(self):
+        for key, bad in (("mail.gateway.loop.threshold", "abc"), ("mail.gateway.loop.minutes", "0")):
+            with self.subTest(key=key), self.assertRaises(ValidationError) as ctx:
+                self.ICP.set_param(key, bad)
+            self.assertIn(key, str(ctx.exception))
+
+    # ------------------------------------------------------------------
+    # log and Process again
+    # ------------------------------------------------------------------
+
+    def test_process_again(self):
+        self.ICP.set_param("mail.gateway.loop.threshold", 1)
+        self.process("spam@loop.example", "info@test.mycompany.com", subject="P1")
+        self.assertFalse(self.process("spam@loop.example", "info@test.mycompany.com", subject="P2"))
+        log = self.logs(subject="P2")
+        self.assertEqual(log.reason, "rate_limit")
+        self.assertTrue(log.raw_message)
+        log.action_process_again()
+        self.assertEqual(log.state, "done")
+        self.assertEqual(len(self.env["res.partner"].search([("name", "=", "P2")])), 1)
+        auto = self.process("ann@customer.example", "info@test.mycompany.com", subject="P3", extra="X-Autoreply: yes\n")
+        self.assertFalse(auto)
+        self.logs(subject="P3").action_process_again()
+        self.assertEqual(len(self.env["res.partner"].search([("name", "=", "P3")])), 1)
+
+    def test_log_and_explainers_are_admin_only(self):
+        self.process("ann@customer.example", "info@test.mycompany.com", subject="L", extra="X-Autoreply: yes\n")
+        portal = self._create_portal_user()
+        for user in (self.user_employee, portal):
+            with self.subTest(user=user.login):
+                with self.assertRaises(AccessError):
+                    self.env["mail.gateway.log"].with_user(user).search([])
+                with self.assertRaises(AccessError):
+                    self.env["mail.routing.check"].with_user(user).create({"raw_message": "x"})
+                with self.assertRaises(AccessError):
+                    self.env["mail.gateway.event"].with_user(user).search([])
+
+    # ------------------------------------------------------------------
+    # explainer
+    # ------------------------------------------------------------------
+
+    def _db_state(self):
+        return {
+            model: self.env[model].sudo().search_count([])
+            for model in ("res.partner", "mail.gateway.log", "mail.gateway.event", "mail.mail", "mail.message")
+        }
+
+    def test_explainer_leaves_database_untouched(self):
+        self.ICP.set_param("mail.gateway.loop.threshold", 1)
+        self.ICP.set_param("mail.catchall.domain.allowed", "example.org")
+        self.process("spam@loop.example", "info@test.mycompany.com", subject="E0")
+        Check = self.env["mail.routing.check"]
+        cases = [
+            (self.raw("ann@customer.example", "info@test.mycompany.com", subject="E1"), "would deliver"),
+            (self.raw("spam@loop.example", "info@test.mycompany.com", subject="E2"), "rate_limit"),
+            (self.raw("ann@customer.example", "commercial@gmail.com", subject="E3"), "allow_list"),
+            (
+                self.raw("ann@customer.example", "info@test.mycompany.com", subject="E4", extra="X-Autoreply: 1\n"),
+                "auto_reply",
+            ),
+            (self.raw("catchall.test@test.mycompany.com", "info@test.mycompany.com", subject="E5"), "self_loop"),
+        ]
+        before = self._db_state()
+        with self.mock_mail_gateway():
+            for raw, expected in cases:
+                with self.subTest(expected=expected):
+                    decision, trace = Check._explain_incoming(raw)
+                    self.assertIn(expected, decision)
+                    self.assertTrue(any(step == "sender" for step, _d in trace))
+        self.assertEqual(self._db_state(), before)
+        self.assertFalse(self.emails)
+        decision, trace = Check._explain_incoming(cases[2][0])
+        self.assertIn(("recipient removed", "commercial@gmail.com: domain not in mail.catchall.domain.allowed"), trace)
+        wizard = Check.create({"raw_message": cases[1][0]})
+        wizard.action_explain()
+        self.assertIn("rate_limit", wizard.decision)
+        self.assertIn("loop protection", wizard.trace)
+        self.assertEqual(self._db_state(), before)
