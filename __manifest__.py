@@ -18,7 +18,11 @@
         "views/mail_alias_views.xml",
         "views/mail_gateway_log_views.xml",
         "wizard/mail_routing_check_views.xml",
+        "views/res_config_settings_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["mail_routing_policy/static/tests/tours/*.js"],
+    },
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "installable": True,

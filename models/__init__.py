@@ -6,3 +6,4 @@ from . import mail_gateway_event
 from . import mail_gateway_log
 from . import mail_mail
 from . import mail_thread
+from . import res_config_settings
