@@ -34,7 +34,9 @@ class TestRoutingSettings(MailCommon):
         # clearing removes the parameter: core defaults apply
         self.settings(routing_default_from=False, routing_catchall_domain_allowed=False).execute()
         self.assertFalse(ICP.search([("key", "in", ("mail.default.from", "mail.catchall.domain.allowed"))]))
-        self.assertEqual(self.env["ir.mail_server"]._get_default_from_address(), "notifications.test@test.mycompany.com")
+        self.assertEqual(
+            self.env["ir.mail_server"]._get_default_from_address(), "notifications.test@test.mycompany.com"
+        )
 
     def test_settings_refuse_bad_values_naming_them(self):
         cases = [
