@@ -20,6 +20,7 @@ REASONS = [
     ("write_to_catchall", "Written to the catchall address"),
     ("alias_refused", "Refused by the alias contact policy"),
     ("no_route", "No route"),
+    ("unparseable", "Message could not be parsed"),
 ]
 
 
@@ -67,13 +68,18 @@ class MailGatewayLog(models.Model):
     def _log_refusal(self, message, message_dict, reason, details="", alias=None, model=None, bounced=False):
         """Record a refused message. Repeated deliveries of one Message-ID
         (a fetchmail retry after a failure) update the same entry."""
+
+        def text(value, size=2000):
+            # PostgreSQL text cannot hold NUL; a hostile header must not stop the log
+            return str(value or "").replace("\x00", "\ufffd")[:size]
+
         values = {
             "reason": reason,
-            "details": details,
-            "email_from": message_dict.get("email_from") or message_dict.get("from") or "",
-            "recipients": (message_dict.get("recipients") or message_dict.get("to") or "")[:2000],
-            "subject": (message_dict.get("subject") or "")[:500],
-            "message_id": message_dict.get("message_id") or "",
+            "details": text(details, 4000),
+            "email_from": text(message_dict.get("email_from") or message_dict.get("from"), 500),
+            "recipients": text(message_dict.get("recipients") or message_dict.get("to")),
+            "subject": text(message_dict.get("subject"), 500),
+            "message_id": text(message_dict.get("message_id"), 500),
             "alias_id": alias.id if alias else False,
             "model": model or (alias.sudo().alias_model_id.model if alias else False),
             "bounced": bounced,
@@ -86,9 +92,9 @@ class MailGatewayLog(models.Model):
             else self.browse()
         )
         if existing:
-            existing.write({"count": existing.count + 1, "date": fields.Datetime.now(), "details": details})
+            existing.write({"count": existing.count + 1, "date": fields.Datetime.now(), "details": values["details"]})
             return existing
-        values["raw_message"] = base64.b64encode(message.as_bytes(policy=email.policy.SMTP))
+        values["raw_message"] = base64.b64encode(self._raw_source(message))
         _logger.info(
             "Gateway refused mail from %s (Message-Id %s): %s %s",
             values["email_from"],
@@ -97,6 +103,19 @@ class MailGatewayLog(models.Model):
             details,
         )
         return self.sudo().create(values)
+
+    @api.model
+    def _raw_source(self, message):
+        """The message as received when known, else re-serialised (never fails)."""
+        raw = self.env.context.get("mail_routing_raw")
+        if raw:
+            return raw
+        for policy in (email.policy.SMTP, email.policy.compat32):
+            try:
+                return message.as_bytes(policy=policy)
+            except Exception:
+                continue
+        return str(message).encode("utf-8", "replace")
 
     def action_process_again(self):
         """Process the logged message again, bypassing the check that stopped it."""

@@ -5,3 +5,4 @@ from . import test_incoming
 from . import test_concurrency
 from . import test_settings
 from . import test_tour
+from . import test_fuzz
