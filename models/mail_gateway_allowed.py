@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from ..tools import address_filter
@@ -18,15 +18,27 @@ class MailGatewayAllowed(models.Model):
         for vals in vals_list:
             if vals.get("email"):
                 vals["email"] = self._normalize_trusted(vals["email"])
-        return super().create(vals_list)
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return records
 
     def write(self, vals):
         if vals.get("email"):
             vals = dict(vals, email=self._normalize_trusted(vals["email"]))
-        return super().write(vals)
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
 
     @api.model
     def _normalize_trusted(self, value):
+        # core accepts a formatted address ('"Alice" <alice@example.com>')
+        if "<" in value:
+            value = tools.email_normalize(value) or value
         try:
             entries = address_filter.parse_filter(value)
         except address_filter.AddressFilterError as exc:
@@ -42,11 +54,17 @@ class MailGatewayAllowed(models.Model):
         """True when ``sender`` (normalised) is an allowed address or in an allowed domain."""
         if not sender:
             return False
-        values = self.sudo().search([]).mapped("email")
+        return bool(address_filter.match_address(self._trusted_entries(), sender))
+
+    @api.model
+    @tools.ormcache()
+    def _trusted_entries(self):
+        """Parsed entries of every trusted sender; checked for each incoming
+        mail, so cached in the registry and cleared when the list changes."""
         entries = []
-        for value in values:
+        for value in self.sudo().search([]).mapped("email"):
             try:
                 entries.extend(address_filter.parse_filter(value))
             except address_filter.AddressFilterError:
-                continue
-        return bool(address_filter.match_address(entries, sender))
+                continue  # written before this module was installed
+        return tuple(entries)

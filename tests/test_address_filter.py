@@ -16,6 +16,8 @@ from odoo.addons.mail_routing_policy.tools import sender_policy as sp
         ("XN--BCHER-KVA.example", "xn--bcher-kva.example"),
         ("info@bücher.example", "info@xn--bcher-kva.example"),
         ("localhost", "localhost"),
+        # real DNS names carry "_" and core accepts them
+        ("Test_2.com, *.mail_out.example", "test_2.com,*.mail_out.example"),
         ("", False),
         (" , ", False),
     ],
@@ -35,6 +37,8 @@ def test_normalize(raw, expected):
         ("a@*.example.com", "a@*.example.com"),
         ("ex*ample.com", "ex*ample.com"),
         ("-bad.example.com", "-bad.example.com"),
+        ("_bad.example.com", "_bad.example.com"),
+        ("xn--zz.example.com", "xn--zz.example.com"),
         ("a b@example.com", "a b@example.com"),
     ],
 )

@@ -223,6 +223,9 @@ class TestIncomingRouting(GatewayCase):
         self.assertEqual(len(self.process("bot@robots.example", "info@test.mycompany.com", subject="A4")), 1)
         with self.assertRaises(ValidationError):
             self.env["mail.gateway.allowed"].create({"email": "foo@"})
+        # a formatted address, as core's own tests create it, is kept as its address
+        trusted = self.env["mail.gateway.allowed"].create({"email": '"Alice" <Alice@Example.com>'})
+        self.assertEqual(trusted.email, "alice@example.com")
 
     def test_replies_not_limited_unless_reply_threshold(self):
         self.ICP.set_param("mail.gateway.loop.threshold", 1)

@@ -16,6 +16,7 @@ Everything here is pure Python: no ORM, no database, so it is fast to test and
 the explainers can reuse it as is.
 """
 
+import functools
 import re
 from collections import namedtuple
 
@@ -30,7 +31,9 @@ KIND_DOMAIN = "domain"
 KIND_WILDCARD = "wildcard"
 
 # An LDH label in A-label form (after IDNA encoding).
-_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# "_" is not valid in host names (RFC 952) but real DNS names carry it and
+# core accepts it, e.g. "test_2.com" in its own tests
+_LABEL_RE = re.compile(r"^(?![-_])[a-z0-9_-]{1,63}(?<![-_])$")
 # Characters never allowed in an unquoted local part of a filter entry.
 _LOCAL_FORBIDDEN_RE = re.compile(r'[\s@<>,;:"()\[\]\\\x00-\x1f\x7f]')
 
@@ -52,6 +55,8 @@ class AddressFilterError(ValueError):
         super().__init__(f"{entry!r}: {reason}")
 
 
+# pure and called for every mail and every server: memoised
+@functools.lru_cache(maxsize=4096)
 def domain_to_ascii(domain):
     """Return ``domain`` lower-cased in A-label (punycode) form.
 
@@ -65,11 +70,18 @@ def domain_to_ascii(domain):
     if any(ch.isspace() for ch in domain):
         raise ValueError("a domain cannot contain spaces")
     try:
-        ascii_domain = idna.encode(domain, uts46=True).decode("ascii").lower()
+        # plain ASCII labels skip IDNA, which refuses "_"; A-labels ("xn--")
+        # and U-labels go through it so both spellings compare equal
+        labels = [
+            label.lower()
+            if label.isascii() and not label.lower().startswith("xn--")
+            else idna.encode(label, uts46=True).decode("ascii").lower()
+            for label in domain.split(".")
+        ]
     except (idna.IDNAError, UnicodeError) as exc:
         raise ValueError(f"not a valid domain name ({exc})") from exc
-    labels = ascii_domain.split(".")
-    for label in labels:
+    ascii_domain = ".".join(labels)
+    for label in ascii_domain.split("."):
         if not _LABEL_RE.match(label):
             raise ValueError(f"label {label!r} is not a valid domain label")
     if len(ascii_domain) > 253:
@@ -142,6 +154,7 @@ def parse_entry(raw):
     return FilterEntry(KIND_DOMAIN, domain)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_filter(value):
     """Parse a comma-separated filter into a tuple of :class:`FilterEntry`.
 
