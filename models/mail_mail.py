@@ -4,6 +4,8 @@ from odoo import _, fields, models, tools
 
 from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 
+from ..tools import auto_mail
+
 _logger = logging.getLogger(__name__)
 
 
@@ -17,6 +19,18 @@ class MailMail(models.Model):
         copy=False,
         help="Outgoing server that actually sent this mail (after failover, if any).",
     )
+
+    def _prepare_outgoing_list(self, mail_server=False, recipients_follower_status=None):
+        emails = super()._prepare_outgoing_list(
+            mail_server=mail_server, recipients_follower_status=recipients_follower_status
+        )
+        root = self.env.ref("base.partner_root", raise_if_not_found=False)
+        for email in emails:
+            headers = email.setdefault("headers", {})
+            value = auto_mail.outgoing_auto_submitted(headers, self.message_type, bool(root) and self.author_id == root)
+            if value:
+                headers["Auto-Submitted"] = value
+        return emails
 
     def _get_sender_decision(self):
         """Server decision for this (unpinned) mail, as real sending makes it."""

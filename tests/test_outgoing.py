@@ -180,6 +180,8 @@ class TestOutgoingRouting(MailCommon):
                 "email_to": "bob@example.org",
                 "subject": "Hello",
                 "body_html": "<p>Hello</p>",
+                # written by a person: the system user's mails are auto-generated
+                "author_id": self.env.ref("base.partner_admin").id,
                 **values,
             }
         )
@@ -265,6 +267,20 @@ class TestOutgoingRouting(MailCommon):
         _mail, sent = self._send_mail("ann@corp.example")
         self.assertNotIn("Auto-Submitted", sent["message"])
         self.assertNotIn("X-Auto-Response-Suppress", sent["message"])
+
+    def test_system_notices_are_auto_generated(self):
+        _mail, sent = self._send_mail("ann@corp.example", message_type="user_notification")
+        self.assertIn("Auto-Submitted: auto-generated", sent["message"])
+        self.emails.clear()
+        _mail, sent = self._send_mail("ann@corp.example", author_id=self.env.ref("base.partner_root").id)
+        self.assertIn("Auto-Submitted: auto-generated", sent["message"])
+        # a value set by the caller (the gateway's auto-replied answers) wins
+        self.emails.clear()
+        _mail, sent = self._send_mail(
+            "ann@corp.example", message_type="auto_comment", headers=repr({"Auto-Submitted": "auto-replied"})
+        )
+        self.assertIn("Auto-Submitted: auto-replied", sent["message"])
+        self.assertNotIn("auto-generated", sent["message"])
 
     # ------------------------------------------------------------------
     # explainer

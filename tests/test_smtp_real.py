@@ -100,6 +100,8 @@ class TestRealSmtp(MailCommon):
                 "email_to": "bob@example.org",
                 "subject": "Real SMTP",
                 "body_html": "<p>Hello</p>",
+                # written by a person: the system user's mails are auto-generated
+                "author_id": self.env.ref("base.partner_admin").id,
             }
         )
 

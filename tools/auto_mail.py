@@ -80,3 +80,23 @@ def may_answer(verdict, sender, own_addresses):
     one of this database's own addresses.
     """
     return bool(sender) and not verdict.kind and sender.lower() not in own_addresses
+
+
+#: message types Odoo itself produces without a person writing the mail
+SYSTEM_MESSAGE_TYPES = ("notification", "user_notification", "auto_comment")
+
+
+def outgoing_auto_submitted(headers, message_type, author_is_system):
+    """``Auto-Submitted`` value an outgoing mail should carry, or ``None``.
+
+    System-generated notices (assignment and tracking notifications, mails
+    of automated actions, anything authored by the system user) are marked
+    ``auto-generated`` (RFC 3834 section 5) so that auto-responders do not
+    answer them. A header already set (e.g. ``auto-replied`` on the
+    gateway's own answers) is kept; ordinary mail gets nothing.
+    """
+    if any(name.lower() == "auto-submitted" for name in headers or {}):
+        return None
+    if message_type in SYSTEM_MESSAGE_TYPES or author_is_system:
+        return "auto-generated"
+    return None
