@@ -121,12 +121,17 @@ class IrMailServer(models.Model):
         A full address is used as is, a local part is combined with the alias
         domain (the company's when none is given), else ``mail.catchall.domain``.
         """
+        if alias_domain is None:
+            alias_domain = self.env.company.sudo().alias_domain_id
+        return self._resolve_default_from_for(alias_domain.name)
+
+    @api.model
+    def _resolve_default_from_for(self, domain_name):
+        """``mail.default.from`` resolved for an alias domain name, or False."""
         value = self._get_default_from_param()
         if not value:
             return False
-        if alias_domain is None:
-            alias_domain = self.env.company.sudo().alias_domain_id
-        domain = alias_domain.name or self.env["ir.config_parameter"].sudo().get_param("mail.catchall.domain")
+        domain = domain_name or self.env["ir.config_parameter"].sudo().get_param("mail.catchall.domain")
         return sender_policy.resolve_default_from(value, domain)
 
     @api.model
@@ -139,13 +144,13 @@ class IrMailServer(models.Model):
         context_email = self.env.context.get("domain_notifications_email")
         if not context_email:
             return None
-        domains = self.env["mail.alias.domain"].sudo().search([])
         normalized = email_normalize(context_email)
-        found = domains.filtered(lambda d: d.default_from_email == normalized)[:1]
+        facts = self.env["mail.alias.domain"]._routing_domain_facts()
+        found = [fact[0] for fact in facts if fact[5] == normalized][:1]
         if not found:
             domain_part = (normalized or "").rpartition("@")[2]
-            found = domains.filtered(lambda d: d.name == domain_part)[:1]
-        return found
+            found = [fact[0] for fact in facts if fact[1] == domain_part][:1]
+        return self.env["mail.alias.domain"].sudo().browse(found)
 
     @api.model
     def _get_notifications_email(self):

@@ -35,34 +35,44 @@ class MailGatewayEvent(models.Model):
         )
 
     @api.model
-    def _lock_loop_counter(self, sender, scope):
-        """Serialise counting for one sender and scope across workers.
+    def _lock_and_count(self, sender, scope, kind, since, lock=True):
+        """Count ``kind`` events of a sender and scope since ``since``, after
+        serialising on that sender and scope across workers (``lock``).
 
         Upserting the guard row takes its row lock until the transaction
         ends. Odoo runs in REPEATABLE READ: when another transaction touched
         the same row after our snapshot was taken, PostgreSQL raises a
         serialization failure and Odoo retries the whole delivery with a
-        fresh snapshot, so the count below always sees every committed event.
+        fresh snapshot, so the count always sees every committed event.
+        One statement: the guard upsert runs even though the count does not
+        read it (PostgreSQL always executes data-modifying CTEs).
         """
+        count_sql = """SELECT count(*) FROM mail_gateway_event
+                       WHERE sender = %(sender)s AND scope = %(scope)s AND kind = %(kind)s
+                         AND event_date > %(since)s"""
+        if lock:
+            count_sql = f"""WITH guard AS (
+                                INSERT INTO mail_gateway_loop_guard (key, touched)
+                                VALUES (%(key)s, now() at time zone 'UTC')
+                                ON CONFLICT (key) DO UPDATE SET touched = EXCLUDED.touched
+                            ) {count_sql}"""
         self.env.cr.execute(
-            """INSERT INTO mail_gateway_loop_guard (key, touched) VALUES (%s, now() at time zone 'UTC')
-               ON CONFLICT (key) DO UPDATE SET touched = EXCLUDED.touched""",
-            [f"{sender}|{scope}"],
-        )
-
-    @api.model
-    def _count(self, sender, scope, kind, since):
-        self.flush_model()
-        self.env.cr.execute(
-            """SELECT count(*) FROM mail_gateway_event
-               WHERE sender = %s AND scope = %s AND kind = %s AND event_date > %s""",
-            [sender, scope, kind, since],
+            count_sql, {"sender": sender, "scope": scope, "kind": kind, "since": since, "key": f"{sender}|{scope}"}
         )
         return self.env.cr.fetchone()[0]
 
     @api.model
+    def _count(self, sender, scope, kind, since):
+        return self._lock_and_count(sender, scope, kind, since, lock=False)
+
+    @api.model
     def _record(self, sender, scope, kind):
-        return self.sudo().create({"sender": sender, "scope": scope, "kind": kind, "event_date": self.env.cr.now()})
+        """Insert one event (plain SQL: it is written for every delivery)."""
+        self.env.cr.execute(
+            """INSERT INTO mail_gateway_event (sender, scope, kind, event_date)
+               VALUES (%s, %s, %s, %s)""",
+            [sender, scope, kind, self.env.cr.now()],
+        )
 
     @api.model
     def _gc_events(self):

@@ -1,8 +1,11 @@
 import ast
 import datetime
+import email
+import email.policy
 import logging
 import re
 from collections import Counter
+from xmlrpc import client as xmlrpclib
 
 from odoo import SUPERUSER_ID, api, models
 from odoo.tools import email_normalize, email_split
@@ -18,8 +21,14 @@ GATEWAY_REPLY_HEADERS = {
     "Auto-Submitted": "auto-replied",
     "X-Auto-Response-Suppress": "All",
 }
+
+
+class UnparseableMessage(Exception):
+    """The email library could not parse an incoming message (cause attached)."""
+
+
 # message_dict keys this module adds; removed before the message is posted
-PRIVATE_KEYS = ("_mrp_verdict", "_mrp_refusal", "_mrp_is_reply")
+PRIVATE_KEYS = ("_mrp_verdict", "_mrp_refusal")
 
 
 class MailThread(models.AbstractModel):
@@ -69,12 +78,7 @@ class MailThread(models.AbstractModel):
             .get_param("mail.catchall.domain.allowed")
         )
         entries = self.env["ir.mail_server"]._parse_from_filter(raw) if raw else ()
-        alias_domains = set()
-        for name in self.env["mail.alias.domain"].sudo().search([]).mapped("name"):
-            try:
-                alias_domains.add(address_filter.domain_to_ascii(name))
-            except ValueError:
-                alias_domains.add(name.lower())
+        alias_domains = {fact[2] for fact in self.env["mail.alias.domain"]._routing_domain_facts()}
         return {"raw": raw or "", "entries": entries, "alias_domains": alias_domains}
 
     @api.model
@@ -83,11 +87,8 @@ class MailThread(models.AbstractModel):
         every alias domain, and mail.default.from."""
         own = set()
         IrMailServer = self.env["ir.mail_server"].sudo()
-        for domain in self.env["mail.alias.domain"].sudo().search([]):
-            own.update(filter(None, (domain.catchall_email, domain.bounce_email, domain.default_from_email)))
-            override = IrMailServer._resolve_default_from(domain)
-            if override:
-                own.add(override)
+        for _id, name, _ascii, catchall, bounce, default_from in self.env["mail.alias.domain"]._routing_domain_facts():
+            own.update(filter(None, (catchall, bounce, default_from, IrMailServer._resolve_default_from_for(name))))
         default_from = IrMailServer._get_default_from_address()
         if default_from:
             own.add(email_normalize(default_from) or default_from)
@@ -142,6 +143,54 @@ class MailThread(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
+    def message_process(
+        self, model, message, custom_values=None, save_original=False, strip_attachments=False, thread_id=None
+    ):
+        """Keep the source bytes at hand: a refused message is logged as received."""
+        if isinstance(message, xmlrpclib.Binary):
+            message = bytes(message.data)
+        if isinstance(message, str):
+            message = message.encode("utf-8")
+        # NUL is invalid in a message (RFC 5322) and PostgreSQL text refuses
+        # it: without this, one hostile header makes the delivery fail forever
+        cleaned = message.replace(b"\x00", b"") if b"\x00" in message else message
+        try:
+            return super(MailThread, self.with_context(mail_routing_raw=message)).message_process(
+                model,
+                cleaned,
+                custom_values=custom_values,
+                save_original=save_original,
+                strip_attachments=strip_attachments,
+                thread_id=thread_id,
+            )
+        except UnparseableMessage as exc:
+            # Python's email parser gave up on it: keep it in the log instead
+            # of failing the fetch again and again
+            headers = email.message_from_bytes(message, policy=email.policy.compat32)
+            message_dict = {
+                key: str(headers.get(name) or "")
+                for key, name in (
+                    ("email_from", "From"),
+                    ("to", "To"),
+                    ("subject", "Subject"),
+                    ("message_id", "Message-ID"),
+                )
+            }
+            self.with_context(mail_routing_raw=message)._routing_refuse(
+                headers, message_dict, "unparseable", f"{exc.__cause__.__class__.__name__}: {exc.__cause__}"
+            )
+            return False
+
+    @api.model
+    def message_parse(self, message, save_original=False):
+        try:
+            return super().message_parse(message, save_original=save_original)
+        except Exception as exc:
+            if self.env.context.get("mail_routing_raw") is None:
+                raise
+            raise UnparseableMessage() from exc
+
+    @api.model
     def message_route(self, message, message_dict, model=None, thread_id=None, custom_values=None):
         """Apply the module's incoming rules around core routing.
 
@@ -163,13 +212,6 @@ class MailThread(models.AbstractModel):
         if message_dict.get("is_bounce"):
             self._routing_trace("decision", "delivery status notification: handled as a bounce (core)")
             return super().message_route(message, message_dict, model, thread_id, custom_values)
-        reply_to = self._routing_find_reply(message_dict)
-        message_dict["_mrp_is_reply"] = bool(reply_to and reply_to.model and reply_to.res_id)
-        self._routing_trace(
-            "reply",
-            f"reply to {reply_to.model},{reply_to.res_id}" if message_dict["_mrp_is_reply"] else "not a reply",
-        )
-
         delivered_to = [email_normalize(str(v)) or str(v).lower() for v in message.get_all("Delivered-To") or []]
         looping = [address for address, seen in Counter(delivered_to).items() if seen > 1]
         if looping and not self._routing_bypassed("forwarding_loop"):
@@ -177,19 +219,19 @@ class MailThread(models.AbstractModel):
                 message, message_dict, "forwarding_loop", f"Delivered-To {looping[0]} appears more than once"
             )
             return []
-        if (
-            sender
-            and not message_dict["_mrp_is_reply"]
-            and sender in self._get_own_addresses()
-            and not self._routing_bypassed("self_loop")
-        ):
+        from_own_address = bool(sender) and sender in self._get_own_addresses()
+        # the References lookup is only needed by the two rules below (and
+        # by the explainer): ordinary mail does not pay for it twice
+        if from_own_address or verdict.kind == auto_mail.AUTO_REPLY or self._routing_is_dry_run():
+            reply_to = self._routing_find_reply(message_dict)
+            is_reply = bool(reply_to and reply_to.model and reply_to.res_id)
+            self._routing_trace("reply", f"reply to {reply_to.model},{reply_to.res_id}" if is_reply else "not a reply")
+        else:
+            is_reply = None
+        if from_own_address and not is_reply and not self._routing_bypassed("self_loop"):
             self._routing_refuse(message, message_dict, "self_loop", f"{sender} is one of this database's addresses")
             return []
-        if (
-            verdict.kind == auto_mail.AUTO_REPLY
-            and not message_dict["_mrp_is_reply"]
-            and not self._routing_bypassed(verdict.kind)
-        ):
+        if verdict.kind == auto_mail.AUTO_REPLY and not is_reply and not self._routing_bypassed(verdict.kind):
             self._routing_refuse(message, message_dict, verdict.kind, f"{verdict.reason}; not a reply to a thread")
             return []
 
@@ -242,7 +284,7 @@ class MailThread(models.AbstractModel):
         """Log a message whose processing is about to fail: the current
         transaction will be rolled back, the log must survive it."""
         with self.env.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
+            env = api.Environment(cr, SUPERUSER_ID, {"mail_routing_raw": self.env.context.get("mail_routing_raw")})
             env["mail.thread"]._routing_refuse(message, message_dict, reason, details)
 
     @api.model
@@ -354,10 +396,8 @@ class MailThread(models.AbstractModel):
         # sorted: every worker takes the guard rows in the same order (no deadlock)
         for scope, kind in sorted(checks):
             minutes, threshold, alias, model = checks[(scope, kind)]
-            if not dry_run:
-                Event._lock_loop_counter(sender, scope)
             since = now - datetime.timedelta(minutes=minutes)
-            count = Event._count(sender, scope, kind, since)
+            count = Event._lock_and_count(sender, scope, kind, since, lock=not dry_run)
             self._routing_trace(
                 "loop protection", f"{sender} on {scope}: {count} {kind} in {minutes} min, threshold {threshold}"
             )

@@ -91,19 +91,19 @@ class TestLoopConcurrency(TransactionCase):
         errors = []
         barrier = threading.Barrier(workers, timeout=10)
         waited = threading.local()
-        original_lock = MailGatewayEvent._lock_loop_counter
+        original_lock = MailGatewayEvent._lock_and_count
 
-        def synchronised_lock(model, sender, scope):
+        def synchronised_lock(model, *args, **kwargs):
             if not getattr(waited, "done", False):
                 waited.done = True
                 try:
                     barrier.wait()
                 except threading.BrokenBarrierError:
                     pass
-            return original_lock(model, sender, scope)
+            return original_lock(model, *args, **kwargs)
 
         threads = [threading.Thread(target=self._deliver, args=(index, errors)) for index in range(workers)]
-        with patch.object(MailGatewayEvent, "_lock_loop_counter", synchronised_lock):
+        with patch.object(MailGatewayEvent, "_lock_and_count", synchronised_lock):
             for thread in threads:
                 thread.start()
             for thread in threads:
