@@ -1,0 +1,133 @@
+"""Screenshot of a page of a running Odoo, logged in, through headless Chromium.
+
+Used by ``scripts/screenshot`` for static/description (the Apps screen):
+the picture shows the real module, never a mock-up.
+
+    python screenshot.py --url http://127.0.0.1:8071 --db DB --path /odoo/settings \
+        --selector '#mail_routing' --out static/description/settings.png
+"""
+
+import argparse
+import base64
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+
+import requests
+import websocket
+
+
+def login(url, db, login_name, password):
+    session = requests.Session()
+    response = session.post(
+        f"{url}/web/session/authenticate",
+        json={"jsonrpc": "2.0", "params": {"db": db, "login": login_name, "password": password}},
+        timeout=60,
+    )
+    response.raise_for_status()
+    if response.json().get("error"):
+        raise SystemExit(f"login failed: {response.json()['error']}")
+    return session.cookies["session_id"]
+
+
+class Chrome:
+    def __init__(self, port=9333):
+        binary = shutil.which("chromium") or shutil.which("google-chrome")
+        if not binary:
+            raise SystemExit("Chromium is needed: apt-get install chromium")
+        self.profile = tempfile.mkdtemp(prefix="mrp-chrome-")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                f"--remote-debugging-port={port}",
+                f"--user-data-dir={self.profile}",
+                "--window-size=1400,1000",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _attempt in range(100):
+            try:
+                targets = requests.get(f"http://127.0.0.1:{port}/json", timeout=1).json()
+                page = next(target for target in targets if target["type"] == "page")
+                break
+            except (requests.RequestException, StopIteration):
+                time.sleep(0.2)
+        else:
+            raise SystemExit("Chromium did not start")
+        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60)
+        self.next_id = 0
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            answer = json.loads(self.socket.recv())
+            if answer.get("id") == self.next_id:
+                if "error" in answer:
+                    raise SystemExit(f"{method}: {answer['error']}")
+                return answer.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        return result.get("result", {}).get("value")
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--path", required=True)
+    parser.add_argument("--selector", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--login", default="admin")
+    parser.add_argument("--password", default="admin")
+    args = parser.parse_args()
+    session_id = login(args.url, args.db, args.login, args.password)
+    chrome = Chrome()
+    try:
+        host = args.url.split("://", 1)[1].split(":")[0].split("/")[0]
+        chrome.call("Network.enable")
+        chrome.call("Network.setCookie", name="session_id", value=session_id, domain=host, path="/")
+        chrome.call("Page.enable")
+        chrome.call("Page.navigate", url=f"{args.url}{args.path}")
+        selector = json.dumps(args.selector)
+        for _attempt in range(150):
+            if chrome.evaluate(f"!!document.querySelector({selector})"):
+                break
+            time.sleep(0.2)
+        else:
+            raise SystemExit(f"{args.selector} did not appear on {args.path}")
+        time.sleep(1.5)  # let fonts and icons settle
+        chrome.evaluate(f"document.querySelector({selector}).scrollIntoView({{block: 'start'}})")
+        time.sleep(0.5)
+        box = chrome.evaluate(
+            f"""(() => {{ const r = document.querySelector({selector}).getBoundingClientRect();
+                return {{x: r.x, y: r.y, width: r.width, height: r.height}}; }})()"""
+        )
+        shot = chrome.call(
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
+            clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"], "scale": 1},
+        )
+        with open(args.out, "wb") as handle:
+            handle.write(base64.b64decode(shot["data"]))
+        print(f"written {args.out} ({int(box['width'])}x{int(box['height'])})")
+    finally:
+        chrome.close()
+
+
+if __name__ == "__main__":
+    main()

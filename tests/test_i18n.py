@@ -1,0 +1,47 @@
+"""Translations: the committed template matches the code, German is
+complete, and German reaches the user (field labels and code messages)."""
+
+import io
+import os
+import re
+
+import polib
+
+from odoo.exceptions import ValidationError
+from odoo.tests import TransactionCase, tagged
+from odoo.tools.translate import TranslationImporter, trans_export
+
+I18N_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n")
+PLACEHOLDER_RE = re.compile(r"%(?:\([a-z_]+\))?[srd]|\{[a-z_]+\}")
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestTranslations(TransactionCase):
+    def test_template_is_up_to_date(self):
+        buffer = io.BytesIO()
+        trans_export(False, ["mail_routing_policy"], buffer, "po", self.env.cr)
+        exported = {entry.msgid for entry in polib.pofile(buffer.getvalue().decode())}
+        committed = {entry.msgid for entry in polib.pofile(os.path.join(I18N_DIR, "mail_routing_policy.pot"))}
+        self.assertEqual(exported - committed, set(), "terms missing from the .pot: run scripts/i18n-update")
+        self.assertEqual(committed - exported, set(), "stale terms in the .pot: run scripts/i18n-update")
+
+    def test_german_is_complete_and_keeps_placeholders(self):
+        template = polib.pofile(os.path.join(I18N_DIR, "mail_routing_policy.pot"))
+        german = {entry.msgid: entry.msgstr for entry in polib.pofile(os.path.join(I18N_DIR, "de.po"))}
+        for entry in template:
+            with self.subTest(msgid=entry.msgid):
+                self.assertTrue(german.get(entry.msgid), "untranslated")
+                self.assertEqual(
+                    sorted(PLACEHOLDER_RE.findall(entry.msgid)), sorted(PLACEHOLDER_RE.findall(german[entry.msgid]))
+                )
+
+    def test_german_reaches_the_user(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        importer = TranslationImporter(self.env.cr, verbose=False)
+        importer.load_file(os.path.join(I18N_DIR, "de.po"), "de_DE")
+        importer.save(overwrite=True)
+        german = self.env(context={"lang": "de_DE"})
+        label = german["res.config.settings"].fields_get(["routing_catchall_domain_allowed"])
+        self.assertEqual(label["routing_catchall_domain_allowed"]["string"], "Zugelassene Alias-Domains")
+        with self.assertRaisesRegex(ValidationError, "Vertrauenswürdiger Absender: ungültiger Eintrag 'foo@'"):
+            german["mail.gateway.allowed"].create({"email": "foo@"})
