@@ -1,3 +1,4 @@
+from . import mail_routing_cache_mixin
 from . import ir_config_parameter
 from . import ir_mail_server
 from . import mail_alias

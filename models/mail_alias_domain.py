@@ -6,7 +6,8 @@ from ..tools import address_filter
 class MailAliasDomain(models.Model):
     """Cached facts about alias domains for the per-message routing rules."""
 
-    _inherit = "mail.alias.domain"
+    _name = "mail.alias.domain"
+    _inherit = ["mail.alias.domain", "mail.routing.cache.mixin"]
 
     @api.model
     @tools.ormcache()
@@ -34,19 +35,3 @@ class MailAliasDomain(models.Model):
                 )
             )
         return tuple(facts)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        domains = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return domains
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()
-        return result

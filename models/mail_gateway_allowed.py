@@ -7,7 +7,8 @@ from ..tools import address_filter
 class MailGatewayAllowed(models.Model):
     """Trusted senders may also be a domain or a ``*.domain`` wildcard."""
 
-    _inherit = "mail.gateway.allowed"
+    _name = "mail.gateway.allowed"
+    _inherit = ["mail.gateway.allowed", "mail.routing.cache.mixin"]
 
     email = fields.Char(
         help="An address (robot@example.com), a domain (example.com) or every subdomain (*.example.com)."
@@ -18,21 +19,12 @@ class MailGatewayAllowed(models.Model):
         for vals in vals_list:
             if vals.get("email"):
                 vals["email"] = self._normalize_trusted(vals["email"])
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
+        return super().create(vals_list)
 
     def write(self, vals):
         if vals.get("email"):
             vals = dict(vals, email=self._normalize_trusted(vals["email"]))
-        result = super().write(vals)
-        self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()
-        return result
+        return super().write(vals)
 
     @api.model
     def _normalize_trusted(self, value):

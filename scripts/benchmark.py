@@ -272,7 +272,7 @@ def main():
             "SQL queries per incoming message",
             f"{incoming['core']['queries_per_message']:.1f}",
             f"{incoming['module']['queries_per_message']:.1f}",
-            f"+{incoming['module']['queries_per_message'] - incoming['core']['queries_per_message']:.1f}",
+            f"{incoming['module']['queries_per_message'] - incoming['core']['queries_per_message']:+.1f}",
         )
     )
 

@@ -268,6 +268,17 @@ class TestIncomingRouting(GatewayCase):
         self.logs(subject="P3").action_process_again()
         self.assertEqual(len(self.env["res.partner"].search([("name", "=", "P3")])), 1)
 
+    def test_cached_alias_domains_follow_changes(self):
+        Thread = self.env["mail.thread"]
+        self.assertNotIn("catchall@other.example", Thread._get_own_addresses())
+        domain = self.env["mail.alias.domain"].create({"name": "other.example"})
+        self.assertIn("catchall@other.example", Thread._get_own_addresses())
+        domain.catchall_alias = "replies"
+        self.assertIn("replies@other.example", Thread._get_own_addresses())
+        self.assertNotIn("catchall@other.example", Thread._get_own_addresses())
+        domain.unlink()
+        self.assertNotIn("replies@other.example", Thread._get_own_addresses())
+
     def test_log_and_explainers_are_admin_only(self):
         self.process("ann@customer.example", "info@test.mycompany.com", subject="L", extra="X-Autoreply: yes\n")
         portal = self._create_portal_user()
@@ -279,6 +290,18 @@ class TestIncomingRouting(GatewayCase):
                     self.env["mail.routing.check"].with_user(user).create({"raw_message": "x"})
                 with self.assertRaises(AccessError):
                     self.env["mail.gateway.event"].with_user(user).search([])
+                with self.assertRaises(AccessError):
+                    self.env["mail.gateway.loop.guard"].with_user(user).search([])
+                with self.assertRaises(AccessError):
+                    self.env["mail.gateway.allowed"].with_user(user).create({"email": "x@y.example"})
+                with self.assertRaises(AccessError):
+                    self.env["mail.sender.check"].with_user(user).create({"email_from": "a@b.example"})
+                with self.assertRaises(AccessError):
+                    self.logs(subject="L").with_user(user).action_process_again()
+                with self.assertRaises(AccessError):
+                    self.env["ir.config_parameter"].with_user(user).set_param("mail.gateway.loop.threshold", 1)
+                with self.assertRaises(AccessError):
+                    self.alias_info.with_user(user).write({"loop_threshold": 1000})
 
     # ------------------------------------------------------------------
     # explainer

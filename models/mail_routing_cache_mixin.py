@@ -1,0 +1,25 @@
+from odoo import api, models
+
+
+class MailRoutingCacheMixin(models.AbstractModel):
+    """Clears the registry caches when a record the routing rules cache
+    (alias domains, trusted senders) is created, changed or deleted."""
+
+    _name = "mail.routing.cache.mixin"
+    _description = "Mail routing: cached configuration"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
