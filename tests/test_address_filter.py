@@ -100,12 +100,12 @@ def test_resolve_default_from():
 
 def test_rewrite_from_keeps_name_and_formats():
     assert sp.rewrite_from('"Ann Author" <ann@gmail.com>', "notifications@example.com") == (
-        "Ann Author <notifications@example.com>"
+        '"Ann Author" <notifications@example.com>'
     )
     assert sp.rewrite_from('"Doe, Ann" <ann@gmail.com>', "n@example.com") == '"Doe, Ann" <n@example.com>'
-    assert sp.rewrite_from("ann@gmail.com", "n@example.com") == "ann <n@example.com>"
+    assert sp.rewrite_from("ann@gmail.com", "n@example.com") == '"ann" <n@example.com>'
     assert sp.rewrite_from("Ann <ann@gmail.com>", "n@example.com", "{name} via {company}", "ACME") == (
-        "Ann via ACME <n@example.com>"
+        '"Ann via ACME" <n@example.com>'
     )
     with pytest.raises(ValueError):
         sp.validate_display_format("{name} {email}")

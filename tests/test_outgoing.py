@@ -193,6 +193,7 @@ class TestOutgoingRouting(MailCommon):
     def test_rewritten_from_keeps_display_name_and_bounce_envelope(self):
         _mail, sent = self._send_mail('"Ann Author" <ann@gmail.com>')
         self.assertEqual(sent["msg_from"], "Ann Author <notifications.test@test.mycompany.com>")
+        self.assertIn('From: "Ann Author" <notifications.test@test.mycompany.com>', sent["message"])
         self.assertEqual(sent["smtp_from"], "bounce.test@test.mycompany.com", "bounces come back to Odoo")
         self.assertEqual(sent["from_filter"], "test.mycompany.com")
 
@@ -200,6 +201,7 @@ class TestOutgoingRouting(MailCommon):
         self.ICP.set_param("mail.default.from_display", "{name} via {company}")
         _mail, sent = self._send_mail('"Ann Author" <ann@gmail.com>')
         self.assertEqual(sent["msg_from"], "Ann Author via YourTestCompany <notifications.test@test.mycompany.com>")
+        self.assertIn('From: "Ann Author via YourTestCompany" <notifications.test@test.mycompany.com>', sent["message"])
         with self.assertRaises(ValidationError):
             self.ICP.set_param("mail.default.from_display", "{name} <{email}>")
 
@@ -213,6 +215,7 @@ class TestOutgoingRouting(MailCommon):
     def test_pinned_server_mismatch_is_rewritten(self):
         _mail, sent = self._send_mail('"Ann" <ann@gmail.com>', mail_server_id=self.srv_notif.id)
         self.assertEqual(sent["msg_from"], "Ann <notifications.test@test.mycompany.com>")
+        self.assertIn('From: "Ann" <notifications.test@test.mycompany.com>', sent["message"])
         self.assertEqual(sent["smtp_from"], "bounce.test@test.mycompany.com")
 
     def test_pinned_server_matching_keeps_author(self):

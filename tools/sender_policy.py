@@ -1,6 +1,9 @@
 """Pure helpers for outgoing sender decisions (no ORM)."""
 
-from email.utils import formataddr, getaddresses
+from email.utils import getaddresses
+
+# core's formatting: the display name is always quoted ("Ann" <a@b>)
+from odoo.tools.mail import formataddr
 
 from .address_filter import domain_to_ascii, match_address, split_address
 
