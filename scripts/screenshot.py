@@ -4,7 +4,7 @@ Used by ``scripts/screenshot`` for static/description (the Apps screen):
 the picture shows the real module, never a mock-up.
 
     python screenshot.py --url http://127.0.0.1:8071 --db DB --path /odoo/settings \
-        --selector '#mail_routing' --out static/description/settings.png
+        --block "Mail routing" --out static/description/settings.png
 """
 
 import argparse
@@ -46,7 +46,7 @@ class Chrome:
                 "--disable-gpu",
                 f"--remote-debugging-port={port}",
                 f"--user-data-dir={self.profile}",
-                "--window-size=1400,1000",
+                "--window-size=1400,2600",
                 "about:blank",
             ],
             stdout=subprocess.DEVNULL,
@@ -89,7 +89,7 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--path", required=True)
-    parser.add_argument("--selector", required=True)
+    parser.add_argument("--block", required=True, help="title of the settings block to capture")
     parser.add_argument("--out", required=True)
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
@@ -102,20 +102,27 @@ def main():
         chrome.call("Network.setCookie", name="session_id", value=session_id, domain=host, path="/")
         chrome.call("Page.enable")
         chrome.call("Page.navigate", url=f"{args.url}{args.path}")
-        selector = json.dumps(args.selector)
+        # a settings block renders as an <h2> title followed by its container
+        find_block = f"""(() => {{
+            const title = [...document.querySelectorAll('h2')].find((h) => h.textContent.trim() === {json.dumps(args.block)});
+            if (!title) return null;
+            let box = title.nextElementSibling;
+            while (box && !box.classList.contains('o_settings_container')) box = box.nextElementSibling;
+            if (!box) return null;
+            title.scrollIntoView({{block: 'start'}});
+            const top = title.getBoundingClientRect(), body = box.getBoundingClientRect();
+            const left = Math.min(top.left, body.left) - 16;
+            return {{x: left, y: top.top - 16, width: Math.max(top.right, body.right) - left + 16,
+                     height: body.bottom - top.top + 32}};
+        }})()"""
         for _attempt in range(150):
-            if chrome.evaluate(f"!!document.querySelector({selector})"):
+            if chrome.evaluate(find_block):
                 break
             time.sleep(0.2)
         else:
-            raise SystemExit(f"{args.selector} did not appear on {args.path}")
+            raise SystemExit(f"settings block {args.block!r} did not appear on {args.path}")
         time.sleep(1.5)  # let fonts and icons settle
-        chrome.evaluate(f"document.querySelector({selector}).scrollIntoView({{block: 'start'}})")
-        time.sleep(0.5)
-        box = chrome.evaluate(
-            f"""(() => {{ const r = document.querySelector({selector}).getBoundingClientRect();
-                return {{x: r.x, y: r.y, width: r.width, height: r.height}}; }})()"""
-        )
+        box = chrome.evaluate(find_block)
         shot = chrome.call(
             "Page.captureScreenshot",
             format="png",
