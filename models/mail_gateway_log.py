@@ -48,6 +48,9 @@ class MailGatewayLog(models.Model):
     bounced = fields.Boolean("Answer sent", readonly=True, help="A bounce or notice was sent to the sender.")
     # stored in the row, not as ir.attachment: a log written in its own
     # transaction (failed delivery) must not wait on company rows locked by it
+    # kept in the row, not as an ir.attachment: a no-route entry is written in
+    # its own transaction while the delivery's transaction is still open, and
+    # an attachment insert can wait forever on that transaction's row locks
     raw_message = fields.Binary("Raw message (.eml)", attachment=False, readonly=True)
     raw_filename = fields.Char(compute="_compute_raw_filename")
     count = fields.Integer("Occurrences", default=1, readonly=True)
@@ -149,7 +152,9 @@ class MailGatewayLog(models.Model):
 
     @api.model
     def _gc_logs(self):
-        """Cron: remove raw messages and entries older than the retention period."""
+        """Cron: purge the raw messages older than the retention
+        period. The entries themselves stay, so that what was refused, when
+        and why remains visible; an administrator may delete them."""
         days = int(self.env["ir.config_parameter"].sudo().get_param("mail.gateway.log.retention_days", 30) or 30)
         limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
-        self.sudo().search([("date", "<", limit)]).unlink()
+        self.sudo().search([("date", "<", limit), ("raw_message", "!=", False)]).write({"raw_message": False})

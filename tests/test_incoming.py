@@ -1,8 +1,9 @@
 """Incoming rules: allow-list, automatic mail, self-loop, rate limit, log, explainer."""
 
+import base64
 import datetime
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -267,6 +268,21 @@ class TestIncomingRouting(GatewayCase):
         self.assertFalse(auto)
         self.logs(subject="P3").action_process_again()
         self.assertEqual(len(self.env["res.partner"].search([("name", "=", "P3")])), 1)
+
+    def test_raw_message_kept_then_purged(self):
+        self.process("ann@customer.example", "info@test.mycompany.com", subject="G1", extra="X-Autoreply: yes\n")
+        log = self.logs(subject="G1")
+        self.assertIn(b"Subject: G1", base64.b64decode(log.raw_message))
+        self.ICP.set_param("mail.gateway.log.retention_days", 10)
+        log._gc_logs()
+        self.assertTrue(log.raw_message, "younger than the retention period: kept")
+        self.env.cr.execute("UPDATE mail_gateway_log SET date = now() - interval '11 days' WHERE id = %s", [log.id])
+        log.invalidate_recordset()
+        log._gc_logs()
+        self.assertTrue(log.exists(), "the entry stays, only the raw message goes")
+        self.assertFalse(log.raw_message)
+        with self.assertRaisesRegex(UserError, "was purged"):
+            log.action_process_again()
 
     def test_cached_alias_domains_follow_changes(self):
         Thread = self.env["mail.thread"]
