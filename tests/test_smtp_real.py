@@ -122,6 +122,31 @@ class TestRealSmtp(MailCommon):
         self.assertEqual(received["message"]["From"], "Ann Author <notifications.test@test.mycompany.com>")
         self.assertNotIn("Auto-Submitted", received["message"])
 
+    def test_server_timing_out_is_skipped(self):
+        # a server that accepts the TCP connection and never says hello
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        self.addCleanup(silent.close)
+        srv_silent = self.env["ir.mail_server"].create(
+            {
+                "name": "Silent",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": silent.getsockname()[1],
+                "smtp_encryption": "none",
+                "from_filter": "test.mycompany.com",
+                "sequence": 0,
+            }
+        )
+        mail = self._mail()
+        # core waits SMTP_TIMEOUT (60 s) for the greeting: shorten the wait only
+        with patch("odoo.addons.base.models.ir_mail_server.SMTP_TIMEOUT", 1):
+            self._send(mail)
+        self.assertEqual(mail.state, "sent", mail.failure_reason)
+        self.assertNotEqual(mail.sent_mail_server_id, srv_silent)
+        self.assertEqual(mail.sent_mail_server_id, self.srv_up)
+        self.assertEqual(len(self.handler.envelopes), 1, "sent exactly once")
+
     def test_all_candidates_fail_keeps_mail_with_reasons(self):
         self.srv_up.smtp_pass = "also-wrong"
         mail = self._mail()
