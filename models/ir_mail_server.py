@@ -139,6 +139,17 @@ class IrMailServer(models.Model):
         return self._resolve_default_from() or super()._get_default_from_address()
 
     @api.model
+    def _with_alias_domain(self, alias_domain):
+        """This model in the context ``mail.mail`` sends with for ``alias_domain``
+        (its default From and bounce address), or unchanged without one."""
+        if not alias_domain:
+            return self
+        return self.with_context(
+            domain_notifications_email=alias_domain.default_from_email,
+            domain_bounce_address=alias_domain.bounce_email,
+        )
+
+    @api.model
     def _alias_domain_from_context(self):
         """Alias domain whose default From the caller put in context, if any."""
         context_email = self.env.context.get("domain_notifications_email")
@@ -445,15 +456,10 @@ class IrMailServer(models.Model):
         ``pinned_server`` simulates a mail pinned to a server (template).
         """
         company = company or self.env.company
-        server_model = self.sudo().with_company(company)
         alias_domain = company.sudo().alias_domain_id
-        if alias_domain:
-            server_model = server_model.with_context(
-                domain_notifications_email=alias_domain.default_from_email,
-                domain_bounce_address=alias_domain.bounce_email,
-            )
+        server_model = self.sudo().with_company(company)._with_alias_domain(alias_domain)
+        decision = server_model._explain_sender(email_from)
         if pinned_server:
-            decision = server_model._explain_sender(email_from)
             matches = server_model._match_from_filter(email_from, pinned_server.from_filter)
             decision.update(
                 server=pinned_server,
@@ -474,8 +480,6 @@ class IrMailServer(models.Model):
                         sender=email_from,
                     )
                 )
-        else:
-            decision = server_model._explain_sender(email_from)
         decision.update(header_from=False, envelope_from=False, reply_to=False, dmarc_aligned=False, dmarc="")
         if decision["blocked"]:
             return decision

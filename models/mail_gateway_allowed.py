@@ -53,10 +53,7 @@ class MailGatewayAllowed(models.Model):
     def _trusted_entries(self):
         """Parsed entries of every trusted sender; checked for each incoming
         mail, so cached in the registry and cleared when the list changes."""
-        entries = []
-        for value in self.sudo().search([]).mapped("email"):
-            try:
-                entries.extend(address_filter.parse_filter(value))
-            except address_filter.AddressFilterError:
-                continue  # written before this module was installed
-        return tuple(entries)
+        # values written before this module was installed may be invalid:
+        # the stored-filter parser skips (and logs) those entries
+        parse = self.env["ir.mail_server"]._parse_from_filter
+        return tuple(entry for value in self.sudo().search([]).mapped("email") for entry in parse(value))

@@ -77,8 +77,7 @@ class MailGatewayEvent(models.Model):
     @api.model
     def _gc_events(self):
         """Cron: drop events older than the longest loop window in use."""
-        get_param = self.env["ir.config_parameter"].sudo().get_param
-        windows = [int(get_param("mail.gateway.loop.minutes", 120) or 120)]
+        windows = [self.env["mail.alias"]._get_loop_limits()[0]]
         windows += self.env["mail.alias"].sudo().search([("loop_minutes", ">", 0)]).mapped("loop_minutes")
         self.env.cr.execute(
             "DELETE FROM mail_gateway_event WHERE event_date < %s - make_interval(mins => %s)",

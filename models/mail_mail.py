@@ -35,13 +35,7 @@ class MailMail(models.Model):
     def _get_sender_decision(self):
         """Server decision for this (unpinned) mail, as real sending makes it."""
         self.ensure_one()
-        IrMailServer = self.env["ir.mail_server"].sudo()
-        alias_domain = self.sudo().record_alias_domain_id
-        if alias_domain:
-            IrMailServer = IrMailServer.with_context(
-                domain_notifications_email=alias_domain.default_from_email,
-                domain_bounce_address=alias_domain.bounce_email,
-            )
+        IrMailServer = self.env["ir.mail_server"].sudo()._with_alias_domain(self.sudo().record_alias_domain_id)
         emails_from = tools.mail.email_split_and_format(self.email_from)
         return IrMailServer._explain_sender(emails_from[0] if emails_from else self.email_from)
 

@@ -269,7 +269,7 @@ class MailThread(models.AbstractModel):
                 message_dict,
                 refusal,
                 "only catchall or unroutable recipients",
-                bounced=not verdict.kind and sender not in self._get_own_addresses(),
+                bounced=not verdict.kind and not from_own_address,
             )
         for route in routes:
             self._routing_trace(
@@ -377,7 +377,7 @@ class MailThread(models.AbstractModel):
             return False
         get_param = self.env["ir.config_parameter"].sudo().get_param
         reply_threshold = int(get_param("mail.gateway.loop.reply_threshold", 0) or 0)
-        global_minutes = int(get_param("mail.gateway.loop.minutes", 120) or 120)
+        global_minutes, _global_threshold = self.env["mail.alias"]._get_loop_limits()
         checks = {}
         for model, thread_id, _values, _uid, alias in routes:
             if thread_id:

@@ -38,7 +38,6 @@ class MailRoutingCheck(models.TransientModel):
     def _explain_incoming(self, source, model=False):
         """Return ``(decision, trace)`` for a raw message, changing nothing."""
         trace = []
-        outcome = ""
         try:
             with self.env.cr.savepoint():
                 try:
