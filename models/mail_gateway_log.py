@@ -69,8 +69,8 @@ class MailGatewayLog(models.Model):
 
     @api.model
     def _log_refusal(self, message, message_dict, reason, details="", alias=None, model=None, bounced=False):
-        """Record a refused message. Repeated deliveries of one Message-ID
-        (a fetchmail retry after a failure) update the same entry."""
+        """Record a refused message. Repeated deliveries of one message (a
+        fetchmail retry after a failure) update the same entry."""
 
         def text(value, size=2000):
             # PostgreSQL text cannot hold NUL; a hostile header must not stop the log
@@ -87,17 +87,21 @@ class MailGatewayLog(models.Model):
             "model": model or (alias.sudo().alias_model_id.model if alias else False),
             "bounced": bounced,
         }
+        raw_message = base64.b64encode(self._raw_source(message))
+        # the same message again, not merely the same Message-ID: a broken or
+        # reused Message-ID (Odoo reads "<f(oo@x>" as "<f") must not hide
+        # another message's source
         existing = (
-            self.sudo().search(
-                [("message_id", "=", values["message_id"]), ("reason", "=", reason), ("state", "=", "logged")], limit=1
-            )
+            self.sudo()
+            .search([("message_id", "=", values["message_id"]), ("reason", "=", reason), ("state", "=", "logged")])
+            .filtered(lambda log: log.raw_message == raw_message)[:1]
             if values["message_id"]
             else self.browse()
         )
         if existing:
             existing.write({"count": existing.count + 1, "date": fields.Datetime.now(), "details": values["details"]})
             return existing
-        values["raw_message"] = base64.b64encode(self._raw_source(message))
+        values["raw_message"] = raw_message
         _logger.info(
             "Gateway refused mail from %s (Message-Id %s): %s %s",
             values["email_from"],

@@ -269,6 +269,31 @@ class TestIncomingRouting(GatewayCase):
         self.logs(subject="P3").action_process_again()
         self.assertEqual(len(self.env["res.partner"].search([("name", "=", "P3")])), 1)
 
+    def test_log_counts_repeats_of_one_message_only(self):
+        auto = "X-Autoreply: yes\n"
+        raw = self.raw("ann@customer.example", "info@test.mycompany.com", subject="D1", extra=auto, msg_id="<d1@x>")
+        Thread = self.env["mail.thread"].sudo()
+        Thread.message_process(None, raw)
+        Thread.message_process(None, raw)
+        log = self.logs(message_id="<d1@x>")
+        self.assertEqual(len(log), 1, "a redelivery adds to the entry")
+        self.assertEqual(log.count, 2)
+        # Odoo reads both broken Message-IDs as "<f": two messages, two entries
+        for subject in ("D2", "D3"):
+            Thread.message_process(
+                None,
+                self.raw(
+                    "ann@customer.example",
+                    "info@test.mycompany.com",
+                    subject=subject,
+                    extra=auto,
+                    msg_id=f"<f({subject}@x>",
+                ),
+            )
+        logs = self.logs(message_id="<f")
+        self.assertEqual(sorted(logs.mapped("subject")), ["D2", "D3"])
+        self.assertEqual(logs.mapped("count"), [1, 1])
+
     def test_raw_message_kept_then_purged(self):
         self.process("ann@customer.example", "info@test.mycompany.com", subject="G1", extra="X-Autoreply: yes\n")
         log = self.logs(subject="G1")
