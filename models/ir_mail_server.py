@@ -20,15 +20,7 @@ FROM_FILTER_HELP = (
     "(bücher.example or xn--bcher-kva.example). Leave empty to accept any sender."
 )
 
-TIER_LABELS = {
-    1: "exact address",
-    2: "exact domain",
-    3: "subdomain wildcard",
-    4: "default From",
-    5: "server without FROM filter",
-    6: "no-match policy",
-    7: "odoo-bin / mail.default.from_filter",
-}
+TIER_PINNED = "pinned"
 
 
 class IrMailServer(models.Model):
@@ -42,18 +34,76 @@ class IrMailServer(models.Model):
 
     @api.model
     def _normalize_from_filter_value(self, value, label=None):
-        """Return the canonical form of a filter value or raise ValidationError."""
+        """Return the canonical form of a filter value or raise ValidationError.
+
+        ``label`` is the field as the admin sees it, e.g.
+        "Allowed alias domains (mail.catchall.domain.allowed)".
+        """
         try:
             return address_filter.normalize_filter(value)
         except address_filter.AddressFilterError as exc:
             raise ValidationError(
                 self.env._(
-                    "%(field)s: invalid entry %(entry)r: %(reason)s.",
+                    "%(field)s: invalid entry '%(entry)s': %(reason)s.",
                     field=label or self.env._("FROM Filtering"),
                     entry=exc.entry,
-                    reason=exc.reason,
+                    reason=self._describe_input_error(exc),
                 )
             ) from exc
+
+    @api.model
+    def _describe_input_error(self, exc):
+        """The reason of an :class:`~..tools.address_filter.InputError`, in
+        the user's language (worded here: the pure functions give codes)."""
+        _ = self.env._
+        params = exc.params
+        texts = {
+            "empty_domain": _("the domain is empty"),
+            "domain_spaces": _("a domain cannot contain spaces"),
+            "domain_invalid": _("not a valid domain name (%s)", params.get("detail", "")),
+            "label_invalid": _("'%s' is not a valid part of a domain name", params.get("label", "")),
+            "domain_too_long": _("a domain name has at most 253 characters"),
+            "empty_entry": _("the entry is empty"),
+            "line_break": _("line breaks are not allowed"),
+            "local_missing": _("the part before '@' is missing"),
+            "domain_missing": _("the domain after '@' is missing"),
+            "local_invalid": _("the part before '@' is not a valid mailbox name"),
+            "address_wildcard": _("an address cannot have a wildcard domain"),
+            "star_misplaced": _("'*' is only allowed as the first part, as in '*.example.com'"),
+            "wildcard_too_wide": _("a wildcard must name a domain with at least two parts, e.g. '*.example.com'"),
+            "default_from_syntax": _("use a bare local part (notifications) or an address (notifications@example.com)"),
+            "default_from_parts": _("the address must have a part before and after '@'"),
+            "display_fields": _("only {name} and {company} may be used"),
+        }
+        return texts.get(exc.code) or str(exc)
+
+    @api.model
+    def _tier_label(self, tier):
+        """Name of a server-selection tier (see :meth:`_explain_sender`)."""
+        _ = self.env._
+        labels = {
+            1: _("1. the sender's exact address"),
+            2: _("2. the sender's domain"),
+            3: _("3. a subdomain wildcard of the sender's domain"),
+            4: _("4. the default From"),
+            5: _("5. a server without FROM filter"),
+            6: _("6. no server matches: no-match policy"),
+            7: _("7. no server record: SMTP settings of the Odoo configuration file"),
+            TIER_PINNED: _("server chosen by the mail (template or caller)"),
+        }
+        return labels.get(tier, "")
+
+    @api.model
+    def _describe_match(self, match):
+        """Plain words for a FROM filter match, e.g. "the domain example.com"."""
+        if match is None:
+            return self.env._("nothing")
+        entry = address_filter.format_entry(match.entry)
+        if match.tier == address_filter.TIER_ADDRESS:
+            return self.env._("the address %s", entry)
+        if match.tier == address_filter.TIER_DOMAIN:
+            return self.env._("the domain %s", entry)
+        return self.env._("the subdomain wildcard %s", entry)
 
     @api.model
     def _parse_from_filter(self, value):
@@ -182,26 +232,33 @@ class IrMailServer(models.Model):
         return policy if policy in sender_policy.POLICIES else sender_policy.POLICY_REWRITE
 
     @api.model
-    def _explain_sender(self, email_from, mail_servers=None):
+    def _explain_sender(self, email_from, mail_servers=None, pinned_server=None):
         """Decide server and From for a sender and say why.
 
         This is the one implementation of outgoing server selection: it is
-        called by :meth:`_find_mail_server` (real sending) and by the "Check
-        sender" wizard. Returns a dict:
+        called by :meth:`_find_mail_server` (real sending), by ``mail.mail``
+        for the block policy and by the "Check sender" wizard. With
+        ``pinned_server`` (a mail pinned to a server by a template or its
+        caller) no server is chosen: the server's FROM filter decides the
+        From through the same rule :meth:`_prepare_email_message` applies.
+        Returns a dict:
 
         ``server`` (ir.mail_server, possibly empty), ``candidates`` (servers
-        of the winning tier in failover order), ``tier`` (1-7, see
-        ``TIER_LABELS``), ``rule`` (human text), ``smtp_from`` (the From to
-        use: the sender unchanged or the default From), ``rewritten``,
+        of the winning tier in failover order), ``tier`` (1-7 or
+        ``TIER_PINNED``, see :meth:`_tier_label`), ``rule`` (plain words),
+        ``smtp_from`` (the From to use: the sender unchanged or the default
+        From), ``from_code`` (``sender_policy.FROM_*``), ``rewritten``,
         ``blocked`` and ``reason`` (no-match policy ``block``),
         ``default_from`` and ``warnings``.
         """
         IrMailServer = self.env["ir.mail_server"]
+        _ = self.env._
         if mail_servers is None:
             mail_servers = IrMailServer.sudo().search([], order="sequence, id")
         mail_servers = mail_servers.filtered("active")
         sender = email_normalize(email_from) if email_from else False
         default_from = self._get_notifications_email()
+        policy = self._get_from_policy()
         warnings = []
         result = {
             "email_from": email_from,
@@ -210,6 +267,7 @@ class IrMailServer(models.Model):
             "tier": False,
             "rule": "",
             "smtp_from": email_from,
+            "from_code": sender_policy.FROM_AUTHOR,
             "rewritten": False,
             "blocked": False,
             "reason": "",
@@ -217,98 +275,136 @@ class IrMailServer(models.Model):
             "warnings": warnings,
         }
         if not default_from:
-            warnings.append(self.env._("No default From is configured: senders no server accepts cannot be rewritten."))
+            warnings.append(_("No default From is configured: senders no server accepts cannot be rewritten."))
+
+        def block(server_text):
+            reason = _(
+                "%(server)s may not send for %(sender)s nor for the default From %(default)s, and the "
+                "no-match policy is 'Do not send': the mail is kept in the queue, not sent. Add the "
+                "sender's domain to a server's FROM filter, or set a default From a server accepts, then retry.",
+                server=server_text,
+                sender=sender or email_from or _("(no sender)"),
+                default=default_from or _("(none)"),
+            )
+            result.update(blocked=True, reason=reason, smtp_from=False, from_code=sender_policy.FROM_BLOCKED)
+            return result
+
+        def settle(server, candidates, tier, rule, smtp_from=None):
+            """Record the server; the From follows the one rule of server_from
+            unless the tier already chose it."""
+            entries = self._parse_from_filter(server.from_filter) if server else ()
+            code, address = sender_policy.server_from(entries, sender, default_from, policy)
+            if smtp_from is None:
+                smtp_from = email_from if code == sender_policy.FROM_AUTHOR else address
+            elif code == sender_policy.FROM_AUTHOR and smtp_from != email_from:
+                code = sender_policy.FROM_DEFAULT
+            result.update(
+                server=server,
+                candidates=candidates,
+                tier=tier,
+                rule=rule,
+                smtp_from=smtp_from,
+                from_code=code,
+                rewritten=email_normalize(smtp_from or "") != sender,
+            )
+            if code == sender_policy.FROM_BLOCKED:
+                return block(_("Server '%s'", server.name))
+            if code == sender_policy.FROM_DEFAULT_REFUSED:
+                warnings.append(
+                    _(
+                        "The FROM filter of '%(server)s' allows neither %(sender)s nor the default From "
+                        "%(default)s: the From is rewritten to %(default)s, which the server may refuse.",
+                        server=server.name,
+                        sender=sender or email_from,
+                        default=default_from,
+                    )
+                )
+            elif code == sender_policy.FROM_NO_DEFAULT:
+                warnings.append(
+                    _(
+                        "The FROM filter of '%(server)s' does not allow %(sender)s and no default From is "
+                        "configured: the mail goes out with the author's From, which receivers may reject "
+                        "as spoofed.",
+                        server=server.name,
+                        sender=sender or email_from,
+                    )
+                )
+            return result
+
+        if pinned_server:
+            entries = self._parse_from_filter(pinned_server.from_filter)
+            return settle(
+                pinned_server,
+                pinned_server,
+                TIER_PINNED,
+                _(
+                    "the mail is pinned to server '%(server)s'; its FROM filter is %(filter)s",
+                    server=pinned_server.name,
+                    filter=pinned_server.from_filter or _("empty (any sender)"),
+                )
+                if not entries or not sender or not address_filter.match_address(entries, sender)
+                else _(
+                    "the mail is pinned to server '%(server)s', whose FROM filter allows %(match)s",
+                    server=pinned_server.name,
+                    match=self._describe_match(address_filter.match_address(entries, sender)),
+                ),
+            )
         ranked = [(server, self._parse_from_filter(server.from_filter)) for server in mail_servers]
 
-        def take(tier, matched, smtp_from, what):
+        def take(tier, matched, smtp_from):
             servers = IrMailServer.browse([server.id for server, _found in matched]).with_env(mail_servers.env)
-            first_match = matched[0][1]
-            result.update(
-                server=servers[0],
-                candidates=servers,
-                tier=tier,
-                rule=self.env._(
-                    "%(what)s: %(match)s on server '%(server)s'",
-                    what=what,
-                    match=address_filter.describe_match(first_match),
-                    server=servers[0].name,
-                ),
-                smtp_from=smtp_from,
-                rewritten=smtp_from != email_from,
+            rule = _(
+                "server '%(server)s' may send for %(match)s",
+                server=servers[0].name,
+                match=self._describe_match(matched[0][1]),
             )
-            return result
+            return settle(servers[0], servers, tier, rule, smtp_from)
 
         # Tiers 1-3: a server allowed to send for the sender itself.
         if sender:
             tier, matched = address_filter.rank_candidates(ranked, sender)
             if matched:
-                return take(tier, matched, email_from, self.env._("sender"))
+                return take(tier, matched, email_from)
         # Tier 4: a server allowed to send for the default From.
         if default_from:
             _tier, matched = address_filter.rank_candidates(ranked, default_from)
             if matched:
-                return take(4, [(s, f) for s, f in matched], default_from, self.env._("default From %s", default_from))
-        # Tier 5: servers accepting any sender.
+                return take(4, matched, default_from)
+        # Tier 5: servers accepting any sender; core sends the default From there.
         unfiltered = mail_servers.filtered(lambda server: not server.from_filter)
         if unfiltered:
-            result.update(
-                server=unfiltered[0],
-                candidates=unfiltered,
-                tier=5,
-                rule=self.env._("server '%s' has no FROM filter", unfiltered[0].name),
-                smtp_from=default_from or email_from,
-                rewritten=bool(default_from) and default_from != sender,
-            )
-            return result
+            rule = _("no server is set up for this sender; server '%s' has no FROM filter", unfiltered[0].name)
+            return settle(unfiltered[0], unfiltered, 5, rule, default_from or email_from)
         # Tier 6: servers exist, none may send for this sender.
         if mail_servers:
-            if self._get_from_policy() == sender_policy.POLICY_BLOCK:
-                reason = self.env._(
-                    "No outgoing mail server may send for %(sender)s (nor for the default From %(default)s) "
-                    "and the no-match policy is 'block': the mail was not sent. Add the sender's domain to a "
-                    "server's FROM filter, or configure a default From a server accepts, then retry.",
-                    sender=sender or email_from or self.env._("(no sender)"),
-                    default=default_from or self.env._("(none)"),
-                )
-                result.update(
-                    tier=6, blocked=True, reason=reason, smtp_from=False, rule=self.env._("no-match policy: block")
-                )
-                return result
-            smtp_from = default_from or email_from
-            warnings.append(
-                self.env._(
-                    "No server's FROM filter allows %(sender)s: falling back on '%(server)s', whose FROM "
-                    "filter does not allow it either; the recipient may reject it as spoofed.",
-                    sender=smtp_from,
-                    server=mail_servers[0].name,
-                )
+            if policy == sender_policy.POLICY_BLOCK:
+                result.update(tier=6, rule=_("no server may send for this sender, nor for the default From"))
+                return block(_("No outgoing mail server"))
+            rule = _(
+                "no server may send for this sender, nor for the default From: the first server by "
+                "priority, '%s', is used",
+                mail_servers[0].name,
             )
-            result.update(
-                server=mail_servers[0],
-                candidates=mail_servers,
-                tier=6,
-                rule=self.env._("no-match policy: rewrite, first server by priority '%s'", mail_servers[0].name),
-                smtp_from=smtp_from,
-                rewritten=smtp_from != email_from,
-            )
-            return result
+            return settle(mail_servers[0], mail_servers, 6, rule)
         # Tier 7: no server record at all, odoo-bin SMTP settings.
-        cli_filter = self._parse_from_filter(self._get_default_from_filter())
-        if not cli_filter or (sender and address_filter.match_address(cli_filter, sender)):
-            smtp_from = email_from
-        elif default_from and address_filter.match_address(cli_filter, default_from):
-            smtp_from = default_from
-        else:
-            smtp_from = default_from or email_from
-            warnings.append(self.env._("The odoo-bin FROM filter allows neither the sender nor the default From."))
+        cli_filter_text = self._get_default_from_filter()
+        cli_filter = self._parse_from_filter(cli_filter_text)
+        code, address = sender_policy.server_from(cli_filter, sender, default_from)
+        smtp_from = email_from if code == sender_policy.FROM_AUTHOR else address
+        if code == sender_policy.FROM_DEFAULT_REFUSED:
+            warnings.append(
+                _("The FROM filter of the Odoo configuration file allows neither the sender nor the default From.")
+            )
         result.update(
             tier=7,
-            rule=self.env._(
-                "no mail server record: odoo-bin SMTP settings, FROM filter %s",
-                self._get_default_from_filter() or self.env._("(none)"),
+            rule=_(
+                "no outgoing mail server is configured: the SMTP settings of the Odoo configuration file are "
+                "used, FROM filter %s",
+                cli_filter_text or _("empty (any sender)"),
             ),
             smtp_from=smtp_from,
-            rewritten=smtp_from != email_from,
+            from_code=code,
+            rewritten=email_normalize(smtp_from or "") != sender,
         )
         return result
 
@@ -397,49 +493,84 @@ class IrMailServer(models.Model):
     # Header From and envelope sender
     # ------------------------------------------------------------------
 
-    def _prepare_email_message(self, message, smtp_session):
-        """Rewrite From for servers that may not send as the author.
+    @api.model
+    def _decide_from_and_envelope(self, original_from, from_filter, bounce_address):
+        """The From and envelope sender a server with ``from_filter`` uses.
 
-        On top of core: a pinned server whose FROM filter refuses the author
-        gets the default From instead of a spoofed one, the display name
-        follows ``mail.default.from_display``, and the envelope sender is one
-        the server accepts (the bounce address whenever possible).
+        One rule for every mail, pinned or not (``sender_policy.server_from``
+        and ``sender_policy.choose_envelope_sender``); used by
+        :meth:`_prepare_email_message` and the explainer. Returns a dict with
+        ``from_code``, ``from_address`` (bare, False when blocked),
+        ``envelope`` and ``envelope_code``.
+        """
+        entries = self._parse_from_filter(from_filter) if from_filter else ()
+        author = email_normalize(original_from or "") or False
+        default_from = self._get_notifications_email()
+        from_code, from_address = sender_policy.server_from(entries, author, default_from, self._get_from_policy())
+        bounce = email_normalize(bounce_address or "") or False
+        envelope, envelope_code = sender_policy.choose_envelope_sender(
+            entries,
+            bounce,
+            author,
+            default_from,
+            bounce_local=(bounce or "bounce@").split("@")[0],
+        )
+        return {
+            "entries": entries,
+            "from_code": from_code,
+            "from_address": from_address,
+            "envelope": envelope,
+            "envelope_code": envelope_code,
+        }
+
+    def _prepare_email_message(self, message, smtp_session):
+        """From and envelope sender the server accepts, never spoofed.
+
+        On top of core: whatever server sends the mail (chosen or pinned),
+        an author its FROM filter refuses is replaced by the default From
+        (``"Ann" <notifications@...>``, display name per
+        ``mail.default.from_display``); with the ``block`` policy a server
+        accepting neither does not send. The envelope sender is one the
+        server accepts, the bounce address whenever possible, never another
+        person's address; the ``Return-Path`` header says the same.
         """
         original_from = message["From"]
-        notifications_email = self._get_notifications_email()
         from_filter = getattr(smtp_session, "from_filter", False)
-        entries = self._parse_from_filter(from_filter) if from_filter else ()
-        author = email_normalize(original_from or "")
-        if (
-            entries
-            and notifications_email
-            and author
-            and author != notifications_email
-            and not address_filter.match_address(entries, author)
-            and address_filter.match_address(entries, notifications_email)
-        ):
-            # pinned server (or rewrite policy) that may not send as the author
-            smtp_session.smtp_from = notifications_email
-        self_ctx = self.with_context(domain_notifications_email=notifications_email or False)
-        smtp_from, smtp_to_list, message = super(IrMailServer, self_ctx)._prepare_email_message(message, smtp_session)
-        new_from = email_normalize(message["From"] or "")
-        if original_from and new_from and new_from != author:
-            display_format = self.env["ir.config_parameter"].sudo().get_param("mail.default.from_display")
-            rewritten = sender_policy.rewrite_from(original_from, new_from, display_format, self.env.company.name)
-            del message["From"]
-            message["From"] = rewritten
         bounce_address = (
             self.env.context.get("domain_bounce_address")
             or message["Return-Path"]
             or self._get_default_bounce_address()
         )
-        envelope, _why = sender_policy.choose_envelope_sender(
-            entries,
-            [email_normalize(bounce_address or "") or False, smtp_from, new_from],
-            fallback_local=(email_normalize(bounce_address or "") or "bounce@").split("@")[0],
-        )
-        envelope = extract_rfc2822_addresses(envelope or "")
-        return envelope[-1] if envelope else smtp_from, smtp_to_list, message
+        decision = self._decide_from_and_envelope(original_from, from_filter, bounce_address)
+        if decision["from_code"] == sender_policy.FROM_BLOCKED:
+            raise MailDeliveryException(
+                self.env._("Mail Delivery Failed"),
+                self.env._(
+                    "The outgoing server may send neither for %(sender)s nor for the default From, and the "
+                    "no-match policy is 'Do not send'.",
+                    sender=original_from,
+                ),
+            )
+        smtp_from = getattr(smtp_session, "smtp_from", False)
+        if decision["from_code"] in (sender_policy.FROM_DEFAULT, sender_policy.FROM_DEFAULT_REFUSED):
+            smtp_from = decision["from_address"]
+        notifications_email = self._get_notifications_email()
+        self_ctx = self.with_context(domain_notifications_email=notifications_email or False)
+        # core reads only these two attributes of the session
+        session = _PreviewSession(from_filter, smtp_from)
+        core_envelope, smtp_to_list, message = super(IrMailServer, self_ctx)._prepare_email_message(message, session)
+        new_from = email_normalize(message["From"] or "")
+        author = email_normalize(original_from or "")
+        if original_from and new_from and new_from != author:
+            display_format = self.env["ir.config_parameter"].sudo().get_param("mail.default.from_display")
+            rewritten = sender_policy.rewrite_from(original_from, new_from, display_format, self.env.company.name)
+            del message["From"]
+            message["From"] = rewritten
+        envelope = extract_rfc2822_addresses(decision["envelope"] or "")
+        envelope = envelope[-1] if envelope else core_envelope
+        del message["Return-Path"]
+        message["Return-Path"] = f"<{envelope}>"
+        return envelope, smtp_to_list, message
 
     # ------------------------------------------------------------------
     # Explainer: the whole outgoing decision, without sending
@@ -449,47 +580,51 @@ class IrMailServer(models.Model):
     def _explain_sending(self, email_from, company=None, pinned_server=None):
         """Return the full outgoing decision for ``email_from``, sending nothing.
 
-        Runs the same code as real sending: :meth:`_explain_sender` for the
-        server and From, then :meth:`_prepare_email_message` on a message
-        built like ``mail.mail`` builds it, for the header From, envelope
-        sender and Reply-To. Adds a DMARC alignment verdict and warnings.
-        ``pinned_server`` simulates a mail pinned to a server (template).
+        Runs the code of real sending: :meth:`_explain_sender` for the
+        server (as ``mail.mail`` does, or the pinned server), then
+        :meth:`_prepare_email_message` on a message built like ``mail.mail``
+        builds it, for the header From, envelope sender and Reply-To. Every
+        verdict (rewritten, warnings, DMARC) is read from that result.
+        ``invalid`` is set when ``email_from`` is not an email address: then
+        nothing is decided.
         """
+        _ = self.env._
+        decision = {
+            "invalid": False,
+            "header_from": False,
+            "envelope_from": False,
+            "reply_to": False,
+            "dmarc_aligned": False,
+            "dmarc": "",
+        }
+        if not email_normalize(email_from or ""):
+            decision.update(
+                invalid=True,
+                server=self.browse(),
+                candidates=self.browse(),
+                tier=False,
+                rule="",
+                blocked=False,
+                reason="",
+                rewritten=False,
+                warnings=[_("'%s' is not an email address: type an address such as ann@example.com.", email_from)],
+            )
+            return decision
         company = company or self.env.company
         alias_domain = company.sudo().alias_domain_id
         server_model = self.sudo().with_company(company)._with_alias_domain(alias_domain)
-        decision = server_model._explain_sender(email_from)
-        if pinned_server:
-            matches = server_model._match_from_filter(email_from, pinned_server.from_filter)
-            decision.update(
-                server=pinned_server,
-                candidates=pinned_server,
-                tier=False,
-                rule=self.env._("pinned server '%s'", pinned_server.name),
-                smtp_from=email_from,
-                rewritten=False,
-                blocked=False,
-                reason="",
-            )
-            if not matches:
-                decision["warnings"].append(
-                    self.env._(
-                        "The pinned server '%(server)s' may not send for %(sender)s: the From is rewritten "
-                        "to the default From instead of being sent spoofed.",
-                        server=pinned_server.name,
-                        sender=email_from,
-                    )
-                )
-        decision.update(header_from=False, envelope_from=False, reply_to=False, dmarc_aligned=False, dmarc="")
+        decision.update(server_model._explain_sender(email_from, pinned_server=pinned_server))
         if decision["blocked"]:
             return decision
         server = decision["server"]
         from_filter = server.from_filter if server else server_model._get_default_from_filter()
-        session = _PreviewSession(from_filter, decision["smtp_from"])
+        # what mail.mail hands to the session: the author for a pinned mail,
+        # else the From chosen with the server
+        session = _PreviewSession(from_filter, email_from if pinned_server else decision["smtp_from"])
         reply_to = alias_domain.catchall_email if alias_domain else False
         bounce = server_model.env.context.get("domain_bounce_address") or server_model._get_default_bounce_address()
         message = server_model.build_email(
-            email_from or decision["smtp_from"],
+            email_from,
             ["recipient@example.invalid"],
             "Check sender",
             "",
@@ -497,25 +632,72 @@ class IrMailServer(models.Model):
             headers={"Return-Path": bounce} if bounce else None,
         )
         envelope, _recipients, message = server_model._prepare_email_message(message, session)
-        entries = self._parse_from_filter(from_filter) if from_filter else ()
+        sent = server_model._decide_from_and_envelope(email_from, from_filter, bounce)
         header_address = email_normalize(message["From"] or "")
-        aligned, verdict = sender_policy.dmarc_alignment(header_address, envelope, entries)
-        if entries and header_address and not address_filter.match_address(entries, header_address):
+        server_name = server.name or _("SMTP settings of the Odoo configuration file")
+        if sent["envelope_code"] == sender_policy.ENVELOPE_UNALLOWED:
             decision["warnings"].append(
-                self.env._(
-                    "Spoofing: server '%(server)s' is not set up to send for %(address)s; receivers may reject it.",
-                    server=server.name or self.env._("odoo-bin SMTP"),
-                    address=header_address,
+                _(
+                    "No address the FROM filter of '%(server)s' allows could be found for the envelope sender: "
+                    "%(envelope)s is used and the server may refuse it.",
+                    server=server_name,
+                    envelope=envelope,
                 )
             )
+        aligned, code, domain = sender_policy.dmarc_alignment(header_address, envelope, sent["entries"])
         decision.update(
+            rewritten=header_address != email_normalize(email_from),
             header_from=message["From"],
             envelope_from=envelope,
             reply_to=message["Reply-To"] or False,
             dmarc_aligned=aligned,
-            dmarc=verdict,
+            dmarc=self._describe_dmarc(code, domain, server_name, envelope),
         )
         return decision
+
+    @api.model
+    def _describe_dmarc(self, code, domain, server_name, envelope):
+        """The DMARC verdict in plain words, saying what was checked."""
+        _ = self.env._
+        texts = {
+            sender_policy.DMARC_BOTH: _(
+                "Aligned for %(domain)s: the FROM filter of '%(server)s' lists both the From and the envelope "
+                "sender %(envelope)s (SPF and DKIM can pass).",
+                domain=domain,
+                server=server_name,
+                envelope=envelope,
+            ),
+            sender_policy.DMARC_SPF: _(
+                "Aligned for %(domain)s through SPF only: the FROM filter of '%(server)s' lists the envelope "
+                "sender %(envelope)s, not the From.",
+                domain=domain,
+                server=server_name,
+                envelope=envelope,
+            ),
+            sender_policy.DMARC_DKIM: _(
+                "Aligned for %(domain)s through DKIM only: the FROM filter of '%(server)s' lists the From; the "
+                "envelope sender %(envelope)s belongs to another domain.",
+                domain=domain,
+                server=server_name,
+                envelope=envelope,
+            ),
+            sender_policy.DMARC_NOT_DECLARED: _(
+                "Unknown for %(domain)s: '%(server)s' has no FROM filter, so nothing here says it is set up "
+                "to send for %(domain)s.",
+                domain=domain,
+                server=server_name,
+            ),
+            sender_policy.DMARC_FAILS: _(
+                "Not aligned for %(domain)s: the FROM filter of '%(server)s' lists neither the From nor the "
+                "envelope sender %(envelope)s; receivers applying DMARC may reject the mail.",
+                domain=domain,
+                server=server_name,
+                envelope=envelope,
+            ),
+            sender_policy.DMARC_NO_FROM: _("The From header has no valid address."),
+        }
+        checked = _("(Checked against the FROM filters declared in Odoo; DNS records were not read.)")
+        return f"{texts[code]} {checked}"
 
     def action_open_sender_check(self):
         """Open the Check sender wizard (pinned to this server from its form)."""

@@ -33,11 +33,13 @@ class MailMail(models.Model):
         return emails
 
     def _get_sender_decision(self):
-        """Server decision for this (unpinned) mail, as real sending makes it."""
+        """Server decision for this mail (pinned or not), as real sending makes it."""
         self.ensure_one()
         IrMailServer = self.env["ir.mail_server"].sudo()._with_alias_domain(self.sudo().record_alias_domain_id)
         emails_from = tools.mail.email_split_and_format(self.email_from)
-        return IrMailServer._explain_sender(emails_from[0] if emails_from else self.email_from)
+        return IrMailServer._explain_sender(
+            emails_from[0] if emails_from else self.email_from, pinned_server=self.sudo().mail_server_id or None
+        )
 
     def _block_unroutable(self, raise_exception=False):
         """Keep in exception the mails the ``block`` no-match policy refuses.
@@ -48,7 +50,7 @@ class MailMail(models.Model):
         if self.env["ir.mail_server"]._get_from_policy() != "block":
             return self.browse()
         blocked = self.browse()
-        for mail in self.filtered(lambda m: m.state == "outgoing" and not m.mail_server_id):
+        for mail in self.filtered(lambda m: m.state == "outgoing"):
             decision = mail._get_sender_decision()
             if not decision["blocked"]:
                 continue

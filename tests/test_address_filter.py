@@ -111,20 +111,73 @@ def test_rewrite_from_keeps_name_and_formats():
         sp.validate_display_format("{name} {email}")
 
 
-def test_choose_envelope_sender():
+def test_choose_envelope_sender_order_of_preference():
+    bounce, default = "bounce@example.com", "n@example.com"
     entries = af.parse_filter("example.com")
-    assert sp.choose_envelope_sender(entries, ["bounce@example.com", "n@example.com"])[0] == "bounce@example.com"
-    assert sp.choose_envelope_sender(entries, ["bounce@other.com", "n@example.com"])[0] == "n@example.com"
-    assert sp.choose_envelope_sender(entries, ["bounce@other.com", "ann@gmail.com"], "bounce")[0] == (
-        "bounce@example.com"
+    assert sp.choose_envelope_sender(entries, bounce, "ann@gmail.com", default) == (bounce, sp.ENVELOPE_BOUNCE)
+    other = "bounce@other.com"
+    assert sp.choose_envelope_sender(entries, other, "ann@example.com", default) == (
+        "ann@example.com",
+        sp.ENVELOPE_AUTHOR,
     )
-    only_address = af.parse_filter("relay@example.com")
-    assert sp.choose_envelope_sender(only_address, ["b@other.com"])[0] == "relay@example.com"
-    assert sp.choose_envelope_sender((), ["b@other.com"])[0] == "b@other.com"
+    assert sp.choose_envelope_sender(entries, other, "ann@gmail.com", default) == (default, sp.ENVELOPE_DEFAULT)
+    assert sp.choose_envelope_sender(entries, other, "ann@gmail.com", "n@x.com") == (
+        "bounce@example.com",
+        sp.ENVELOPE_BUILT,
+    )
+    assert sp.choose_envelope_sender((), other, "ann@gmail.com", default) == (other, sp.ENVELOPE_BOUNCE)
 
 
-def test_dmarc_alignment():
-    assert sp.dmarc_alignment("n@example.com", "bounce@example.com", af.parse_filter("example.com"))[0]
-    assert sp.dmarc_alignment("n@example.com", "bounce@mail.example.com", ())[0]
-    aligned, why = sp.dmarc_alignment("ann@gmail.com", "bounce@example.com", af.parse_filter("example.com"))
-    assert not aligned and "gmail.com" in why
+def test_envelope_sender_is_never_another_persons_listed_address():
+    entries = af.parse_filter("*.example.org, ann@gmail.com")
+    for author in ("bob@gmail.com", "someone@mail.example.com"):
+        address, code = sp.choose_envelope_sender(entries, "bounce@mycompany.example", author, "n@mycompany.example")
+        assert address == "bounce@mycompany.example" and code == sp.ENVELOPE_UNALLOWED
+    # the listed person's own mail may use it
+    assert sp.choose_envelope_sender(entries, "bounce@mycompany.example", "ann@gmail.com", False)[0] == (
+        "ann@gmail.com"
+    )
+    # a domain entry gives an address of its own
+    entries = af.parse_filter("ann@gmail.com, relay.example")
+    assert sp.choose_envelope_sender(entries, "bounce@mycompany.example", "bob@gmail.com", False) == (
+        "bounce@relay.example",
+        sp.ENVELOPE_BUILT,
+    )
+
+
+def test_server_from_every_cell():
+    author_ok, author_no = "ann@corp.example", "ann@gmail.com"
+    default = "n@mycompany.example"
+    both = af.parse_filter("corp.example, mycompany.example")
+    only_author = af.parse_filter("corp.example")
+    only_default = af.parse_filter("mycompany.example")
+    neither = af.parse_filter("other.example")
+    assert sp.server_from(both, author_ok, default) == (sp.FROM_AUTHOR, author_ok)
+    assert sp.server_from(only_author, author_ok, default) == (sp.FROM_AUTHOR, author_ok)
+    assert sp.server_from(only_default, author_no, default) == (sp.FROM_DEFAULT, default)
+    assert sp.server_from(neither, author_no, default) == (sp.FROM_DEFAULT_REFUSED, default)
+    assert sp.server_from(neither, author_no, default, sp.POLICY_BLOCK) == (sp.FROM_BLOCKED, False)
+    assert sp.server_from(neither, author_no, False) == (sp.FROM_NO_DEFAULT, author_no)
+    assert sp.server_from((), author_no, default) == (sp.FROM_AUTHOR, author_no), "no filter: any sender"
+
+
+def test_dmarc_alignment_claims_only_declared_domains():
+    aligned, code, domain = sp.dmarc_alignment("n@example.com", "bounce@example.com", af.parse_filter("example.com"))
+    assert aligned and code == sp.DMARC_BOTH and domain == "example.com"
+    # a server without FROM filter declares nothing: never "aligned"
+    assert sp.dmarc_alignment("bob@gmail.com", "bounce@gmail.com", ())[:2] == (False, sp.DMARC_NOT_DECLARED)
+    aligned, code, domain = sp.dmarc_alignment("ann@gmail.com", "bounce@example.com", af.parse_filter("example.com"))
+    assert (aligned, code, domain) == (False, sp.DMARC_FAILS, "gmail.com")
+    assert sp.dmarc_alignment("n@example.com", "b@mail.example.com", af.parse_filter("*.example.com"))[1] == (
+        sp.DMARC_SPF
+    )
+    assert sp.dmarc_alignment("not an address", "b@x.com", ())[1] == sp.DMARC_NO_FROM
+
+
+def test_errors_carry_codes_for_translation():
+    with pytest.raises(af.AddressFilterError) as info:
+        af.parse_filter("good.com, exa mple.com")
+    assert (info.value.entry, info.value.code) == ("exa mple.com", "domain_spaces")
+    with pytest.raises(af.InputError) as info:
+        sp.validate_default_from("two words")
+    assert info.value.code == "default_from_syntax"

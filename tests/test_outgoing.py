@@ -114,7 +114,7 @@ class TestOutgoingRouting(MailCommon):
             mail.send()
         self.assertEqual(mail.state, "exception")
         self.assertIn("ann@gmail.com", mail.failure_reason)
-        self.assertIn("block", mail.failure_reason)
+        self.assertIn("Do not send", mail.failure_reason)
         self.assertFalse(self.emails, "nothing went on the wire")
         # the admin fixes the configuration and retries: the mail leaves once
         self.srv_notif.from_filter = "test.mycompany.com"
@@ -295,24 +295,26 @@ class TestOutgoingRouting(MailCommon):
         self.assertEqual(decision["server"], self.srv_notif)
         self.assertEqual(decision["header_from"], sent["msg_from"])
         self.assertEqual(decision["envelope_from"], sent["smtp_from"])
-        self.assertIn("default From", decision["rule"])
+        self.assertIn("test.mycompany.com", decision["rule"])
+        self.assertEqual(decision["tier"], 4)
         self.assertTrue(decision["dmarc_aligned"])
 
     def test_explainer_warnings(self):
         Server = self.env["ir.mail_server"]
+        self.srv_notif.from_filter = "other.example"
         pinned = Server._explain_sending("ann@gmail.com", pinned_server=self.srv_domain)
-        self.assertTrue(any("pinned server" in w for w in pinned["warnings"]))
+        self.assertTrue(any("may refuse" in w for w in pinned["warnings"]), pinned["warnings"])
         self.env.company.alias_domain_id = False
         no_default = Server._explain_sending("ann@gmail.com")
         self.assertTrue(any("No default From" in w for w in no_default["warnings"]))
-        self.assertTrue(any("Spoofing" in w for w in no_default["warnings"]))
+        self.assertTrue(any("spoofed" in w for w in no_default["warnings"]))
         self.assertFalse(no_default["dmarc_aligned"])
 
     def test_check_sender_wizard_and_access(self):
         wizard = self.env["mail.sender.check"].create({"email_from": "ann@mail.eu.corp.example"})
         self.assertEqual(wizard.mail_server_id, self.srv_narrow)
         self.assertEqual(wizard.failover_server_ids, self.srv_wide)
-        self.assertEqual(wizard.tier, "3. subdomain wildcard")
+        self.assertEqual(wizard.tier, "3. a subdomain wildcard of the sender's domain")
         self.assertIn("*.eu.corp.example", wizard.rule)
         self.assertEqual(wizard.header_from, "ann@mail.eu.corp.example")
         with self.assertRaises(AccessError):
@@ -322,3 +324,131 @@ class TestOutgoingRouting(MailCommon):
             self.env["mail.sender.check"].with_user(portal).create({"email_from": "a@b.example"})
         action = self.srv_domain.action_open_sender_check()
         self.assertEqual(action["res_model"], "mail.sender.check")
+
+    # ------------------------------------------------------------------
+    # one result per cell: pinned or not x author allowed x default allowed
+    # ------------------------------------------------------------------
+
+    def _sent_and_explained(self, email_from, pinned=None):
+        """Real sending and the explainer for one mail: both results."""
+        decision = self.env["ir.mail_server"]._explain_sending(email_from, pinned_server=pinned)
+        mail = self.env["mail.mail"].create(
+            {
+                "email_from": email_from,
+                "email_to": "bob@example.org",
+                "subject": "Cell",
+                "body_html": "<p>x</p>",
+                "author_id": self.env.ref("base.partner_admin").id,
+                "mail_server_id": pinned.id if pinned else False,
+            }
+        )
+        with (
+            self.mock_mail_gateway(),
+            mute_logger(
+                "odoo.addons.mail_routing_policy.models.mail_mail",
+                "odoo.addons.mail_routing_policy.models.ir_mail_server",
+            ),
+        ):
+            mail.send()
+        sent = self.emails[-1] if self.emails and mail.state == "sent" else None
+        self.emails.clear()
+        return mail, sent, decision
+
+    def test_every_cell_of_the_sender_table(self):
+        """README "What From is sent": each cell, real sending == explainer."""
+        Server = self.env["ir.mail_server"]
+        base = {"smtp_host": "smtp.invalid", "smtp_encryption": "none", "sequence": 90}
+        both, only_author, only_default, neither = Server.create(
+            [
+                {"name": "P both", "from_filter": "corp.example, test.mycompany.com", **base},
+                {"name": "P author", "from_filter": "corp.example", **base},
+                {"name": "P default", "from_filter": "test.mycompany.com", **base},
+                {"name": "P neither", "from_filter": "other.example", **base},
+            ]
+        )
+        ok, no = '"Ann" <ann@corp.example>', '"Ann" <ann@gmail.com>'
+        rewritten = '"Ann" <notifications.test@test.mycompany.com>'
+        bounce = "bounce.test@test.mycompany.com"
+        cells = [
+            # (pinned, author, expected server, header From, envelope)
+            (both, ok, both, '"Ann" <ann@corp.example>', bounce),
+            (only_author, ok, only_author, '"Ann" <ann@corp.example>', "ann@corp.example"),
+            (only_default, no, only_default, rewritten, bounce),
+            (neither, no, neither, rewritten, "bounce.test@other.example"),
+            (None, ok, self.srv_domain, '"Ann" <ann@corp.example>', "ann@corp.example"),
+            (None, no, self.srv_notif, rewritten, bounce),
+        ]
+        for pinned, author, server, header_from, envelope in cells:
+            with self.subTest(pinned=pinned and pinned.name, author=author):
+                mail, sent, decision = self._sent_and_explained(author, pinned)
+                self.assertEqual(mail.state, "sent")
+                self.assertEqual(mail.sent_mail_server_id or mail.mail_server_id, server)
+                self.assertIn(f"From: {header_from}", sent["message"])
+                self.assertEqual(sent["smtp_from"], envelope)
+                self.assertIn(f"Return-Path: <{envelope}>", sent["message"], "header = envelope")
+                self.assertEqual(decision["server"], server)
+                self.assertEqual(decision["header_from"].replace('"', ""), header_from.replace('"', ""))
+                self.assertEqual(decision["envelope_from"], envelope)
+                self.assertEqual(decision["rewritten"], header_from == rewritten)
+        # not pinned, author allowed, default From refused by every server
+        self.srv_notif.active = False
+        (both | only_default).active = False
+        mail, sent, decision = self._sent_and_explained(ok)
+        self.assertIn('From: "Ann" <ann@corp.example>', sent["message"])
+        # not pinned, neither allowed: no-match policy (rewrite: first server)
+        mail, sent, decision = self._sent_and_explained(no)
+        self.assertEqual(mail.sent_mail_server_id, self.srv_wide)
+        self.assertIn(f"From: {rewritten}", sent["message"])
+        self.assertTrue(any("may refuse" in w for w in decision["warnings"]))
+        # block policy: pinned or not, a server accepting neither does not send
+        self.ICP.set_param("mail.default.from_policy", "block")
+        for pinned in (neither, None):
+            with self.subTest(block=pinned and pinned.name):
+                mail, sent, decision = self._sent_and_explained(no, pinned)
+                self.assertEqual(mail.state, "exception")
+                self.assertIsNone(sent)
+                self.assertIn("Do not send", mail.failure_reason)
+                self.assertTrue(decision["blocked"])
+        # block policy does not touch a pinned server that accepts the author
+        mail, sent, decision = self._sent_and_explained(ok, only_author)
+        self.assertEqual(mail.state, "sent")
+
+    def test_envelope_sender_never_another_persons_address(self):
+        """A FROM filter listing Ann's address: Bob's bounces must not reach Ann."""
+        self.env["ir.mail_server"].search([]).active = False
+        relay = self.env["ir.mail_server"].create(
+            {"name": "Relay", "smtp_host": "smtp.invalid", "from_filter": "*.example.org, ann@gmail.com"}
+        )
+        for author in ("bob@gmail.com", "someone@mail.example.com"):
+            with self.subTest(author=author):
+                mail, sent, decision = self._sent_and_explained(author)
+                self.assertEqual(mail.sent_mail_server_id, relay)
+                self.assertNotEqual(sent["smtp_from"], "ann@gmail.com")
+                self.assertEqual(sent["smtp_from"], "bounce.test@test.mycompany.com")
+                self.assertEqual(decision["envelope_from"], sent["smtp_from"])
+                self.assertTrue(any("may refuse it" in w for w in decision["warnings"]), decision["warnings"])
+        mail, sent, decision = self._sent_and_explained("ann@gmail.com")
+        self.assertEqual(sent["smtp_from"], "ann@gmail.com", "Ann's own mail may use her address")
+
+    def test_check_sender_pinned_answers_every_input(self):
+        wizard = self.env["mail.sender.check"].create(
+            {"email_from": "not-an-address", "pinned_server_id": self.srv_domain.id}
+        )
+        self.assertTrue(wizard.invalid)
+        self.assertIn("not an email address", wizard.summary)
+        self.assertFalse(wizard.header_from)
+        # pinned to a corp.example relay, Bob of gmail.com: one consistent answer
+        self.srv_notif.from_filter = "other.example"
+        wizard.email_from = "bob@gmail.com"
+        self.assertFalse(wizard.invalid)
+        self.assertTrue(wizard.rewritten)
+        self.assertEqual(wizard.header_from.replace('"', ""), "bob <notifications.test@test.mycompany.com>")
+        self.assertIn("rewritten", wizard.summary)
+        self.assertFalse(wizard.dmarc_aligned, "no server is set up for the From's domain")
+        self.assertIn("DNS records were not read", wizard.dmarc)
+        # a relay without FROM filter declares nothing: alignment is unknown, never claimed
+        free = self.env["ir.mail_server"].create({"name": "Free", "smtp_host": "h"})
+        wizard.pinned_server_id = free
+        self.assertEqual(wizard.header_from, "bob@gmail.com")
+        self.assertFalse(wizard.dmarc_aligned)
+        self.assertIn("Unknown for gmail.com", wizard.dmarc)

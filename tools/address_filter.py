@@ -41,18 +41,61 @@ FilterEntry = namedtuple("FilterEntry", ["kind", "value"])
 FilterMatch = namedtuple("FilterMatch", ["tier", "entry", "specificity"])
 
 
-class AddressFilterError(ValueError):
+# Reason codes of invalid input, with the English wording used in logs and
+# exception text. What a user reads is worded (and translated) by the model
+# layer from the code and its parameters: ir.mail_server._describe_input_error.
+REASONS = {
+    "empty_domain": "empty domain",
+    "domain_spaces": "a domain cannot contain spaces",
+    "domain_invalid": "not a valid domain name ({detail})",
+    "label_invalid": "label {label!r} is not a valid domain label",
+    "domain_too_long": "domain name longer than 253 characters",
+    "empty_entry": "empty entry",
+    "line_break": "line breaks are not allowed",
+    "local_missing": "the part before '@' is missing",
+    "domain_missing": "the domain after '@' is missing",
+    "local_invalid": "the part before '@' is not a valid mailbox name",
+    "address_wildcard": "an address cannot have a wildcard domain",
+    "star_misplaced": "'*' is only allowed as the first label, as in '*.example.com'",
+    "wildcard_too_wide": "a wildcard must name a domain with at least two labels, e.g. '*.example.com'",
+    # sender settings (tools/sender_policy.py)
+    "default_from_syntax": "use a bare local part (notifications) or an address (notifications@example.com)",
+    "default_from_parts": "the address must have a part before and after '@'",
+    "display_fields": "only {{name}} and {{company}} may be used ({detail})",
+}
+
+
+class InputError(ValueError):
+    """Invalid input, described by a reason ``code`` (see ``REASONS``) and
+    its ``params``; ``str()`` gives the English wording."""
+
+    def __init__(self, code, **params):
+        self.code = code
+        self.params = params
+        super().__init__(REASONS.get(code, code).format(**params))
+
+    @property
+    def reason(self):
+        return str(self)
+
+
+class AddressFilterError(InputError):
     """An entry of an address filter is invalid.
 
-    ``entry`` is the offending entry as the user typed it, ``reason`` says what
-    is wrong with it.
+    ``entry`` is the offending entry as the user typed it; ``code`` and
+    ``params`` say what is wrong with it.
     """
 
-    def __init__(self, entry, reason):
-        entry = entry.strip(" \t")
-        self.entry = entry
-        self.reason = reason
-        super().__init__(f"{entry!r}: {reason}")
+    def __init__(self, entry, code, **params):
+        self.entry = entry.strip(" \t")
+        super().__init__(code, **params)
+
+    @property
+    def reason(self):
+        return REASONS.get(self.code, self.code).format(**self.params)
+
+    def __str__(self):
+        return f"{self.entry!r}: {self.reason}"
 
 
 # pure and called for every mail and every server: memoised
@@ -62,13 +105,13 @@ def domain_to_ascii(domain):
 
     ``bücher.example`` and ``XN--BCHER-KVA.example`` both give
     ``xn--bcher-kva.example``. A trailing dot (root) is dropped.
-    Raises ``ValueError`` when the domain is not a valid host name.
+    Raises :class:`InputError` when the domain is not a valid host name.
     """
     domain = (domain or "").strip().rstrip(".")
     if not domain:
-        raise ValueError("empty domain")
+        raise InputError("empty_domain")
     if any(ch.isspace() for ch in domain):
-        raise ValueError("a domain cannot contain spaces")
+        raise InputError("domain_spaces")
     try:
         # plain ASCII labels skip IDNA, which refuses "_"; A-labels ("xn--")
         # and U-labels go through it so both spellings compare equal
@@ -79,13 +122,13 @@ def domain_to_ascii(domain):
             for label in domain.split(".")
         ]
     except (idna.IDNAError, UnicodeError) as exc:
-        raise ValueError(f"not a valid domain name ({exc})") from exc
+        raise InputError("domain_invalid", detail=str(exc)) from exc
     ascii_domain = ".".join(labels)
     for label in ascii_domain.split("."):
         if not _LABEL_RE.match(label):
-            raise ValueError(f"label {label!r} is not a valid domain label")
+            raise InputError("label_invalid", label=label)
     if len(ascii_domain) > 253:
-        raise ValueError("domain name longer than 253 characters")
+        raise InputError("domain_too_long")
     return ascii_domain
 
 
@@ -116,23 +159,23 @@ def parse_entry(raw):
     """
     entry = raw.strip()
     if not entry:
-        raise AddressFilterError(raw, "empty entry")
+        raise AddressFilterError(raw, "empty_entry")
     if "\r" in entry or "\n" in entry:
-        raise AddressFilterError(raw, "line breaks are not allowed")
+        raise AddressFilterError(raw, "line_break")
     if "@" in entry:
         local, _at, domain = entry.rpartition("@")
         if not local:
-            raise AddressFilterError(raw, "the part before '@' is missing")
+            raise AddressFilterError(raw, "local_missing")
         if not domain:
-            raise AddressFilterError(raw, "the domain after '@' is missing")
+            raise AddressFilterError(raw, "domain_missing")
         if _LOCAL_FORBIDDEN_RE.search(local) or len(local) > 64:
-            raise AddressFilterError(raw, "the part before '@' is not a valid mailbox name")
+            raise AddressFilterError(raw, "local_invalid")
         if domain.startswith(("*", ".")):
-            raise AddressFilterError(raw, "an address cannot have a wildcard domain")
+            raise AddressFilterError(raw, "address_wildcard")
         try:
             domain = domain_to_ascii(domain)
-        except ValueError as exc:
-            raise AddressFilterError(raw, str(exc)) from exc
+        except InputError as exc:
+            raise AddressFilterError(raw, exc.code, **exc.params) from exc
         return FilterEntry(KIND_ADDRESS, f"{local.lower()}@{domain}")
     wildcard = False
     if entry.startswith("*."):
@@ -140,16 +183,14 @@ def parse_entry(raw):
     elif entry.startswith("."):
         wildcard, entry = True, entry[1:]
     if "*" in entry:
-        raise AddressFilterError(raw, "'*' is only allowed as the first label, as in '*.example.com'")
+        raise AddressFilterError(raw, "star_misplaced")
     try:
         domain = domain_to_ascii(entry)
-    except ValueError as exc:
-        raise AddressFilterError(raw, str(exc)) from exc
+    except InputError as exc:
+        raise AddressFilterError(raw, exc.code, **exc.params) from exc
     if wildcard:
         if "." not in domain:
-            raise AddressFilterError(
-                raw, "a wildcard must name a domain with at least two labels, e.g. '*.example.com'"
-            )
+            raise AddressFilterError(raw, "wildcard_too_wide")
         return FilterEntry(KIND_WILDCARD, domain)
     return FilterEntry(KIND_DOMAIN, domain)
 
@@ -165,7 +206,7 @@ def parse_filter(value):
         return ()
     if "\r" in value or "\n" in value:
         bad = next(part for part in value.split(",") if "\r" in part or "\n" in part)
-        raise AddressFilterError(bad.strip(), "line breaks are not allowed")
+        raise AddressFilterError(bad.strip(), "line_break")
     entries = []
     for raw in value.split(","):
         if not raw.strip():
@@ -231,18 +272,6 @@ def match_domain(entries, domain):
         if entry.kind == KIND_WILDCARD and domain.endswith("." + entry.value):
             return True
     return False
-
-
-def describe_match(match):
-    """Human text of a match, e.g. ``exact domain example.com``."""
-    if match is None:
-        return "no match"
-    label = {
-        TIER_ADDRESS: "exact address",
-        TIER_DOMAIN: "exact domain",
-        TIER_WILDCARD: "subdomain wildcard",
-    }[match.tier]
-    return f"{label} {format_entry(match.entry)}"
 
 
 def rank_candidates(candidates, address):

@@ -5,7 +5,7 @@ from email.utils import getaddresses
 # core's formatting: the display name is always quoted ("Ann" <a@b>)
 from odoo.tools.mail import formataddr
 
-from .address_filter import domain_to_ascii, match_address, split_address
+from .address_filter import KIND_DOMAIN, InputError, domain_to_ascii, match_address, split_address
 
 POLICY_REWRITE = "rewrite"
 POLICY_BLOCK = "block"
@@ -32,26 +32,26 @@ def resolve_default_from(value, domain):
 
 
 def validate_default_from(value):
-    """Raise ``ValueError`` when ``value`` is neither a local part nor an address."""
+    """Raise :class:`InputError` when ``value`` is neither a local part nor an address."""
     value = (value or "").strip()
     if not value:
         return
     if any(ch.isspace() or ch in '<>,;:"()[]\\' for ch in value):
-        raise ValueError("use a bare local part (notifications) or an address (notifications@example.com)")
+        raise InputError("default_from_syntax")
     if "@" in value:
         if split_address(value) is None:
-            raise ValueError("the address must have a part before and after '@'")
+            raise InputError("default_from_parts")
         domain_to_ascii(value.rpartition("@")[2])
 
 
 def validate_display_format(fmt):
-    """Raise ``ValueError`` when ``fmt`` uses a field other than {name}/{company}."""
+    """Raise :class:`InputError` when ``fmt`` uses a field other than {name}/{company}."""
     if not fmt:
         return
     try:
         fmt.format(**dict.fromkeys(DISPLAY_FIELDS, "x"))
     except (KeyError, IndexError, ValueError) as exc:
-        raise ValueError(f"only {{name}} and {{company}} may be used ({exc})") from exc
+        raise InputError("display_fields", detail=str(exc)) from exc
 
 
 def display_name_of(address_text):
@@ -76,59 +76,109 @@ def rewrite_from(original_from, new_address, display_format=None, company_name="
     return formataddr((name, new_address))
 
 
-def choose_envelope_sender(entries, preferred, fallback_local="bounce"):
-    """Pick the envelope sender (SMTP MAIL FROM) the server will accept.
+# What From a server sends for an author (see server_from).
+FROM_AUTHOR = "author"  # the server may send as the author (or has no FROM filter)
+FROM_DEFAULT = "default"  # rewritten to the default From, which the server accepts
+FROM_DEFAULT_REFUSED = "default_refused"  # rewritten; the server's filter refuses the default From too
+FROM_NO_DEFAULT = "no_default"  # the server refuses the author and no default From exists
+FROM_BLOCKED = "blocked"  # no-match policy "block": not sent
 
-    ``entries`` are the parsed from_filter entries of the server used (empty:
-    the server accepts anything); ``preferred`` the addresses in order of
-    preference (bounce address first, so bounces come back to Odoo, then the
-    header From). When none is allowed, an address is made from the filter
-    itself: its first exact address, or ``fallback_local@`` its first domain.
-    Returns ``(address, reason)``.
+
+def server_from(entries, author, default_from, policy=POLICY_REWRITE):
+    """Decide the From a server with FROM filter ``entries`` sends for ``author``.
+
+    One rule for every server a mail goes through, pinned or chosen:
+    the author when the server may send as the author; else the default From
+    (``FROM_DEFAULT``, or ``FROM_DEFAULT_REFUSED`` when the server's filter
+    does not list it either); with the ``block`` policy a server that accepts
+    neither does not send at all. Returns ``(code, address)``: the address
+    is the one to put in the From header (``False`` when blocked).
     """
-    preferred = [address for address in preferred if address]
+    if not entries or (author and match_address(entries, author)):
+        return FROM_AUTHOR, author
+    if default_from and default_from == author:
+        # the author is the default From and the server refuses it
+        return (FROM_BLOCKED, False) if policy == POLICY_BLOCK else (FROM_DEFAULT_REFUSED, default_from)
+    if default_from and match_address(entries, default_from):
+        return FROM_DEFAULT, default_from
+    if policy == POLICY_BLOCK:
+        return FROM_BLOCKED, False
+    if default_from:
+        return FROM_DEFAULT_REFUSED, default_from
+    return FROM_NO_DEFAULT, author
+
+
+# How the envelope sender was chosen (see choose_envelope_sender).
+ENVELOPE_BOUNCE = "bounce"  # the bounce address, allowed by the server
+ENVELOPE_AUTHOR = "author"  # the author's own address, allowed by the server
+ENVELOPE_DEFAULT = "default"  # the default From, allowed by the server
+ENVELOPE_BUILT = "built"  # bounce local part @ a domain of the server's FROM filter
+ENVELOPE_UNALLOWED = "unallowed"  # the bounce address, which the server may refuse
+
+
+def choose_envelope_sender(entries, bounce, author, default_from, bounce_local="bounce"):
+    """Pick the envelope sender (SMTP MAIL FROM) of a mail.
+
+    ``entries`` are the parsed FROM filter of the server used (empty: it
+    accepts anything). In order of preference: the bounce address, so that
+    bounces come back to Odoo; the author; the default From; an address
+    made of ``bounce_local`` and the first *domain* entry of the filter;
+    else the bounce address as is (the server may refuse it). A personal
+    address listed in the filter is never used for another author's mail:
+    its owner would receive their bounces. Returns ``(address, code)``.
+    """
     if not entries:
-        return (preferred[0] if preferred else False), "server has no FROM filter"
-    for address in preferred:
-        if match_address(entries, address):
-            return address, "allowed by the server's FROM filter"
+        return (bounce or author or default_from or False), ENVELOPE_BOUNCE
+    for address, code in ((bounce, ENVELOPE_BOUNCE), (author, ENVELOPE_AUTHOR), (default_from, ENVELOPE_DEFAULT)):
+        if address and match_address(entries, address):
+            return address, code
     for entry in entries:
-        if entry.kind == "address":
-            return entry.value, "first address of the server's FROM filter"
-    for entry in entries:
-        if entry.kind == "domain":
-            return f"{fallback_local}@{entry.value}", "made from the server's FROM filter domain"
-    return (preferred[0] if preferred else False), "no address allowed by the server could be derived"
+        if entry.kind == KIND_DOMAIN:
+            return f"{bounce_local}@{entry.value}", ENVELOPE_BUILT
+    return (bounce or author or False), ENVELOPE_UNALLOWED
 
 
-def _organizational_suffix(domain, other):
+def _aligned(domain, other):
+    """Relaxed DMARC alignment: same domain, or one a subdomain of the other."""
     return domain == other or domain.endswith("." + other) or other.endswith("." + domain)
 
 
-def dmarc_alignment(from_address, envelope_address, server_entries):
-    """Return ``(aligned, explanation)`` for a relaxed DMARC alignment check.
+# DMARC verdicts (see dmarc_alignment)
+DMARC_BOTH = "both"
+DMARC_SPF = "spf"
+DMARC_DKIM = "dkim"
+DMARC_NOT_DECLARED = "not_declared"  # the server has no FROM filter: nothing declares the domain
+DMARC_FAILS = "fails"
+DMARC_NO_FROM = "no_from"
 
-    Relaxed SPF alignment holds when the envelope domain and the From domain
-    are the same or one is a subdomain of the other. DKIM can only align when
-    the server may send for the From domain (its FROM filter allows it or it
-    has none), so that it signs with that domain.
+
+def dmarc_alignment(from_address, envelope_address, server_entries):
+    """Return ``(aligned, code, from_domain)`` from the FROM filters alone.
+
+    No DNS is read: the check takes a server's FROM filter as the admin's
+    statement of the domains the server is set up for (SPF includes it,
+    it signs with DKIM for them). SPF can align when the filter declares the
+    envelope sender and its domain aligns (relaxed) with the From domain;
+    DKIM when the filter declares the From address. A server without FROM
+    filter declares nothing, so alignment is never claimed for it.
     """
     from_parts = split_address(from_address or "")
-    env_parts = split_address(envelope_address or "")
     if not from_parts:
-        return False, "the From header has no valid address"
+        return False, DMARC_NO_FROM, ""
     from_domain = from_parts[1]
-    # SPF only passes when the server may send for the envelope domain
+    if not server_entries:
+        return False, DMARC_NOT_DECLARED, from_domain
+    env_parts = split_address(envelope_address or "")
     spf = (
         bool(env_parts)
-        and _organizational_suffix(from_domain, env_parts[1])
-        and (not server_entries or bool(match_address(server_entries, envelope_address)))
+        and _aligned(from_domain, env_parts[1])
+        and bool(match_address(server_entries, envelope_address))
     )
-    dkim = not server_entries or bool(match_address(server_entries, from_address))
+    dkim = bool(match_address(server_entries, from_address))
     if spf and dkim:
-        return True, f"envelope domain and server both align with {from_domain}"
+        return True, DMARC_BOTH, from_domain
     if spf:
-        return True, f"envelope domain aligns with {from_domain} (SPF); the server is not set up for it"
+        return True, DMARC_SPF, from_domain
     if dkim:
-        return True, f"the server may sign for {from_domain} (DKIM); the envelope domain differs"
-    return False, f"neither the envelope domain nor the server align with {from_domain}: DMARC fails"
+        return True, DMARC_DKIM, from_domain
+    return False, DMARC_FAILS, from_domain

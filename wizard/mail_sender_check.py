@@ -1,6 +1,4 @@
-from odoo import _, api, fields, models
-
-from ..models.ir_mail_server import TIER_LABELS
+from odoo import api, fields, models
 
 
 class MailSenderCheck(models.TransientModel):
@@ -14,48 +12,85 @@ class MailSenderCheck(models.TransientModel):
     pinned_server_id = fields.Many2one(
         "ir.mail_server", string="Pinned server", help="Simulate a mail pinned to this server (e.g. by a template)."
     )
+    summary = fields.Text("Verdict", compute="_compute_decision")
     mail_server_id = fields.Many2one("ir.mail_server", string="Server used", compute="_compute_decision")
     failover_server_ids = fields.Many2many("ir.mail_server", string="Failover servers", compute="_compute_decision")
     tier = fields.Char("Rule tier", compute="_compute_decision")
-    rule = fields.Char("Matched rule", compute="_compute_decision")
+    rule = fields.Char("Why this server", compute="_compute_decision")
     header_from = fields.Char("Header From", compute="_compute_decision")
     envelope_from = fields.Char("Envelope sender (Return-Path)", compute="_compute_decision")
     reply_to = fields.Char("Reply-To", compute="_compute_decision")
+    rewritten = fields.Boolean("From rewritten", compute="_compute_decision")
     dmarc_aligned = fields.Boolean("DMARC aligned", compute="_compute_decision")
     dmarc = fields.Char("DMARC alignment", compute="_compute_decision")
     blocked = fields.Boolean(compute="_compute_decision")
+    invalid = fields.Boolean(compute="_compute_decision")
     warnings = fields.Text(compute="_compute_decision")
 
     @api.depends("email_from", "company_id", "pinned_server_id")
     def _compute_decision(self):
+        empty = dict.fromkeys(["summary", "tier", "rule", "header_from", "envelope_from", "reply_to", "dmarc"], False)
+        empty.update(
+            mail_server_id=False,
+            failover_server_ids=False,
+            rewritten=False,
+            dmarc_aligned=False,
+            blocked=False,
+            invalid=False,
+            warnings=False,
+        )
         for wizard in self:
             if not wizard.email_from:
-                wizard.update(
-                    dict.fromkeys(
-                        ["tier", "rule", "header_from", "envelope_from", "reply_to", "dmarc", "warnings"], False
-                    )
-                    | {"mail_server_id": False, "failover_server_ids": False, "dmarc_aligned": False, "blocked": False}
-                )
+                wizard.update(empty)
                 continue
             decision = self.env["ir.mail_server"]._explain_sending(
                 wizard.email_from, company=wizard.company_id, pinned_server=wizard.pinned_server_id
             )
-            tier = decision["tier"]
+            if decision["invalid"]:
+                wizard.update(dict(empty, invalid=True, summary=decision["warnings"][0]))
+                continue
             warnings = list(decision["warnings"])
             if decision["blocked"]:
                 warnings.insert(0, decision["reason"])
             wizard.update(
                 {
+                    "summary": wizard._summarize(decision),
                     "mail_server_id": decision["server"].id,
                     "failover_server_ids": [(6, 0, (decision["candidates"] - decision["server"]).ids)],
-                    "tier": f"{tier}. {TIER_LABELS[tier]}" if tier else _("pinned"),
+                    "tier": self.env["ir.mail_server"]._tier_label(decision["tier"]),
                     "rule": decision["rule"],
                     "header_from": decision["header_from"],
                     "envelope_from": decision["envelope_from"],
                     "reply_to": decision["reply_to"],
+                    "rewritten": decision["rewritten"],
                     "dmarc_aligned": decision["dmarc_aligned"],
                     "dmarc": decision["dmarc"],
                     "blocked": decision["blocked"],
+                    "invalid": False,
                     "warnings": "\n".join(warnings) or False,
                 }
             )
+
+    def _summarize(self, decision):
+        """The verdict in one sentence, read from the decision of real sending."""
+        _ = self.env._
+        if decision["blocked"]:
+            return _("Would not be sent: it stays in the queue with the reason below.")
+        server = decision["server"].name or _("the SMTP settings of the Odoo configuration file")
+        if not decision["rewritten"]:
+            return _(
+                "Would be sent through %(server)s with the From unchanged: %(header)s.",
+                server=server,
+                header=decision["header_from"],
+            )
+        why = (
+            _("no server is set up for the author")
+            if decision["tier"] == 5
+            else _("the server may not send for the author")
+        )
+        return _(
+            "Would be sent through %(server)s with the From rewritten to %(header)s, because %(why)s.",
+            server=server,
+            why=why,
+            header=decision["header_from"],
+        )
