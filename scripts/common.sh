@@ -1,6 +1,6 @@
 # Shared set-up for scripts/serve and scripts/test. Sourced, not executed.
 #
-# Provides: a virtualenv in .venv/ (from requirements-test.txt), the Odoo 18.0
+# Provides: a virtualenv in .venv/ (from requirements.lock), the Odoo 18.0
 # source (ODOO_PATH, else ~/.cache/odoo/18.0, else a git clone there), a
 # PostgreSQL server (PGHOST/PGPORT/PGUSER, else the local default, else a
 # private throw-away cluster in .pgdata/), and an Odoo config file.
@@ -25,12 +25,16 @@ ensure_venv() {
         "$PYTHON" -m venv "$VENV_DIR"
         "$VENV_DIR/bin/pip" install -q -U pip
     fi
+    # the lock, never the loose input files: the same versions on every
+    # machine (scripts/lock regenerates it from requirements*.txt)
+    "$REPO_DIR/scripts/lock" --check ||
+        die "requirements.lock does not match requirements.txt/requirements-test.txt: run scripts/lock."
     local stamp="$VENV_DIR/.requirements.sha"
     local want
-    want="$(cat "$REPO_DIR/requirements.txt" "$REPO_DIR/requirements-test.txt" | sha256sum | cut -d' ' -f1)"
+    want="$(sha256sum <"$REPO_DIR/requirements.lock" | cut -d' ' -f1)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-        say "installing Python requirements"
-        "$VENV_DIR/bin/pip" install -q -r "$REPO_DIR/requirements-test.txt"
+        say "installing Python requirements from requirements.lock"
+        "$VENV_DIR/bin/pip" install -q -r "$REPO_DIR/requirements.lock"
         echo "$want" >"$stamp"
     fi
 }
