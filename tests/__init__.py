@@ -6,3 +6,4 @@ from . import test_concurrency
 from . import test_settings
 from . import test_tour
 from . import test_fuzz
+from . import test_quiet_logs
