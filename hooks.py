@@ -9,6 +9,7 @@ MODULE_PARAMS = (
     "mail.default.from_display",
     "mail.gateway.loop.reply_threshold",
     "mail.gateway.log.retention_days",
+    "mail.gateway.log.keep_days",
 )
 
 

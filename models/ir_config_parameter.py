@@ -10,6 +10,7 @@ INTEGER_KEYS = {
     "mail.gateway.loop.threshold": 1,
     "mail.gateway.loop.reply_threshold": 0,
     "mail.gateway.log.retention_days": 1,
+    "mail.gateway.log.keep_days": 1,
 }
 
 

@@ -1,12 +1,22 @@
 import base64
+import datetime
 import email
 import email.policy
+import hashlib
 import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import email_normalize
+
+from ..tools import auto_mail
 
 _logger = logging.getLogger(__name__)
+
+# a folded entry keeps the sources of its first messages only
+FOLD_SAMPLE_SIZE = 10
+# refusals of automatic mail, and rate-limited repeats, fold into one entry
+FOLDED_REASONS = ("rate_limit", "reply_limit", "auto_reply", "read_receipt")
 
 REASONS = [
     ("allow_list", "Recipient domain not allowed"),
@@ -21,6 +31,10 @@ REASONS = [
     ("alias_refused", "Refused by the alias contact policy"),
     ("no_route", "No route"),
     ("unparseable", "Message could not be parsed"),
+    # refused during the SMTP dialogue by the mailgate (cli/mailgate.py)
+    ("rcpt_relay", "Relay not permitted (SMTP)"),
+    ("rcpt_unknown", "Unknown recipient (SMTP)"),
+    ("rcpt_deferred", "Deferred: sender over the loop threshold (SMTP)"),
 ]
 
 
@@ -46,14 +60,35 @@ class MailGatewayLog(models.Model):
     alias_id = fields.Many2one("mail.alias", readonly=True, ondelete="set null")
     model = fields.Char("Target model", readonly=True)
     bounced = fields.Boolean("Answer sent", readonly=True, help="A bounce or notice was sent to the sender.")
-    # stored in the row, not as ir.attachment: a log written in its own
-    # transaction (failed delivery) must not wait on company rows locked by it
-    # kept in the row, not as an ir.attachment: a no-route entry is written in
-    # its own transaction while the delivery's transaction is still open, and
-    # an attachment insert can wait forever on that transaction's row locks
-    raw_message = fields.Binary("Raw message (.eml)", attachment=False, readonly=True)
+    # The sources live in the filestore as ir.attachment (identical content
+    # is stored once), never in this table: a storm must not bloat the rows
+    # (see _store_source for the locks this avoids).
+    source_ids = fields.One2many(
+        "ir.attachment",
+        "res_id",
+        string="Raw messages (.eml)",
+        domain=[("res_model", "=", "mail.gateway.log")],
+        readonly=True,
+    )
+    raw_message = fields.Binary("Raw message (.eml)", compute="_compute_raw_message")
     raw_filename = fields.Char(compute="_compute_raw_filename")
+    raw_hash = fields.Char(
+        "Source SHA-256",
+        readonly=True,
+        index=True,
+        help="Hash of the first raw message: a redelivery adds to its entry.",
+    )
+    fold_key = fields.Char(readonly=True, index=True, copy=False)
+    first_date = fields.Datetime("First seen", readonly=True)
     count = fields.Integer("Occurrences", default=1, readonly=True)
+    source_count = fields.Integer("Sources kept", readonly=True)
+    sources_dropped = fields.Integer(
+        "Folded without source",
+        readonly=True,
+        help="Messages folded into this entry whose raw source was not kept "
+        f"(only the first {FOLD_SAMPLE_SIZE} of a folded series are).",
+    )
+    fold_note = fields.Char("Folding", compute="_compute_fold_note")
     state = fields.Selection(
         [("logged", "Logged"), ("done", "Processed again"), ("failed", "Processing again failed")],
         default="logged",
@@ -66,6 +101,62 @@ class MailGatewayLog(models.Model):
     def _compute_raw_filename(self):
         for log in self:
             log.raw_filename = f"message-{log.id}.eml"
+
+    @api.depends("source_ids")
+    def _compute_raw_message(self):
+        for log in self:
+            log.raw_message = log.sudo().source_ids.sorted("id")[:1].datas or False
+
+    @api.depends("count", "source_count", "sources_dropped")
+    def _compute_fold_note(self):
+        for log in self:
+            log.fold_note = (
+                self.env._(
+                    "%(count)s messages folded into this entry; the sources of %(dropped)s of them were not kept "
+                    "(only the first %(kept)s are).",
+                    count=log.count,
+                    dropped=log.sources_dropped,
+                    kept=log.source_count,
+                )
+                if log.sources_dropped
+                else False
+            )
+
+    def init(self):
+        # the list opens on "not processed again", newest first
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS mail_gateway_log_state_id_idx ON mail_gateway_log (state, id DESC)"
+        )
+        self._migrate_raw_message_column()
+
+    def _migrate_raw_message_column(self):
+        """Entries logged before the sources moved to the filestore kept
+        them in a raw_message column: move them, then drop the column."""
+        cr = self.env.cr
+        cr.execute(
+            """SELECT 1 FROM information_schema.columns
+               WHERE table_name = 'mail_gateway_log' AND column_name = 'raw_message'"""
+        )
+        if not cr.fetchone():
+            return
+        while True:
+            cr.execute(
+                "SELECT id, raw_message FROM mail_gateway_log WHERE raw_message IS NOT NULL ORDER BY id LIMIT 500"
+            )
+            rows = cr.fetchall()
+            if not rows:
+                break
+            for log_id, value in rows:
+                raw = base64.b64decode(bytes(value))
+                log = self.browse(log_id)
+                log._store_source(raw)
+                cr.execute(
+                    """UPDATE mail_gateway_log SET raw_message = NULL, source_count = 1,
+                       raw_hash = %s, first_date = coalesce(first_date, date) WHERE id = %s""",
+                    [hashlib.sha256(raw).hexdigest(), log_id],
+                )
+        cr.execute("ALTER TABLE mail_gateway_log DROP COLUMN raw_message")
+        _logger.info("Gateway log: raw messages moved to the filestore")
 
     @api.model
     def _log_refusal(self, message, message_dict, reason, details="", alias=None, model=None, bounced=False):
@@ -87,21 +178,37 @@ class MailGatewayLog(models.Model):
             "model": model or (alias.sudo().alias_model_id.model if alias else False),
             "bounced": bounced,
         }
-        raw_message = base64.b64encode(self._raw_source(message))
-        # the same message again, not merely the same Message-ID: a broken or
-        # reused Message-ID (Odoo reads "<f(oo@x>" as "<f") must not hide
-        # another message's source
-        existing = (
-            self.sudo()
-            .search([("message_id", "=", values["message_id"]), ("reason", "=", reason), ("state", "=", "logged")])
-            .filtered(lambda log: log.raw_message == raw_message)[:1]
-            if values["message_id"]
-            else self.browse()
+        raw = self._raw_source(message)
+        raw_hash = hashlib.sha256(raw).hexdigest()
+        Log = self.sudo()
+        now = fields.Datetime.now()
+        # the same message again (same bytes, not merely the same Message-ID:
+        # a broken or reused Message-ID must not hide another message's
+        # source): an indexed hash lookup
+        existing = Log.search(
+            [("raw_hash", "=", raw_hash), ("reason", "=", reason), ("state", "=", "logged")], limit=1, order="id desc"
         )
         if existing:
-            existing.write({"count": existing.count + 1, "date": fields.Datetime.now(), "details": values["details"]})
+            existing.write({"count": existing.count + 1, "date": now, "details": values["details"]})
             return existing
-        values["raw_message"] = raw_message
+        fold_key = self._fold_key(message_dict, reason, values, alias, model)
+        if fold_key:
+            minutes = (alias or self.env["mail.alias"])._get_loop_limits()[0]
+            since = now - datetime.timedelta(minutes=minutes)
+            folded = Log.search(
+                [("fold_key", "=", fold_key), ("state", "=", "logged"), ("first_date", ">=", since)],
+                limit=1,
+                order="id desc",
+            )
+            if folded:
+                update = {"count": folded.count + 1, "date": now, "details": values["details"]}
+                if folded.source_count < FOLD_SAMPLE_SIZE:
+                    folded._store_source(raw)
+                    update["source_count"] = folded.source_count + 1
+                else:
+                    update["sources_dropped"] = folded.sources_dropped + 1
+                folded.write(update)
+                return folded
         _logger.info(
             "Gateway refused mail from %s (Message-Id %s): %s %s",
             values["email_from"],
@@ -109,7 +216,58 @@ class MailGatewayLog(models.Model):
             reason,
             details,
         )
-        return self.sudo().create(values)
+        log = Log.create(dict(values, raw_hash=raw_hash, fold_key=fold_key, first_date=now, source_count=1))
+        log._store_source(raw)
+        return log
+
+    @api.model
+    def _fold_key(self, message_dict, reason, values, alias, model):
+        """Entries that fold repeats: automatic mail (auto-replies, bulk,
+        null sender...) and rate-limited repeats, per reason, sender and
+        alias (else target model, else recipients). A person's message
+        refused for another reason is never folded: its source is kept."""
+        verdict = message_dict.get("_mrp_verdict") or auto_mail.HUMAN
+        if reason not in FOLDED_REASONS and not verdict.kind:
+            return False
+        sender = email_normalize(values["email_from"]) or values["email_from"].lower()
+        scope = f"alias:{alias.id}" if alias else f"model:{model}" if model else f"to:{values['recipients'].lower()}"
+        key = f"{reason}|{verdict.kind or 'person'}|{sender}|{scope}"
+        return hashlib.sha1(key.encode("utf-8", "replace")).hexdigest()
+
+    def _store_source(self, raw):
+        """Keep one raw message of this entry in the filestore.
+
+        A no-route entry is written in its own transaction while the
+        delivery's transaction is still open and may hold row locks (a
+        company renamed in it holds its row FOR UPDATE: a key column). An
+        ir.attachment row references res_company and res_users: the
+        insert's foreign-key check takes a KEY SHARE lock on those rows and
+        would wait forever for the delivery transaction, which waits for
+        this one. So the attachment belongs to no company (the log is
+        admin-only anyway) and is created by the superuser; it references
+        no row the delivery writes.
+        """
+        self.ensure_one()
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"message-{self.id}-{self.source_count or 1}.eml",
+                    "raw": raw,
+                    "mimetype": "message/rfc822",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                    "company_id": False,
+                }
+            )
+        )
+
+    def _get_raw_source(self):
+        """The first raw message of this entry (bytes), or None once purged."""
+        self.ensure_one()
+        source = self.sudo().source_ids.sorted("id")[:1]
+        return source.raw if source else None
 
     @api.model
     def _raw_source(self, message):
@@ -130,11 +288,11 @@ class MailGatewayLog(models.Model):
         # may change the log may trigger it
         self.check_access("write")
         for log in self:
-            if not log.raw_message:
+            raw = log._get_raw_source()
+            if not raw:
                 raise UserError(
                     self.env._("The raw message of log %s was purged: it cannot be processed again.", log.id)
                 )
-            raw = base64.b64decode(log.raw_message)
             bypass = {"mail_routing_bypass": log.reason}
             try:
                 with self.env.cr.savepoint():
@@ -155,10 +313,90 @@ class MailGatewayLog(models.Model):
         return True
 
     @api.model
-    def _gc_logs(self):
-        """Cron: purge the raw messages older than the retention
-        period. The entries themselves stay, so that what was refused, when
-        and why remains visible; an administrator may delete them."""
-        days = int(self.env["ir.config_parameter"].sudo().get_param("mail.gateway.log.retention_days", 30) or 30)
-        limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
-        self.sudo().search([("date", "<", limit), ("raw_message", "!=", False)]).write({"raw_message": False})
+    def _gc_logs(self, batch=1000):
+        """Cron: purge the raw messages of entries older than
+        ``mail.gateway.log.retention_days`` (default 30), then the entries
+        older than ``mail.gateway.log.keep_days`` (default 180): what was
+        refused, when and why stays visible longer than the sources."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        retention = int(get_param("mail.gateway.log.retention_days", 30) or 30)
+        keep = int(get_param("mail.gateway.log.keep_days", 180) or 180)
+        now = fields.Datetime.now()
+        sources_before = now - datetime.timedelta(days=min(retention, keep))
+        entries_before = now - datetime.timedelta(days=keep)
+        Attachment = self.env["ir.attachment"].sudo()
+        while True:
+            # the entry's last occurrence counts: a series still going on keeps its samples
+            self.env.cr.execute(
+                """SELECT a.id FROM ir_attachment a JOIN mail_gateway_log l ON l.id = a.res_id
+                   WHERE a.res_model = 'mail.gateway.log' AND l.date < %s LIMIT %s""",
+                [sources_before, batch],
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            if not ids:
+                break
+            # through the ORM: the files are marked for the filestore's garbage collector
+            Attachment.browse(ids).unlink()
+        self.env.cr.execute("DELETE FROM mail_gateway_log WHERE date < %s", [entries_before])
+        self.invalidate_model()
+
+    # ------------------------------------------------------------------
+    # SMTP front door (cli/mailgate.py): refusals during the dialogue
+    # ------------------------------------------------------------------
+
+    client_address = fields.Char(
+        "SMTP client", readonly=True, index=True, help="Address of the server that connected to the mailgate."
+    )
+
+    RCPT_REASONS = {"relay_denied": "rcpt_relay", "unknown_recipient": "rcpt_unknown", "rate_limited": "rcpt_deferred"}
+
+    @api.model
+    def _log_rcpt_refusal(self, reason, sender, recipient, client_address, details, count=1):
+        """Record recipients the mailgate refused at RCPT TO (no message was
+        sent, so there is no raw message). ``details`` is the result of
+        mail.thread._routing_check_recipient; ``count`` refusals of the same
+        sender, recipient and client within a day add to one entry."""
+        reason = self.RCPT_REASONS.get(reason, reason)
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+        self = self.sudo().with_context(lang=self.env.context.get("lang") or (admin and admin.lang) or "en_US")
+        text = self._rcpt_refusal_text(reason, recipient, details or {})
+        values = {
+            "email_from": str(sender or "<>")[:500],
+            "recipients": str(recipient or "")[:2000],
+            "client_address": str(client_address or "")[:100],
+        }
+        since = fields.Datetime.subtract(fields.Datetime.now(), days=1)
+        existing = self.search(
+            [("reason", "=", reason), ("state", "=", "logged"), ("message_id", "=", False), ("date", ">=", since)]
+            + [(name, "=", value) for name, value in values.items()],
+            limit=1,
+        )
+        if existing:
+            existing.write({"count": existing.count + count, "date": fields.Datetime.now(), "details": text})
+            return existing
+        alias = self.env["mail.alias"].browse(details.get("alias_id") or (details.get("alias_ids") or [False])[0])
+        return self.create(dict(values, reason=reason, details=text, count=count, alias_id=alias.exists().id))
+
+    @api.model
+    def _rcpt_refusal_text(self, reason, recipient, details):
+        _ = self.env._
+        if reason == "rcpt_relay":
+            return _(
+                "Refused at RCPT TO (550 5.7.1): %(domain)s is neither an alias domain nor an allowed domain "
+                "(mail.catchall.domain.allowed); relaying is not permitted.",
+                domain=details.get("domain") or recipient,
+            )
+        if reason == "rcpt_deferred":
+            return _(
+                "Deferred at RCPT TO (450 4.7.1): %(count)s records from this sender in %(minutes)s minutes "
+                "(threshold %(threshold)s); the sending server keeps the message and tries again later.",
+                count=details.get("count"),
+                minutes=details.get("minutes"),
+                threshold=details.get("threshold"),
+            )
+        if details.get("why") == "sender":
+            return _("Refused at RCPT TO (550 5.1.1): the sender is not a recipient.")
+        return _(
+            "Refused at RCPT TO (550 5.1.1): %(recipient)s is no alias, catchall or bounce address.",
+            recipient=recipient,
+        )

@@ -54,6 +54,13 @@ class ResConfigSettings(models.TransientModel):
     routing_log_retention_days = fields.Integer(
         "Keep refused mail (days)", config_parameter="mail.gateway.log.retention_days", default=30
     )
+    routing_log_keep_days = fields.Integer(
+        "Keep gateway log entries (days)",
+        config_parameter="mail.gateway.log.keep_days",
+        default=180,
+        help="Days a gateway log entry (what was refused, when and why) is kept; its source goes earlier "
+        "(at least 1; default 180).",
+    )
     routing_catchall_alias = fields.Char(
         related="alias_domain_id.catchall_alias", readonly=False, string="Catchall alias"
     )

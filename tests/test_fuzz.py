@@ -97,9 +97,15 @@ class TestRoutingFuzz(GatewayCase):
         self.assertIsInstance(decision, str)
 
     def _committed_log_ids(self):
+        # (id, count): a repeat of automatic mail folds into an existing entry
         with self.env.registry.cursor() as cr:
-            cr.execute("SELECT id FROM mail_gateway_log")
-            return {row[0] for row in cr.fetchall()}
+            cr.execute("SELECT id, count FROM mail_gateway_log")
+            return set(cr.fetchall())
+
+    def _logged_messages(self):
+        self.env.flush_all()
+        self.env.cr.execute("SELECT coalesce(sum(count), 0) FROM mail_gateway_log")
+        return self.env.cr.fetchone()[0]
 
     @settings(
         max_examples=int(os.environ.get("MRP_FUZZ_PROCESS_EXAMPLES", 400)),
@@ -114,7 +120,7 @@ class TestRoutingFuzz(GatewayCase):
             parsed = Thread.message_parse(email.message_from_bytes(raw, policy=email.policy.SMTP))
         except Exception:
             parsed = {}
-        logs_before = self.env["mail.gateway.log"].search_count([])
+        logs_before = self._logged_messages()
         committed_before = self._committed_log_ids()
         with mute_logger("odoo.addons.mail.models.mail_thread", "odoo.addons.mail_routing_policy.models.mail_thread"):
             try:
@@ -125,10 +131,14 @@ class TestRoutingFuzz(GatewayCase):
                 # the log entry is committed in its own transaction
                 new_logs = self._committed_log_ids() - committed_before
                 with self.env.registry.cursor() as cr:
-                    cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [list(new_logs)])
+                    ids = [log_id for log_id, _count in new_logs]
+                    cr.execute(
+                        "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND res_id = ANY(%s)", [ids]
+                    )
+                    cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [ids])
                 self.assertTrue(new_logs, "a message without route was not logged")
                 return
         if result:
             return
-        logged = self.env["mail.gateway.log"].search_count([]) > logs_before
+        logged = self._logged_messages() > logs_before
         self.assertTrue(logged or parsed.get("is_bounce"), "message neither routed nor logged")
