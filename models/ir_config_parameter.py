@@ -12,6 +12,9 @@ INTEGER_KEYS = {
     "mail.gateway.log.retention_days": 1,
     "mail.gateway.log.keep_days": 1,
 }
+# mailgate (cli/mailgate.py): a sender over the loop threshold at RCPT TO is
+# deferred (450 4.7.1) or accepted and handled after DATA as by fetchmail
+SMTP_RATE_LIMIT_ACTIONS = ("defer", "accept")
 
 
 class IrConfigParameter(models.Model):
@@ -44,6 +47,10 @@ class IrConfigParameter(models.Model):
             if key == "mail.default.from_policy":
                 if text not in sender_policy.POLICIES:
                     raise ValueError(self.env._("use one of: %s", ", ".join(sender_policy.POLICIES)))
+                return text
+            if key == "mail.gateway.smtp.rate_limit_action":
+                if text not in SMTP_RATE_LIMIT_ACTIONS:
+                    raise ValueError(self.env._("use one of: %s", ", ".join(SMTP_RATE_LIMIT_ACTIONS)))
                 return text
             if key == "mail.default.from_display":
                 sender_policy.validate_display_format(text)

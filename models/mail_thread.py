@@ -466,3 +466,83 @@ class MailThread(models.AbstractModel):
         if self.env.context.get("mail_routing_no_email"):
             return True
         return super()._notify_thread_by_email(message, recipients_data, msg_vals=msg_vals, **kwargs)
+
+    # ------------------------------------------------------------------
+    # SMTP front door (cli/mailgate.py): the RCPT TO decision, built from the
+    # helpers message_route uses (allow-list, alias lookup, loop counter)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _routing_check_recipient(self, sender, recipient):
+        """Would the gateway route mail from ``sender`` to ``recipient``?
+
+        Read-only (no lock, no write): answered during the SMTP dialogue,
+        before any data is sent. Returns a dict with a ``code`` and data, no
+        sentences (mail.gateway.log words them):
+
+        * ``ok``: ``target`` is ``alias``, ``catchall`` or ``bounce``,
+          ``alias_ids`` the aliases the message would reach;
+        * ``relay_denied``: the domain is neither an alias domain nor allowed
+          (``mail.catchall.domain.allowed``): never an open relay;
+        * ``unknown_recipient``: our domain, but no alias, catchall or bounce
+          address, or the recipient is the sender (``why``);
+        * ``rate_limited``: the sender is over the loop threshold of an alias
+          and ``mail.gateway.smtp.rate_limit_action`` is ``defer``.
+        """
+        sender = email_normalize(sender or "") or (sender or "").strip().lower()
+        parts = address_filter.split_address(recipient or "")
+        if not parts:
+            return {"code": "unknown_recipient", "why": "syntax"}
+        local, domain = parts
+        policy = self._get_recipient_policy()
+        if domain not in policy["alias_domains"] and not (
+            policy["entries"] and address_filter.match_domain(policy["entries"], domain)
+        ):
+            return {"code": "relay_denied", "domain": domain}
+        kept, _removed = self._routing_filter_recipients([recipient], sender, policy)
+        if not kept:
+            return {"code": "unknown_recipient", "why": "sender"}
+        for _id, _name, _ascii, catchall, bounce, _default_from in self.env[
+            "mail.alias.domain"
+        ]._routing_domain_facts():
+            if bounce and bounce.lower() in kept:
+                return {"code": "ok", "target": "bounce", "alias_ids": []}
+            if catchall and catchall.lower() in kept:
+                return {"code": "ok", "target": "catchall", "alias_ids": []}
+        # the lookup core's message_route makes for the message's recipients
+        aliases = (
+            self.env["mail.alias"]
+            .sudo()
+            .search(
+                [
+                    "|",
+                    ("alias_full_name", "in", kept),
+                    "&",
+                    ("alias_name", "=", local),
+                    ("alias_incoming_local", "=", True),
+                ]
+            )
+        )
+        if not aliases:
+            return {"code": "unknown_recipient", "why": "no_alias"}
+        result = {"code": "ok", "target": "alias", "alias_ids": aliases.ids}
+        action = self.env["ir.config_parameter"].sudo().get_param("mail.gateway.smtp.rate_limit_action") or "defer"
+        if action != "defer" or not sender or self.env["mail.gateway.allowed"]._is_trusted(sender):
+            return result
+        Event = self.env["mail.gateway.event"].sudo()
+        now = self.env.cr.now()
+        for alias in aliases.sorted("id"):
+            if alias.alias_force_thread_id:
+                continue  # posts into an existing thread: a reply, not limited
+            minutes, threshold = alias._get_loop_limits()
+            count = Event._count(sender, f"alias:{alias.id}", "create", now - datetime.timedelta(minutes=minutes))
+            if count >= threshold:
+                return {
+                    "code": "rate_limited",
+                    "alias_ids": aliases.ids,
+                    "alias_id": alias.id,
+                    "count": count,
+                    "minutes": minutes,
+                    "threshold": threshold,
+                }
+        return result

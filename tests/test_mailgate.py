@@ -1,0 +1,406 @@
+"""The mailgate with a real SMTP client (smtplib) on loopback.
+
+The mailgate runs in this process (aiosmtpd controller thread, Odoo work in
+its own worker threads with their own cursors), on the test database: the
+data it must see is committed by the test and removed afterwards, as in
+test_concurrency.py. Every assertion reads committed state through a fresh
+cursor, so "250" really means "committed".
+"""
+
+import datetime
+import ipaddress
+import os
+import smtplib
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api, sql_db
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import config
+
+from odoo.addons.mail_routing_policy.cli import smtp_handler
+from odoo.addons.mail_routing_policy.models.mail_thread import MailThread
+
+MESSAGE = """From: {sender}
+To: {to}
+Subject: {subject}
+Message-ID: <{subject_id}@gate.test>
+Date: Fri, 10 Aug 2012 14:16:26 +0000
+Content-Type: text/plain; charset=utf-8
+
+Hello from the mailgate test.
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class MailgateCase(TransactionCase):
+    """Committed alias domain and alias, cleaned up after each test."""
+
+    THRESHOLD = 2
+
+    def setUp(self):
+        super().setUp()
+        self.tag = uuid.uuid4().hex[:8]
+        self.domain = f"gate-{self.tag}.example"
+        self.alias_address = f"gate{self.tag}@{self.domain}"
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            domain = env["mail.alias.domain"].create(
+                {"name": self.domain, "catchall_alias": f"catchall{self.tag}", "bounce_alias": f"bounce{self.tag}"}
+            )
+            self.domain_id = domain.id
+            self.catchall, self.bounce = domain.catchall_email, domain.bounce_email
+            self.alias_id = (
+                env["mail.alias"]
+                .create(
+                    {
+                        "alias_name": f"gate{self.tag}",
+                        "alias_domain_id": domain.id,
+                        "alias_model_id": env["ir.model"]._get("res.partner").id,
+                        "alias_contact": "everyone",
+                        "loop_threshold": self.THRESHOLD,
+                        "loop_minutes": 60,
+                    }
+                )
+                .id
+            )
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        like = f"%{self.tag}%"
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM res_partner WHERE name LIKE %s", [like])
+            cr.execute(
+                "DELETE FROM mail_gateway_event WHERE sender LIKE %s OR scope = %s", [like, f"alias:{self.alias_id}"]
+            )
+            cr.execute("DELETE FROM mail_gateway_loop_guard WHERE key LIKE %s", [like])
+            cr.execute("DELETE FROM mail_gateway_log WHERE email_from LIKE %s OR recipients LIKE %s", [like, like])
+            cr.execute("DELETE FROM mail_mail WHERE email_to LIKE %s", [like])
+            cr.execute("DELETE FROM mail_message WHERE email_from LIKE %s OR subject LIKE %s", [like, like])
+            cr.execute("DELETE FROM ir_config_parameter WHERE key = 'mail.gateway.smtp.rate_limit_action'")
+            cr.execute("DELETE FROM mail_alias WHERE id = %s", [self.alias_id])
+            cr.execute("DELETE FROM mail_alias_domain WHERE id = %s", [self.domain_id])
+        self.registry.clear_cache()
+
+    def start_gate(self, **values):
+        options = smtp_handler.MailgateOptions(host="127.0.0.1", port=free_port(), flush_interval=3600, **values)
+        handler = smtp_handler.GatewayHandler(self.registry, options)
+        controller = smtp_handler.MailgateController(handler, options)
+        controller.start()
+        self.addCleanup(controller.stop)
+        return controller
+
+    def message(self, sender, subject, to=None):
+        return MESSAGE.format(
+            sender=sender, to=to or self.alias_address, subject=subject, subject_id=subject.replace(" ", "-")
+        )
+
+    def query(self, sql, params):
+        with self.registry.cursor() as cr:
+            cr.execute(sql, params)
+            return cr.fetchall()
+
+    def partners(self):
+        return self.query("SELECT name FROM res_partner WHERE name LIKE %s ORDER BY id", [f"Gate {self.tag}%"])
+
+    def rcpt_logs(self):
+        return self.query(
+            """SELECT reason, email_from, recipients, client_address, count, details FROM mail_gateway_log
+               WHERE recipients LIKE %s AND reason LIKE 'rcpt_%%' ORDER BY id""",
+            [f"%{self.tag}%"],
+        )
+
+    def set_param(self, key, value):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"].set_param(key, value)
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy", "mailgate")
+class TestMailgate(MailgateCase):
+    def test_rcpt_replies_and_log(self):
+        controller = self.start_gate()
+        sender = f"ann-{self.tag}@customer.example"
+        with smtplib.SMTP("127.0.0.1", controller.port, timeout=30) as client:
+            client.ehlo("client.example")
+            self.assertEqual(client.mail(sender)[0], 250)
+            self.assertEqual(client.rcpt(self.alias_address)[0], 250, "alias")
+            self.assertEqual(client.rcpt(self.alias_address.upper())[0], 250, "case-insensitive")
+            self.assertEqual(client.rcpt(self.catchall)[0], 250, "catchall: replies to threads")
+            self.assertEqual(client.rcpt(self.bounce)[0], 250, "bounce address")
+            code, text = client.rcpt(f"nobody{self.tag}@{self.domain}")
+            self.assertEqual((code, text[:5]), (550, b"5.1.1"), "unknown local part")
+            client.rcpt(f"nobody{self.tag}@{self.domain}")
+            code, text = client.rcpt(f"gate{self.tag}@gmail.com")
+            self.assertEqual((code, text[:5]), (550, b"5.7.1"), "alias name at a foreign domain: no relay")
+            self.assertIn(b"relay not permitted", text)
+            code, text = client.rcpt(f"victim-{self.tag}@elsewhere.example")
+            self.assertEqual((code, text[:5]), (550, b"5.7.1"), "never an open relay")
+            client.rset()
+            client.ehlo("client.example")
+            # the sender never counts as a recipient (message_route drops it)
+            own = f"gate{self.tag}@{self.domain}"
+            client.mail(own)
+            self.assertEqual(client.rcpt(own)[0], 550)
+        controller.handler.flush_refusals()
+        logs = self.rcpt_logs()
+        by_recipient = {(row[0], row[2]): row for row in logs}
+        unknown = by_recipient[("rcpt_unknown", f"nobody{self.tag}@{self.domain}")]
+        self.assertEqual(unknown[1], sender)
+        self.assertEqual(unknown[3], "127.0.0.1", "client address logged")
+        self.assertEqual(unknown[4], 2, "repeats folded into one entry")
+        self.assertIn(("rcpt_relay", f"victim-{self.tag}@elsewhere.example"), by_recipient)
+        self.assertIn(("rcpt_relay", f"gate{self.tag}@gmail.com"), by_recipient)
+        self.assertIn(("rcpt_unknown", own), by_recipient)
+        self.assertEqual(len(logs), 4)
+        # a later refusal of the same kind adds to the same entry
+        with smtplib.SMTP("127.0.0.1", controller.port, timeout=30) as client:
+            client.ehlo("client.example")
+            client.mail(sender)
+            client.rcpt(f"nobody{self.tag}@{self.domain}")
+        controller.handler.flush_refusals()
+        self.assertEqual(
+            [row[4] for row in self.rcpt_logs() if row[2] == f"nobody{self.tag}@{self.domain}"], [3], "one entry"
+        )
+
+    def test_data_committed_before_250(self):
+        controller = self.start_gate()
+        sender = f"bob-{self.tag}@customer.example"
+        committed = []
+        original = MailThread.message_process
+
+        def spy(thread, *args, **kwargs):
+            result = original(thread, *args, **kwargs)
+            committed.append(bool(self.partners()))  # another connection: not visible yet
+            return result
+
+        with (
+            patch.object(MailThread, "message_process", spy),
+            smtplib.SMTP("127.0.0.1", controller.port, timeout=60) as client,
+        ):
+            # the alias only as envelope recipient (Bcc): Delivered-To routes it
+            refused = client.sendmail(
+                sender, [self.alias_address], self.message(sender, f"Gate {self.tag} one", to="someone@else.example")
+            )
+        self.assertEqual(refused, {})
+        self.assertEqual(committed, [False], "not committed while message_process runs")
+        self.assertEqual(self.partners(), [(f"Gate {self.tag} one",)], "committed when 250 arrives")
+        raw = self.query(
+            "SELECT body FROM mail_message WHERE model = 'res.partner' AND subject = %s", [f"Gate {self.tag} one"]
+        )
+        self.assertTrue(raw, "message posted on the new record")
+
+    def test_data_failure_answers_451_and_writes_nothing(self):
+        controller = self.start_gate()
+        sender = f"carl-{self.tag}@customer.example"
+
+        def crash(*args, **kwargs):
+            raise RuntimeError("crash in the gateway")
+
+        with smtplib.SMTP("127.0.0.1", controller.port, timeout=60) as client:
+            client.ehlo("client.example")
+            client.mail(sender)
+            self.assertEqual(client.rcpt(self.alias_address)[0], 250)
+            with patch.object(MailThread, "_message_route_process", crash):
+                code, text = client.data(self.message(sender, f"Gate {self.tag} crash"))
+            self.assertEqual((code, text[:5]), (451, b"4.3.0"))
+            # database unreachable: the sending server keeps the message
+            client.mail(sender)
+            self.assertEqual(client.rcpt(self.alias_address)[0], 250)
+            closed = sql_db.Connection(
+                sql_db.ConnectionPool(1),
+                self.env.cr.dbname,
+                {"host": "127.0.0.1", "port": free_port(), "dbname": self.env.cr.dbname},
+            )
+            with patch.object(self.registry, "_db", closed):
+                code, text = client.data(self.message(sender, f"Gate {self.tag} nodb"))
+                self.assertEqual((code, text[:5]), (451, b"4.3.0"))
+                client.mail(sender)
+                code, text = client.rcpt(self.alias_address)
+                self.assertEqual((code, text[:5]), (451, b"4.3.0"), "RCPT check without database: try later")
+            client.rset()
+            # back: the retried message is delivered once
+            self.assertEqual(
+                client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} nodb")), {}
+            )
+        self.assertEqual(self.partners(), [(f"Gate {self.tag} nodb",)])
+        self.assertFalse(
+            self.query("SELECT 1 FROM mail_gateway_log WHERE email_from LIKE %s", [f"%{self.tag}%"]),
+            "a failed delivery is not a refusal: nothing logged",
+        )
+
+    def test_rate_limit_defer_then_accept(self):
+        controller = self.start_gate()
+        sender = f"storm-{self.tag}@loop.example"
+        with smtplib.SMTP("127.0.0.1", controller.port, timeout=60) as client:
+            for index in range(self.THRESHOLD):
+                client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} {index}"))
+            client.mail(sender)
+            code, text = client.rcpt(self.alias_address)
+            self.assertEqual((code, text[:5]), (450, b"4.7.1"), "over the threshold: try later")
+            client.rset()
+            # other senders are not affected
+            other = f"calm-{self.tag}@customer.example"
+            client.mail(other)
+            self.assertEqual(client.rcpt(self.alias_address)[0], 250)
+            client.rset()
+            self.set_param("mail.gateway.smtp.rate_limit_action", "accept")
+            # today's behaviour: accepted, dropped after DATA and logged
+            refused = client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} late"))
+            self.assertEqual(refused, {})
+        self.assertEqual(len(self.partners()), self.THRESHOLD, "never more records than the threshold")
+        self.assertEqual(
+            self.query(
+                "SELECT reason FROM mail_gateway_log WHERE email_from LIKE %s AND reason = 'rate_limit'",
+                [f"%{sender}%"],
+            ),
+            [("rate_limit",)],
+        )
+        controller.handler.flush_refusals()
+        deferred = [row for row in self.rcpt_logs() if row[0] == "rcpt_deferred"]
+        self.assertEqual(len(deferred), 1)
+        self.assertEqual(deferred[0][1], sender)
+
+    def test_rate_limit_action_validated(self):
+        from odoo.exceptions import ValidationError
+
+        with self.assertRaises(ValidationError):
+            self.env["ir.config_parameter"].set_param("mail.gateway.smtp.rate_limit_action", "drop")
+        self.env["ir.config_parameter"].set_param("mail.gateway.smtp.rate_limit_action", " accept ")
+        self.assertEqual(self.env["ir.config_parameter"].get_param("mail.gateway.smtp.rate_limit_action"), "accept")
+
+    def test_limits(self):
+        controller = self.start_gate(max_recipients=2, max_size=2000, max_sessions=1)
+        sender = f"dora-{self.tag}@customer.example"
+        with smtplib.SMTP("127.0.0.1", controller.port, timeout=60) as client:
+            client.ehlo("client.example")
+            self.assertEqual(client.esmtp_features.get("size"), "2000", "SIZE advertised")
+            # one session at most: a second client is told to come back
+            second = socket.create_connection(("127.0.0.1", controller.port), timeout=10)
+            self.assertTrue(second.recv(200).startswith(b"421 4.7.0"))
+            second.close()
+            client.mail(sender)
+            self.assertEqual(client.rcpt(self.alias_address)[0], 250)
+            self.assertEqual(client.rcpt(self.catchall)[0], 250)
+            self.assertEqual(client.rcpt(self.bounce)[0], 452, "recipients per message")
+            code, _text = client.data(self.message(sender, f"Gate {self.tag} big") + ("x" * 70 + "\n") * 50)
+            self.assertEqual(code, 552, "message size")
+        self.assertFalse(self.partners())
+
+    def test_client_networks(self):
+        controller = self.start_gate(allow_networks=smtp_handler.parse_networks("10.0.0.0/8, 192.168.0.0/16"))
+        with self.assertRaises(smtplib.SMTPConnectError) as caught:
+            smtplib.SMTP("127.0.0.1", controller.port, timeout=10)
+        self.assertEqual(caught.exception.smtp_code, 554)
+        controller = self.start_gate(allow_networks=smtp_handler.parse_networks("127.0.0.0/8"))
+        with smtplib.SMTP("127.0.0.1", controller.port, timeout=10) as client:
+            self.assertEqual(client.noop()[0], 250)
+
+    def test_starttls(self):
+        cert, key = self._test_certificate()
+        controller = self.start_gate(tls_cert=cert, tls_key=key)
+        sender = f"erin-{self.tag}@customer.example"
+        context = ssl.create_default_context(cafile=cert)
+        with smtplib.SMTP("127.0.0.1", controller.port, timeout=60) as client:
+            client.ehlo("client.example")
+            self.assertTrue(client.has_extn("starttls"))
+            self.assertEqual(client.starttls(context=context)[0], 220)
+            self.assertEqual(client.sock.version()[:3], "TLS")
+            client.ehlo("client.example")
+            self.assertEqual(
+                client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} tls")), {}
+            )
+        self.assertEqual(self.partners(), [(f"Gate {self.tag} tls",)])
+
+    def test_lmtp(self):
+        controller = self.start_gate(lmtp=True)
+        sender = f"finn-{self.tag}@customer.example"
+        client = smtplib.LMTP("127.0.0.1", controller.port, timeout=60)
+        try:
+            self.assertEqual(
+                client.sendmail(
+                    sender, [self.alias_address, self.catchall], self.message(sender, f"Gate {self.tag} lmtp")
+                ),
+                {},
+            )
+        finally:
+            client.quit()
+        self.assertEqual(self.partners(), [(f"Gate {self.tag} lmtp",)], "one delivery for all recipients")
+
+    def test_odoo_bin_command(self):
+        """``odoo-bin --addons-path=... mailgate`` starts the server (the
+        command is found in the addon's cli/ folder)."""
+        port = free_port()
+        odoo_bin = os.path.join(os.path.dirname(os.path.dirname(sql_db.__file__)), "odoo-bin")
+        command = [sys.executable, odoo_bin, f"--addons-path={config['addons_path']}", "mailgate"]
+        command += ["-c", config.rcfile, "-d", self.env.cr.dbname, "--listen", f"127.0.0.1:{port}"]
+        with tempfile.TemporaryFile() as output:
+            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    try:
+                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                        break
+                    except OSError:
+                        self.assertIsNone(process.poll(), "the mailgate exited")
+                        time.sleep(0.5)
+                sender = f"gina-{self.tag}@customer.example"
+                with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+                    client.ehlo("client.example")
+                    client.mail(sender)
+                    self.assertEqual(client.rcpt(f"nobody{self.tag}@{self.domain}")[0], 550)
+                    client.rset()
+                    client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} cli"))
+            finally:
+                process.terminate()
+                process.wait(timeout=60)
+            output.seek(0)
+            log = output.read().decode(errors="replace")
+        self.assertEqual(self.partners(), [(f"Gate {self.tag} cli",)], log)
+        # the refusal was written when the command stopped (SIGTERM)
+        self.assertTrue([row for row in self.rcpt_logs() if row[0] == "rcpt_unknown"], log)
+        self.assertEqual(process.returncode, 0, log)
+
+    def _test_certificate(self):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+        now = datetime.datetime.now(datetime.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256())
+        )
+        folder = tempfile.mkdtemp(prefix="mrp_gate_tls_")
+        cert_path, key_path = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+        with open(cert_path, "wb") as handle:
+            handle.write(certificate.public_bytes(serialization.Encoding.PEM))
+        with open(key_path, "wb") as handle:
+            handle.write(
+                key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            )
+        return cert_path, key_path
