@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from unittest.mock import patch
@@ -100,6 +101,27 @@ class MailgateCase(TransactionCase):
         controller.start()
         self.addCleanup(controller.stop)
         return controller
+
+    def spawn_gate(self, port, *extra):
+        """The mailgate as its own process, as scripts/mailgate runs it;
+        returns (process, output file) once it accepts connections."""
+        odoo_bin = os.path.join(os.path.dirname(os.path.dirname(sql_db.__file__)), "odoo-bin")
+        command = [sys.executable, odoo_bin, f"--addons-path={config['addons_path']}", "mailgate"]
+        command += ["-c", config.rcfile, "-d", self.env.cr.dbname, "--listen", f"127.0.0.1:{port}", *extra]
+        output = tempfile.TemporaryFile()
+        self.addCleanup(output.close)
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        self.addCleanup(lambda: process.poll() is None and (process.kill(), process.wait()))
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return process, output
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output.seek(0)
+                    self.fail("the mailgate did not start: " + output.read().decode(errors="replace")[-3000:])
+                time.sleep(0.3)
 
     def message(self, sender, subject, to=None):
         return MESSAGE.format(
@@ -271,6 +293,57 @@ class TestMailgate(MailgateCase):
         self.assertEqual(len(deferred), 1)
         self.assertEqual(deferred[0][1], sender)
 
+    def _flood(self, sessions, action="defer"):
+        """``sessions`` SMTP sessions of one sender at once, released together
+        after EHLO: records created never exceed the threshold, and every
+        message is created, logged, or deferred at RCPT (the sender keeps it)."""
+        if action != "defer":
+            self.set_param("mail.gateway.smtp.rate_limit_action", action)
+        controller = self.start_gate(max_sessions=sessions + 2)
+        sender = f"flood-{self.tag}@loop.example"
+        barrier = threading.Barrier(sessions, timeout=60)
+        codes, errors = [], []
+
+        def session(index):
+            try:
+                with smtplib.SMTP("127.0.0.1", controller.port, timeout=300) as client:
+                    client.ehlo("client.example")
+                    barrier.wait()
+                    client.mail(sender)
+                    code, _text = client.rcpt(self.alias_address)
+                    if code == 250:
+                        code, _text = client.data(self.message(sender, f"Gate {self.tag} flood {index}"))
+                    codes.append(code)
+            except Exception as exc:
+                errors.append(repr(exc))
+
+        threads = [threading.Thread(target=session, args=(index,)) for index in range(sessions)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=600)
+        self.assertFalse(errors)
+        created = len(self.partners())
+        logged = self.query(
+            "SELECT coalesce(sum(count), 0) FROM mail_gateway_log WHERE email_from LIKE %s AND reason = 'rate_limit'",
+            [f"%{sender}%"],
+        )[0][0]
+        self.assertEqual(created, self.THRESHOLD, "never more records than the threshold")
+        self.assertEqual(sorted(set(codes)) <= [250, 450], True, codes)
+        self.assertEqual(created + logged + codes.count(450), sessions, "every message created, logged or deferred")
+        self.assertEqual(codes.count(250), created + logged, "250 only for what was committed")
+        return codes
+
+    def test_parallel_8_sessions(self):
+        self._flood(8)
+
+    def test_parallel_32_sessions(self):
+        self._flood(32)
+
+    def test_parallel_32_sessions_accept(self):
+        codes = self._flood(32, action="accept")
+        self.assertEqual(codes, [250] * 32, "accept: every message taken, the excess logged")
+
     def test_rate_limit_action_validated(self):
         from odoo.exceptions import ValidationError
 
@@ -341,32 +414,20 @@ class TestMailgate(MailgateCase):
         """``odoo-bin --addons-path=... mailgate`` starts the server (the
         command is found in the addon's cli/ folder)."""
         port = free_port()
-        odoo_bin = os.path.join(os.path.dirname(os.path.dirname(sql_db.__file__)), "odoo-bin")
-        command = [sys.executable, odoo_bin, f"--addons-path={config['addons_path']}", "mailgate"]
-        command += ["-c", config.rcfile, "-d", self.env.cr.dbname, "--listen", f"127.0.0.1:{port}"]
-        with tempfile.TemporaryFile() as output:
-            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-            try:
-                deadline = time.monotonic() + 120
-                while time.monotonic() < deadline:
-                    try:
-                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                        break
-                    except OSError:
-                        self.assertIsNone(process.poll(), "the mailgate exited")
-                        time.sleep(0.5)
-                sender = f"gina-{self.tag}@customer.example"
-                with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
-                    client.ehlo("client.example")
-                    client.mail(sender)
-                    self.assertEqual(client.rcpt(f"nobody{self.tag}@{self.domain}")[0], 550)
-                    client.rset()
-                    client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} cli"))
-            finally:
-                process.terminate()
-                process.wait(timeout=60)
-            output.seek(0)
-            log = output.read().decode(errors="replace")
+        process, output = self.spawn_gate(port)
+        sender = f"gina-{self.tag}@customer.example"
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+                client.ehlo("client.example")
+                client.mail(sender)
+                self.assertEqual(client.rcpt(f"nobody{self.tag}@{self.domain}")[0], 550)
+                client.rset()
+                client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} cli"))
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+        output.seek(0)
+        log = output.read().decode(errors="replace")
         self.assertEqual(self.partners(), [(f"Gate {self.tag} cli",)], log)
         # the refusal was written when the command stopped (SIGTERM)
         self.assertTrue([row for row in self.rcpt_logs() if row[0] == "rcpt_unknown"], log)
