@@ -9,3 +9,4 @@ from . import test_fuzz
 from . import test_quiet_logs
 from . import test_gateway_log_storage
 from . import test_mailgate
+from . import test_mailgate_postfix

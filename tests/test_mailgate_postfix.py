@@ -1,0 +1,181 @@
+"""End to end with a real MTA: a private Postfix relays a domain to the mailgate.
+
+The Postfix instance is the test's own (config, queue and data directories
+in a temporary folder, listening on a loopback port), never the machine's:
+/etc/postfix is not read or written. Postfix must be installed (.ci/run
+installs it); without its binaries, or without root (Postfix's master runs
+as root), the test is skipped and says why.
+"""
+
+import os
+import shutil
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from odoo.tests import tagged
+
+from .test_mailgate import MailgateCase, free_port
+
+POSTFIX = shutil.which("postfix") or ("/usr/sbin/postfix" if os.path.exists("/usr/sbin/postfix") else None)
+POSTQUEUE = shutil.which("postqueue") or "/usr/sbin/postqueue"
+MASTER_CF = "/usr/share/postfix/master.cf.dist"
+SKIP_REASON = (
+    "Postfix is not installed (Debian: apt-get install postfix; .ci/run does it)"
+    if not (POSTFIX and os.path.exists(MASTER_CF))
+    else "a private Postfix needs root (its master process runs as root)"
+    if os.geteuid() != 0
+    else ""
+)
+if SKIP_REASON:
+    sys.stderr.write(f"test_mailgate_postfix skipped: {SKIP_REASON}\n")
+
+
+class PrivatePostfix:
+    """A throw-away Postfix relaying ``domain`` to the mailgate on ``gate_port``."""
+
+    def __init__(self, folder, port, domain, gate_port):
+        self.folder, self.port = folder, port
+        self.conf = os.path.join(folder, "conf")
+        for name in ("conf", "queue", "data"):
+            os.makedirs(os.path.join(folder, name), exist_ok=True)
+        shutil.chown(os.path.join(folder, "data"), user="postfix")
+        main_cf = {
+            "compatibility_level": "3.6",
+            "myhostname": "mx.mrp-gate.test",
+            "mydomain": "mrp-gate.test",
+            "mydestination": "",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.0/8",
+            "queue_directory": os.path.join(folder, "queue"),
+            "data_directory": os.path.join(folder, "data"),
+            "maillog_file": os.path.join(folder, "maillog"),
+            "maillog_file_prefixes": folder,
+            "alias_maps": "",
+            "alias_database": "",
+            "local_recipient_maps": "",
+            "smtp_dns_support_level": "disabled",
+            # the lines README documents: relay the domain to the mailgate and
+            # ask it about each recipient during Postfix's own dialogue
+            "relay_domains": domain,
+            "transport_maps": f"inline:{{ {domain}=smtp:[127.0.0.1]:{gate_port} }}",
+            "smtpd_recipient_restrictions": "reject_unauth_destination, reject_unverified_recipient, permit",
+            "unverified_recipient_reject_code": "550",
+            "address_verify_poll_count": "10",
+            "address_verify_poll_delay": "1s",
+            # retry fast: the test waits for the queue to drain
+            "queue_run_delay": "1s",
+            "minimal_backoff_time": "1s",
+            "maximal_backoff_time": "2s",
+            "smtp_connect_timeout": "2s",
+        }
+        with open(os.path.join(self.conf, "main.cf"), "w", encoding="utf-8") as handle:
+            handle.writelines(f"{key} = {value}\n" for key, value in main_cf.items())
+        with open(MASTER_CF, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+        master = []
+        for line in lines:
+            fields = line.split()
+            if line[:1].isalnum() and len(fields) >= 8:
+                if fields[0] == "smtp" and fields[1] == "inet":
+                    fields[0] = f"127.0.0.1:{port}"
+                fields[4] = "n"  # no chroot: it would need copies of /etc files
+                line = " ".join(fields)
+            master.append(line)
+        with open(os.path.join(self.conf, "master.cf"), "w", encoding="utf-8") as handle:
+            handle.write("\n".join(master) + "\n")
+
+    def run(self, *args, binary=POSTFIX):
+        return subprocess.run([binary, "-c", self.conf, *args], capture_output=True, text=True, timeout=60)
+
+    def start(self):
+        result = self.run("start")
+        if result.returncode:
+            raise RuntimeError(f"postfix start failed: {result.stderr}{self.log()}")
+
+    def stop(self):
+        self.run("stop")
+
+    def queue(self):
+        return self.run("-p", binary=POSTQUEUE).stdout
+
+    def flush(self):
+        self.run("-f", binary=POSTQUEUE)
+
+    def log(self):
+        try:
+            with open(os.path.join(self.folder, "maillog"), encoding="utf-8", errors="replace") as handle:
+                return handle.read()[-4000:]
+        except OSError:
+            return ""
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy", "mailgate")
+class TestMailgatePostfix(MailgateCase):
+    THRESHOLD = 1000
+
+    def setUp(self):
+        if SKIP_REASON:
+            self.skipTest(SKIP_REASON)
+        super().setUp()
+        self.gate_port = free_port()
+        folder = tempfile.mkdtemp(prefix="mrp_gate_postfix_")
+        os.chmod(folder, 0o755)  # Postfix's daemons run as user postfix
+        self.addCleanup(shutil.rmtree, folder, True)
+        self.postfix = PrivatePostfix(folder, free_port(), self.domain, self.gate_port)
+        self.postfix.start()
+        self.addCleanup(self.postfix.stop)
+
+    def send(self, subjects, sender, pause=0.0):
+        with smtplib.SMTP("127.0.0.1", self.postfix.port, timeout=120) as client:
+            for subject in subjects:
+                client.sendmail(sender, [self.alias_address], self.message(sender, subject))
+                time.sleep(pause)
+
+    def wait_for(self, predicate, timeout, what):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                self.fail(f"timed out waiting for {what}\nqueue:\n{self.postfix.queue()}\nlog:\n{self.postfix.log()}")
+            time.sleep(0.5)
+
+    def test_restart_loses_nothing(self):
+        sender = f"flow-{self.tag}@customer.example"
+        gate, _output = self.spawn_gate(self.gate_port)
+        # Postfix asks the mailgate during its own dialogue: refused there,
+        # so nothing has to be bounced later
+        with smtplib.SMTP("127.0.0.1", self.postfix.port, timeout=120) as client:
+            client.ehlo("client.example")
+            client.mail(sender)
+            code, text = client.rcpt(f"nobody{self.tag}@{self.domain}")
+            self.assertEqual(code, 550, (text, self.postfix.log()))
+            code, text = client.rcpt(f"someone-{self.tag}@elsewhere.example")
+            self.assertEqual(code, 554, "Postfix itself is no open relay either")
+        subjects = [f"Gate {self.tag} {index:03d}" for index in range(40)]
+        self.send(subjects[:10], sender)
+        self.wait_for(lambda: len(self.partners()) == 10, 120, "the first 10 messages")
+
+        # mail keeps flowing while the mailgate is killed (no clean shutdown)
+        flow = threading.Thread(target=self.send, args=(subjects[10:], sender, 0.1))
+        flow.start()
+        time.sleep(1)
+        gate.kill()
+        gate.wait()
+        flow.join(timeout=300)
+        self.wait_for(lambda: "Connection refused" in self.postfix.queue(), 60, "deferred mail in the queue")
+        delivered_before = len(self.partners())
+        self.assertLess(delivered_before, 40, "some mail waits in Postfix's queue")
+
+        self.spawn_gate(self.gate_port)
+        self.postfix.flush()
+        self.wait_for(lambda: "Mail queue is empty" in self.postfix.queue(), 180, "the queue to drain")
+        names = [name for (name,) in self.partners()]
+        self.assertEqual(sorted(names), subjects, "every message in Odoo once: none lost, none duplicated")
+        # the mailgate's refusal during the probe is in the gateway log
+        self.assertIn(
+            ("rcpt_unknown", f"nobody{self.tag}@{self.domain}"), [(row[0], row[2]) for row in self.rcpt_logs()]
+        )
