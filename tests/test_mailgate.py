@@ -10,6 +10,7 @@ cursor, so "250" really means "committed".
 import datetime
 import ipaddress
 import os
+import shutil
 import smtplib
 import socket
 import ssl
@@ -455,6 +456,7 @@ class TestMailgate(MailgateCase):
             .sign(key, hashes.SHA256())
         )
         folder = tempfile.mkdtemp(prefix="mrp_gate_tls_")
+        self.addCleanup(shutil.rmtree, folder, True)
         cert_path, key_path = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
         with open(cert_path, "wb") as handle:
             handle.write(certificate.public_bytes(serialization.Encoding.PEM))
