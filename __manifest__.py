@@ -21,6 +21,7 @@
         "views/res_config_settings_views.xml",
     ],
     "assets": {
+        "web.assets_backend": ["mail_routing_policy/static/src/js/*.js"],
         "web.assets_tests": ["mail_routing_policy/static/tests/tours/*.js"],
     },
     "post_init_hook": "post_init_hook",

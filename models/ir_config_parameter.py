@@ -1,7 +1,7 @@
 from odoo import api, models
 from odoo.exceptions import ValidationError
 
-from ..tools import sender_policy
+from ..tools import address_filter, sender_policy
 
 FILTER_KEYS = ("mail.default.from_filter", "mail.catchall.domain.allowed")
 # key: minimum value
@@ -32,7 +32,10 @@ class IrConfigParameter(models.Model):
         text = str(value).strip()
         try:
             if key in FILTER_KEYS:
-                return self.env["ir.mail_server"]._normalize_from_filter_value(text, label=key) or ""
+                return (
+                    self.env["ir.mail_server"]._normalize_from_filter_value(text, label=self._routing_param_label(key))
+                    or ""
+                )
             if key in ("mail.default.from", "mail.force.smtp.from"):
                 sender_policy.validate_default_from(text)
                 return text
@@ -56,12 +59,29 @@ class IrConfigParameter(models.Model):
                 sender_policy.validate_display_format(text)
                 return text
         except ValueError as exc:
+            reason = (
+                self.env["ir.mail_server"]._describe_input_error(exc)
+                if isinstance(exc, address_filter.InputError)
+                else str(exc)
+            )
             raise ValidationError(
                 self.env._(
-                    "System parameter %(key)s: invalid value %(value)r: %(reason)s", key=key, value=text, reason=exc
+                    "%(field)s: invalid value '%(value)s': %(reason)s.",
+                    field=self._routing_param_label(key),
+                    value=text,
+                    reason=reason,
                 )
             ) from exc
         return value
+
+    @api.model
+    def _routing_param_label(self, key):
+        """The parameter as the admin sees it: "Loop threshold (mail.gateway.loop.threshold)"
+        when a settings field shows it, else the key alone."""
+        for field in self.env["res.config.settings"]._fields.values():
+            if getattr(field, "config_parameter", None) == key:
+                return f"{field._description_string(self.env)} ({key})"
+        return key
 
     @api.model
     def get_param(self, key, default=False):

@@ -5,10 +5,10 @@ class MailAlias(models.Model):
     _inherit = "mail.alias"
 
     loop_minutes = fields.Integer(
-        "Loop window (minutes)", help="Overrides mail.gateway.loop.minutes for this alias. Empty: global value."
+        "Loop window (minutes)", help="Loop window for this alias. Empty: the global value from Settings (Loop window)."
     )
     loop_threshold = fields.Integer(
-        "Loop threshold", help="Overrides mail.gateway.loop.threshold for this alias. Empty: global value."
+        "Loop threshold", help="Loop threshold for this alias. Empty: the global value from Settings (Loop threshold)."
     )
     loop_effective = fields.Char("Effective loop limit", compute="_compute_loop_effective")
     allow_list_warning = fields.Char(compute="_compute_allow_list_warning")

@@ -35,10 +35,14 @@ class MailGatewayAllowed(models.Model):
             entries = address_filter.parse_filter(value)
         except address_filter.AddressFilterError as exc:
             raise ValidationError(
-                self.env._("Trusted sender: invalid entry %(entry)r: %(reason)s.", entry=exc.entry, reason=exc.reason)
+                self.env._(
+                    "Trusted sender: invalid entry '%(entry)s': %(reason)s.",
+                    entry=exc.entry,
+                    reason=self.env["ir.mail_server"]._describe_input_error(exc),
+                )
             ) from exc
         if len(entries) != 1:
-            raise ValidationError(self.env._("Trusted sender: give exactly one address or domain, not %r.", value))
+            raise ValidationError(self.env._("Trusted sender: give exactly one address or domain, not '%s'.", value))
         return address_filter.format_entry(entries[0])
 
     @api.model

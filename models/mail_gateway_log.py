@@ -5,6 +5,8 @@ import email.policy
 import hashlib
 import logging
 
+from markupsafe import Markup, escape
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import email_normalize
@@ -52,7 +54,13 @@ class MailGatewayLog(models.Model):
 
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
     reason = fields.Selection(REASONS, required=True, readonly=True, index=True)
-    details = fields.Text(readonly=True)
+    details = fields.Text("Details (as logged)", readonly=True)
+    # the refusal's data (codes and values): worded in the reader's language
+    # by mail.routing.explanation, as the "Test incoming routing" verdict
+    detail_params = fields.Json(readonly=True)
+    explanation = fields.Html("Details", compute="_compute_explanation", sanitize=False)
+    result_record = fields.Reference(selection="_selection_result_model", string="Created or updated", readonly=True)
+    result_log_id = fields.Many2one("mail.gateway.log", string="Refused again as", readonly=True)
     email_from = fields.Char("Sender", readonly=True, index=True)
     recipients = fields.Char(readonly=True)
     subject = fields.Char(readonly=True)
@@ -90,12 +98,32 @@ class MailGatewayLog(models.Model):
     )
     fold_note = fields.Char("Folding", compute="_compute_fold_note")
     state = fields.Selection(
-        [("logged", "Logged"), ("done", "Processed again"), ("failed", "Processing again failed")],
+        [
+            ("logged", "Logged"),
+            ("done", "Processed again"),
+            ("refused", "Refused again"),
+            ("failed", "Processing again failed"),
+        ],
         default="logged",
         required=True,
         readonly=True,
     )
     result = fields.Text("Result of processing again", readonly=True)
+
+    @api.model
+    def _selection_result_model(self):
+        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
+
+    @api.depends("reason", "detail_params", "details")
+    def _compute_explanation(self):
+        Explanation = self.env["mail.routing.explanation"]
+        for log in self:
+            if log.detail_params is not None and log.detail_params is not False:
+                text = Explanation._refusal_text(log.reason, log.detail_params, html=True)
+                log.explanation = Markup("%s %s.") % (self.env._("Refused:"), text)
+            else:
+                # entries written before the data was kept, and RCPT refusals
+                log.explanation = escape(log.details or "")
 
     @api.depends("message_id")
     def _compute_raw_filename(self):
@@ -170,6 +198,7 @@ class MailGatewayLog(models.Model):
         values = {
             "reason": reason,
             "details": text(details, 4000),
+            "detail_params": self.env.context.get("mail_routing_detail_params"),
             "email_from": text(message_dict.get("email_from") or message_dict.get("from"), 500),
             "recipients": text(message_dict.get("recipients") or message_dict.get("to")),
             "subject": text(message_dict.get("subject"), 500),
@@ -189,7 +218,14 @@ class MailGatewayLog(models.Model):
             [("raw_hash", "=", raw_hash), ("reason", "=", reason), ("state", "=", "logged")], limit=1, order="id desc"
         )
         if existing:
-            existing.write({"count": existing.count + 1, "date": now, "details": values["details"]})
+            existing.write(
+                {
+                    "count": existing.count + 1,
+                    "date": now,
+                    "details": values["details"],
+                    "detail_params": values["detail_params"],
+                }
+            )
             return existing
         fold_key = self._fold_key(message_dict, reason, values, alias, model)
         if fold_key:
@@ -201,7 +237,12 @@ class MailGatewayLog(models.Model):
                 order="id desc",
             )
             if folded:
-                update = {"count": folded.count + 1, "date": now, "details": values["details"]}
+                update = {
+                    "count": folded.count + 1,
+                    "date": now,
+                    "details": values["details"],
+                    "detail_params": values["detail_params"],
+                }
                 if folded.source_count < FOLD_SAMPLE_SIZE:
                     folded._store_source(raw)
                     update["source_count"] = folded.source_count + 1
@@ -294,22 +335,70 @@ class MailGatewayLog(models.Model):
                     self.env._("The raw message of log %s was purged: it cannot be processed again.", log.id)
                 )
             bypass = {"mail_routing_bypass": log.reason}
+            last_log_id = self.sudo().search([], limit=1, order="id desc").id
             try:
                 with self.env.cr.savepoint():
                     thread_id = (
                         self.env["mail.thread"].sudo().with_context(**bypass).message_process(log.model or False, raw)
                     )
             except Exception as exc:
-                log.write({"state": "failed", "result": str(exc)})
+                log.write({"state": "failed", "result": self.env._("Processing again failed: %s", exc)})
                 continue
-            log.write(
-                {
-                    "state": "done",
-                    "result": self.env._("Processed again: thread %s", thread_id)
-                    if thread_id
-                    else self.env._("Processed again: no record created (see the server log)"),
-                }
+            log.write(log._process_again_outcome(thread_id, last_log_id))
+        return True
+
+    def _process_again_outcome(self, thread_id, last_log_id):
+        """What processing again did, read from the database: the record the
+        message was posted on, or the new log entry that refused it again."""
+        self.ensure_one()
+        refused = self.sudo().search([("id", ">", last_log_id)], limit=1, order="id desc")
+        if not refused and self.message_id:
+            # the same message refused again by a rule folded into an entry
+            refused = self.sudo().search(
+                [("id", "!=", self.id), ("message_id", "=", self.message_id), ("write_date", ">=", self.write_date)],
+                limit=1,
+                order="id desc",
             )
+        message = (
+            self.env["mail.message"]
+            .sudo()
+            .search(
+                [("message_id", "=", self.message_id), ("model", "!=", False), ("res_id", "!=", False)],
+                limit=1,
+                order="id desc",
+            )
+            if self.message_id
+            else self.env["mail.message"]
+        )
+        if message and message.model in self.env:
+            record = self.env[message.model].sudo().browse(message.res_id)
+            return {
+                "state": "done",
+                "result_record": f"{message.model},{message.res_id}",
+                "result_log_id": False,
+                "result": self.env._(
+                    "Processed again: posted on %(record)s.",
+                    record=f"{self.env['mail.routing.explanation']._model_label(message.model)} "
+                    f"“{record.display_name}”",
+                ),
+            }
+        if refused:
+            return {
+                "state": "refused",
+                "result_log_id": refused.id,
+                "result_record": False,
+                "result": self.env._(
+                    "Refused again (%(reason)s): see the linked log entry.",
+                    reason=dict(refused._fields["reason"]._description_selection(self.env)).get(refused.reason),
+                ),
+            }
+        return {
+            "state": "done",
+            "result_record": False,
+            "result_log_id": False,
+            "result": self.env._("Processed again: no record was created or updated (thread %s).", thread_id or "-"),
+        }
+
         return True
 
     @api.model

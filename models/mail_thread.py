@@ -39,11 +39,13 @@ class MailThread(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _routing_trace(self, step, detail):
-        """Append a decision step to the explainer's trace, if one is collected."""
+    def _routing_trace(self, code, **params):
+        """Append a decision step (a code and its data, worded by
+        ``mail.routing.explanation``) to the explainer's trace, if one is
+        collected."""
         trace = self.env.context.get("mail_routing_trace")
         if trace is not None:
-            trace.append((step, str(detail)))
+            trace.append((code, params))
 
     @api.model
     def _routing_is_dry_run(self):
@@ -54,13 +56,21 @@ class MailThread(models.AbstractModel):
         return self.env.context.get("mail_routing_bypass") in reasons
 
     @api.model
-    def _routing_refuse(self, message, message_dict, reason, details, alias=None, model=None, bounced=False):
-        """Log a refused incoming message (or only trace it in a dry run)."""
-        self._routing_trace("decision", f"refused ({reason}): {details}")
+    def _routing_refuse(self, message, message_dict, reason, params=None, alias=None, model=None, bounced=False):
+        """Log a refused incoming message (or only trace it in a dry run).
+
+        ``params`` are the data of the refusal (JSON values): the log and the
+        explainer word them the same way (``mail.routing.explanation``).
+        """
+        params = dict(params or {}, answered=bounced)
+        self._routing_trace("refused", reason=reason, **params)
         if self._routing_is_dry_run():
             return self.env["mail.gateway.log"]
-        return self.env["mail.gateway.log"]._log_refusal(
-            message, message_dict, reason, details=details, alias=alias, model=model, bounced=bounced
+        details = self.env["mail.routing.explanation"].with_context(lang="en_US")._refusal_text(reason, params)
+        return (
+            self.env["mail.gateway.log"]
+            .with_context(mail_routing_detail_params=params)
+            ._log_refusal(message, message_dict, reason, details=details, alias=alias, model=model, bounced=bounced)
         )
 
     # ------------------------------------------------------------------
@@ -109,7 +119,7 @@ class MailThread(models.AbstractModel):
 
     @api.model
     def _routing_filter_recipients(self, addresses, sender, policy):
-        """Split recipient addresses into (kept, removed-with-reason).
+        """Split recipient addresses into (kept, removed-with-reason-code).
 
         The sender never counts as a recipient; with an allow-list, only
         recipients in an alias domain or an allowed domain are kept. Kept
@@ -124,14 +134,14 @@ class MailThread(models.AbstractModel):
             local, domain = parts
             lowered = address.lower()
             if sender and (lowered == sender or f"{local}@{domain}" == sender):
-                removed.append((address, "the sender is not a recipient"))
+                removed.append((address, "sender"))
                 continue
             if (
                 policy["entries"]
                 and domain not in policy["alias_domains"]
                 and not address_filter.match_domain(policy["entries"], domain)
             ):
-                removed.append((address, "domain not in mail.catchall.domain.allowed"))
+                removed.append((address, "domain"))
                 continue
             kept.append(lowered)
             if f"{local}@{domain}" != lowered:
@@ -155,7 +165,7 @@ class MailThread(models.AbstractModel):
         # it: without this, one hostile header makes the delivery fail forever
         cleaned = message.replace(b"\x00", b"") if b"\x00" in message else message
         try:
-            return super(MailThread, self.with_context(mail_routing_raw=message)).message_process(
+            thread_id = super(MailThread, self.with_context(mail_routing_raw=message)).message_process(
                 model,
                 cleaned,
                 custom_values=custom_values,
@@ -163,6 +173,10 @@ class MailThread(models.AbstractModel):
                 strip_attachments=strip_attachments,
                 thread_id=thread_id,
             )
+            # core returns None for a mail its loop checks stop: XML-RPC cannot
+            # marshal None, so the gateway script would fail and the MTA
+            # bounce (or retry) a mail that was handled and logged
+            return thread_id if thread_id is not None else False
         except UnparseableMessage as exc:
             # Python's email parser gave up on it: keep it in the log instead
             # of failing the fetch again and again
@@ -177,7 +191,7 @@ class MailThread(models.AbstractModel):
                 )
             }
             self.with_context(mail_routing_raw=message)._routing_refuse(
-                headers, message_dict, "unparseable", f"{exc.__cause__.__class__.__name__}: {exc.__cause__}"
+                headers, message_dict, "unparseable", {"error": f"{exc.__cause__.__class__.__name__}: {exc.__cause__}"}
             )
             return False
 
@@ -199,25 +213,23 @@ class MailThread(models.AbstractModel):
         recipients. Refusals are logged (mail.gateway.log), never silent.
         """
         sender = email_normalize(message_dict.get("email_from") or "") or ""
-        self._routing_trace("sender", sender or message_dict.get("email_from") or "(none)")
-        self._routing_trace("recipients", message_dict.get("recipients") or "(none)")
+        self._routing_trace("sender", address=sender or message_dict.get("email_from") or "")
+        self._routing_trace("recipients", addresses=message_dict.get("recipients") or "")
         verdict = auto_mail.classify(message, sender)
         message_dict["_mrp_verdict"] = verdict
-        self._routing_trace("automatic mail", f"{verdict.kind}: {verdict.reason}" if verdict.kind else "no")
+        self._routing_trace("automatic", kind=verdict.kind, evidence=verdict.reason)
         # core takes every multipart/report for a bounce: a read receipt would
         # count as a bounce of the reader's address
         if verdict.kind == auto_mail.READ_RECEIPT and not self._routing_bypassed(verdict.kind):
-            self._routing_refuse(message, message_dict, verdict.kind, verdict.reason)
+            self._routing_refuse(message, message_dict, verdict.kind, {"evidence": verdict.reason})
             return []
         if message_dict.get("is_bounce"):
-            self._routing_trace("decision", "delivery status notification: handled as a bounce (core)")
+            self._routing_trace("bounce", address=message_dict.get("bounced_email") or "")
             return super().message_route(message, message_dict, model, thread_id, custom_values)
         delivered_to = [email_normalize(str(v)) or str(v).lower() for v in message.get_all("Delivered-To") or []]
         looping = [address for address, seen in Counter(delivered_to).items() if seen > 1]
         if looping and not self._routing_bypassed("forwarding_loop"):
-            self._routing_refuse(
-                message, message_dict, "forwarding_loop", f"Delivered-To {looping[0]} appears more than once"
-            )
+            self._routing_refuse(message, message_dict, "forwarding_loop", {"address": looping[0]})
             return []
         from_own_address = bool(sender) and sender in self._get_own_addresses()
         # the References lookup is only needed by the two rules below (and
@@ -225,14 +237,16 @@ class MailThread(models.AbstractModel):
         if from_own_address or verdict.kind == auto_mail.AUTO_REPLY or self._routing_is_dry_run():
             reply_to = self._routing_find_reply(message_dict)
             is_reply = bool(reply_to and reply_to.model and reply_to.res_id)
-            self._routing_trace("reply", f"reply to {reply_to.model},{reply_to.res_id}" if is_reply else "not a reply")
+            self._routing_trace(
+                "reply", model=reply_to.model if is_reply else False, res_id=reply_to.res_id if is_reply else False
+            )
         else:
             is_reply = None
         if from_own_address and not is_reply and not self._routing_bypassed("self_loop"):
-            self._routing_refuse(message, message_dict, "self_loop", f"{sender} is one of this database's addresses")
+            self._routing_refuse(message, message_dict, "self_loop", {"sender": sender})
             return []
         if verdict.kind == auto_mail.AUTO_REPLY and not is_reply and not self._routing_bypassed(verdict.kind):
-            self._routing_refuse(message, message_dict, verdict.kind, f"{verdict.reason}; not a reply to a thread")
+            self._routing_refuse(message, message_dict, verdict.kind, {"evidence": verdict.reason})
             return []
 
         policy = self._get_recipient_policy()
@@ -244,7 +258,7 @@ class MailThread(models.AbstractModel):
                 message_dict[key] = ",".join(kept)
                 removed += [item for item in dropped if item not in removed]
         for address, why in removed:
-            self._routing_trace("recipient removed", f"{address}: {why}")
+            self._routing_trace("recipient_removed", address=address, why=why)
         routing_self = self.with_context(
             mail_routing_allowlist_applied=True,
             mail_routing_verdict=verdict.kind or False,
@@ -253,12 +267,19 @@ class MailThread(models.AbstractModel):
             routes = super(MailThread, routing_self).message_route(
                 message, message_dict, model, thread_id, custom_values
             )
-        except ValueError as exc:
+        except ValueError:
             message_dict.update(originals)
-            reason = "allow_list" if removed and any("allowed" in why for _a, why in removed) else "no_route"
-            self._routing_trace("decision", f"no route ({reason}): {exc}")
-            if not self._routing_is_dry_run():
-                self._routing_log_in_own_transaction(message, message_dict, reason, str(exc))
+            refused_domains = sorted(
+                {address.rpartition("@")[2].lower() for address, why in removed if why == "domain"}
+            )
+            if refused_domains:
+                reason, params = "allow_list", {"domains": refused_domains}
+            else:
+                reason, params = "no_route", {"recipients": originals["to"] or ""}
+            if self._routing_is_dry_run():
+                self._routing_trace("refused", reason=reason, answered=False, **params)
+            else:
+                self._routing_log_in_own_transaction(message, message_dict, reason, params)
             raise
         finally:
             message_dict.update(originals)
@@ -268,24 +289,22 @@ class MailThread(models.AbstractModel):
                 message,
                 message_dict,
                 refusal,
-                "only catchall or unroutable recipients",
+                {"recipients": originals["to"] or ""},
                 bounced=not verdict.kind and not from_own_address,
             )
         for route in routes:
             self._routing_trace(
-                "route",
-                f"{route[0]} {'thread ' + str(route[1]) if route[1] else 'new record'}"
-                + (f" via alias {route[4].display_name}" if route[4] else ""),
+                "route", model=route[0], res_id=route[1] or False, alias_id=route[4].id if route[4] else False
             )
         return routes
 
     @api.model
-    def _routing_log_in_own_transaction(self, message, message_dict, reason, details):
+    def _routing_log_in_own_transaction(self, message, message_dict, reason, params):
         """Log a message whose processing is about to fail: the current
         transaction will be rolled back, the log must survive it."""
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"mail_routing_raw": self.env.context.get("mail_routing_raw")})
-            env["mail.thread"]._routing_refuse(message, message_dict, reason, details)
+            env["mail.thread"]._routing_refuse(message, message_dict, reason, params)
 
     @api.model
     def _detect_write_to_catchall(self, msg_dict):
@@ -304,7 +323,7 @@ class MailThread(models.AbstractModel):
                 message,
                 message_dict,
                 "alias_refused",
-                f"alias {alias.display_name} does not accept this sender ({alias.alias_contact})",
+                {"alias_id": alias.id, "contact": alias.alias_contact},
                 alias=alias,
                 bounced=not verdict.kind,
             )
@@ -316,7 +335,7 @@ class MailThread(models.AbstractModel):
         sender = email_normalize(email_from or "") or ""
         verdict_kind = self.env.context.get("mail_routing_verdict")
         if self._routing_is_dry_run():
-            self._routing_trace("answer", f"would send a bounce/notice to {email_from} (dry run: not sent)")
+            self._routing_trace("answer", to=email_from or "")
             return
         if verdict_kind or auto_mail.is_null_sender(message):
             _logger.info("Not answering automatic mail from %s (%s)", email_from, verdict_kind or "null sender")
@@ -337,7 +356,7 @@ class MailThread(models.AbstractModel):
     @api.model
     def _routing_handle_bounce(self, email_message, message_dict):
         if self._routing_is_dry_run():
-            self._routing_trace("bounce", f"bounce of {message_dict.get('bounced_email') or 'unknown address'}")
+            self._routing_trace("bounce_handled", address=message_dict.get("bounced_email") or "")
             return
         return super()._routing_handle_bounce(email_message, message_dict)
 
@@ -351,7 +370,7 @@ class MailThread(models.AbstractModel):
     def _detect_loop_headers(self, msg_dict):
         looping = super()._detect_loop_headers(msg_dict)
         if looping:
-            self._routing_trace("decision", "refused (loop_reply): reply to one of our loop notices")
+            self._routing_trace("refused", reason="loop_reply", answered=False)
         return looping
 
     # ------------------------------------------------------------------
@@ -373,7 +392,7 @@ class MailThread(models.AbstractModel):
         if not sender or not routes:
             return False
         if self.env["mail.gateway.allowed"]._is_trusted(sender):
-            self._routing_trace("loop protection", f"{sender} is a trusted sender: not limited")
+            self._routing_trace("trusted", sender=sender)
             return False
         get_param = self.env["ir.config_parameter"].sudo().get_param
         reply_threshold = int(get_param("mail.gateway.loop.reply_threshold", 0) or 0)
@@ -382,25 +401,38 @@ class MailThread(models.AbstractModel):
         for model, thread_id, _values, _uid, alias in routes:
             if thread_id:
                 if reply_threshold:
-                    checks[(f"thread:{model},{thread_id}", "reply")] = (global_minutes, reply_threshold, alias, model)
+                    checks[(f"thread:{model},{thread_id}", "reply")] = (
+                        global_minutes,
+                        reply_threshold,
+                        alias,
+                        model,
+                        thread_id,
+                    )
                 continue
             scope = f"alias:{alias.id}" if alias else f"model:{model}"
             minutes, threshold = (alias or self.env["mail.alias"])._get_loop_limits()
-            checks[(scope, "create")] = (minutes, threshold, alias, model)
+            checks[(scope, "create")] = (minutes, threshold, alias, model, False)
         if not checks:
-            self._routing_trace("loop protection", "replies to existing threads are not limited")
+            self._routing_trace("replies_unlimited")
             return False
         Event = self.env["mail.gateway.event"].sudo()
         dry_run = self._routing_is_dry_run()
         now = self.env.cr.now()
         # sorted: every worker takes the guard rows in the same order (no deadlock)
         for scope, kind in sorted(checks):
-            minutes, threshold, alias, model = checks[(scope, kind)]
+            minutes, threshold, alias, model, res_id = checks[(scope, kind)]
             since = now - datetime.timedelta(minutes=minutes)
             count = Event._lock_and_count(sender, scope, kind, since, lock=not dry_run)
-            self._routing_trace(
-                "loop protection", f"{sender} on {scope}: {count} {kind} in {minutes} min, threshold {threshold}"
-            )
+            limit = {
+                "kind": kind,
+                "count": count,
+                "minutes": minutes,
+                "threshold": threshold,
+                "alias_id": alias.id if alias else False,
+                "model": model,
+                "res_id": res_id,
+            }
+            self._routing_trace("loop_count", **limit)
             bypass = "reply_limit" if kind == "reply" else "rate_limit"
             if count < threshold or self._routing_bypassed(bypass):
                 continue
@@ -411,16 +443,7 @@ class MailThread(models.AbstractModel):
                 self._routing_send_loop_notice(message, message_dict)
                 if not dry_run:
                     Event._record(sender, scope, "notice")
-            self._routing_refuse(
-                message,
-                message_dict,
-                bypass,
-                f"{count} {kind} from {sender} on {scope} in {minutes} minutes (threshold {threshold})"
-                + ("; notice sent" if answer else "; no notice (already sent in this window, or automatic mail)"),
-                alias=alias,
-                model=model,
-                bounced=answer,
-            )
+            self._routing_refuse(message, message_dict, bypass, limit, alias=alias, model=model, bounced=answer)
             return True
         if not dry_run:
             for scope, kind in checks:
@@ -453,7 +476,10 @@ class MailThread(models.AbstractModel):
         if self._routing_is_dry_run():
             if routes:
                 self._routing_trace(
-                    "decision", "would deliver: " + ", ".join(f"{r[0]} {r[1] or 'new record'}" for r in routes)
+                    "deliver",
+                    routes=[
+                        {"model": r[0], "res_id": r[1] or False, "alias_id": r[4].id if r[4] else False} for r in routes
+                    ],
                 )
             return False
         if verdict.kind in (auto_mail.AUTO_REPLY, auto_mail.READ_RECEIPT):

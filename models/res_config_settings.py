@@ -1,13 +1,16 @@
 from odoo import fields, models
 
+from .ir_config_parameter import INTEGER_KEYS
+
 
 class ResConfigSettings(models.TransientModel):
     """The module's system parameters, editable without developer mode.
 
     Each field is backed by its system parameter (``config_parameter``), so
     a change made here shows under System Parameters and the other way
-    round; values are validated by ``ir.config_parameter``. Clearing a field
-    removes the parameter, so core defaults apply.
+    round; values are validated by ``ir.config_parameter``, with one rule
+    for both paths. Clearing a text field removes the parameter, so the
+    default applies.
     """
 
     _inherit = "res.config.settings"
@@ -19,20 +22,23 @@ class ResConfigSettings(models.TransientModel):
         "combined with the company's alias domain, or a full address.",
     )
     routing_default_from_display = fields.Char(
-        "From display name",
+        "Display name of a rewritten From",
         config_parameter="mail.default.from_display",
         help="Display name of a rewritten From, with {name} (the author) and {company}. Empty: the author's name.",
     )
     routing_default_from_filter = fields.Char(
-        "Default FROM filter",
+        "Senders of the configuration file's SMTP server",
         config_parameter="mail.default.from_filter",
-        help="FROM filter of the SMTP server given to odoo-bin, used when no outgoing server is configured.",
+        help="Used only when no outgoing mail server is configured and Odoo sends through the SMTP server named "
+        "in its configuration file: the addresses and domains that server may send for (same syntax as a "
+        "server's FROM filter). Empty: any sender.",
     )
     routing_default_from_policy = fields.Selection(
         [("rewrite", "Rewrite the From and use the first server"), ("block", "Do not send (keep in the queue)")],
         string="When no server matches",
         config_parameter="mail.default.from_policy",
         default="rewrite",
+        help="What happens to a mail no outgoing server may send for, neither as its author nor as the default From.",
     )
     routing_catchall_domain_allowed = fields.Char(
         "Allowed alias domains",
@@ -41,18 +47,29 @@ class ResConfigSettings(models.TransientModel):
         "Comma-separated domains or *.domain wildcards; alias domains are always allowed.",
     )
     routing_loop_minutes = fields.Integer(
-        "Loop window (minutes)", config_parameter="mail.gateway.loop.minutes", default=120
+        "Loop window (minutes)",
+        config_parameter="mail.gateway.loop.minutes",
+        default=120,
+        help="How far back the loop threshold counts, in minutes (at least 1; default 120).",
     )
     routing_loop_threshold = fields.Integer(
-        "Loop threshold", config_parameter="mail.gateway.loop.threshold", default=20
+        "Loop threshold",
+        config_parameter="mail.gateway.loop.threshold",
+        default=20,
+        help="Records one sender may create through one alias in the loop window; the next mails are refused "
+        "and logged (at least 1; default 20).",
     )
     routing_loop_reply_threshold = fields.Integer(
         "Reply limit per thread",
         config_parameter="mail.gateway.loop.reply_threshold",
-        help="Optional: replies one sender may post into one thread per window (0: unlimited).",
+        help="Replies one sender may post into one thread in the loop window. 0: unlimited (the default).",
     )
     routing_log_retention_days = fields.Integer(
-        "Keep refused mail (days)", config_parameter="mail.gateway.log.retention_days", default=30
+        "Keep refused mail (days)",
+        config_parameter="mail.gateway.log.retention_days",
+        default=30,
+        help="Days the source of a refused mail is kept in the gateway log, so it can be processed again "
+        "(at least 1; default 30).",
     )
     routing_log_keep_days = fields.Integer(
         "Keep gateway log entries (days)",
@@ -66,8 +83,18 @@ class ResConfigSettings(models.TransientModel):
     )
     routing_bounce_alias = fields.Char(related="alias_domain_id.bounce_alias", readonly=False, string="Bounce alias")
     routing_alias_default_from = fields.Char(
-        related="alias_domain_id.default_from", readonly=False, string="Alias domain Default From"
+        related="alias_domain_id.default_from", readonly=False, string="Default From of the alias domain"
     )
+
+    def set_values(self):
+        # One rule for Settings and RPC: a number below its minimum is refused
+        # (core would store 0 as "no parameter" and show the default again).
+        ICP = self.env["ir.config_parameter"]
+        for name, field in self._fields.items():
+            key = getattr(field, "config_parameter", None)
+            if key in INTEGER_KEYS and field.type == "integer" and self[name] < INTEGER_KEYS[key]:
+                ICP._normalize_routing_param(key, str(self[name]))
+        return super().set_values()
 
     def action_open_mail_sender_check(self):
         return self.env["ir.actions.act_window"]._for_xml_id("mail_routing_policy.mail_sender_check_action")

@@ -370,28 +370,85 @@ class TestIncomingRouting(GatewayCase):
         self.process("spam@loop.example", "info@test.mycompany.com", subject="E0")
         Check = self.env["mail.routing.check"]
         cases = [
-            (self.raw("ann@customer.example", "info@test.mycompany.com", subject="E1"), "would deliver"),
-            (self.raw("spam@loop.example", "info@test.mycompany.com", subject="E2"), "rate_limit"),
-            (self.raw("ann@customer.example", "commercial@gmail.com", subject="E3"), "allow_list"),
+            (
+                self.raw("ann@customer.example", "info@test.mycompany.com", subject="E1"),
+                "Would create a new Contact through alias info@test.mycompany.com.",
+            ),
+            (
+                self.raw("spam@loop.example", "info@test.mycompany.com", subject="E2"),
+                "Would be refused: 1 records from this sender in the last 120 minutes through alias "
+                "info@test.mycompany.com (limit 1)",
+            ),
+            (
+                self.raw("ann@customer.example", "commercial@gmail.com", subject="E3"),
+                "Would be refused: the recipient's domain gmail.com is not an allowed alias domain.",
+            ),
             (
                 self.raw("ann@customer.example", "info@test.mycompany.com", subject="E4", extra="X-Autoreply: 1\n"),
-                "auto_reply",
+                "Would be refused: it is an automatic reply (X-Autoreply: 1)",
             ),
-            (self.raw("catchall.test@test.mycompany.com", "info@test.mycompany.com", subject="E5"), "self_loop"),
+            (
+                self.raw("catchall.test@test.mycompany.com", "info@test.mycompany.com", subject="E5"),
+                "Would be refused: the sender catchall.test@test.mycompany.com is one of this database's own",
+            ),
         ]
         before = self._db_state()
         with self.mock_mail_gateway():
             for raw, expected in cases:
                 with self.subTest(expected=expected):
                     decision, trace = Check._explain_incoming(raw)
-                    self.assertIn(expected, decision)
-                    self.assertTrue(any(step == "sender" for step, _d in trace))
+                    self.assertTrue(decision.startswith(expected), decision)
+                    self.assertIn(("sender", {"address": raw.split("From: ")[1].split("\n")[0]}), trace)
         self.assertEqual(self._db_state(), before)
         self.assertFalse(self.emails)
         decision, trace = Check._explain_incoming(cases[2][0])
-        self.assertIn(("recipient removed", "commercial@gmail.com: domain not in mail.catchall.domain.allowed"), trace)
+        self.assertIn(("recipient_removed", {"address": "commercial@gmail.com", "why": "domain"}), trace)
         wizard = Check.create({"raw_message": cases[1][0]})
         wizard.action_explain()
-        self.assertIn("rate_limit", wizard.decision)
-        self.assertIn("loop protection", wizard.trace)
+        self.assertIn("Would be refused: 1 records from this sender", wizard.verdict)
+        self.assertIn(f'href="/odoo/mail.alias/{self.alias_info.id}"', wizard.verdict, "links the alias")
+        self.assertIn("<li>Sender: spam@loop.example.</li>", wizard.steps)
+        self.assertIn("Loop protection: 1 records", wizard.steps)
+        self.assertNotIn("rate_limit", wizard.steps + wizard.verdict, "no developer codes")
         self.assertEqual(self._db_state(), before)
+
+    def test_explainer_refuses_what_is_not_an_email(self):
+        Check = self.env["mail.routing.check"]
+        for text in ("garbage, not a message at all", "From: a@b.example\x00\nSubject: x\n\nbody", "   "):
+            with self.subTest(text=text):
+                wizard = Check.create({"raw_message": text})
+                wizard.action_explain()
+                self.assertIn("This is not an email message", wizard.verdict)
+                self.assertNotIn("Message-ID", wizard.verdict)
+        both = Check.create(
+            {
+                "raw_message": self.raw("ann@customer.example", "info@test.mycompany.com"),
+                "eml_file": base64.b64encode(b"From: x@y.example\n\nbody"),
+            }
+        )
+        with self.assertRaisesRegex(UserError, "not both"):
+            both.action_explain()
+
+    def test_log_details_in_the_readers_language_and_process_again_links(self):
+        self.ICP.set_param("mail.gateway.loop.threshold", 1)
+        self.process("spam@loop.example", "info@test.mycompany.com", subject="Q1")
+        self.process("spam@loop.example", "info@test.mycompany.com", subject="Q2")
+        log = self.logs(subject="Q2")
+        self.assertIn("1 records from this sender in the last 120 minutes through alias", log.explanation)
+        self.assertIn(f'href="/odoo/mail.alias/{self.alias_info.id}"', log.explanation)
+        log.action_process_again()
+        partner = self.env["res.partner"].search([("name", "=", "Q2")])
+        self.assertEqual(log.state, "done")
+        self.assertEqual(log.result_record, partner, "links the created record")
+        # refused again for another reason: the entry says so and links the new entry
+        self.ICP.set_param("mail.catchall.domain.allowed", "example.org")
+        self.process("ann@customer.example", "info@test.mycompany.com", subject="Q3", extra="X-Autoreply: 1\n")
+        auto = self.logs(subject="Q3")
+        self.assertEqual(auto.reason, "auto_reply")
+        self.env["mail.gateway.allowed"].create({"email": "loop.example"})
+        self.alias_info.alias_contact = "followers"
+        auto.action_process_again()
+        self.assertEqual(auto.state, "refused")
+        self.assertTrue(auto.result_log_id)
+        self.assertEqual(auto.result_log_id.reason, "alias_refused")
+        self.assertIn("Refused again", auto.result)

@@ -1,7 +1,10 @@
 """Settings block: values round-trip through system parameters, bad values refused."""
 
+import os
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
+from odoo.tools.translate import TranslationImporter
 
 from odoo.addons.mail.tests.common import MailCommon
 
@@ -50,6 +53,41 @@ class TestRoutingSettings(MailCommon):
             with self.subTest(values=values), self.assertRaises(ValidationError) as ctx:
                 self.settings(**values).execute()
             self.assertIn(named, str(ctx.exception))
+
+    def test_zero_is_refused_the_same_way_in_settings_and_rpc(self):
+        """0 used to delete the parameter silently and show the default again."""
+        ICP = self.env["ir.config_parameter"].sudo()
+        ICP.set_param("mail.gateway.loop.threshold", 7)
+        for field, key in (
+            ("routing_loop_threshold", "mail.gateway.loop.threshold"),
+            ("routing_loop_minutes", "mail.gateway.loop.minutes"),
+            ("routing_log_retention_days", "mail.gateway.log.retention_days"),
+        ):
+            with self.subTest(field=field):
+                with self.assertRaises(ValidationError) as ui:
+                    self.settings(**{field: 0}).execute()
+                with self.assertRaises(ValidationError) as rpc:
+                    ICP.set_param(key, "0")
+                label = self.env["res.config.settings"]._fields[field].string
+                # the field as the admin sees it, the parameter in brackets, one prefix
+                self.assertTrue(str(ui.exception).startswith(f"{label} ({key}): invalid value '0'"), ui.exception)
+                self.assertEqual(str(ui.exception), str(rpc.exception))
+        self.assertEqual(ICP.get_param("mail.gateway.loop.threshold"), "7", "nothing was deleted")
+        # 0 replies per thread means unlimited: accepted
+        self.settings(routing_loop_reply_threshold=0).execute()
+
+    def test_german_grammar_errors_are_translated(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        importer = TranslationImporter(self.env.cr, verbose=False)
+        importer.load_file(os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n", "de.po"), "de_DE")
+        importer.save(overwrite=True)
+        german = self.env(context={"lang": "de_DE"})
+        with self.assertRaises(ValidationError) as ctx:
+            german["ir.config_parameter"].sudo().set_param("mail.catchall.domain.allowed", "exa mple.com")
+        message = str(ctx.exception)
+        self.assertIn("Zugelassene Alias-Domains (mail.catchall.domain.allowed)", message)
+        self.assertIn("eine Domain darf keine Leerzeichen enthalten", message)
+        self.assertNotIn("cannot contain", message)
 
     def test_alias_domain_addresses_editable(self):
         self.settings(routing_catchall_alias="replies", routing_bounce_alias="bounces").execute()

@@ -40,14 +40,15 @@ def classify(message, sender=""):
     ``kind`` is ``auto_reply`` (an auto-responder answering something),
     ``read_receipt``, ``automated`` (machine-sent: auto-generated, bulk,
     list, null sender, daemon or no-reply sender) or ``False`` for a human
-    message; ``reason`` names the header that decided.
+    message; ``reason`` quotes the header that decided (data, not prose:
+    the model layer words the verdict).
     """
     auto_submitted = _token(_header(message, "Auto-Submitted"))
     if auto_submitted.startswith("auto-replied"):
         return Verdict(AUTO_REPLY, f"Auto-Submitted: {auto_submitted}")
     for name in AUTO_REPLY_HEADERS:
         if message.get(name) is not None:
-            return Verdict(AUTO_REPLY, f"{name} header")
+            return Verdict(AUTO_REPLY, f"{name}: {_header(message, name)}".rstrip())
     precedence = _token(_header(message, "Precedence"))
     if precedence == "auto_reply":
         return Verdict(AUTO_REPLY, "Precedence: auto_reply")
@@ -64,12 +65,12 @@ def classify(message, sender=""):
         return Verdict(AUTOMATED, f"Precedence: {precedence}")
     for name in ("List-Id", "List-Unsubscribe"):
         if message.get(name) is not None:
-            return Verdict(AUTOMATED, f"{name} header")
+            return Verdict(AUTOMATED, name)
     if is_null_sender(message):
-        return Verdict(AUTOMATED, "null sender (Return-Path: <>)")
+        return Verdict(AUTOMATED, "Return-Path: <>")
     local = (sender or "").rpartition("@")[0].lower()
     if local in AUTOMATED_LOCAL_PARTS:
-        return Verdict(AUTOMATED, f"sender {local}@")
+        return Verdict(AUTOMATED, f"From: {local}@")
     return HUMAN
 
 

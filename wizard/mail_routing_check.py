@@ -3,6 +3,8 @@ import base64
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..tools import raw_message
+
 
 class _DryRunRollback(Exception):
     """Raised to undo everything a dry run did inside its savepoint."""
@@ -13,7 +15,8 @@ class MailRoutingCheck(models.TransientModel):
 
     Runs the real ``message_process`` with a dry-run flag inside a savepoint
     that is always rolled back: no record created, no mail sent, no log
-    written, no counter changed.
+    written, no counter changed. The verdict and steps are worded by
+    ``mail.routing.explanation``, as in the gateway log.
     """
 
     _name = "mail.routing.check"
@@ -23,20 +26,60 @@ class MailRoutingCheck(models.TransientModel):
     eml_file = fields.Binary("Or upload an .eml file")
     eml_filename = fields.Char()
     model = fields.Char("Fallback model", help="Model used when no alias matches, as for an incoming mail server.")
-    trace = fields.Text("Decision trace", readonly=True)
-    decision = fields.Char(readonly=True)
+    # PostgreSQL cannot store NUL: pasted text that had some is kept
+    # without it, and this says it was there (so: not an email message)
+    had_nul = fields.Boolean(readonly=True)
+    verdict = fields.Html(readonly=True, sanitize=False)
+    steps = fields.Html("How it was decided", readonly=True, sanitize=False)
+
+    @api.model
+    def _strip_nul(self, vals):
+        if "\x00" in (vals.get("raw_message") or ""):
+            vals = dict(vals, raw_message=vals["raw_message"].replace("\x00", "\ufffd"), had_nul=True)
+        elif "raw_message" in vals:
+            vals = dict(vals, had_nul=False)
+        return vals
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._strip_nul(vals) for vals in vals_list])
+
+    def write(self, vals):
+        return super().write(self._strip_nul(vals))
 
     def _get_source(self):
         self.ensure_one()
+        if self.eml_file and self.raw_message:
+            raise UserError(self.env._("Give either an .eml file or pasted text, not both: clear one of them."))
         if self.eml_file:
             return base64.b64decode(self.eml_file)
         if self.raw_message:
-            return self.raw_message.encode()
+            return self.raw_message.replace("\ufffd", "\x00").encode() if self.had_nul else self.raw_message.encode()
         raise UserError(self.env._("Paste a raw message or upload an .eml file."))
 
     @api.model
+    def _not_email_text(self, reason):
+        _ = self.env._
+        return {
+            raw_message.NOT_EMAIL_EMPTY: _("This is not an email message: it is empty."),
+            raw_message.NOT_EMAIL_NUL: _(
+                "This is not an email message: it contains NUL characters, which a mail never does."
+            ),
+            raw_message.NOT_EMAIL_NO_HEADERS: _(
+                "This is not an email message: it does not start with mail headers such as From:, To: or Subject:."
+            ),
+        }[reason]
+
+    @api.model
     def _explain_incoming(self, source, model=False):
-        """Return ``(decision, trace)`` for a raw message, changing nothing."""
+        """Return ``(verdict, trace)`` for a raw message, changing nothing:
+        the verdict in plain words and the ``(code, params)`` steps."""
+        if isinstance(source, str):
+            source = source.encode()
+        reason = raw_message.not_email_reason(source)
+        if reason:
+            text = self._not_email_text(reason)
+            return text, [("error", {"text": text})]
         trace = []
         try:
             with self.env.cr.savepoint():
@@ -46,25 +89,26 @@ class MailRoutingCheck(models.TransientModel):
                         .with_context(mail_routing_dry_run=True, mail_routing_trace=trace)
                         .message_process(model or False, source)
                     )
-                    if result is False and not any(step == "decision" for step, _d in trace):
-                        trace.append(("decision", "ignored: duplicate Message-ID (already processed)"))
+                    if result is False and not any(code in ("refused", "deliver") for code, _p in trace):
+                        trace.append(("duplicate", {}))
                 except ValueError as exc:
-                    trace.append(("error", str(exc)))
+                    if not any(code == "refused" for code, _p in trace):
+                        trace.append(("error", {"text": str(exc)}))
                 raise _DryRunRollback()
         except _DryRunRollback:
             pass
         finally:
             self.env.invalidate_all()
-        decisions = [detail for step, detail in trace if step == "decision"]
-        outcome = decisions[-1] if decisions else (trace[-1][1] if trace else "")
-        return outcome, trace
+        return self.env["mail.routing.explanation"]._verdict_text(trace), trace
 
     def action_explain(self):
         self.ensure_one()
-        decision, trace = self._explain_incoming(self._get_source(), self.model)
-        self.write({"decision": decision, "trace": "\n".join(f"{step}: {detail}" for step, detail in trace)})
+        verdict, trace = self._explain_incoming(self._get_source(), self.model)
+        html_verdict, steps = self.env["mail.routing.explanation"]._describe_trace(trace)
+        self.write({"verdict": html_verdict, "steps": steps if len(trace) > 1 else False})
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Test incoming routing"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",

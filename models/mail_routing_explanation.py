@@ -1,0 +1,278 @@
+from markupsafe import Markup, escape
+
+from odoo import api, models
+
+
+class MailRoutingExplanation(models.AbstractModel):
+    """Words the incoming routing decisions for an admin, in their language.
+
+    ``mail.thread`` records what it decides as codes and data (a trace of
+    ``(code, params)`` steps, and the reason and data of a refusal); the
+    "Test incoming routing" explainer and the gateway log both word them
+    here, so that they say the same thing.
+    """
+
+    _name = "mail.routing.explanation"
+    _description = "Wording of incoming routing decisions"
+
+    # ------------------------------------------------------------------
+    # names of things
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _model_label(self, model):
+        """The model as users know it ("Contact"), or its technical name."""
+        if not model:
+            return ""
+        ir_model = self.env["ir.model"].sudo()._get(model)
+        return ir_model.name if ir_model else model
+
+    @api.model
+    def _alias_label(self, alias_id):
+        alias = self.env["mail.alias"].sudo().browse(alias_id or []).exists()
+        return alias.display_name if alias else self.env._("(deleted alias)")
+
+    @api.model
+    def _record_label(self, model, res_id):
+        if not model or not res_id or model not in self.env:
+            return f"{model},{res_id}"
+        record = self.env[model].sudo().browse(res_id).exists()
+        name = record.display_name if record else self.env._("(deleted record)")
+        return self.env._("%(model)s “%(name)s”", model=self._model_label(model), name=name)
+
+    @api.model
+    def _link(self, model, res_id, label):
+        """An HTML link to a record (Odoo 18 URLs: /odoo/<model>/<id>)."""
+        if not model or not res_id:
+            return escape(label)
+        return Markup('<a href="/odoo/%s/%s">%s</a>') % (model, int(res_id), label)
+
+    @api.model
+    def _formatter(self, html):
+        """``fmt(template, *args)``: fill a translated template; in HTML every
+        value is escaped (mail headers are untrusted) except links."""
+
+        def fmt(template, *args, **kwargs):
+            values = args or kwargs
+            if html:
+                return escape(template) % values if values else escape(template)
+            return template % values if values else template
+
+        return fmt
+
+    # ------------------------------------------------------------------
+    # refusals (explainer verdict and gateway log details)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _refusal_text(self, reason, params, html=False):
+        """Why a mail is refused, in one sentence (no leading verdict)."""
+        _ = self.env._
+        fmt = self._formatter(html)
+        params = params or {}
+        alias_id = params.get("alias_id")
+        alias = self._alias_label(alias_id) if alias_id else ""
+        if html and alias_id:
+            alias = self._link("mail.alias", alias_id, alias)
+        if reason == "allow_list":
+            domains = ", ".join(params.get("domains") or [])
+            text = fmt(_("the recipient's domain %s is not an allowed alias domain"), domains)
+        elif reason == "auto_reply":
+            text = fmt(
+                _("it is an automatic reply (%s) that answers no message of this database"), params.get("evidence")
+            )
+        elif reason == "read_receipt":
+            text = fmt(_("it is a read receipt (%s), not a message for a thread"), params.get("evidence"))
+        elif reason == "self_loop":
+            text = fmt(
+                _("the sender %s is one of this database's own addresses and the mail answers none of its messages"),
+                params.get("sender"),
+            )
+        elif reason == "forwarding_loop":
+            text = fmt(_("it is in a forwarding loop: it was delivered to %s more than once"), params.get("address"))
+        elif reason == "loop_reply":
+            text = fmt(_("it answers one of this database's loop notices"))
+        elif reason in ("rate_limit", "reply_limit"):
+            text = self._limit_text(params, html=html)
+        elif reason == "write_to_catchall":
+            text = fmt(
+                _("it is written only to the catchall address or to addresses that lead nowhere (%s)"),
+                params.get("recipients") or _("no recipient"),
+            )
+        elif reason == "alias_refused":
+            text = fmt(
+                _("alias %(alias)s does not accept this sender (it accepts: %(contact)s)"),
+                alias=alias,
+                contact=self._contact_label(params.get("contact")),
+            )
+        elif reason == "no_route":
+            text = fmt(
+                _("no alias, catchall address or existing thread matches its recipients (%s)"),
+                params.get("recipients") or _("no recipient"),
+            )
+        elif reason == "unparseable":
+            text = fmt(_("the message could not be read (%s)"), params.get("error"))
+        else:
+            text = fmt("%s", reason)
+        if params.get("answered"):
+            text = fmt(_("%s; the sender was sent one notice"), text)
+        return text
+
+    @api.model
+    def _and(self, html):
+        word = self.env._(" and ")
+        return escape(word) if html else word
+
+    @api.model
+    def _contact_label(self, contact):
+        labels = dict(self.env["mail.alias"]._fields["alias_contact"]._description_selection(self.env))
+        return labels.get(contact, contact or "")
+
+    @api.model
+    def _limit_text(self, params, html=False):
+        """A loop-protection count: "3 records from this sender in the last
+        30 minutes through alias sales@... (limit 3)"."""
+        _ = self.env._
+        fmt = self._formatter(html)
+        values = {
+            "count": params.get("count"),
+            "minutes": params.get("minutes"),
+            "threshold": params.get("threshold"),
+        }
+        if params.get("kind") == "reply":
+            label = self._record_label(params.get("model"), params.get("res_id"))
+            values["target"] = self._link(params.get("model"), params.get("res_id"), label) if html else label
+            return fmt(
+                _(
+                    "%(count)s replies from this sender in the last %(minutes)s minutes in %(target)s "
+                    "(limit %(threshold)s)"
+                ),
+                **values,
+            )
+        if params.get("alias_id"):
+            label = self._alias_label(params["alias_id"])
+            values["target"] = self._link("mail.alias", params["alias_id"], label) if html else label
+            return fmt(
+                _(
+                    "%(count)s records from this sender in the last %(minutes)s minutes through alias %(target)s "
+                    "(limit %(threshold)s)"
+                ),
+                **values,
+            )
+        values["target"] = self._model_label(params.get("model"))
+        return fmt(
+            _("%(count)s records of %(target)s from this sender in the last %(minutes)s minutes (limit %(threshold)s)"),
+            **values,
+        )
+
+    # ------------------------------------------------------------------
+    # the explainer's trace
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _route_text(self, route, html=False):
+        """Where a route leads: a new record through an alias, or a thread."""
+        _ = self.env._
+        fmt = self._formatter(html)
+        model, res_id, alias_id = route.get("model"), route.get("res_id"), route.get("alias_id")
+        if res_id:
+            label = self._record_label(model, res_id)
+            return fmt(_("post in %s"), self._link(model, res_id, label) if html else label)
+        if alias_id:
+            label = self._alias_label(alias_id)
+            return fmt(
+                _("create a new %(model)s through alias %(alias)s"),
+                model=self._model_label(model),
+                alias=self._link("mail.alias", alias_id, label) if html else label,
+            )
+        return fmt(_("create a new %s (the fallback model: no alias matches)"), self._model_label(model))
+
+    @api.model
+    def _step_text(self, code, params, html=False):
+        """One step of the decision, as a sentence."""
+        _ = self.env._
+        fmt = self._formatter(html)
+        if code == "sender":
+            return (
+                fmt(_("Sender: %s."), params["address"]) if params.get("address") else fmt(_("The mail has no sender."))
+            )
+        if code == "recipients":
+            return fmt(_("Recipients: %s."), params.get("addresses") or _("none"))
+        if code == "automatic":
+            kind, evidence = params.get("kind"), params.get("evidence")
+            if kind == "auto_reply":
+                return fmt(_("It is an automatic reply (%s)."), evidence)
+            if kind == "read_receipt":
+                return fmt(_("It is a read receipt (%s)."), evidence)
+            if kind:
+                return fmt(_("It was sent by a machine (%s): it never gets an automatic answer."), evidence)
+            return fmt(_("It was written by a person: no header marks it as automatic."))
+        if code == "bounce":
+            return fmt(
+                _("It is a delivery status notification: handled as a bounce of %s."), params.get("address") or "?"
+            )
+        if code == "bounce_handled":
+            return fmt(_("The bounce would be counted on %s."), params.get("address") or "?")
+        if code == "reply":
+            if params.get("res_id"):
+                label = self._record_label(params.get("model"), params["res_id"])
+                target = self._link(params.get("model"), params["res_id"], label) if html else label
+                return fmt(_("It answers a message of %s."), target)
+            return fmt(_("It answers no message of this database."))
+        if code == "recipient_removed":
+            if params.get("why") == "sender":
+                return fmt(_("%s is the sender, not a recipient: ignored."), params.get("address"))
+            return fmt(_("%s is ignored: its domain is not an allowed alias domain."), params.get("address"))
+        if code == "route":
+            return fmt(_("Route: %s."), self._route_text(params, html=html))
+        if code == "trusted":
+            return fmt(_("%s is a trusted sender: the loop protection does not limit it."), params.get("sender"))
+        if code == "replies_unlimited":
+            return fmt(_("Replies to existing threads are not limited."))
+        if code == "loop_count":
+            return fmt(_("Loop protection: %s."), self._limit_text(params, html=html))
+        if code == "answer":
+            return fmt(_("An answer would be sent to %s (not now: this is a test)."), params.get("to"))
+        if code == "refused":
+            return fmt(_("Refused: %s."), self._refusal_text(params.get("reason"), params, html=html))
+        if code == "deliver":
+            routes = [self._route_text(route, html=html) for route in params.get("routes") or []]
+            return fmt(_("It would %s."), self._and(html).join(routes))
+        if code == "duplicate":
+            return fmt(_("A mail with this Message-ID was already processed: it would be ignored."))
+        if code == "error":
+            return fmt(_("Processing would fail: %s"), params.get("text"))
+        return code
+
+    @api.model
+    def _verdict_text(self, trace, html=False):
+        """The verdict of a dry run, first and in plain words."""
+        _ = self.env._
+        fmt = self._formatter(html)
+        for code, params in reversed(trace):
+            if code == "refused":
+                return fmt(_("Would be refused: %s."), self._refusal_text(params.get("reason"), params, html=html))
+            if code == "error":
+                return fmt(_("Would fail: %s"), params.get("text"))
+            if code == "duplicate":
+                return fmt(_("Would be ignored: a mail with this Message-ID was already processed."))
+        for code, params in trace:
+            if code == "deliver":
+                routes = [self._route_text(route, html=html) for route in params.get("routes") or []]
+                return fmt(_("Would %s."), self._and(html).join(routes))
+        for code, params in trace:
+            if code == "bounce":
+                return fmt(_("Would be handled as a bounce of %s."), params.get("address") or "?")
+        return fmt(_("Would do nothing with it."))
+
+    @api.model
+    def _describe_trace(self, trace):
+        """``(verdict, steps)`` as HTML: the verdict sentence and a list of
+        the steps, each a sentence, with links to aliases and records."""
+        verdict = Markup("<p><strong>%s</strong></p>") % self._verdict_text(trace, html=True)
+        items = Markup("").join(
+            Markup("<li>%s</li>") % self._step_text(code, params, html=True)
+            for code, params in trace
+            if code != "deliver"
+        )
+        return verdict, Markup("<ol>%s</ol>") % items
