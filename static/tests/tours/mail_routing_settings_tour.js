@@ -44,8 +44,17 @@ registry.category("web_tour.tours").add("mail_routing_policy_settings", {
             trigger: ".modal .o_field_widget[name='mail_server_id']:contains('Tour Server')",
         },
         {
-            content: "with the rule that matched",
-            trigger: ".modal .o_field_widget[name='rule']:contains('exact domain corp.example')",
+            content: "with the rule that matched, in plain words",
+            trigger: ".modal .o_field_widget[name='rule']:contains('the domain corp.example')",
+        },
+        {
+            content: "Type something that is not an address",
+            trigger: ".modal .o_field_widget[name='email_from'] input",
+            run: "edit not-an-address && press Tab",
+        },
+        {
+            content: "It is answered, not a traceback",
+            trigger: ".modal .o_field_widget[name='summary']:contains('is not an email address')",
         },
         {
             content: "Close the explainer: it sends and saves nothing",
@@ -54,6 +63,34 @@ registry.category("web_tour.tours").add("mail_routing_policy_settings", {
         },
         {
             content: "Back on the settings",
+            trigger: "body:not(:has(.modal)) .o_field_widget[name='routing_loop_threshold']",
+        },
+        {
+            content: "Open Test incoming routing",
+            trigger: "button[name='action_open_mail_routing_check']",
+            run: "click",
+        },
+        {
+            content: "Paste something that is not a mail",
+            trigger: ".modal .o_field_widget[name='raw_message'] textarea",
+            run: "edit just some garbage text",
+        },
+        {
+            content: "Explain",
+            trigger: ".modal button[name='action_explain']",
+            run: "click",
+        },
+        {
+            content: "The verdict says it is not an email message",
+            trigger: ".modal .o_field_widget[name='verdict']:contains('This is not an email message')",
+        },
+        {
+            content: "Close the explainer",
+            trigger: ".modal-footer button:contains('Close')",
+            run: "click",
+        },
+        {
+            content: "Back on the settings again",
             trigger: "body:not(:has(.modal)) .o_field_widget[name='routing_loop_threshold']",
         },
     ],
