@@ -2,6 +2,8 @@
 
 from odoo.tests import HttpCase, tagged
 
+from .common import RAW
+
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
 class TestSettingsTour(HttpCase):
@@ -16,3 +18,47 @@ class TestSettingsTour(HttpCase):
         ICP = self.env["ir.config_parameter"].sudo()
         self.assertEqual(ICP.get_param("mail.catchall.domain.allowed"), "example.org,*.trusted.example")
         self.assertEqual(ICP.get_param("mail.gateway.loop.threshold"), "7")
+
+    def test_process_again_tour(self):
+        ICP = self.env["ir.config_parameter"].sudo()
+        ICP.set_param("mail.gateway.loop.threshold", 1)
+        alias_domain = self.env["mail.alias.domain"].create({"name": "tour.example"})
+        self.env["mail.alias"].create(
+            {
+                "alias_name": "tour",
+                "alias_model_id": self.env["ir.model"]._get("res.partner").id,
+                "alias_contact": "everyone",
+                "alias_domain_id": alias_domain.id,
+            }
+        )
+        raw = RAW.format(
+            email_from="loop@sender.example",
+            to="tour@tour.example",
+            cc="",
+            extra="",
+            return_path="<loop@sender.example>",
+            subject="{subject}",
+            msg_id="<{msg_id}@sender.example>",
+        )
+        Thread = self.env["mail.thread"].sudo()
+        Thread.message_process(False, raw.format(subject="Tour accepted", msg_id="tour-1"))
+        Thread.message_process(False, raw.format(subject="Tour refused", msg_id="tour-2"))
+        log = self.env["mail.gateway.log"].search([("subject", "=", "Tour refused")])
+        self.assertEqual(log.reason, "rate_limit")
+        self.start_tour(
+            "/odoo/action-mail_routing_policy.mail_gateway_log_action",
+            "mail_routing_policy_process_again",
+            login="admin",
+        )
+        self.assertEqual(log.state, "done", log.result)
+        self.assertEqual(log.result_record, self.env["res.partner"].search([("name", "=", "Tour refused")]))
+
+    def test_trusted_senders_button_and_alias_overrides(self):
+        """The Settings button opens a list titled as the button; alias
+        overrides show empty instead of 0."""
+        action = self.env.ref("mail_routing_policy.mail_gateway_allowed_action")
+        self.assertEqual(action.name, "Trusted senders")
+        arch = self.env["res.config.settings"].get_view(view_type="form")["arch"]
+        self.assertIn(f'name="{action.id}"', arch)
+        alias_arch = self.env["mail.alias"].get_view(self.env.ref("mail.mail_alias_view_form").id)["arch"]
+        self.assertRegex(alias_arch, r'name="loop_threshold"[^>]*widget="mail_routing_integer_empty"')

@@ -1,0 +1,35 @@
+import { registry } from "@web/core/registry";
+
+// An admin opens the gateway log from its action, reads why a mail was
+// refused, processes it again and follows the link to the created record.
+registry.category("web_tour.tours").add("mail_routing_policy_process_again", {
+    steps: () => [
+        {
+            content: "Open the refused mail",
+            trigger: ".o_data_row .o_data_cell[name='subject']:contains('Tour refused')",
+            run: "click",
+        },
+        {
+            content: "Details say why, in plain words",
+            trigger: ".o_field_widget[name='explanation']:contains('records from this sender in the last')",
+        },
+        {
+            content: "Process it again",
+            trigger: ".o_form_statusbar button[name='action_process_again']",
+            run: "click",
+        },
+        {
+            content: "Confirm: the check that stopped it is bypassed",
+            trigger: ".modal-footer button.btn-primary",
+            run: "click",
+        },
+        {
+            content: "The entry says what happened",
+            trigger: ".o_field_widget[name='result']:contains('Processed again: posted on')",
+        },
+        {
+            content: "and links the created record",
+            trigger: ".o_field_widget[name='result_record']:contains('Tour refused')",
+        },
+    ],
+});
