@@ -517,6 +517,7 @@ class IrMailServer(models.Model):
         )
         return {
             "entries": entries,
+            "default_from": default_from,
             "from_code": from_code,
             "from_address": from_address,
             "envelope": envelope,
@@ -554,8 +555,8 @@ class IrMailServer(models.Model):
         smtp_from = getattr(smtp_session, "smtp_from", False)
         if decision["from_code"] in (sender_policy.FROM_DEFAULT, sender_policy.FROM_DEFAULT_REFUSED):
             smtp_from = decision["from_address"]
-        notifications_email = self._get_notifications_email()
-        self_ctx = self.with_context(domain_notifications_email=notifications_email or False)
+        # the default From was read once, by the decision
+        self_ctx = self.with_context(domain_notifications_email=decision["default_from"] or False)
         # core reads only these two attributes of the session
         session = _PreviewSession(from_filter, smtp_from)
         core_envelope, smtp_to_list, message = super(IrMailServer, self_ctx)._prepare_email_message(message, session)
