@@ -274,9 +274,16 @@ def bench_storm(registry, messages):
         size = len(storm_message(0, image))
         Thread = env["mail.thread"]
         start = time.perf_counter()
+        checkpoints = []
         for index in range(messages):
             Thread.message_process(None, storm_message(index, image))
             cr.commit()
+            if (index + 1) % 10000 == 0 and index + 1 < messages:
+                # the growth curve: linear in the count, not in the size
+                seconds = time.perf_counter() - start
+                grown = (database_bytes(cr) - before) / 2**20
+                checkpoints.append({"messages": index + 1, "seconds": seconds, "growth_mb": grown})
+                print(f"storm: {index + 1:,} messages, {seconds:.0f} s, grew {grown:.1f} MB", file=sys.stderr)
         elapsed = time.perf_counter() - start
         cr.execute("CHECKPOINT")
         growth = database_bytes(cr) - before
@@ -296,6 +303,7 @@ def bench_storm(registry, messages):
         "log_entries": entries,
         "logged_messages": folded,
         "sources_kept": sources,
+        "checkpoints": checkpoints,
     }
 
 
