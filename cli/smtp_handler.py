@@ -21,6 +21,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from functools import partial
 
+import psycopg2
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
@@ -95,6 +96,9 @@ class GatewayHandler:
         self._stop = threading.Event()
         self._flusher = None
         self._signaled = 0.0
+        self._local = threading.local()
+        self._rcpt_cursors = set()
+        self._rcpt_cursors_lock = threading.Lock()
 
     # -- worker threads -------------------------------------------------
 
@@ -114,13 +118,56 @@ class GatewayHandler:
             self._signaled = now
         return self.registry
 
+    def _rcpt_cursor(self, registry):
+        """This worker thread's cursor for RCPT checks, kept open between
+        checks: borrowing a connection from the pool and resetting it cost
+        more than the check itself. A new registry (modules changed) or
+        connection pool gets a new cursor."""
+        state = self._local
+        cr = getattr(state, "cursor", None)
+        if cr is not None and (cr.closed or state.registry is not registry or state.db is not registry._db):
+            self._drop_rcpt_cursor()
+            cr = None
+        if cr is None:
+            cr = registry.cursor()
+            state.cursor, state.registry, state.db = cr, registry, registry._db
+            with self._rcpt_cursors_lock:
+                self._rcpt_cursors.add(cr)
+        return cr
+
+    def _drop_rcpt_cursor(self):
+        cr = getattr(self._local, "cursor", None)
+        self._local.cursor = None
+        if cr is None:
+            return
+        with self._rcpt_cursors_lock:
+            self._rcpt_cursors.discard(cr)
+        try:
+            cr.close()
+        except Exception:
+            _logger.debug("mailgate: closing a broken RCPT cursor", exc_info=True)
+
     def check_recipient(self, sender, recipient):
-        """mail.thread._routing_check_recipient in a read-only transaction."""
-        with self._fresh_registry(max_age=1.0).cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            result = env["mail.thread"]._routing_check_recipient(sender, recipient)
-            cr.rollback()
-            return result
+        """mail.thread._routing_check_recipient in a read-only transaction
+        (rolled back), on the worker's kept cursor; a connection the server
+        closed meanwhile (restart, idle timeout) is replaced once."""
+        registry = self._fresh_registry(max_age=1.0)
+        for attempt in (1, 2):
+            cr = self._rcpt_cursor(registry)
+            try:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                result = env["mail.thread"]._routing_check_recipient(sender, recipient)
+                cr.rollback()
+                return result
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                self._drop_rcpt_cursor()
+                if attempt == 2:
+                    raise
+                _logger.info("mailgate: database connection lost, reconnecting for RCPT checks")
+            except Exception:
+                self._drop_rcpt_cursor()
+                raise
+        raise AssertionError("unreachable")
 
     def deliver(self, mail_from, rcpt_tos, content):
         """message_process in one transaction, committed before returning.
@@ -201,6 +248,14 @@ class GatewayHandler:
             self._flusher.join(timeout=10)
         self.flush_refusals()
         self.executor.shutdown(wait=True)
+        # the workers are gone: their kept cursors can be closed from here
+        with self._rcpt_cursors_lock:
+            cursors, self._rcpt_cursors = self._rcpt_cursors, set()
+        for cr in cursors:
+            try:
+                cr.close()
+            except Exception:
+                _logger.debug("mailgate: closing a RCPT cursor", exc_info=True)
 
     # -- aiosmtpd hooks ---------------------------------------------------
 

@@ -546,7 +546,9 @@ class MailThread(models.AbstractModel):
                     "&",
                     ("alias_name", "=", local),
                     ("alias_incoming_local", "=", True),
-                ]
+                ],
+                # by id: mail.alias's default order joins ir_model, for nothing here
+                order="id",
             )
         )
         if not aliases:

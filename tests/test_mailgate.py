@@ -196,6 +196,40 @@ class TestMailgate(MailgateCase):
             [row[4] for row in self.rcpt_logs() if row[2] == f"nobody{self.tag}@{self.domain}"], [3], "one entry"
         )
 
+    def test_rcpt_kept_cursor_sees_changes_and_survives_a_lost_connection(self):
+        """RCPT checks reuse one cursor per worker: each check is still a
+        transaction of its own (a new alias counts at once), and a connection
+        the server closed (restart, idle timeout) is replaced, not answered 451."""
+        controller = self.start_gate(workers=1)
+        sender = f"dora-{self.tag}@customer.example"
+        late = f"late{self.tag}@{self.domain}"
+        with smtplib.SMTP("127.0.0.1", controller.port, timeout=30) as client:
+            client.ehlo("client.example")
+            client.mail(sender)
+            self.assertEqual(client.rcpt(late)[0], 550, "no such alias yet")
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                alias = env["mail.alias"].create(
+                    {
+                        "alias_name": f"late{self.tag}",
+                        "alias_domain_id": self.domain_id,
+                        "alias_model_id": env["ir.model"]._get("res.partner").id,
+                    }
+                )
+            self.addCleanup(self.query, "DELETE FROM mail_alias WHERE id = %s RETURNING id", [alias.id])
+            self.assertEqual(client.rcpt(late)[0], 250, "the alias created meanwhile is seen by the next check")
+            (kept,) = controller.handler._rcpt_cursors
+            backend = kept._cnx.get_backend_pid()
+            self.assertEqual(self.query("SELECT pg_terminate_backend(%s)", [backend]), [(True,)])
+            code, text = client.rcpt(f"nobody{self.tag}@{self.domain}")
+            self.assertEqual((code, text[:5]), (550, b"5.1.1"), "decided on a new connection, not 451")
+            self.assertEqual(client.rcpt(self.alias_address)[0], 250)
+            (fresh,) = controller.handler._rcpt_cursors
+            self.assertNotEqual(fresh._cnx.get_backend_pid(), backend)
+        controller.handler.stop()
+        self.assertFalse(controller.handler._rcpt_cursors, "stopping closes the kept cursors")
+        self.assertTrue(fresh.closed)
+
     def test_data_committed_before_250(self):
         controller = self.start_gate()
         sender = f"bob-{self.tag}@customer.example"
