@@ -9,7 +9,7 @@
     "author": "mail_routing_policy developers",
     "website": "https://github.com/mail-routing-policy/mail_routing_policy",
     "depends": ["mail"],
-    "external_dependencies": {"python": ["idna"]},
+    "external_dependencies": {"python": ["idna", "aiosmtpd"]},
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
