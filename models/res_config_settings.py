@@ -78,6 +78,16 @@ class ResConfigSettings(models.TransientModel):
         help="Days a gateway log entry (what was refused, when and why) is kept; its source goes earlier "
         "(at least 1; default 180).",
     )
+    routing_smtp_rate_limit_action = fields.Selection(
+        [
+            ("defer", "Ask the sending server to try again later (450)"),
+            ("accept", "Accept, refuse after reception and log"),
+        ],
+        string="Mailgate: sender over the loop threshold",
+        config_parameter="mail.gateway.smtp.rate_limit_action",
+        default="defer",
+        help="What the mailgate (odoo-bin mailgate) answers at RCPT TO to a sender over an alias's loop threshold.",
+    )
     routing_catchall_alias = fields.Char(
         related="alias_domain_id.catchall_alias", readonly=False, string="Catchall alias"
     )

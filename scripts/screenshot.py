@@ -115,12 +115,17 @@ def main():
             return {{x: left, y: top.top - 16, width: Math.max(top.right, body.right) - left + 16,
                      height: body.bottom - top.top + 32}};
         }})()"""
-        for _attempt in range(150):
+        # the first visit builds the asset bundles: minutes on a busy machine
+        for _attempt in range(900):
             if chrome.evaluate(find_block):
                 break
             time.sleep(0.2)
         else:
-            raise SystemExit(f"settings block {args.block!r} did not appear on {args.path}")
+            titles = chrome.evaluate("[...document.querySelectorAll('h2')].map((h) => h.textContent.trim())")
+            raise SystemExit(
+                f"settings block {args.block!r} did not appear on {args.path} ({chrome.evaluate('location.href')});"
+                f" block titles there: {titles}"
+            )
         time.sleep(1.5)  # let fonts and icons settle
         box = chrome.evaluate(find_block)
         shot = chrome.call(

@@ -24,7 +24,9 @@ class TestRoutingSettings(MailCommon):
             routing_loop_threshold=7,
             routing_loop_minutes=15,
             routing_log_retention_days=10,
+            routing_smtp_rate_limit_action="accept",
         ).execute()
+        self.assertEqual(ICP.get_param("mail.gateway.smtp.rate_limit_action"), "accept")
         self.assertEqual(ICP.get_param("mail.default.from"), "robot")
         self.assertEqual(ICP.get_param("mail.default.from_policy"), "block")
         self.assertEqual(ICP.get_param("mail.catchall.domain.allowed"), "example.org,*.trusted.example")
