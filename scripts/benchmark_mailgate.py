@@ -23,6 +23,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
 import xmlrpc.client
 
@@ -176,9 +177,28 @@ def main():
                 code, _text = client.rcpt(f"nobody{index % 20}@{DOMAIN}")
                 assert code == 550, code
             elapsed = time.perf_counter() - start
-        time.sleep(2.5)  # the refusal log is written once a second
         results["rcpt_refusals_per_second"] = args.refusals / elapsed
         results["rcpt_refusals"] = args.refusals
+
+        # a dictionary attack comes over several connections: 4 sessions at once
+        def attack(session_no, count, codes):
+            with smtplib.SMTP("127.0.0.1", gate_port, timeout=120) as client:
+                client.ehlo(f"bench{session_no}.example")
+                client.mail(f"flood{session_no}@spammer.example")
+                codes.extend(client.rcpt(f"nobody{index % 20}@{DOMAIN}")[0] for index in range(count))
+
+        sessions, per_session = 4, args.refusals // 4
+        codes = []
+        threads = [threading.Thread(target=attack, args=(n, per_session, codes)) for n in range(sessions)]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - start
+        assert codes == [550] * (sessions * per_session), sorted(set(codes))
+        results["rcpt_refusals_per_second_4_sessions"] = sessions * per_session / elapsed
+        time.sleep(2.5)  # the refusal log is written once a second
         results["log_entries_written"] = (
             call("mail.gateway.log", "search_count", [("reason", "like", "rcpt_")]) - logs_before
         )
@@ -199,7 +219,8 @@ def main():
         ("ratio mailgate / pipe", f"{results['ratio_vs_pipe']:.2f}"),
         ("ratio mailgate / XML-RPC from one process", f"{results['ratio_vs_xmlrpc']:.2f}"),
         ("RCPT TO refusals per second (one session)", f"{results['rcpt_refusals_per_second']:.0f}"),
-        (f"gateway log entries for {args.refusals} refusals", str(results["log_entries_written"])),
+        ("RCPT TO refusals per second (4 sessions at once)", f"{results['rcpt_refusals_per_second_4_sessions']:.0f}"),
+        (f"gateway log entries for {2 * args.refusals} refusals", str(results["log_entries_written"])),
     ]
     width = max(len(row[0]) for row in rows)
     for name, value in rows:
