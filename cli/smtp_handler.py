@@ -82,6 +82,14 @@ def tls_context(cert, key):
     return context
 
 
+def close_quietly(cr):
+    """Close a kept RCPT cursor; a broken connection has nothing left to close."""
+    try:
+        cr.close()
+    except Exception:
+        _logger.debug("mailgate: closing a RCPT cursor", exc_info=True)
+
+
 class GatewayHandler:
     """aiosmtpd handler: RCPT TO and DATA decided by the Odoo models."""
 
@@ -142,10 +150,7 @@ class GatewayHandler:
             return
         with self._rcpt_cursors_lock:
             self._rcpt_cursors.discard(cr)
-        try:
-            cr.close()
-        except Exception:
-            _logger.debug("mailgate: closing a broken RCPT cursor", exc_info=True)
+        close_quietly(cr)
 
     def check_recipient(self, sender, recipient):
         """mail.thread._routing_check_recipient in a read-only transaction
@@ -252,10 +257,7 @@ class GatewayHandler:
         with self._rcpt_cursors_lock:
             cursors, self._rcpt_cursors = self._rcpt_cursors, set()
         for cr in cursors:
-            try:
-                cr.close()
-            except Exception:
-                _logger.debug("mailgate: closing a RCPT cursor", exc_info=True)
+            close_quietly(cr)
 
     # -- aiosmtpd hooks ---------------------------------------------------
 
