@@ -138,6 +138,11 @@ class GatewayHandler:
             cr = None
         if cr is None:
             cr = registry.cursor()
+            # each statement reads the latest committed data (no BEGIN and
+            # ROLLBACK round trips per check); read-only, so a check that
+            # tried to write would fail loudly instead of committing. The pool
+            # resets both when the connection is borrowed again.
+            cr.connection.set_session(readonly=True, autocommit=True)
             state.cursor, state.registry, state.db = cr, registry, registry._db
             with self._rcpt_cursors_lock:
                 self._rcpt_cursors.add(cr)
@@ -153,9 +158,10 @@ class GatewayHandler:
         close_quietly(cr)
 
     def check_recipient(self, sender, recipient):
-        """mail.thread._routing_check_recipient in a read-only transaction
-        (rolled back), on the worker's kept cursor; a connection the server
-        closed meanwhile (restart, idle timeout) is replaced once."""
+        """mail.thread._routing_check_recipient on the worker's kept,
+        read-only cursor (the rollback clears the ORM cache between checks); a
+        connection the server closed meanwhile (restart, idle timeout) is
+        replaced once."""
         registry = self._fresh_registry(max_age=1.0)
         for attempt in (1, 2):
             cr = self._rcpt_cursor(registry)

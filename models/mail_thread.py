@@ -536,21 +536,7 @@ class MailThread(models.AbstractModel):
             if catchall and catchall.lower() in kept:
                 return {"code": "ok", "target": "catchall", "alias_ids": []}
         # the lookup core's message_route makes for the message's recipients
-        aliases = (
-            self.env["mail.alias"]
-            .sudo()
-            .search(
-                [
-                    "|",
-                    ("alias_full_name", "in", kept),
-                    "&",
-                    ("alias_name", "=", local),
-                    ("alias_incoming_local", "=", True),
-                ],
-                # by id: mail.alias's default order joins ir_model, for nothing here
-                order="id",
-            )
-        )
+        aliases = self.env["mail.alias"].sudo().browse(self.env["mail.alias"]._routing_alias_ids(kept, [local]))
         if not aliases:
             return {"code": "unknown_recipient", "why": "no_alias"}
         result = {"code": "ok", "target": "alias", "alias_ids": aliases.ids}

@@ -330,6 +330,52 @@ class TestIncomingRouting(GatewayCase):
         domain.unlink()
         self.assertNotIn("replies@other.example", Thread._get_own_addresses())
 
+    def test_alias_lookup_equals_core_domain(self):
+        """The mailgate's SQL alias lookup finds exactly what core's
+        message_route domain finds, for every kind of recipient list."""
+        other = self.env["mail.alias.domain"].create({"name": "other.example"})
+        self._make_alias("commercial", alias_domain_id=other.id)
+        self._make_alias("support", alias_domain_id=other.id, alias_incoming_local=True)
+        self._make_alias("orphan", alias_domain_id=False, alias_incoming_local=True)
+        local_alias = self._make_alias("pending", alias_domain_id=other.id)
+        # unflushed: the lookup must see this transaction's own changes too
+        local_alias.alias_incoming_local = True
+        Alias = self.env["mail.alias"].sudo()
+        domain_name = self.mail_alias_domain.name
+        cases = [
+            ([f"commercial@{domain_name}"], ["commercial"]),
+            (["commercial@other.example"], ["commercial"]),
+            (["commercial@gmail.com"], ["commercial"]),
+            (["support@gmail.com"], ["support"]),
+            (["info@gmail.com"], ["info"]),
+            (["orphan@gmail.com"], ["orphan"]),
+            (["pending@gmail.com"], ["pending"]),
+            ([f"info@{domain_name}", "support@other.example"], ["info", "support"]),
+            ([f"INFO@{domain_name.upper()}"], ["INFO"]),
+            ([], ["commercial", "support"]),
+            ([f"info@{domain_name}"], []),
+            ([], []),
+            (["nobody@other.example"], ["nobody"]),
+        ]
+        for addresses, local_parts in cases:
+            with self.subTest(addresses=addresses, local_parts=local_parts):
+                core = Alias.search(
+                    [
+                        "|",
+                        ("alias_full_name", "in", addresses),
+                        "&",
+                        ("alias_name", "in", local_parts),
+                        ("alias_incoming_local", "=", True),
+                    ]
+                )
+                self.assertEqual(Alias._routing_alias_ids(addresses, local_parts), sorted(core.ids))
+        found = Alias._routing_alias_ids(["commercial@gmail.com", f"info@{domain_name}"], ["commercial"])
+        self.assertEqual(
+            sorted(Alias.browse(found).mapped("alias_full_name")),
+            [f"commercial@{domain_name}", f"info@{domain_name}"],
+            "a local part reaches only the alias that accepts any domain",
+        )
+
     def test_log_and_explainers_are_admin_only(self):
         self.process("ann@customer.example", "info@test.mycompany.com", subject="L", extra="X-Autoreply: yes\n")
         portal = self._create_portal_user()

@@ -22,6 +22,8 @@ import time
 import uuid
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
@@ -219,6 +221,11 @@ class TestMailgate(MailgateCase):
             self.addCleanup(self.query, "DELETE FROM mail_alias WHERE id = %s RETURNING id", [alias.id])
             self.assertEqual(client.rcpt(late)[0], 250, "the alias created meanwhile is seen by the next check")
             (kept,) = controller.handler._rcpt_cursors
+            self.assertTrue(kept._cnx.autocommit, "no BEGIN/ROLLBACK round trips per check")
+            with self.assertRaises(psycopg2.errors.ReadOnlySqlTransaction, msg="a check can never write"):
+                kept.execute(
+                    "UPDATE mail_alias SET alias_name = alias_name WHERE id = %s", [alias.id], log_exceptions=False
+                )
             backend = kept._cnx.get_backend_pid()
             self.assertEqual(self.query("SELECT pg_terminate_backend(%s)", [backend]), [(True,)])
             code, text = client.rcpt(f"nobody{self.tag}@{self.domain}")
