@@ -16,6 +16,19 @@ Please call me as soon as possible.
 """
 
 
+def raw_message(email_from, to, subject="Frogs", cc="", extra="", return_path=None, msg_id=None):
+    """A plain-text message in RFC 5322 form; Return-Path defaults to the sender."""
+    return RAW.format(
+        email_from=email_from,
+        to=to,
+        cc=cc,
+        subject=subject,
+        extra=extra,
+        return_path=return_path if return_path is not None else f"<{email_from}>",
+        msg_id=msg_id or f"<{time.time():.7f}-{subject.replace(' ', '')}@test.example>",
+    )
+
+
 class GatewayCase(MailCommon):
     """Real raw messages through ``message_process`` into ``res.partner`` aliases."""
 
@@ -39,16 +52,8 @@ class GatewayCase(MailCommon):
             }
         )
 
-    def raw(self, email_from, to, subject="Frogs", cc="", extra="", return_path=None, msg_id=None):
-        return RAW.format(
-            email_from=email_from,
-            to=to,
-            cc=cc,
-            subject=subject,
-            extra=extra,
-            return_path=return_path if return_path is not None else f"<{email_from}>",
-            msg_id=msg_id or f"<{time.time():.7f}-{subject.replace(' ', '')}@test.example>",
-        )
+    def raw(self, email_from, to, subject="Frogs", **kwargs):
+        return raw_message(email_from, to, subject=subject, **kwargs)
 
     def process(self, email_from, to, subject="Frogs", model=None, **kwargs):
         """Process a raw message; return the partners named after the subject."""

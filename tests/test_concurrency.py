@@ -18,7 +18,7 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.mail_routing_policy.models.mail_gateway_event import MailGatewayEvent
 
-from .common import RAW
+from .common import raw_message
 
 THRESHOLD = 3
 
@@ -58,13 +58,10 @@ class TestLoopConcurrency(TransactionCase):
             cr.execute("DELETE FROM mail_alias WHERE id = %s", [self.alias_id])
 
     def _deliver(self, index, errors):
-        raw = RAW.format(
-            email_from=self.sender,
-            to=f"conc{self.tag}@customer-mx.example",
-            cc="",
+        raw = raw_message(
+            self.sender,
+            f"conc{self.tag}@customer-mx.example",
             subject=f"Conc {self.tag} {index}",
-            extra="",
-            return_path=f"<{self.sender}>",
             msg_id=f"<conc-{self.tag}-{index}@test.example>",
         )
         try:

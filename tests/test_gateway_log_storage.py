@@ -12,7 +12,7 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.mail_routing_policy.models.mail_gateway_log import FOLD_SAMPLE_SIZE, MailGatewayLog
 
-from .common import RAW, GatewayCase
+from .common import GatewayCase, raw_message
 
 _original_store = MailGatewayLog._store_source
 
@@ -150,13 +150,10 @@ class TestNoRouteParallel(TransactionCase):
             cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [ids])
 
     def _deliver(self, index, results):
-        raw = RAW.format(
-            email_from=f"lost-{self.tag}@customer.example",
-            to=f"nobody-{self.tag}@unknown-domain.example",
-            cc="",
+        raw = raw_message(
+            f"lost-{self.tag}@customer.example",
+            f"nobody-{self.tag}@unknown-domain.example",
             subject=f"Lost {self.tag} {index}",
-            extra="",
-            return_path=f"<lost-{self.tag}@customer.example>",
             msg_id=f"<lost-{self.tag}-{index}@test.example>",
         )
         try:

@@ -173,8 +173,8 @@ class TestOutgoingRouting(MailCommon):
     # what goes on the wire
     # ------------------------------------------------------------------
 
-    def _send_mail(self, email_from, **values):
-        mail = self.env["mail.mail"].create(
+    def _new_mail(self, email_from, **values):
+        return self.env["mail.mail"].create(
             {
                 "email_from": email_from,
                 "email_to": "bob@example.org",
@@ -185,6 +185,9 @@ class TestOutgoingRouting(MailCommon):
                 **values,
             }
         )
+
+    def _send_mail(self, email_from, **values):
+        mail = self._new_mail(email_from, **values)
         with self.mock_mail_gateway():
             mail.send()
         self.assertEqual(len(self.emails), 1)
@@ -332,16 +335,7 @@ class TestOutgoingRouting(MailCommon):
     def _sent_and_explained(self, email_from, pinned=None):
         """Real sending and the explainer for one mail: both results."""
         decision = self.env["ir.mail_server"]._explain_sending(email_from, pinned_server=pinned)
-        mail = self.env["mail.mail"].create(
-            {
-                "email_from": email_from,
-                "email_to": "bob@example.org",
-                "subject": "Cell",
-                "body_html": "<p>x</p>",
-                "author_id": self.env.ref("base.partner_admin").id,
-                "mail_server_id": pinned.id if pinned else False,
-            }
-        )
+        mail = self._new_mail(email_from, subject="Cell", mail_server_id=pinned.id if pinned else False)
         with (
             self.mock_mail_gateway(),
             mute_logger(

@@ -5,7 +5,7 @@ import xmlrpc.client
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import RAW
+from .common import raw_message
 
 READ_RECEIPT = (
     'Content-Type: multipart/report; report-type=disposition-notification; boundary="b"\n\n'
@@ -40,14 +40,8 @@ class TestGatewayOverXmlRpc(HttpCase):
 
     def deliver(self, email_from, to, extra="", body=None):
         self.counter += 1
-        raw = RAW.format(
-            email_from=email_from,
-            to=to,
-            cc="",
-            subject=f"RPC {self.counter}",
-            extra=extra,
-            return_path=f"<{email_from}>",
-            msg_id=f"<rpc-{self.counter}@sender.example>",
+        raw = raw_message(
+            email_from, to, subject=f"RPC {self.counter}", extra=extra, msg_id=f"<rpc-{self.counter}@sender.example>"
         )
         if body:
             raw = raw.replace("Content-Type: text/plain; charset=utf-8\n\nPlease call me as soon as possible.\n", body)
