@@ -372,6 +372,11 @@ class MailgateController(Controller):
             timeout=options.timeout,
         )
 
+    def _run(self, ready_event):
+        # the SMTP dialogue's log lines name the database, as an Odoo worker's do
+        threading.current_thread().dbname = self.handler.registry.db_name
+        return super()._run(ready_event)
+
     def start(self):
         self.handler.start()
         return super().start()

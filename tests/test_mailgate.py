@@ -456,7 +456,7 @@ class TestMailgate(MailgateCase):
         """``odoo-bin --addons-path=... mailgate`` starts the server (the
         command is found in the addon's cli/ folder)."""
         port = free_port()
-        process, output = self.spawn_gate(port)
+        process, output = self.spawn_gate(port, "--log-handler", f"{smtp_handler.__name__}:INFO")
         sender = f"gina-{self.tag}@customer.example"
         try:
             with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
@@ -474,6 +474,8 @@ class TestMailgate(MailgateCase):
         # the refusal was written when the command stopped (SIGTERM)
         self.assertTrue([row for row in self.rcpt_logs() if row[0] == "rcpt_unknown"], log)
         self.assertEqual(process.returncode, 0, log)
+        # the dialogue's log line names the database, like an Odoo worker's
+        self.assertIn(f" INFO {self.env.cr.dbname} {smtp_handler.__name__}: mailgate: RCPT nobody{self.tag}@", log)
 
     def _test_certificate(self):
         from cryptography import x509
