@@ -43,6 +43,7 @@ REPLY_BUSY = "421 4.7.0 Too many connections, try again later"
 REPLY_NETWORK = "554 5.7.1 Your address is not allowed to use this server"
 
 RCPT_REPLIES = {"relay_denied": REPLY_RELAY, "unknown_recipient": REPLY_UNKNOWN, "rate_limited": REPLY_DEFERRED}
+PERMANENT_REFUSALS = ("relay_denied", "unknown_recipient")
 # refusals after DATA that message_route logged in a transaction of its own
 ROUTING_LOG_REASONS = ("no_route", "allow_list")
 
@@ -159,17 +160,27 @@ class GatewayHandler:
 
     def check_recipient(self, sender, recipient):
         """mail.thread._routing_check_recipient on the worker's kept,
-        read-only cursor (the rollback clears the ORM cache between checks); a
-        connection the server closed meanwhile (restart, idle timeout) is
-        replaced once."""
+        read-only cursor; a connection the server closed meanwhile (restart,
+        idle timeout) is replaced once.
+
+        A permanent refusal (``550``) is never decided on stale caches: the
+        alias domains and parameters come from Odoo's caches, which another
+        Odoo process may have invalidated since the last look (at most once a
+        second), so before refusing the signaling is read on the same cursor
+        and, when anything changed, the check runs again.
+        """
         registry = self._fresh_registry(max_age=1.0)
         for attempt in (1, 2):
-            cr = self._rcpt_cursor(registry)
             try:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                result = env["mail.thread"]._routing_check_recipient(sender, recipient)
-                cr.rollback()
-                return result
+                result = self._check_on_kept_cursor(registry, sender, recipient)
+                if result["code"] not in PERMANENT_REFUSALS:
+                    return result
+                cr = self._rcpt_cursor(registry)
+                if self._caches_current(registry, cr):
+                    return result
+                self.registry = registry.check_signaling(cr)
+                self._signaled = time.monotonic()
+                return self._check_on_kept_cursor(self.registry, sender, recipient)
             except (psycopg2.OperationalError, psycopg2.InterfaceError):
                 self._drop_rcpt_cursor()
                 if attempt == 2:
@@ -179,6 +190,26 @@ class GatewayHandler:
                 self._drop_rcpt_cursor()
                 raise
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _caches_current(registry, cr):
+        """Whether no Odoo process signaled a change of the models or of the
+        ``default`` caches (alias domains, parameters, trusted senders) since
+        this registry last looked: the two sequences of Odoo's signaling that
+        concern a RCPT check, in one cheap statement (reading all of them, as
+        ``check_signaling`` does, cost as much as the check itself)."""
+        cr.execute("SELECT r.last_value, d.last_value FROM base_registry_signaling r, base_cache_signaling_default d")
+        registry_sequence, default_sequence = cr.fetchone()
+        return (
+            registry_sequence == registry.registry_sequence and default_sequence == registry.cache_sequences["default"]
+        )
+
+    def _check_on_kept_cursor(self, registry, sender, recipient):
+        cr = self._rcpt_cursor(registry)
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        result = env["mail.thread"]._routing_check_recipient(sender, recipient)
+        cr.rollback()  # clears the ORM cache: the next check reads afresh
+        return result
 
     def deliver(self, mail_from, rcpt_tos, content):
         """message_process in one transaction, committed before returning.

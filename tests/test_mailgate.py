@@ -477,6 +477,34 @@ class TestMailgate(MailgateCase):
         # the dialogue's log line names the database, like an Odoo worker's
         self.assertIn(f" INFO {self.env.cr.dbname} {smtp_handler.__name__}: mailgate: RCPT nobody{self.tag}@", log)
 
+    def test_no_permanent_refusal_from_stale_caches(self):
+        """An alias domain added by another Odoo process counts at the very
+        next RCPT: a 550 is only answered once the caches are known to be
+        current (the mailgate's own look at the signaling is once a second)."""
+        port = free_port()
+        process, output = self.spawn_gate(port)
+        sender = f"hugo-{self.tag}@customer.example"
+        new_domain = f"new-{self.tag}.example"
+        with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+            client.ehlo("client.example")
+            client.mail(sender)
+            code, text = client.rcpt(f"catchall@{new_domain}")
+            self.assertEqual((code, text[:5]), (550, b"5.7.1"), "not an alias domain yet")
+            # what the web client does: commit, then signal the caches' change
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                domain = env["mail.alias.domain"].create({"name": new_domain})
+            self.addCleanup(self.query, "DELETE FROM mail_alias_domain WHERE id = %s RETURNING id", [domain.id])
+            # Odoo's own signal_changes (TransactionCase replaces it by a simulation)
+            type(self.registry).signal_changes(self.registry)
+            self.assertEqual(client.rcpt(f"catchall@{new_domain}")[0], 250, "the new domain's catchall")
+            code, text = client.rcpt(f"nobody@{new_domain}")
+            self.assertEqual((code, text[:5]), (550, b"5.1.1"), "the new domain, but no such alias")
+        process.terminate()
+        process.wait(timeout=60)
+        output.seek(0)
+        self.assertEqual(process.returncode, 0, output.read().decode(errors="replace"))
+
     def _test_certificate(self):
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
