@@ -10,6 +10,7 @@ as root), the test is skipped and says why.
 import os
 import shutil
 import smtplib
+import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,7 @@ import threading
 import time
 
 from odoo.tests import tagged
+from odoo.tools import config
 
 from .test_mailgate import MailgateCase, free_port
 
@@ -114,6 +116,71 @@ class PrivatePostfix:
             return ""
 
 
+class DatabaseLink:
+    """The mailgate's way to PostgreSQL: a loopback TCP forwarder the test can
+    cut. Cut, the mailgate's database is down for it (its connections reset,
+    new ones refused) while the test's own connections stay up."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.port = free_port()
+        self.sockets = set()
+        self.lock = threading.Lock()
+        self.listener = None
+
+    def open(self):
+        listener = socket.create_server(("127.0.0.1", self.port))
+        listener.settimeout(0.2)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        while self.listener is listener:
+            try:
+                client, _address = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.upstream, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self.lock:
+                self.sockets.update((client, server))
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+
+    def _pump(self, source, target):
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._close(source, target)
+
+    def _close(self, *sockets):
+        for sock in sockets:
+            with self.lock:
+                self.sockets.discard(sock)
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def cut(self):
+        """The database goes away: every connection is reset, new ones refused."""
+        listener, self.listener = self.listener, None
+        listener.close()
+        with self.lock:
+            sockets = list(self.sockets)
+        self._close(*sockets)
+
+
 @tagged("post_install", "-at_install", "mail_routing_policy", "mailgate")
 class TestMailgatePostfix(MailgateCase):
     THRESHOLD = 1000
@@ -179,3 +246,35 @@ class TestMailgatePostfix(MailgateCase):
         self.assertIn(
             ("rcpt_unknown", f"nobody{self.tag}@{self.domain}"), [(row[0], row[2]) for row in self.rcpt_logs()]
         )
+
+    def test_database_outage_loses_nothing(self):
+        """The mailgate's database goes away while mail flows: Postfix keeps
+        the messages (``451`` at ``RCPT TO``), the mailgate stays up and, once
+        the database is back, reconnects; after a queue flush every message
+        is in Odoo once."""
+        link = DatabaseLink((config["db_host"] or "127.0.0.1", int(config["db_port"] or 5432)))
+        link.open()
+        self.addCleanup(link.cut)
+        gate, output = self.spawn_gate(self.gate_port, "--db_host", "127.0.0.1", "--db_port", str(link.port))
+        sender = f"outage-{self.tag}@customer.example"
+        subjects = [f"Gate {self.tag} {index:03d}" for index in range(15)]
+        self.send(subjects[:5], sender)
+        self.wait_for(lambda: len(self.partners()) == 5, 120, "the first 5 messages")
+
+        link.cut()
+        self.send(subjects[5:], sender)
+        self.wait_for(lambda: "451 4.3.0" in self.postfix.queue(), 60, "mail deferred with 451 in Postfix's queue")
+        self.assertEqual(len(self.partners()), 5, "nothing delivered while the database is away")
+        self.assertIsNone(gate.poll(), "the mailgate stays up")
+
+        link.open()
+        self.postfix.flush()
+        self.wait_for(lambda: "Mail queue is empty" in self.postfix.queue(), 180, "the queue to drain")
+        names = [name for (name,) in self.partners()]
+        output.seek(0)
+        self.assertEqual(
+            sorted(names),
+            subjects,
+            "every message in Odoo once: none lost, none duplicated\n" + output.read()[-3000:].decode(errors="replace"),
+        )
+        self.assertIsNone(gate.poll(), "the same mailgate process delivered them")
