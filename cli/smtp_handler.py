@@ -83,6 +83,15 @@ def tls_context(cert, key):
     return context
 
 
+# the database cannot be asked (down, restarting, unreachable): the sender
+# retries after a 451, and the log gets one line instead of a traceback each
+DATABASE_AWAY = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+def first_line(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def close_quietly(cr):
     """Close a kept RCPT cursor; a broken connection has nothing left to close."""
     try:
@@ -181,7 +190,7 @@ class GatewayHandler:
                 self.registry = registry.check_signaling(cr)
                 self._signaled = time.monotonic()
                 return self._check_on_kept_cursor(self.registry, sender, recipient)
-            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            except DATABASE_AWAY:
                 self._drop_rcpt_cursor()
                 if attempt == 2:
                     raise
@@ -307,6 +316,9 @@ class GatewayHandler:
         sender = envelope.mail_from or ""
         try:
             result = await self._run(self.check_recipient, sender, address)
+        except DATABASE_AWAY as error:
+            _logger.warning("mailgate: database unreachable, RCPT %s answered 451: %s", address, first_line(error))
+            return REPLY_TEMPFAIL
         except Exception:
             _logger.exception("mailgate: RCPT check of %s failed", address)
             return REPLY_TEMPFAIL
@@ -321,6 +333,14 @@ class GatewayHandler:
     async def handle_DATA(self, server, session, envelope):
         try:
             await self._run(self.deliver, envelope.mail_from or "", list(envelope.rcpt_tos), envelope.original_content)
+        except DATABASE_AWAY as error:
+            _logger.warning(
+                "mailgate: database unreachable, message from %s to %s answered 451: %s",
+                envelope.mail_from,
+                envelope.rcpt_tos,
+                first_line(error),
+            )
+            status = REPLY_TEMPFAIL
         except Exception:
             _logger.exception("mailgate: delivery from %s to %s failed", envelope.mail_from, envelope.rcpt_tos)
             status = REPLY_TEMPFAIL

@@ -255,7 +255,9 @@ class TestMailgatePostfix(MailgateCase):
         link = DatabaseLink((config["db_host"] or "127.0.0.1", int(config["db_port"] or 5432)))
         link.open()
         self.addCleanup(link.cut)
-        gate, output = self.spawn_gate(self.gate_port, "--db_host", "127.0.0.1", "--db_port", str(link.port))
+        gate, output = self.spawn_gate(
+            self.gate_port, "--db_host", "127.0.0.1", "--db_port", str(link.port), "--log-level", "warn"
+        )
         sender = f"outage-{self.tag}@customer.example"
         subjects = [f"Gate {self.tag} {index:03d}" for index in range(15)]
         self.send(subjects[:5], sender)
@@ -278,3 +280,7 @@ class TestMailgatePostfix(MailgateCase):
             "every message in Odoo once: none lost, none duplicated\n" + output.read()[-3000:].decode(errors="replace"),
         )
         self.assertIsNone(gate.poll(), "the same mailgate process delivered them")
+        output.seek(0)
+        log = output.read().decode(errors="replace")
+        self.assertIn("mailgate: database unreachable, RCPT", log)
+        self.assertNotIn("Traceback", log, "an outage is one line per answer, not a traceback")
