@@ -329,6 +329,15 @@ class MailGatewayLog(models.Model):
         # may change the log may trigger it
         self.check_access("write")
         for log in self:
+            if log.reason in self.RCPT_REASONS.values():
+                raise UserError(
+                    self.env._(
+                        "Log %s is a refusal during the SMTP dialogue: the message never reached Odoo, so there is "
+                        "nothing to process again. The sending server keeps a deferred message and tries again; a "
+                        "refused one goes back to its sender.",
+                        log.id,
+                    )
+                )
             raw = log._get_raw_source()
             if not raw:
                 raise UserError(

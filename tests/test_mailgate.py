@@ -25,6 +25,7 @@ from unittest.mock import patch
 import psycopg2
 
 from odoo import SUPERUSER_ID, api, sql_db
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
 
@@ -188,6 +189,12 @@ class TestMailgate(MailgateCase):
         self.assertIn(("rcpt_relay", f"gate{self.tag}@gmail.com"), by_recipient)
         self.assertIn(("rcpt_unknown", own), by_recipient)
         self.assertEqual(len(logs), 4)
+        # nothing was received: processing again says why instead of "purged"
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            entry = env["mail.gateway.log"].search([("reason", "=", "rcpt_unknown"), ("email_from", "=", sender)])
+            with self.assertRaisesRegex(UserError, "refusal during the SMTP dialogue: the message never reached Odoo"):
+                entry.with_user(env.ref("base.user_admin")).action_process_again()
         # a later refusal of the same kind adds to the same entry
         with smtplib.SMTP("127.0.0.1", controller.port, timeout=30) as client:
             client.ehlo("client.example")
