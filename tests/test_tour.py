@@ -1,5 +1,6 @@
 """The admin's path through Settings, in headless Chromium."""
 
+from odoo import http
 from odoo.tests import HttpCase, tagged
 
 from .common import RAW
@@ -9,6 +10,16 @@ from .common import RAW
 class TestSettingsTour(HttpCase):
     # the tour ends on the (saved, unchanged) settings page, a form view
     allow_end_on_form = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Read every addon's manifest here, in one thread: the server threads
+        # would otherwise parse them at once on the browser's first static
+        # requests, and Python 3.11's ast keeps its recursion depth in state
+        # the threads share (a CI run failed with "SystemError: AST
+        # constructor recursion depth mismatch"; see CPython gh-106905).
+        http.root.statics  # noqa: B018
 
     def test_settings_tour(self):
         self.env["ir.mail_server"].create(
