@@ -59,6 +59,11 @@ class MailGatewayLog(models.Model):
     # by mail.routing.explanation, as the "Test incoming routing" verdict
     detail_params = fields.Json(readonly=True)
     explanation = fields.Html("Details", compute="_compute_explanation", sanitize=False)
+    smtp_refusal = fields.Boolean(
+        "Refused during the SMTP dialogue",
+        compute="_compute_smtp_refusal",
+        help="Refused by the mailgate at RCPT TO: the message itself was never sent to Odoo.",
+    )
     result_record = fields.Reference(selection="_selection_result_model", string="Created or updated", readonly=True)
     result_log_id = fields.Many2one("mail.gateway.log", string="Refused again as", readonly=True)
     email_from = fields.Char("Sender", readonly=True, index=True)
@@ -118,12 +123,27 @@ class MailGatewayLog(models.Model):
     def _compute_explanation(self):
         Explanation = self.env["mail.routing.explanation"]
         for log in self:
-            if log.detail_params is not None and log.detail_params is not False:
+            if log.detail_params and log.smtp_refusal:
+                text = log._rcpt_refusal_text(log.reason, log.detail_params.get("recipient"), log.detail_params)
+                log.explanation = escape(text)
+            elif log.detail_params is not None and log.detail_params is not False:
                 text = Explanation._refusal_text(log.reason, log.detail_params, html=True)
                 log.explanation = Markup("%s %s.") % (self.env._("Refused:"), text)
             else:
                 # entries written before the data was kept, and RCPT refusals
                 log.explanation = escape(log.details or "")
+
+    @api.depends("reason")
+    def _compute_smtp_refusal(self):
+        for log in self:
+            log.smtp_refusal = log.reason in self.RCPT_REASONS.values()
+
+    @api.depends("subject", "reason", "recipients")
+    def _compute_display_name(self):
+        # a refusal at RCPT TO has no subject: named by its reason and recipient
+        reasons = dict(self._fields["reason"]._description_selection(self.env))
+        for log in self:
+            log.display_name = log.subject or f"{reasons.get(log.reason, log.reason or '')}: {log.recipients or ''}"
 
     @api.depends("message_id")
     def _compute_raw_filename(self):
@@ -329,7 +349,7 @@ class MailGatewayLog(models.Model):
         # may change the log may trigger it
         self.check_access("write")
         for log in self:
-            if log.reason in self.RCPT_REASONS.values():
+            if log.smtp_refusal:
                 raise UserError(
                     self.env._(
                         "Log %s is a refusal during the SMTP dialogue: the message never reached Odoo, so there is "
@@ -463,17 +483,38 @@ class MailGatewayLog(models.Model):
             "recipients": str(recipient or "")[:2000],
             "client_address": str(client_address or "")[:100],
         }
-        since = fields.Datetime.subtract(fields.Datetime.now(), days=1)
+        now = fields.Datetime.now()
+        since = fields.Datetime.subtract(now, days=1)
         existing = self.search(
             [("reason", "=", reason), ("state", "=", "logged"), ("message_id", "=", False), ("date", ">=", since)]
             + [(name, "=", value) for name, value in values.items()],
             limit=1,
         )
+        # the data of the refusal: the log words it in its reader's language
+        params = dict(details or {}, recipient=values["recipients"])
         if existing:
-            existing.write({"count": existing.count + count, "date": fields.Datetime.now(), "details": text})
+            existing.write(
+                {
+                    "count": existing.count + count,
+                    "date": now,
+                    "details": text,
+                    "detail_params": params,
+                }
+            )
             return existing
         alias = self.env["mail.alias"].browse(details.get("alias_id") or (details.get("alias_ids") or [False])[0])
-        return self.create(dict(values, reason=reason, details=text, count=count, alias_id=alias.exists().id))
+        return self.create(
+            dict(
+                values,
+                reason=reason,
+                details=text,
+                detail_params=params,
+                count=count,
+                date=now,
+                first_date=now,
+                alias_id=alias.exists().id,
+            )
+        )
 
     @api.model
     def _rcpt_refusal_text(self, reason, recipient, details):

@@ -45,3 +45,19 @@ class TestTranslations(TransactionCase):
         self.assertEqual(label["routing_catchall_domain_allowed"]["string"], "Zugelassene Alias-Domains")
         with self.assertRaisesRegex(ValidationError, "Vertrauenswürdiger Absender: ungültiger Eintrag 'foo@'"):
             german["mail.gateway.allowed"].create({"email": "foo@"})
+        # a refusal at RCPT TO, logged by the mailgate in English, reads in German
+        entry = (
+            self.env["mail.gateway.log"]
+            .with_context(lang="en_US")
+            ._log_rcpt_refusal(
+                "relay_denied", "spam@bad.example", "commercial@gmail.com", "203.0.113.7", {"domain": "gmail.com"}
+            )
+        )
+        self.assertIn("relaying is not permitted", entry.details, "the stored text, for search and export")
+        german_entry = german["mail.gateway.log"].browse(entry.id)
+        self.assertIn(
+            "Bei RCPT TO abgelehnt (550 5.7.1): gmail.com ist weder eine Alias-Domain", german_entry.explanation
+        )
+        self.assertEqual(german_entry.display_name, "Weiterleitung nicht erlaubt (SMTP): commercial@gmail.com")
+        self.assertTrue(german_entry.smtp_refusal)
+        self.assertEqual(entry.first_date, entry.date, "first seen: the first refusal")
