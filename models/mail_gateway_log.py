@@ -130,7 +130,7 @@ class MailGatewayLog(models.Model):
                 text = Explanation._refusal_text(log.reason, log.detail_params, html=True)
                 log.explanation = Markup("%s %s.") % (self.env._("Refused:"), text)
             else:
-                # entries written before the data was kept, and RCPT refusals
+                # entries written before their data was kept (RCPT refusals included)
                 log.explanation = escape(log.details or "")
 
     @api.depends("reason")
