@@ -9,7 +9,9 @@
     "author": "mail_routing_policy developers",
     "website": "https://github.com/mail-routing-policy/mail_routing_policy",
     "depends": ["mail"],
-    "external_dependencies": {"python": ["idna", "aiosmtpd"]},
+    "external_dependencies": {
+        "python": ["idna", "aiosmtpd", "dnspython", "dkimpy", "PyNaCl", "pyspf", "authres", "publicsuffixlist"]
+    },
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
