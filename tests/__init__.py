@@ -11,3 +11,4 @@ from . import test_gateway_log_storage
 from . import test_mailgate
 from . import test_mailgate_postfix
 from . import test_mail_dns
+from . import test_mail_auth

@@ -368,9 +368,8 @@ class MailResolver:
         return result
 
     def _query(self, qname, key_name, rdtype, deadline):
+        # a lifetime spent meanwhile: dnspython raises LifetimeTimeout before sending
         lifetime = min(self.query_timeout, deadline.remaining())
-        if lifetime <= 0:
-            return DnsResult(key_name, rdtype, TIMEOUT)
         try:
             answer = self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, lifetime=lifetime, search=False)
         except dns.resolver.NXDOMAIN as exc:

@@ -1,0 +1,1028 @@
+"""Authentication of incoming mail: SPF, DKIM, DMARC, ARC (pure Python, no ORM).
+
+:func:`authenticate` checks one message as received (client address, HELO,
+MAIL FROM, raw bytes) and returns an :class:`AuthVerdict`: small frozen
+dataclasses with result codes, no wording. :meth:`AuthVerdict.header_value`
+writes it as an RFC 8601 ``Authentication-Results`` value and
+:func:`read_results` reads such a header back (the mailgate's own, or a
+trusted provider's for fetched mail). :func:`strip_results` removes
+forged headers that claim our authserv-id, :func:`prepend_header` adds ours.
+
+Every DNS lookup goes through :mod:`.mail_dns` (one cache, one deadline per
+message); a DNS timeout or server failure makes the method ``temperror``,
+never ``pass`` and never "no record".
+
+Rules chosen here
+-----------------
+
+* SPF (RFC 7208) checks the MAIL FROM identity; with a null sender (``<>``)
+  the HELO identity (``postmaster@<helo>``).
+* DKIM (RFC 6376): every DKIM-Signature is verified on its own. RSA keys
+  under 1024 bits give ``policy`` (reason ``key_too_small``, RFC 8301), so
+  does a valid rsa-sha1 signature (``weak_algorithm``); a missing key or a
+  malformed signature or key is ``permerror``; a body or signature mismatch
+  ``fail``. At most :data:`MAX_DKIM_SIGNATURES` are verified, the others are
+  ``policy`` (``too_many_signatures``): each costs a hash of the whole body.
+* DMARC (RFC 7489): the author domain is the domain of the one From header.
+  No From header, an unparsable one, several From headers, or one From
+  header with addresses in different domains give ``permerror`` (reasons
+  ``from_missing``, ``from_syntax``, ``from_multiple``): there is no single
+  domain whose policy applies, and a ``permerror`` never counts as
+  authenticated. Several addresses of one domain are evaluated for that
+  domain (RFC 7489 §6.6.1). The record is looked up at ``_dmarc.<from
+  domain>``, else at ``_dmarc.<organisational domain>`` (public suffix list,
+  private section included, as most receivers do); ``sp`` applies when the
+  record came from the organisational domain and the From domain is below it.
+  Several DMARC records at one name give ``none`` (reason
+  ``multiple_records``, RFC 7489 §6.6.3). A missing or invalid ``p`` (or an
+  invalid ``sp``) is ``permerror`` unless the record has ``rua``, which
+  reads as ``p=none`` (§6.6.3 step 6); invalid ``pct``/``adkim``/``aspf``
+  fall back to their defaults (§6.3). DMARC passes on an SPF pass of an
+  aligned domain or a DKIM pass of an aligned ``d=`` (relaxed: same
+  organisational domain, strict: the same name). Without a pass, an aligned
+  SPF or DKIM ``temperror`` makes DMARC ``temperror``. ``pct`` sampling
+  (§6.6.4) picks the applied policy: ``reject`` becomes ``quarantine`` and
+  ``quarantine`` becomes ``none`` for messages outside the sample.
+* ARC (RFC 8617): dkimpy's ``arc_verify`` checks the chain (``none``,
+  ``pass``, ``fail``; ``temperror`` when a key lookup failed temporarily).
+  A trusted sealer **vouches** for a message when all of these hold: our
+  DMARC result is ``fail``; the chain passes; the ARC-Seal with the highest
+  instance has a ``d=`` in ``trusted_arc_sealers`` (exact name, case
+  ignored); and that instance's ARC-Authentication-Results (parsed with
+  authres) has ``dmarc=pass`` with ``header.from`` our From domain, or a
+  ``dkim=pass`` whose ``header.d``, or an ``spf=pass`` whose
+  ``smtp.mailfrom`` domain, aligns with our From domain under the DMARC
+  record's modes. The verdict then keeps DMARC ``fail`` and records the
+  sealer in ``arc_override``; :attr:`AuthVerdict.dmarc_pass` is true and the
+  header says ``dmarc=fail reason=trusted_forwarder`` with ``arc=pass
+  header.as-d=<sealer>``.
+
+Limits found in the libraries
+-----------------------------
+
+* dkimpy 1.1: ``DKIM.verify`` returns ``False`` for a bad signature, a
+  missing key, an unparsable key and a DNS timeout alike; the per-lookup
+  record of :class:`.mail_dns.DkimTxtLookup` and ``dkim.evaluate_pk`` tell
+  them apart here. It raises ``ValidationError`` for a body hash mismatch
+  and ``KeyFormatError`` for a short RSA key (only after the signature
+  verified), and logs each failure at ERROR (sent to DEBUG here). It accepts
+  rsa-sha1. ``arc_verify`` returns ``None`` as the chain result when a seal
+  says ``cv=fail`` (read as ``fail``) and ignores its ``timeout`` argument.
+* pyspf 2.0.14: its module-level ``DNSLookup`` is the only DNS hook besides
+  the ``query.dns()`` method; a subclass overrides ``dns()`` (the void-lookup
+  limit of RFC 7208 §4.6.4 is kept, CNAMEs are followed by dnspython). Its
+  constructor raises ``PermError`` for an invalid client address.
+* authres 1.2: parses ``authserv-id`` only as a dot-atom (RFC 8601 also
+  allows a quoted string), drops comments, and silently skips properties it
+  cannot parse. Values containing ``@`` are written unquoted whatever else
+  they contain, so every value written here is checked first (addresses and
+  domains of a safe shape, else left out). The authserv-id of a header is
+  therefore read by :func:`header_authserv_id` (token or quoted string).
+* DMARC tag lists are parsed with dkimpy's ``parse_tag_value`` (the DKIM
+  tag-list syntax DMARC reuses, RFC 7489 §6.4; duplicate tags refused);
+  it checks only that a tag name starts with a letter: the values are
+  checked here.
+* publicsuffixlist reads its bundled list (offline; as fresh as the
+  installed release) once per process, in about 0.1 s.
+"""
+
+import dataclasses
+import email.parser
+import email.policy
+import logging
+import random
+import re
+import threading
+
+import authres
+import authres.arc
+import authres.core
+import authres.dmarc
+import dkim
+import dkim.util
+import spf
+from publicsuffixlist import PublicSuffixList
+
+from . import mail_dns
+from .address_filter import InputError, domain_to_ascii
+
+_logger = logging.getLogger(__name__)
+
+PASS = "pass"
+FAIL = "fail"
+SOFTFAIL = "softfail"
+NEUTRAL = "neutral"
+NONE = "none"
+POLICY = "policy"
+TEMPERROR = "temperror"
+PERMERROR = "permerror"
+
+POLICY_NONE = "none"
+POLICY_QUARANTINE = "quarantine"
+POLICY_REJECT = "reject"
+DMARC_POLICIES = (POLICY_NONE, POLICY_QUARANTINE, POLICY_REJECT)
+#: the next less strict policy, for messages outside the pct sample
+_POLICY_OUTSIDE_SAMPLE = {POLICY_REJECT: POLICY_QUARANTINE, POLICY_QUARANTINE: POLICY_NONE, POLICY_NONE: POLICY_NONE}
+
+SPF_MAILFROM = "mailfrom"
+SPF_HELO = "helo"
+
+ALIGNED_DKIM = "dkim"
+ALIGNED_SPF = "spf"
+
+MIN_RSA_BITS = 1024
+MAX_DKIM_SIGNATURES = 10
+
+# reason codes
+REASON_FROM_MISSING = "from_missing"
+REASON_FROM_SYNTAX = "from_syntax"
+REASON_FROM_MULTIPLE = "from_multiple"
+REASON_MULTIPLE_RECORDS = "multiple_records"
+REASON_RECORD_SYNTAX = "record_syntax"
+REASON_TRUSTED_FORWARDER = "trusted_forwarder"
+REASON_MESSAGE_FORMAT = "message_format"
+REASON_SIGNATURE_TAGS = "signature_tags"
+REASON_NO_KEY = "no_key"
+REASON_KEY_FORMAT = "key_format"
+REASON_KEY_TOO_SMALL = "key_too_small"
+REASON_WEAK_ALGORITHM = "weak_algorithm"
+REASON_BODY_HASH = "body_hash"
+REASON_SIGNATURE = "signature"
+REASON_TOO_MANY_SIGNATURES = "too_many_signatures"
+REASON_VERIFIER_ERROR = "verifier_error"
+REASON_DNS_PREFIX = "dns_"  # + the DNS status: dns_timeout, dns_servfail
+
+# what may stand unquoted in a header we write (authres does not quote
+# values containing "@", whatever else they hold)
+_DOMAIN_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\Z")
+_LOCAL_PART_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+_TOKEN_RE = re.compile(authres.core.RFC2045_TOKEN_PATTERN)
+_QUOTED_STRING_RE = re.compile(r'"((?:[^"\\\r\n]|\\.)*)"')
+_QUOTED_PAIR_RE = re.compile(r"\\(.)")
+_UNFOLD_RE = re.compile(r"\r?\n(?=[ \t])")
+_HEADER_NAME_RE = re.compile(r"[!-9;-~]+\Z")
+_AAR_INSTANCE_RE = re.compile(rb"\s*i\s*=\s*\d+\s*;")
+_DMARC_VERSION_RE = re.compile(rb"\s*v\s*=\s*DMARC1\s*(?:;|\Z)")
+_DKIM_SIGNATURE_RE = re.compile(rb"^dkim-signature[ \t]*:", re.IGNORECASE | re.MULTILINE)
+
+
+# ----------------------------------------------------------------------
+# results
+# ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SpfResult:
+    """SPF of one identity.
+
+    ``result``: pass, fail, softfail, neutral, none, temperror, permerror.
+    ``identity``: ``mailfrom`` or ``helo`` ("" when there was nothing to
+    check); ``domain``: the domain whose record was evaluated; ``sender``:
+    the identity as given (the MAIL FROM address, or the HELO name).
+    """
+
+    result: str = NONE
+    identity: str = ""
+    domain: str = ""
+    sender: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class DkimResult:
+    """One DKIM-Signature.
+
+    ``result``: pass, fail, policy, temperror, permerror. ``domain`` (d=),
+    ``selector`` (s=), ``algorithm`` (a=), ``key_bits`` (0 when the key was
+    not read), ``reason``: a ``REASON_*`` code, "" for a pass.
+    """
+
+    result: str
+    domain: str = ""
+    selector: str = ""
+    algorithm: str = ""
+    key_bits: int = 0
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class DmarcResult:
+    """DMARC of the author (From) domain.
+
+    ``result``: pass, fail, none (no record), temperror, permerror.
+    ``from_domain``/``org_domain``: A-labels; ``record_domain``: where the
+    record was found ("" without one). ``policy``: the p= or sp= that applies
+    to the From domain; ``pct``; ``applied_policy``: the policy after pct
+    sampling (RFC 7489 ``policy.dmarc``); ``adkim``/``aspf``: ``r`` or ``s``.
+    ``aligned``: the mechanisms that passed aligned (``dkim``, ``spf``),
+    computed in relaxed mode when there is no record. ``reason``: a
+    ``REASON_*`` code or "".
+    """
+
+    result: str = NONE
+    from_domain: str = ""
+    org_domain: str = ""
+    record_domain: str = ""
+    policy: str = ""
+    pct: int = 100
+    applied_policy: str = ""
+    adkim: str = "r"
+    aspf: str = "r"
+    aligned: tuple = ()
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ArcResult:
+    """The ARC chain: ``result`` none, pass, fail or temperror; ``sealers``: d= of each ARC-Seal, latest first."""
+
+    result: str = NONE
+    sealers: tuple = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthVerdict:
+    """Everything :func:`authenticate` found about one message.
+
+    ``arc_override``: the trusted ARC sealer that vouched for a message whose
+    DMARC failed ("" when none did; see the module docstring for the rule).
+    ``authserv_id``: the id :meth:`header_value` uses by default.
+    """
+
+    spf: SpfResult = SpfResult()
+    dkim: tuple = ()
+    dmarc: DmarcResult = DmarcResult()
+    arc: ArcResult = ArcResult()
+    arc_override: str = ""
+    authserv_id: str = ""
+
+    @property
+    def dmarc_pass(self):
+        """DMARC passed, or a trusted ARC sealer vouched for the message."""
+        return self.dmarc.result == PASS or bool(self.arc_override)
+
+    @property
+    def disposition(self):
+        """What the author domain asks for this message: ``none``, ``quarantine`` or ``reject``.
+
+        Only a DMARC ``fail`` without an ARC override asks for anything;
+        ``temperror`` is left to the caller (e.g. answer 451).
+        """
+        if self.dmarc.result != FAIL or self.arc_override:
+            return POLICY_NONE
+        return self.dmarc.applied_policy or POLICY_NONE
+
+    def header_value(self, authserv_id=None):
+        """The RFC 8601 ``Authentication-Results`` value, built with authres.
+
+        ``<authserv-id>; spf=pass smtp.mailfrom=a@example.com; dkim=pass
+        header.d=example.com header.s=sel header.a=rsa-sha256; dmarc=pass
+        policy.dmarc=reject header.from=example.com; arc=none``. Values that
+        could not be written safely (odd HELO names, addresses) are left out.
+        """
+        authserv_id = authserv_id or self.authserv_id
+        if not authserv_id or not _DOMAIN_RE.match(authserv_id):
+            raise ValueError(f"invalid authserv-id {authserv_id!r}")
+        results = [self._spf_clause()]
+        results += [_dkim_clause(signature) for signature in self.dkim] or [
+            authres.core.DKIMAuthenticationResult(result=NONE)
+        ]
+        results += [self._dmarc_clause(), self._arc_clause()]
+        header = authres.all_features().header(authserv_id=authserv_id, results=results)
+        return header.header_value()
+
+    def _spf_clause(self):
+        clause = authres.core.SPFAuthenticationResult(result=self.spf.result or NONE)
+        if self.spf.identity == SPF_MAILFROM:
+            sender = _safe_address(self.spf.sender) or _safe_domain(self.spf.domain)
+            if sender:
+                clause.smtp_mailfrom = sender
+        elif self.spf.identity == SPF_HELO and _safe_domain(self.spf.sender):
+            clause.smtp_helo = self.spf.sender
+        return clause
+
+    def _dmarc_clause(self):
+        dmarc = self.dmarc
+        reason = REASON_TRUSTED_FORWARDER if self.arc_override else dmarc.reason
+        clause = authres.dmarc.DMARCAuthenticationResult(result=dmarc.result or NONE, reason=reason or None)
+        if dmarc.applied_policy:
+            clause.policy = dmarc.applied_policy
+        if _safe_domain(dmarc.from_domain):
+            clause.header_from = dmarc.from_domain
+        return clause
+
+    def _arc_clause(self):
+        clause = authres.arc.ARCAuthenticationResult(result=self.arc.result or NONE)
+        sealer = self.arc.sealers[0] if self.arc.sealers else ""
+        if _safe_domain(sealer):
+            clause.header_as_d = sealer
+        return clause
+
+
+def _dkim_clause(signature):
+    properties = [
+        authres.core.AuthenticationResultProperty("header", name, value)
+        for name, value in (("d", signature.domain), ("s", signature.selector), ("a", signature.algorithm))
+        if _safe_domain(value)
+    ]
+    return authres.core.DKIMAuthenticationResult(
+        result=signature.result, reason=signature.reason or None, properties=properties
+    )
+
+
+def _safe_domain(value):
+    return value if value and len(value) <= 253 and _DOMAIN_RE.match(value) else ""
+
+
+def _safe_address(value):
+    local, at, domain = (value or "").rpartition("@")
+    if at and len(local) <= 64 and _LOCAL_PART_RE.match(local) and _safe_domain(domain):
+        return value
+    return ""
+
+
+# ----------------------------------------------------------------------
+# domains
+# ----------------------------------------------------------------------
+
+_PSL = None
+_PSL_LOCK = threading.Lock()
+
+
+def _public_suffix_list():
+    global _PSL  # built once per process (0.1 s), read-only afterwards
+    with _PSL_LOCK:
+        if _PSL is None:
+            _PSL = PublicSuffixList()
+        return _PSL
+
+
+def org_domain(domain):
+    """The organisational domain of ``domain`` (RFC 7489 §3.2), lower case.
+
+    ``mail.example.co.uk`` gives ``example.co.uk``; a public suffix itself
+    (``co.uk``) or an empty value gives itself.
+    """
+    domain = (domain or "").strip().rstrip(".").lower()
+    if not domain:
+        return ""
+    return _public_suffix_list().privatesuffix(domain) or domain
+
+
+def aligned(domain_a, domain_b, strict):
+    """DMARC identifier alignment: ``strict`` wants the same name, relaxed the same organisational domain."""
+    domain_a = (domain_a or "").strip().rstrip(".").lower()
+    domain_b = (domain_b or "").strip().rstrip(".").lower()
+    if not domain_a or not domain_b:
+        return False
+    if strict:
+        return domain_a == domain_b
+    return org_domain(domain_a) == org_domain(domain_b)
+
+
+def _ascii_domain(domain):
+    """``domain`` in lower-case A-label form, or "" when it is not a host name."""
+    if isinstance(domain, bytes):
+        domain = domain.decode("utf-8", "surrogateescape")
+    try:
+        # the email parser keeps undecodable UTF-8 (RFC 6532) as surrogates
+        domain = domain.encode("utf-8", "surrogateescape").decode("utf-8")
+        return domain_to_ascii(domain)
+    except (InputError, UnicodeError):
+        return ""
+
+
+# ----------------------------------------------------------------------
+# authenticate
+# ----------------------------------------------------------------------
+
+
+def authenticate(
+    message_bytes,
+    client_ip,
+    helo,
+    mail_from,
+    resolver,
+    deadline,
+    trusted_arc_sealers=(),
+    authserv_id="",
+    pct_sample=None,
+):
+    """Check SPF, DKIM, DMARC and ARC of a received message; return an :class:`AuthVerdict`.
+
+    ``mail_from``: the envelope sender ("" or ``<>`` for a null sender);
+    ``resolver``: a :class:`.mail_dns.MailResolver`; ``deadline``: a
+    :class:`.mail_dns.Deadline` that bounds every lookup of the call.
+    ``pct_sample``: a number in [0, 100) deciding DMARC ``pct`` sampling
+    (random when ``None``).
+    """
+    spf_result = check_spf(client_ip, helo, mail_from, resolver, deadline)
+    dkim_results = verify_dkim(message_bytes, resolver, deadline)
+    from_domain, from_reason = author_domain(message_bytes)
+    if pct_sample is None:
+        pct_sample = random.uniform(0, 100)
+    dmarc_result = evaluate_dmarc(from_domain, from_reason, spf_result, dkim_results, resolver, deadline, pct_sample)
+    arc_result, latest_aar = verify_arc(message_bytes, resolver, deadline)
+    trusted = {_normal_name(sealer) for sealer in trusted_arc_sealers}
+    arc_override = ""
+    if (
+        dmarc_result.result == FAIL
+        and arc_result.result == PASS
+        and arc_result.sealers
+        and arc_result.sealers[0] in trusted
+        and latest_aar is not None
+        and _aar_vouches(latest_aar, dmarc_result)
+    ):
+        arc_override = arc_result.sealers[0]
+    return AuthVerdict(
+        spf=spf_result,
+        dkim=dkim_results,
+        dmarc=dmarc_result,
+        arc=arc_result,
+        arc_override=arc_override,
+        authserv_id=authserv_id,
+    )
+
+
+def _normal_name(name):
+    if isinstance(name, bytes):
+        name = name.decode("utf-8", "replace")
+    return (name or "").strip().rstrip(".").lower()
+
+
+# ----------------------------------------------------------------------
+# SPF
+# ----------------------------------------------------------------------
+
+
+class _SpfQuery(spf.query):
+    """pyspf's query, asking our resolver within the deadline (its per-instance DNS hook)."""
+
+    def __init__(self, *args, resolver, deadline, **kwargs):
+        self._resolver = resolver
+        self._deadline = deadline
+        super().__init__(*args, **kwargs)
+
+    def dns(self, name, qtype, cnames=None, ignore_void=False):
+        """Records of ``name`` in pyspf's shapes; CNAMEs are followed by the resolver."""
+        name = str(name).rstrip(".").lower()
+        if not name or not all(0 < len(label) < 64 for label in name.split(".")):
+            return []  # as pyspf: an invalid name has no records
+        result = self._resolver.resolve(name, qtype, self._deadline)
+        if result.temporary:
+            raise spf.TempError(f"DNS {result.status} for {name} {qtype}")
+        values = [_spf_value(qtype, record) for record in result.records] if result.status == mail_dns.OK else []
+        if not values and not ignore_void:
+            # RFC 7208 §4.6.4, as pyspf counts them
+            self.void_lookups += 1
+            if self.void_lookups > spf.MAX_VOID_LOOKUPS:
+                raise spf.PermError(f"Void lookup limit of {spf.MAX_VOID_LOOKUPS} exceeded")
+        return values
+
+
+def _spf_value(qtype, record):
+    if qtype in ("TXT", "SPF"):
+        return (record,)  # pyspf joins the strings of each record
+    if qtype == "MX":
+        preference, exchange = record.split()
+        return (int(preference), exchange.rstrip("."))
+    return record.rstrip(".")  # A, AAAA: address text; PTR: name
+
+
+def check_spf(client_ip, helo, mail_from, resolver, deadline):
+    """SPF of MAIL FROM, or of HELO for a null sender; returns an :class:`SpfResult`."""
+    mail_from = (mail_from or "").strip()
+    if mail_from.startswith("<") and mail_from.endswith(">"):
+        mail_from = mail_from[1:-1].strip()
+    helo = (helo or "").strip()
+    identity, sender = (SPF_MAILFROM, mail_from) if mail_from else (SPF_HELO, helo)
+    if not sender:
+        return SpfResult(NONE, "", "", "")
+    domain = ""
+    try:
+        query = _SpfQuery(i=client_ip, s=mail_from, h=helo, resolver=resolver, deadline=deadline, strict=True)
+        domain = (query.o or "").lower()
+        result, _code, _explanation = query.check()
+    except spf.TempError:
+        result = TEMPERROR
+    except spf.PermError:
+        result = PERMERROR
+    except Exception:  # hostile records must not stop the mailgate
+        _logger.debug("SPF check of %r failed", sender, exc_info=True)
+        result = PERMERROR
+    return SpfResult(result, identity, domain, sender)
+
+
+# ----------------------------------------------------------------------
+# DKIM
+# ----------------------------------------------------------------------
+
+
+class _DkimpyLog:
+    """dkimpy logs every bad signature at ERROR, which is routine here: all of it goes to DEBUG."""
+
+    def __init__(self, logger):
+        self._logger = logger
+
+    def debug(self, msg, *args, **kwargs):
+        self._logger.debug(msg, *args, **kwargs)
+
+    info = warning = error = exception = debug
+
+    def isEnabledFor(self, level):  # logging's API
+        return False  # dkimpy's debug_content dumps whole messages
+
+
+_DKIMPY_LOG = _DkimpyLog(_logger)
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value or ""
+
+
+def verify_dkim(message_bytes, resolver, deadline):
+    """Verify every DKIM-Signature of ``message_bytes``; a tuple of :class:`DkimResult`, top one first."""
+    try:
+        signatures = [value for name, value in dkim.DKIM(message_bytes).headers if name.lower() == b"dkim-signature"]
+    except Exception:  # dkimpy's parser on hostile input
+        head = re.split(rb"\r?\n\r?\n", message_bytes, maxsplit=1)[0]
+        return (DkimResult(PERMERROR, reason=REASON_MESSAGE_FORMAT),) if _DKIM_SIGNATURE_RE.search(head) else ()
+    results = []
+    for index, signature in enumerate(signatures):
+        try:
+            tags = dkim.util.parse_tag_value(signature)
+        except dkim.util.InvalidTagValueList:
+            tags = {}
+        fields = {
+            "domain": _normal_name(tags.get(b"d", b"")),
+            "selector": _text(tags.get(b"s", b"")).strip(),
+            "algorithm": _text(tags.get(b"a", b"")).strip().lower(),
+        }
+        if index >= MAX_DKIM_SIGNATURES:
+            results.append(DkimResult(POLICY, reason=REASON_TOO_MANY_SIGNATURES, **fields))
+            continue
+        results.append(_verify_signature(message_bytes, index, fields, resolver, deadline))
+    return tuple(results)
+
+
+def _verify_signature(message_bytes, index, fields, resolver, deadline):
+    lookup = resolver.dkim_dnsfunc(deadline)
+    verifier = dkim.DKIM(message_bytes, logger=_DKIMPY_LOG, minkey=MIN_RSA_BITS)
+    try:
+        verifier.verify_headerprep(index)
+    except Exception:  # malformed or expired signature tags
+        return DkimResult(PERMERROR, reason=REASON_SIGNATURE_TAGS, **fields)
+    reason = ""
+    try:
+        valid = verifier.verify(idx=index, dnsfunc=lookup)
+    except dkim.KeyFormatError:
+        # raised after a valid signature when the RSA key is under minkey
+        small = verifier.ktag == b"rsa" and 0 < verifier.keysize < MIN_RSA_BITS
+        result, reason = (POLICY, REASON_KEY_TOO_SMALL) if small else (PERMERROR, REASON_KEY_FORMAT)
+        return DkimResult(result, key_bits=verifier.keysize or 0, reason=reason, **fields)
+    except dkim.ValidationError:
+        return DkimResult(FAIL, key_bits=verifier.keysize or 0, reason=REASON_BODY_HASH, **fields)
+    except Exception:  # dkimpy on hostile input
+        _logger.debug("DKIM verification of signature %d failed", index, exc_info=True)
+        return DkimResult(PERMERROR, key_bits=verifier.keysize or 0, reason=REASON_VERIFIER_ERROR, **fields)
+    key_bits = verifier.keysize or 0
+    if valid:
+        if fields["algorithm"] == "rsa-sha1":
+            return DkimResult(POLICY, key_bits=key_bits, reason=REASON_WEAK_ALGORITHM, **fields)
+        return DkimResult(PASS, key_bits=key_bits, **fields)
+    # dkimpy says False for a bad signature, no key, a bad key and a DNS error alike
+    key = lookup.result_for(f"{fields['selector']}._domainkey.{fields['domain']}")
+    if key is None:
+        result, reason = PERMERROR, REASON_VERIFIER_ERROR
+    elif key.temporary:
+        result, reason = TEMPERROR, REASON_DNS_PREFIX + key.status
+    elif not key.found:
+        result, reason = PERMERROR, REASON_NO_KEY
+    elif not _key_parses(key):
+        result, reason = PERMERROR, REASON_KEY_FORMAT
+    else:
+        result, reason = FAIL, REASON_SIGNATURE
+    return DkimResult(result, key_bits=key_bits, reason=reason, **fields)
+
+
+def _key_parses(key):
+    try:
+        dkim.evaluate_pk(key.name, key.records[0])
+    except Exception:  # any parse error of a published key
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------
+# DMARC
+# ----------------------------------------------------------------------
+
+
+def author_domain(message_bytes):
+    """The RFC5322.From domain as ``(A-label domain, "")``, or ``("", reason code)``; see the module docstring."""
+    try:
+        headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(message_bytes)
+        from_headers = headers.get_all("From") or []
+        if len(from_headers) > 1:
+            return "", REASON_FROM_MULTIPLE
+        if not from_headers:
+            return "", REASON_FROM_MISSING
+        addresses = from_headers[0].addresses
+    except Exception:  # the stdlib parser raises IndexError on some addresses
+        return "", REASON_FROM_SYNTAX
+    domains = {_ascii_domain(address.domain) for address in addresses}
+    if not domains or "" in domains:
+        return "", REASON_FROM_SYNTAX
+    if len(domains) > 1:
+        return "", REASON_FROM_MULTIPLE
+    return domains.pop(), ""
+
+
+def _find_dmarc_record(domain, resolver, deadline):
+    """``(DnsResult, DMARC record texts)`` at ``_dmarc.<domain>``; records not opening with v=DMARC1 are dropped."""
+    answer = resolver.resolve(f"_dmarc.{domain}", "TXT", deadline)
+    records = [record for record in answer.records if _DMARC_VERSION_RE.match(record)] if answer.found else []
+    return answer, records
+
+
+def parse_dmarc_record(record):
+    """Parse a DMARC record (``bytes``) into a dict of lower-case tag -> value, or ``None`` when invalid.
+
+    The tag-list is split by dkimpy's ``parse_tag_value``; the first tag must
+    be ``v=DMARC1``; tag names are case-insensitive, a tag given twice makes
+    the record invalid. Values are returned as written (stripped).
+    """
+    try:
+        raw_tags = dkim.util.parse_tag_value(record)
+        tags = {}
+        for key, value in raw_tags.items():
+            name = key.decode("ascii").lower()
+            if name in tags:
+                return None
+            tags[name] = value.decode("ascii")
+    except (dkim.util.InvalidTagValueList, UnicodeError):
+        return None
+    if next(iter(raw_tags.items()), None) != (b"v", b"DMARC1"):
+        return None
+    return tags
+
+
+def evaluate_dmarc(from_domain, from_reason, spf_result, dkim_results, resolver, deadline, pct_sample=0.0):
+    """DMARC for the From domain given the SPF and DKIM results; returns a :class:`DmarcResult`."""
+    if not from_domain:
+        return DmarcResult(PERMERROR, reason=from_reason or REASON_FROM_SYNTAX)
+    organisational = org_domain(from_domain)
+    record_domain = from_domain
+    answer, records = _find_dmarc_record(from_domain, resolver, deadline)
+    if not answer.temporary and not records and organisational != from_domain:
+        record_domain = organisational
+        answer, records = _find_dmarc_record(organisational, resolver, deadline)
+    base = {"from_domain": from_domain, "org_domain": organisational}
+    if answer.temporary:
+        return DmarcResult(TEMPERROR, reason=REASON_DNS_PREFIX + answer.status, **base)
+    if not records:
+        return DmarcResult(
+            NONE, aligned=_aligned_mechanisms(from_domain, spf_result, dkim_results, False, False), **base
+        )
+    if len(records) > 1:
+        return DmarcResult(NONE, record_domain=record_domain, reason=REASON_MULTIPLE_RECORDS, **base)
+    tags = parse_dmarc_record(records[0])
+    policy = _record_policy(tags, subdomain=record_domain != from_domain)
+    if policy is None:
+        return DmarcResult(PERMERROR, record_domain=record_domain, reason=REASON_RECORD_SYNTAX, **base)
+    pct = _int_tag(tags.get("pct"), 100)
+    adkim = _mode_tag(tags.get("adkim"))
+    aspf = _mode_tag(tags.get("aspf"))
+    mechanisms = _aligned_mechanisms(from_domain, spf_result, dkim_results, adkim == "s", aspf == "s")
+    if mechanisms:
+        result = PASS
+    elif _aligned_temperror(from_domain, spf_result, dkim_results, adkim == "s", aspf == "s"):
+        result = TEMPERROR
+    else:
+        result = FAIL
+    applied = policy if pct_sample < pct else _POLICY_OUTSIDE_SAMPLE[policy]
+    return DmarcResult(
+        result,
+        record_domain=record_domain,
+        policy=policy,
+        pct=pct,
+        applied_policy=applied,
+        adkim=adkim,
+        aspf=aspf,
+        aligned=mechanisms,
+        **base,
+    )
+
+
+def _record_policy(tags, subdomain):
+    """The policy for the From domain, or ``None`` for an invalid record (RFC 7489 §6.6.3 step 6)."""
+    if tags is None:
+        return None
+    p = tags.get("p", "").lower()
+    sp = tags.get("sp", "").lower()
+    if p not in DMARC_POLICIES or (sp and sp not in DMARC_POLICIES):
+        if "rua" not in tags:
+            return None
+        p, sp = POLICY_NONE, ""  # an invalid policy with reports asked for reads as p=none
+    return sp if subdomain and sp else p
+
+
+def _int_tag(value, default):
+    if value is None or not value.isascii() or not value.isdigit() or int(value) > 100:
+        return default
+    return int(value)
+
+
+def _mode_tag(value):
+    """An alignment mode: ``s`` (strict) or ``r`` (relaxed, also for an invalid value)."""
+    value = (value or "r").lower()
+    return value if value in ("r", "s") else "r"
+
+
+def _aligned_mechanisms(from_domain, spf_result, dkim_results, strict_dkim, strict_spf):
+    mechanisms = []
+    if any(sig.result == PASS and aligned(sig.domain, from_domain, strict_dkim) for sig in dkim_results):
+        mechanisms.append(ALIGNED_DKIM)
+    if spf_result.result == PASS and aligned(spf_result.domain, from_domain, strict_spf):
+        mechanisms.append(ALIGNED_SPF)
+    return tuple(mechanisms)
+
+
+def _aligned_temperror(from_domain, spf_result, dkim_results, strict_dkim, strict_spf):
+    if any(sig.result == TEMPERROR and aligned(sig.domain, from_domain, strict_dkim) for sig in dkim_results):
+        return True
+    return spf_result.result == TEMPERROR and aligned(spf_result.domain, from_domain, strict_spf)
+
+
+# ----------------------------------------------------------------------
+# ARC
+# ----------------------------------------------------------------------
+
+
+def arc_sealers(message_bytes):
+    """d= of every ARC-Seal, highest instance first (dkimpy's ordering)."""
+    try:
+        _max_instance, headers = dkim.ARC(message_bytes).sorted_arc_headers()
+    except Exception:  # dkimpy's parser on hostile input
+        return ()
+    sealers = []
+    for _instance, (name, value) in headers:
+        if name.lower() != b"arc-seal":
+            continue
+        try:
+            sealers.append(_normal_name(dkim.util.parse_tag_value(value).get(b"d", b"")))
+        except dkim.util.InvalidTagValueList:
+            sealers.append("")
+    return tuple(sealers)
+
+
+def verify_arc(message_bytes, resolver, deadline):
+    """Verify the ARC chain: ``(ArcResult, parsed latest ARC-Authentication-Results or None)``."""
+    sealers = arc_sealers(message_bytes)
+    lookup = resolver.dkim_dnsfunc(deadline)
+    try:
+        chain, hops, _reason = dkim.arc_verify(message_bytes, logger=_DKIMPY_LOG, dnsfunc=lookup, minkey=MIN_RSA_BITS)
+    except Exception:  # dkimpy on hostile input
+        _logger.debug("ARC verification failed", exc_info=True)
+        chain, hops = dkim.CV_Fail, []
+    if chain == dkim.CV_None:
+        result = NONE
+    elif chain == dkim.CV_Pass:
+        result = PASS
+    else:
+        result = FAIL  # CV_Fail, or None: a seal said cv=fail
+    if result != PASS and any(found.temporary for found in lookup.results.values()):
+        result = TEMPERROR
+    latest_aar = None
+    if result == PASS and hops:
+        latest_aar = _parse_aar(hops[0].get("aar-value", b""))
+    return ArcResult(result, sealers), latest_aar
+
+
+def _parse_aar(value):
+    """An ARC-Authentication-Results value (``i=N; authserv-id; …``) parsed by authres, or ``None``."""
+    match = _AAR_INSTANCE_RE.match(value)
+    if not match:
+        return None
+    text = value[match.end() :].decode("utf-8", "replace").strip()
+    try:
+        return authres.all_features().parse_value(text)
+    except authres.core.AuthResError:
+        return None
+
+
+def _property(clause, ptype, name):
+    for prop in getattr(clause, "properties", ()):
+        if prop.type == ptype and prop.name == name:
+            return str(prop.value or "")
+    return ""
+
+
+def _aar_vouches(aar, dmarc_result):
+    """Does a trusted sealer's ARC-Authentication-Results show an authenticated author domain?"""
+    from_domain = dmarc_result.from_domain
+    for clause in aar.results:
+        if getattr(clause, "result", "") != PASS:
+            continue
+        method = getattr(clause, "method", "")
+        if method == "dmarc" and _normal_name(_property(clause, "header", "from")) == from_domain:
+            return True
+        if method == "dkim" and aligned(_property(clause, "header", "d"), from_domain, dmarc_result.adkim == "s"):
+            return True
+        if method == "spf":
+            mailfrom_domain = _property(clause, "smtp", "mailfrom").rpartition("@")[2]
+            if aligned(mailfrom_domain, from_domain, dmarc_result.aspf == "s"):
+                return True
+    return False
+
+
+# ----------------------------------------------------------------------
+# Authentication-Results headers
+# ----------------------------------------------------------------------
+
+
+def header_authserv_id(value):
+    """The authserv-id of an ``Authentication-Results`` value, lower case ("" when there is none).
+
+    RFC 8601: after optional comments, a token or a quoted string. authres
+    reads only a dot-atom, so this small reader decides which header is
+    whose, for :func:`strip_results` and :func:`read_results` alike.
+    """
+    text = _UNFOLD_RE.sub("", _text(value)).strip()
+    text = _skip_cfws(text)
+    if text.startswith('"'):
+        match = _QUOTED_STRING_RE.match(text)
+        return _QUOTED_PAIR_RE.sub(r"\1", match.group(1)).strip().lower() if match else ""
+    match = _TOKEN_RE.match(text)
+    return match.group().lower() if match else ""
+
+
+def _skip_cfws(text):
+    """``text`` without its leading whitespace and (nested) comments."""
+    while True:
+        text = text.lstrip(" \t\r\n")
+        if not text.startswith("("):
+            return text
+        depth, position = 0, 0
+        while position < len(text):
+            char = text[position]
+            if char == "\\":
+                position += 2
+                continue
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            position += 1
+        if depth:
+            return ""  # an unclosed comment: no authserv-id
+        text = text[position + 1 :]
+
+
+def read_results(header_values, trusted_authserv_ids):
+    """The :class:`AuthVerdict` of the topmost trusted ``Authentication-Results``, or ``None``.
+
+    ``header_values``: the values of every Authentication-Results header,
+    topmost first (folded or not). Headers of an authserv-id not in
+    ``trusted_authserv_ids`` (case ignored) are ignored entirely. Only the
+    topmost trusted one is read: when authres cannot parse it, the result is
+    ``None`` (a lower one may be a forgery the trusted server did not
+    remove). What the header does not carry (key sizes, the record's
+    domain, alignment, all sealers but the latest) is left at its default;
+    ``policy`` and ``applied_policy`` are both the header's ``policy.dmarc``,
+    the policy already sampled by ``pct``, so ``pct`` is 100.
+    """
+    trusted = {_normal_name(authserv_id) for authserv_id in trusted_authserv_ids} - {""}
+    for value in header_values:
+        text = _UNFOLD_RE.sub("", _text(value)).strip()
+        authserv_id = header_authserv_id(text)
+        if authserv_id not in trusted:
+            continue
+        try:
+            header = authres.all_features().parse_value(text)
+        except authres.core.AuthResError:
+            return None
+        return _verdict_from_header(header, authserv_id)
+    return None
+
+
+def _verdict_from_header(header, authserv_id):
+    clauses = {}
+    dkim_results = []
+    for clause in header.results:
+        method = getattr(clause, "method", "")
+        if method == "dkim":
+            dkim_results.append(
+                DkimResult(
+                    clause.result,
+                    domain=_normal_name(_property(clause, "header", "d")),
+                    selector=_property(clause, "header", "s"),
+                    algorithm=_property(clause, "header", "a").lower(),
+                    reason=str(clause.reason or ""),
+                )
+            )
+        else:
+            clauses.setdefault(method, clause)
+    spf_result = SpfResult()
+    if "spf" in clauses:
+        clause = clauses["spf"]
+        mailfrom, helo = _property(clause, "smtp", "mailfrom"), _property(clause, "smtp", "helo")
+        if mailfrom:
+            spf_result = SpfResult(clause.result, SPF_MAILFROM, _normal_name(mailfrom.rpartition("@")[2]), mailfrom)
+        elif helo:
+            spf_result = SpfResult(clause.result, SPF_HELO, _normal_name(helo), helo)
+        else:
+            spf_result = SpfResult(clause.result)
+    dmarc_result = DmarcResult()
+    if "dmarc" in clauses:
+        clause = clauses["dmarc"]
+        from_domain = _normal_name(_property(clause, "header", "from"))
+        # policy.dmarc is the policy after pct sampling (RFC 7489 §11.2):
+        # read back, it is the policy at 100 %
+        applied = _property(clause, "policy", "dmarc").lower()
+        dmarc_result = DmarcResult(
+            clause.result,
+            from_domain=from_domain,
+            org_domain=org_domain(from_domain),
+            policy=applied,
+            applied_policy=applied,
+            reason=str(clause.reason or ""),
+        )
+    arc_result = ArcResult()
+    if "arc" in clauses:
+        sealer = _normal_name(_property(clauses["arc"], "header", "as-d"))
+        arc_result = ArcResult(clauses["arc"].result, (sealer,) if sealer else ())
+    arc_override = ""
+    if dmarc_result.reason == REASON_TRUSTED_FORWARDER and arc_result.result == PASS and arc_result.sealers:
+        arc_override = arc_result.sealers[0]
+        dmarc_result = dataclasses.replace(dmarc_result, reason="")
+    return AuthVerdict(
+        spf=spf_result,
+        dkim=tuple(dkim_results),
+        dmarc=dmarc_result,
+        arc=arc_result,
+        arc_override=arc_override,
+        authserv_id=authserv_id,
+    )
+
+
+def _header_fields(message_bytes):
+    """Split ``message_bytes`` into ``(fields, rest)``: each field a list of its raw lines, endings kept."""
+    # lines end at LF only: a stray CR stays inside its line
+    lines = [line + b"\n" for line in message_bytes.split(b"\n")]
+    lines[-1] = lines[-1][:-1]
+    fields = []
+    for position, line in enumerate(lines):
+        if line in (b"\r\n", b"\n"):
+            return fields, b"".join(lines[position:])
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1].append(line)
+        else:
+            fields.append([line])
+    return fields, b""
+
+
+def strip_results(message_bytes, authserv_id):
+    """Remove every ``Authentication-Results`` header claiming ``authserv_id`` (RFC 8601 §5).
+
+    Folded headers go whole; the authserv-id is compared case-insensitively;
+    every other byte of the message is kept as it was.
+    """
+    ours = _normal_name(authserv_id)
+    fields, rest = _header_fields(message_bytes)
+    kept = []
+    for field in fields:
+        name, colon, value = b"".join(field).partition(b":")
+        if colon and name.strip().lower() == b"authentication-results":
+            if header_authserv_id(value.decode("utf-8", "replace")) == ours:
+                continue
+        kept.extend(field)
+    return b"".join(kept) + rest
+
+
+def _fold(name, value, linesep, width=78):
+    """``name: value`` folded before spaces into lines of at most ``width`` characters where possible."""
+    out = name + ":"
+    line_length = len(out)
+    for word in value.split(" "):
+        piece = " " + word
+        if word and line_length + len(piece) > width and line_length > len(name) + 1:
+            out += linesep
+            line_length = 0
+        out += piece
+        line_length += len(piece)
+    return out + linesep
+
+
+def prepend_header(message_bytes, name, value):
+    """``message_bytes`` with ``name: value`` added on top, folded, with the message's line ending."""
+    if not _HEADER_NAME_RE.match(name):
+        raise ValueError(f"invalid header name {name!r}")
+    if "\r" in value or "\n" in value:
+        raise ValueError("a header value cannot contain line breaks")
+    first_line_end = message_bytes.find(b"\n")
+    linesep = "\n" if first_line_end > 0 and message_bytes[first_line_end - 1 : first_line_end] != b"\r" else "\r\n"
+    return _fold(name, value.strip(), linesep).encode("utf-8") + message_bytes
