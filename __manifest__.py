@@ -19,6 +19,7 @@
         "views/ir_mail_server_views.xml",
         "views/mail_alias_views.xml",
         "views/mail_gateway_log_views.xml",
+        "views/mail_message_views.xml",
         "wizard/mail_routing_check_views.xml",
         "views/res_config_settings_views.xml",
     ],

@@ -7,6 +7,7 @@ from . import mail_gateway_allowed
 from . import mail_gateway_event
 from . import mail_gateway_log
 from . import mail_mail
+from . import mail_message
 from . import mail_routing_explanation
 from . import mail_thread
 from . import res_config_settings

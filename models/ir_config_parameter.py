@@ -1,7 +1,7 @@
 from odoo import api, models
 from odoo.exceptions import ValidationError
 
-from ..tools import address_filter, sender_policy
+from ..tools import address_filter, auth_policy, mail_dns, sender_policy
 
 FILTER_KEYS = ("mail.default.from_filter", "mail.catchall.domain.allowed")
 # key: minimum value
@@ -15,6 +15,19 @@ INTEGER_KEYS = {
 # mailgate (cli/mailgate.py): a sender over the loop threshold at RCPT TO is
 # deferred (450 4.7.1) or accepted and handled after DATA as by fetchmail
 SMTP_RATE_LIMIT_ACTIONS = ("defer", "accept")
+# key: the values allowed
+CHOICE_KEYS = {
+    "mail.default.from_policy": sender_policy.POLICIES,
+    "mail.gateway.smtp.rate_limit_action": SMTP_RATE_LIMIT_ACTIONS,
+    "mail.gateway.auth.spoof_action": auth_policy.SPOOF_ACTIONS,
+    "mail.gateway.auth.unverified_action": auth_policy.UNVERIFIED_ACTIONS,
+}
+# comma-separated domain names (authserv-ids are host names too)
+DOMAIN_LIST_KEYS = (
+    "mail.gateway.auth.protected_domains",
+    "mail.gateway.auth.trusted_authserv_ids",
+    "mail.gateway.auth.trusted_arc_sealers",
+)
 
 
 class IrConfigParameter(models.Model):
@@ -47,14 +60,18 @@ class IrConfigParameter(models.Model):
                 if number < INTEGER_KEYS[key]:
                     raise ValueError(self.env._("the smallest allowed value is %s", INTEGER_KEYS[key]))
                 return str(number)
-            if key == "mail.default.from_policy":
-                if text not in sender_policy.POLICIES:
-                    raise ValueError(self.env._("use one of: %s", ", ".join(sender_policy.POLICIES)))
+            if key in CHOICE_KEYS:
+                if text not in CHOICE_KEYS[key]:
+                    raise ValueError(self.env._("use one of: %s", ", ".join(CHOICE_KEYS[key])))
                 return text
-            if key == "mail.gateway.smtp.rate_limit_action":
-                if text not in SMTP_RATE_LIMIT_ACTIONS:
-                    raise ValueError(self.env._("use one of: %s", ", ".join(SMTP_RATE_LIMIT_ACTIONS)))
-                return text
+            if key in DOMAIN_LIST_KEYS:
+                # stored in A-label form: compared with the A-labels of mail domains
+                return ", ".join(address_filter.domain_to_ascii(item) for item in auth_policy.split_list(text))
+            if key == "mail.dns.nameservers":
+                return ", ".join(
+                    f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+                    for host, port in mail_dns.parse_nameservers(text)
+                )
             if key == "mail.default.from_display":
                 sender_policy.validate_display_format(text)
                 return text

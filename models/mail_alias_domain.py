@@ -1,4 +1,4 @@
-from odoo import api, models, tools
+from odoo import api, fields, models, tools
 
 from ..tools import address_filter
 
@@ -8,6 +8,15 @@ class MailAliasDomain(models.Model):
 
     _name = "mail.alias.domain"
     _inherit = ["mail.alias.domain", "mail.routing.cache.mixin"]
+
+    auth_dmarc_enforcement = fields.Selection(
+        [("enforce", "Apply the sender's DMARC policy"), ("record", "Record only")],
+        string="DMARC of other domains",
+        default="enforce",
+        required=True,
+        help="Mail to this domain whose sender's domain fails DMARC: refused or quarantined as that domain's "
+        "policy asks, or only recorded. Mail claiming to come from your own users always needs proof.",
+    )
 
     @api.model
     @tools.ormcache()
@@ -35,3 +44,16 @@ class MailAliasDomain(models.Model):
                 )
             )
         return tuple(facts)
+
+    @api.model
+    @tools.ormcache()
+    def _routing_dmarc_record_only(self):
+        """A-labels of the alias domains that only record third-party DMARC failures."""
+        domains = self.sudo().search([("auth_dmarc_enforcement", "=", "record")])
+        names = set()
+        for name in domains.mapped("name"):
+            try:
+                names.add(address_filter.domain_to_ascii(name))
+            except ValueError:
+                names.add((name or "").lower())
+        return frozenset(names)

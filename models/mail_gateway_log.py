@@ -11,7 +11,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import email_normalize
 
-from ..tools import auto_mail
+from ..tools import auth_policy, auto_mail
+from .mail_thread import CONTEXT_TRUSTED_AUTHSERV_ID
 
 _logger = logging.getLogger(__name__)
 
@@ -33,10 +34,20 @@ REASONS = [
     ("alias_refused", "Refused by the alias contact policy"),
     ("no_route", "No route"),
     ("unparseable", "Message could not be parsed"),
+    # authentication (tools/auth_policy.py)
+    ("auth_spoofed", "Unauthenticated mail in the name of your users or domains"),
+    ("auth_unverified", "Unverified mail in the name of your users or domains"),
+    ("dmarc_reject", "DMARC failed, the sender's domain asks to reject"),
+    ("dmarc_quarantine", "DMARC failed, the sender's domain asks to quarantine"),
     # refused during the SMTP dialogue by the mailgate (cli/mailgate.py)
     ("rcpt_relay", "Relay not permitted (SMTP)"),
     ("rcpt_unknown", "Unknown recipient (SMTP)"),
     ("rcpt_deferred", "Deferred: sender over the loop threshold (SMTP)"),
+    # the mailgate's limits per client (cli/client_limits.py)
+    ("client_limit", "Client over a connection limit (SMTP)"),
+    ("error_limit", "Too many errors in one session (SMTP)"),
+    ("pregreet", "Talked before the greeting (SMTP)"),
+    ("timeout", "Session timed out (SMTP)"),
 ]
 
 
@@ -114,6 +125,16 @@ class MailGatewayLog(models.Model):
         readonly=True,
     )
     result = fields.Text("Result of processing again", readonly=True)
+    auth_result = fields.Selection(
+        auth_policy.RESULT_LABELS,
+        string="Sender authentication",
+        readonly=True,
+        index="btree_not_null",
+        help="DMARC verdict of the trusted Authentication-Results header; Unverified: no trusted server checked it.",
+    )
+    auth_details = fields.Char(
+        "Authentication-Results", readonly=True, help="The trusted header the verdict was read from."
+    )
 
     @api.model
     def _selection_result_model(self):
@@ -227,6 +248,9 @@ class MailGatewayLog(models.Model):
             "model": model or (alias.sudo().alias_model_id.model if alias else False),
             "bounced": bounced,
         }
+        facts = message_dict.get("_routing_auth")
+        if facts is not None:
+            values.update(auth_result=facts.summary, auth_details=text(facts.header, 1000) or False)
         raw = self._raw_source(message)
         raw_hash = hashlib.sha256(raw).hexdigest()
         Log = self.sudo()
@@ -364,6 +388,11 @@ class MailGatewayLog(models.Model):
                     self.env._("The raw message of log %s was purged: it cannot be processed again.", log.id)
                 )
             bypass = {"mail_routing_bypass": log.reason}
+            if log.auth_details:
+                # the verdict stored with the entry was read from a header
+                # this database trusted then (the mailgate's own): its
+                # authserv-id is trusted again for this source
+                bypass[CONTEXT_TRUSTED_AUTHSERV_ID] = log.auth_details.split(";", 1)[0].strip()
             last_log_id = self.sudo().search([], limit=1, order="id desc").id
             try:
                 with self.env.cr.savepoint():

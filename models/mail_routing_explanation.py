@@ -112,10 +112,75 @@ class MailRoutingExplanation(models.AbstractModel):
             )
         elif reason == "unparseable":
             text = fmt(_("the message could not be read (%s)"), params.get("error"))
+        elif reason in ("client_limit", "error_limit", "pregreet", "timeout"):
+            text = self._smtp_limit_text(reason, params, html=html)
+        elif reason in ("auth_spoofed", "auth_unverified", "dmarc_reject", "dmarc_quarantine"):
+            text = self._auth_refusal_text(reason, params, html=html)
         else:
             text = fmt("%s", reason)
         if params.get("answered"):
             text = fmt(_("%s; the sender was sent one notice"), text)
+        return text
+
+    @api.model
+    def _auth_result_label(self, result):
+        labels = dict(self.env["mail.gateway.log"]._fields["auth_result"]._description_selection(self.env))
+        return labels.get(result, result or "")
+
+    @api.model
+    def _auth_refusal_text(self, reason, params, html=False):
+        """An authentication refusal (tools/auth_policy.py), in one clause."""
+        _ = self.env._
+        fmt = self._formatter(html)
+        values = {
+            "result": self._auth_result_label(params.get("result")),
+            "domain": params.get("from_domain") or "?",
+        }
+        if reason == "auth_spoofed":
+            if params.get("protected") == "internal_user":
+                text = fmt(
+                    _("its From belongs to one of your users, but the sender did not prove it (DMARC: %(result)s)"),
+                    **values,
+                )
+            else:
+                text = fmt(
+                    _(
+                        "its From is in your protected domain %(domain)s, but the sender did not prove it (DMARC: %(result)s)"
+                    ),
+                    **values,
+                )
+        elif reason == "auth_unverified":
+            text = fmt(
+                _("its From belongs to one of your users or domains, and no authentication server you trust checked it")
+            )
+        elif reason == "dmarc_reject":
+            text = fmt(_("it fails DMARC for %(domain)s, whose owner asks to reject such mail"), **values)
+        else:
+            text = fmt(_("it fails DMARC for %(domain)s, whose owner asks to quarantine such mail"), **values)
+        if params.get("smtp"):
+            text = fmt(_("%s; the mailgate refused it at the end of the SMTP dialogue (550)"), text)
+        return text
+
+    @api.model
+    def _auth_step_text(self, params, html=False):
+        """The authentication step of the explainer's trace."""
+        _ = self.env._
+        fmt = self._formatter(html)
+        if params.get("result") == "unverified":
+            text = fmt(_("No authentication server you trust checked the sender: unverified."))
+        else:
+            text = fmt(
+                _("%(server)s checked the sender: DMARC %(result)s for %(domain)s."),
+                server=params.get("authserv_id") or "?",
+                result=self._auth_result_label(params.get("result")),
+                domain=params.get("from_domain") or "?",
+            )
+            if params.get("arc_vouched"):
+                text = fmt("%s %s", text, _("A sealer you trust vouches for this forwarded message (ARC)."))
+        if params.get("protected") == "internal_user":
+            text = fmt("%s %s", text, _("The From belongs to one of your users: it needs proof."))
+        elif params.get("protected"):
+            text = fmt("%s %s", text, _("The From is in one of your protected domains: it needs proof."))
         return text
 
     @api.model
@@ -196,6 +261,8 @@ class MailRoutingExplanation(models.AbstractModel):
             return (
                 fmt(_("Sender: %s."), params["address"]) if params.get("address") else fmt(_("The mail has no sender."))
             )
+        if code == "authentication":
+            return self._auth_step_text(params, html=html)
         if code == "recipients":
             return fmt(_("Recipients: %s."), params.get("addresses") or _("none"))
         if code == "automatic":
@@ -276,3 +343,50 @@ class MailRoutingExplanation(models.AbstractModel):
             if code != "deliver"
         )
         return verdict, Markup("<ol>%s</ol>") % items
+
+    # ------------------------------------------------------------------
+    # the mailgate's limits per client (cli/client_limits.py)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _smtp_limit_text(self, reason, params, html=False):
+        """A session the mailgate ended by one of its limits, in one clause
+        (``params``: which ``limit``, its ``value``)."""
+        _ = self.env._
+        fmt = self._formatter(html)
+        limit, value = params.get("limit"), params.get("value")
+        value = f"{value:g}" if isinstance(value, int | float) else (value or "?")
+        if limit == "server_sessions":
+            return fmt(_("the mailgate was serving its maximum of %s sessions (421 4.7.0)"), value)
+        if limit == "client_sessions":
+            return fmt(_("the client already had %s sessions open, its limit (421 4.7.0)"), value)
+        if limit == "connection_rate":
+            return fmt(_("the client opened more than %s connections a minute (421 4.7.0)"), value)
+        if limit == "message_rate":
+            return fmt(_("the client sent more than %s messages a minute (421 4.7.0)"), value)
+        if limit == "recipient_rate":
+            return fmt(
+                _("the client gave more than %s recipients a minute (450 4.7.1: the sending server tries again later)"),
+                value,
+            )
+        if limit == "hard_errors":
+            return fmt(
+                _("the client made %s errors in one session, such as unknown recipients or commands (421 4.7.0)"),
+                value,
+            )
+        if limit == "junk_commands":
+            return fmt(
+                _("the client sent NOOP, RSET, VRFY, EXPN or HELP more than %s times in one session (421 4.7.0)"),
+                value,
+            )
+        if limit == "unknown_commands":
+            return fmt(_("the client sent %s unknown commands in one session (502 5.5.1)"), value)
+        if reason == "pregreet":
+            return fmt(
+                _("the client talked before the greeting had ended (%s s), as spam robots do (554 5.5.1)"), value
+            )
+        if limit == "data_rate":
+            return fmt(_("the client sent its message slower than %s bytes a second (421 4.4.2)"), value)
+        if limit == "command_timeout":
+            return fmt(_("the client sent no command for %s seconds (421 4.4.2)"), value)
+        return fmt("%s: %s", reason, limit or "")

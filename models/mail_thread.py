@@ -11,7 +11,7 @@ from odoo import SUPERUSER_ID, api, models
 from odoo.tools import email_normalize, email_split
 from odoo.tools.mail import generate_tracking_message_id, mail_header_msgid_re
 
-from ..tools import address_filter, auto_mail
+from ..tools import address_filter, auth_policy, auto_mail, mail_auth
 
 _logger = logging.getLogger(__name__)
 
@@ -27,8 +27,28 @@ class UnparseableMessage(Exception):
     """The email library could not parse an incoming message (cause attached)."""
 
 
+class GatewayRefusal(Exception):
+    """The mailgate must refuse this message at the end of DATA (``550``).
+
+    Raised only while the message is still in its SMTP transaction (the
+    mailgate's path); the refusal is already logged in a transaction of its
+    own, so the caller's rollback loses nothing."""
+
+    def __init__(self, reason, params):
+        super().__init__(reason)
+        self.reason = reason
+        self.params = params
+
+
 # message_dict keys this module adds; removed before the message is posted
-PRIVATE_KEYS = ("_mrp_verdict", "_mrp_refusal")
+PRIVATE_KEYS = ("_mrp_verdict", "_mrp_refusal", "_routing_auth")
+# context keys set by the callers of message_process (core's API has no
+# argument for them): the authserv-id of an Authentication-Results header
+# trusted on this call only (the mailgate's own, RFC 8601; a log entry's when
+# processed again), and whether the SMTP transaction is still open (the
+# mailgate: a refusal can be a 550 instead of a quarantine)
+CONTEXT_TRUSTED_AUTHSERV_ID = "mail_routing_trusted_authserv_id"
+CONTEXT_SMTP = "mail_routing_smtp"
 
 
 class MailThread(models.AbstractModel):
@@ -215,6 +235,8 @@ class MailThread(models.AbstractModel):
         sender = email_normalize(message_dict.get("email_from") or "") or ""
         self._routing_trace("sender", address=sender or message_dict.get("email_from") or "")
         self._routing_trace("recipients", addresses=message_dict.get("recipients") or "")
+        if not self._routing_authentication_allows(message, message_dict):
+            return []
         verdict = auto_mail.classify(message, sender)
         message_dict["_mrp_verdict"] = verdict
         self._routing_trace("automatic", kind=verdict.kind, evidence=verdict.reason)
@@ -374,6 +396,118 @@ class MailThread(models.AbstractModel):
         return looping
 
     # ------------------------------------------------------------------
+    # authentication: who may speak for whom (tools/auth_policy.py)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _routing_auth_settings(self):
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        return {
+            "spoof_action": get_param("mail.gateway.auth.spoof_action") or "quarantine",
+            "unverified_action": get_param("mail.gateway.auth.unverified_action") or "accept",
+            "trusted_authserv_ids": auth_policy.split_list(get_param("mail.gateway.auth.trusted_authserv_ids")),
+            "protected_domains": auth_policy.split_list(get_param("mail.gateway.auth.protected_domains")),
+        }
+
+    @api.model
+    def _routing_authentication(self, message, trusted_authserv_ids):
+        """What the topmost ``Authentication-Results`` header of a trusted
+        authentication server says (``AuthFacts``); ``unverified`` without
+        one. Headers of any other authserv-id are never read: anyone can
+        write them."""
+        values = [str(value) for value in message.get_all("Authentication-Results") or []]
+        if not values:
+            return auth_policy.AuthFacts()
+        trusted = set(trusted_authserv_ids)
+        call_id = self.env.context.get(CONTEXT_TRUSTED_AUTHSERV_ID)
+        if call_id:
+            trusted.add(call_id.lower())
+        return auth_policy.facts_from_results(mail_auth.read_results(values, trusted))
+
+    @api.model
+    def _routing_protection(self, from_addresses, protected_domains):
+        """Why a From needs proof: one of its addresses is an internal user's
+        (whom core's ``_mail_find_user_for_gateway`` would run the route
+        as), or is in a protected domain (alias domains, the companies' mail
+        domains, ``mail.gateway.auth.protected_domains``); else ``""``."""
+        addresses = [email_normalize(address) for address in from_addresses]
+        addresses = [address for address in addresses if address]
+        if not addresses:
+            return ""
+        if (
+            self.env["res.users"]
+            .sudo()
+            .search_count([("email_normalized", "in", addresses), ("share", "=", False)], limit=1)
+        ):
+            return auth_policy.PROTECTED_INTERNAL_USER
+        domains = set(protected_domains)
+        domains.update(fact[2] for fact in self.env["mail.alias.domain"]._routing_domain_facts())
+        for company_email in self.env["res.company"].sudo().search([]).mapped("email"):
+            parts = address_filter.split_address(email_normalize(company_email or "") or "")
+            if parts:
+                domains.add(parts[1])
+        for address in addresses:
+            parts = address_filter.split_address(address)
+            if parts and auth_policy.domain_in(parts[1], domains):
+                return auth_policy.PROTECTED_DOMAIN
+        return ""
+
+    @api.model
+    def _routing_dmarc_enforced(self, message_dict):
+        """Third-party DMARC policies apply unless every alias domain the
+        message is addressed to is set to "record only"."""
+        facts = self.env["mail.alias.domain"]._routing_domain_facts()
+        ours = {fact[2] for fact in facts}
+        record_only = self.env["mail.alias.domain"]._routing_dmarc_record_only()
+        addressed = set()
+        for address in email_split(message_dict.get("recipients") or message_dict.get("to") or ""):
+            parts = address_filter.split_address(address)
+            if parts and parts[1] in ours:
+                addressed.add(parts[1])
+        return not addressed or not addressed <= record_only
+
+    @api.model
+    def _routing_authentication_allows(self, message, message_dict):
+        """Apply the authentication policy before any other rule: a message
+        that may not speak for its From is quarantined (logged with its
+        source, not routed) or, on the mailgate, refused at the end of DATA
+        (``GatewayRefusal``). Returns whether routing goes on."""
+        settings = self._routing_auth_settings()
+        facts = self._routing_authentication(message, settings["trusted_authserv_ids"])
+        message_dict["_routing_auth"] = facts
+        protected = self._routing_protection(
+            email_split(message_dict.get("email_from") or ""), settings["protected_domains"]
+        )
+        decision = auth_policy.decide(
+            facts,
+            protected,
+            smtp=bool(self.env.context.get(CONTEXT_SMTP)),
+            spoof_action=settings["spoof_action"],
+            unverified_action=settings["unverified_action"],
+            enforce=self._routing_dmarc_enforced(message_dict),
+            bucket=auth_policy.sample_bucket(message_dict.get("message_id")),
+        )
+        params = {
+            "result": facts.summary,
+            "policy": decision.policy or facts.policy,
+            "from_domain": facts.from_domain,
+            "authserv_id": facts.authserv_id,
+            "arc_vouched": facts.arc_vouched,
+            "protected": protected,
+        }
+        self._routing_trace("authentication", **params)
+        if decision.action == auth_policy.ACCEPT or self._routing_bypassed(decision.reason):
+            return True
+        if decision.action == auth_policy.REFUSE:
+            if self._routing_is_dry_run():
+                self._routing_trace("refused", reason=decision.reason, answered=False, smtp=True, **params)
+                return False
+            self._routing_log_in_own_transaction(message, message_dict, decision.reason, dict(params, smtp=True))
+            raise GatewayRefusal(decision.reason, params)
+        self._routing_refuse(message, message_dict, decision.reason, params)
+        return False
+
+    # ------------------------------------------------------------------
     # rate-based loop protection
     # ------------------------------------------------------------------
 
@@ -471,8 +605,13 @@ class MailThread(models.AbstractModel):
     @api.model
     def _message_route_process(self, message, message_dict, routes):
         verdict = message_dict.get("_mrp_verdict") or auto_mail.HUMAN
+        facts = message_dict.get("_routing_auth")
         for key in PRIVATE_KEYS:
             message_dict.pop(key, None)
+        if facts is not None:
+            # the verdict goes onto the posted mail.message (message_post
+            # takes the keys that are mail.message fields)
+            message_dict.update(facts.message_values())
         if self._routing_is_dry_run():
             if routes:
                 self._routing_trace(
@@ -487,6 +626,10 @@ class MailThread(models.AbstractModel):
             # auto-responder must not start a ping-pong with followers
             self = self.with_context(mail_routing_no_email=True)
         return super()._message_route_process(message, message_dict, routes)
+
+    def _get_message_create_valid_field_names(self):
+        # the gateway posts the authentication verdict (_message_route_process)
+        return super()._get_message_create_valid_field_names() | {"gateway_auth_result", "gateway_auth_details"}
 
     def _notify_thread_by_email(self, message, recipients_data, msg_vals=False, **kwargs):
         if self.env.context.get("mail_routing_no_email"):

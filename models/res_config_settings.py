@@ -88,6 +88,43 @@ class ResConfigSettings(models.TransientModel):
         default="defer",
         help="What the mailgate (odoo-bin mailgate) answers at RCPT TO to a sender over an alias's loop threshold.",
     )
+    routing_auth_protected_domains = fields.Char(
+        "Protected domains",
+        config_parameter="mail.gateway.auth.protected_domains",
+        help="Besides your alias domains and your companies' mail domains: domains whose mail must prove "
+        "its sender (DMARC pass) before Odoo routes it. Comma-separated; subdomains included.",
+    )
+    routing_auth_spoof_action = fields.Selection(
+        [("quarantine", "Quarantine in the gateway log"), ("refuse", "Refuse during the SMTP dialogue (mailgate)")],
+        string="Unproven mail in your name",
+        config_parameter="mail.gateway.auth.spoof_action",
+        default="quarantine",
+        help="Mail from one of your users or protected domains that fails authentication.",
+    )
+    routing_auth_unverified_action = fields.Selection(
+        [("accept", "Route it as Odoo does"), ("quarantine", "Quarantine in the gateway log")],
+        string="Unverified mail in your name",
+        config_parameter="mail.gateway.auth.unverified_action",
+        default="accept",
+        help="Mail in your users' or domains' name that no trusted server authenticated (fetchmail, pipe script).",
+    )
+    routing_auth_trusted_authserv_ids = fields.Char(
+        "Trusted authentication servers",
+        config_parameter="mail.gateway.auth.trusted_authserv_ids",
+        help="Names (authserv-id) of the servers whose Authentication-Results headers Odoo reads on fetched mail, "
+        "e.g. your mailbox provider's. The mailgate's own header is always read.",
+    )
+    routing_auth_trusted_arc_sealers = fields.Char(
+        "Trusted ARC sealers",
+        config_parameter="mail.gateway.auth.trusted_arc_sealers",
+        help="Domains of forwarders (mailing lists, mailbox providers) whose ARC seal may vouch for a forwarded "
+        "message that broke SPF and DKIM.",
+    )
+    routing_dns_nameservers = fields.Char(
+        "DNS servers",
+        config_parameter="mail.dns.nameservers",
+        help="host:port, comma-separated, for SPF, DKIM and DMARC lookups. Empty: the machine's resolver.",
+    )
     routing_catchall_alias = fields.Char(
         related="alias_domain_id.catchall_alias", readonly=False, string="Catchall alias"
     )

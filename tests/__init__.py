@@ -12,3 +12,5 @@ from . import test_mailgate
 from . import test_mailgate_postfix
 from . import test_mail_dns
 from . import test_mail_auth
+from . import test_auth_policy
+from . import test_authentication

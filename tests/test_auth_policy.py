@@ -1,0 +1,89 @@
+"""The authentication policy's decision table (tools/auth_policy.py), pure."""
+
+from odoo.tests import BaseCase, tagged
+
+from odoo.addons.mail_routing_policy.tools import auth_policy
+from odoo.addons.mail_routing_policy.tools.auth_policy import AuthFacts, decide
+
+PASS = AuthFacts(result="pass", policy="reject", from_domain="company.example")
+FAIL_REJECT = AuthFacts(result="fail", policy="reject", from_domain="other.example")
+FAIL_QUARANTINE = AuthFacts(result="fail", policy="quarantine", from_domain="other.example")
+FAIL_NONE = AuthFacts(result="fail", policy="none", from_domain="other.example")
+NO_RECORD = AuthFacts(result="none", from_domain="other.example")
+TEMPERROR = AuthFacts(result="temperror", from_domain="other.example")
+UNVERIFIED = AuthFacts()
+VOUCHED = AuthFacts(result="fail", policy="reject", from_domain="company.example", arc_vouched=True)
+
+
+@tagged("post_install", "-at_install")
+class TestAuthPolicy(BaseCase):
+    def test_decision_table(self):
+        internal, domain = auth_policy.PROTECTED_INTERNAL_USER, auth_policy.PROTECTED_DOMAIN
+        cases = [
+            # (facts, protected, smtp, options, action, reason)
+            (PASS, internal, True, {}, "accept", ""),
+            (VOUCHED, internal, True, {}, "accept", ""),
+            (NO_RECORD, internal, True, {}, "quarantine", "auth_spoofed"),
+            (FAIL_NONE, domain, True, {}, "quarantine", "auth_spoofed"),
+            (TEMPERROR, internal, True, {}, "quarantine", "auth_spoofed"),
+            (FAIL_NONE, internal, True, {"spoof_action": "refuse"}, "refuse", "auth_spoofed"),
+            # a fetched message cannot be refused any more
+            (FAIL_NONE, internal, False, {"spoof_action": "refuse"}, "quarantine", "auth_spoofed"),
+            (UNVERIFIED, internal, False, {}, "accept", ""),
+            (UNVERIFIED, internal, False, {"unverified_action": "quarantine"}, "quarantine", "auth_unverified"),
+            # "record only" never relaxes the protection of your own users
+            (NO_RECORD, internal, True, {"enforce": False}, "quarantine", "auth_spoofed"),
+            # third parties: their own policy
+            (FAIL_REJECT, "", True, {}, "refuse", "dmarc_reject"),
+            (FAIL_REJECT, "", False, {}, "quarantine", "dmarc_reject"),
+            (FAIL_QUARANTINE, "", True, {}, "quarantine", "dmarc_quarantine"),
+            (FAIL_NONE, "", True, {}, "accept", ""),
+            (NO_RECORD, "", True, {}, "accept", ""),
+            (TEMPERROR, "", True, {}, "accept", ""),
+            (UNVERIFIED, "", False, {"unverified_action": "quarantine"}, "accept", ""),
+            (FAIL_REJECT, "", True, {"enforce": False}, "accept", ""),
+            (AuthFacts(result="fail", policy="reject", arc_vouched=True), "", True, {}, "accept", ""),
+        ]
+        for facts, protected, smtp, options, action, reason in cases:
+            with self.subTest(facts=facts, protected=protected, smtp=smtp, options=options):
+                decision = decide(facts, protected, smtp=smtp, **options)
+                self.assertEqual((decision.action, decision.reason), (action, reason))
+                self.assertEqual(decision.protected, protected)
+
+    def test_pct_sampling(self):
+        """RFC 7489 §6.6.4: outside the sample the next milder policy applies."""
+        for policy, pct, bucket, applied in [
+            ("reject", 100, 99, "reject"),
+            ("reject", 0, 0, "quarantine"),
+            ("reject", 50, 49, "reject"),
+            ("reject", 50, 50, "quarantine"),
+            ("quarantine", 50, 50, "none"),
+            ("quarantine", 100, 0, "quarantine"),
+            ("none", 100, 0, "none"),
+            ("", 100, 0, "none"),
+        ]:
+            with self.subTest(policy=policy, pct=pct, bucket=bucket):
+                self.assertEqual(auth_policy.applied_policy(policy, pct, bucket), applied)
+        facts = AuthFacts(result="fail", policy="reject", pct=0, from_domain="other.example")
+        self.assertEqual(decide(facts, "", smtp=True).reason, "dmarc_quarantine")
+
+    def test_sample_bucket_is_stable(self):
+        bucket = auth_policy.sample_bucket("<a@b>")
+        self.assertEqual(bucket, auth_policy.sample_bucket(" <a@b> "))
+        self.assertTrue(0 <= bucket < 100)
+        buckets = {auth_policy.sample_bucket(f"<{n}@example>") for n in range(500)}
+        self.assertGreater(len(buckets), 90, "the buckets spread over 0..99")
+
+    def test_summary(self):
+        self.assertEqual(VOUCHED.summary, "pass")
+        self.assertEqual(UNVERIFIED.summary, "unverified")
+        self.assertFalse(UNVERIFIED.verified)
+        self.assertEqual(AuthFacts(result="bogus").summary, "permerror")
+        self.assertEqual(PASS.message_values(), {"gateway_auth_result": "pass", "gateway_auth_details": False})
+
+    def test_domain_helpers(self):
+        self.assertTrue(auth_policy.domain_in("mail.company.example", ["company.example"]))
+        self.assertTrue(auth_policy.domain_in("Company.Example.", ["company.example"]))
+        self.assertFalse(auth_policy.domain_in("evilcompany.example", ["company.example"]))
+        self.assertFalse(auth_policy.domain_in("", ["company.example"]))
+        self.assertEqual(auth_policy.split_list(" A.example, b.example.  a.example ,"), ("a.example", "b.example"))

@@ -1,0 +1,235 @@
+"""Who may speak for whom: the authentication policy on every path into
+message_process (here fetchmail's / XML-RPC's: no SMTP transaction, the
+Authentication-Results of servers the admin trusts)."""
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged, users
+from odoo.tools import mute_logger
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.mail_routing_policy.models.mail_thread import (
+    CONTEXT_SMTP,
+    CONTEXT_TRUSTED_AUTHSERV_ID,
+    GatewayRefusal,
+)
+
+from .common import GatewayCase
+
+TRUSTED = "mx.provider.test"
+
+
+def results(dmarc, policy="none", header_from="thirdparty.example", authserv_id=TRUSTED):
+    return (
+        f"Authentication-Results: {authserv_id}; spf=fail smtp.mailfrom=attacker.invalid;\n"
+        f" dkim=none; dmarc={dmarc} policy.dmarc={policy} header.from={header_from}\n"
+    )
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestAuthentication(GatewayCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ICP.set_param("mail.gateway.auth.trusted_authserv_ids", TRUSTED)
+        # an internal user whose address is at a third-party domain
+        cls.boss = mail_new_test_user(
+            cls.env, login="boss", name="The Boss", email="boss@thirdparty.example", groups="base.group_user"
+        )
+        cls.alias_partners = cls._make_alias("partnersonly", alias_contact="partners")
+
+    def deliver(self, email_from, to, subject, extra="", **kwargs):
+        return self.process(email_from, to, subject=subject, extra=extra, **kwargs)
+
+    # ------------------------------------------------------------------
+    # internal users and protected domains need proof
+    # ------------------------------------------------------------------
+
+    def test_internal_user_impersonation_quarantined(self):
+        record = self.deliver(
+            "The Boss <boss@thirdparty.example>",
+            self.alias_partners.display_name,
+            "Forged boss",
+            extra=results("fail", "none"),
+        )
+        self.assertFalse(record, "nothing routed")
+        log = self.logs(subject="Forged boss")
+        self.assertEqual(log.reason, "auth_spoofed")
+        self.assertEqual(log.auth_result, "fail")
+        self.assertTrue(log.auth_details.startswith(TRUSTED))
+        self.assertTrue(log._get_raw_source(), "the source is kept")
+        self.assertIn("one of your users", log.explanation)
+        # a false positive: the admin processes it again, as the user
+        log.action_process_again()
+        record = self.env["res.partner"].search([("name", "=", "Forged boss")])
+        self.assertEqual(log.state, "done")
+        self.assertEqual(record.create_uid, self.boss)
+
+    def test_internal_user_with_dmarc_pass_routed_as_core(self):
+        record = self.deliver(
+            "The Boss <boss@thirdparty.example>",
+            self.alias_partners.display_name,
+            "Real boss",
+            extra=results("pass", "reject"),
+        )
+        self.assertEqual(record.create_uid, self.boss)
+        message = record.message_ids.filtered(lambda m: m.message_type == "email")
+        self.assertEqual(message.gateway_auth_result, "pass")
+        self.assertTrue(message.gateway_auth_details.startswith(TRUSTED))
+        self.assertFalse(self.logs(subject="Real boss"))
+
+    def test_protected_domain_needs_proof_whatever_its_policy(self):
+        # the alias domain itself: p=none or no record does not help
+        for subject, header in [
+            ("Own domain none", results("none", header_from="test.mycompany.com")),
+            ("Own domain p=none", results("fail", "none", header_from="test.mycompany.com")),
+        ]:
+            with self.subTest(subject=subject):
+                self.assertFalse(
+                    self.deliver("ceo@test.mycompany.com", "commercial@test.mycompany.com", subject, header)
+                )
+                self.assertEqual(self.logs(subject=subject).reason, "auth_spoofed")
+        # a domain the admin adds, subdomains included
+        self.ICP.set_param("mail.gateway.auth.protected_domains", "Partner-Bank.example")
+        self.assertEqual(self.ICP.get_param("mail.gateway.auth.protected_domains"), "partner-bank.example")
+        self.assertFalse(
+            self.deliver(
+                "alerts@mail.partner-bank.example",
+                "commercial@test.mycompany.com",
+                "Bank alert",
+                results("none", header_from="mail.partner-bank.example"),
+            )
+        )
+        self.assertEqual(self.logs(subject="Bank alert").reason, "auth_spoofed")
+
+    def test_untrusted_and_lower_results_are_never_read(self):
+        """A forged header of another authserv-id, or one below the trusted
+        server's own, changes nothing."""
+        forged = results("pass", "reject", authserv_id="mx.attacker.invalid")
+        self.ICP.set_param("mail.gateway.auth.unverified_action", "quarantine")
+        self.assertFalse(self.deliver("boss@thirdparty.example", "commercial@test.mycompany.com", "Forged AR", forged))
+        log = self.logs(subject="Forged AR")
+        self.assertEqual((log.reason, log.auth_result), ("auth_unverified", "unverified"))
+        # the topmost trusted header counts, not a pass written below it
+        stacked = results("fail", "none") + results("pass", "none")
+        self.assertFalse(self.deliver("boss@thirdparty.example", "commercial@test.mycompany.com", "Stacked", stacked))
+        self.assertEqual(self.logs(subject="Stacked").auth_result, "fail")
+
+    def test_unverified_path_keeps_core_behaviour_unless_tightened(self):
+        record = self.deliver("The Boss <boss@thirdparty.example>", "commercial@test.mycompany.com", "Fetched boss")
+        self.assertEqual(record.create_uid, self.boss, "as core: fetchmail without a trusted result")
+        message = record.message_ids.filtered(lambda m: m.message_type == "email")
+        self.assertEqual(message.gateway_auth_result, "unverified")
+        self.ICP.set_param("mail.gateway.auth.unverified_action", "quarantine")
+        self.assertFalse(
+            self.deliver("The Boss <boss@thirdparty.example>", "commercial@test.mycompany.com", "Fetched again")
+        )
+        self.assertEqual(self.logs(subject="Fetched again").reason, "auth_unverified")
+        # an outsider is not affected by the tightening
+        self.assertTrue(self.deliver("ann@customer.example", "commercial@test.mycompany.com", "Outsider"))
+
+    # ------------------------------------------------------------------
+    # third-party domains: their own DMARC policy
+    # ------------------------------------------------------------------
+
+    def test_third_party_policies(self):
+        cases = [
+            ("Reject policy", "fail", "reject", "dmarc_reject"),
+            ("Quarantine policy", "fail", "quarantine", "dmarc_quarantine"),
+            ("None policy", "fail", "none", None),
+            ("No record", "none", "none", None),
+        ]
+        for subject, dmarc, policy, reason in cases:
+            with self.subTest(subject=subject):
+                record = self.deliver(
+                    "ann@thirdparty.example", "commercial@test.mycompany.com", subject, results(dmarc, policy)
+                )
+                if reason:
+                    self.assertFalse(record)
+                    self.assertEqual(self.logs(subject=subject).reason, reason)
+                else:
+                    self.assertEqual(len(record), 1)
+                    message = record.message_ids.filtered(lambda m: m.message_type == "email")
+                    self.assertEqual(message.gateway_auth_result, dmarc)
+
+    def test_alias_domain_record_only(self):
+        self.mail_alias_domain.auth_dmarc_enforcement = "record"
+        record = self.deliver(
+            "ann@thirdparty.example", "commercial@test.mycompany.com", "Recorded", results("fail", "reject")
+        )
+        self.assertEqual(len(record), 1)
+        self.assertEqual(record.message_ids.filtered(lambda m: m.message_type == "email").gateway_auth_result, "fail")
+        # your own users stay protected
+        self.assertFalse(
+            self.deliver("boss@thirdparty.example", "commercial@test.mycompany.com", "Still boss", results("fail"))
+        )
+
+    # ------------------------------------------------------------------
+    # the mailgate's path: still in the SMTP transaction
+    # ------------------------------------------------------------------
+
+    def test_smtp_path_refuses_and_logs_in_its_own_transaction(self):
+        raw = self.raw(
+            "ann@thirdparty.example",
+            "commercial@test.mycompany.com",
+            subject="Refused at DATA",
+            extra=results("fail", "reject", authserv_id="gate.test"),
+            msg_id="<refused-at-data@thirdparty.example>",
+        )
+        thread = (
+            self.env["mail.thread"]
+            .sudo()
+            .with_context(**{CONTEXT_SMTP: True, CONTEXT_TRUSTED_AUTHSERV_ID: "gate.test"})
+        )
+        with (
+            self.assertRaises(GatewayRefusal) as ctx,
+            mute_logger("odoo.addons.mail_routing_policy.models.mail_gateway_log"),
+        ):
+            thread.message_process(False, raw)
+        self.assertEqual(ctx.exception.reason, "dmarc_reject")
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT id, reason, auth_result, detail_params FROM mail_gateway_log WHERE message_id = %s",
+                ["<refused-at-data@thirdparty.example>"],
+            )
+            rows = cr.fetchall()
+            cr.execute(
+                "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND res_id = ANY(%s)",
+                [[row[0] for row in rows]],
+            )
+            cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [[row[0] for row in rows]])
+        self.assertEqual([row[1:3] for row in rows], [("dmarc_reject", "fail")])
+        self.assertTrue(rows[0][3]["smtp"])
+        # without the mailgate's context the same header is nobody's
+        self.assertTrue(
+            self.deliver(
+                "ann@thirdparty.example",
+                "commercial@test.mycompany.com",
+                "Not via the gate",
+                results("fail", "reject", authserv_id="gate.test"),
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # explainer, security
+    # ------------------------------------------------------------------
+
+    def test_explainer_shows_the_verdict(self):
+        check = self.env["mail.routing.check"].create(
+            {
+                "raw_message": self.raw(
+                    "boss@thirdparty.example", "commercial@test.mycompany.com", "Ex", extra=results("fail")
+                )
+            }
+        )
+        check.action_explain()
+        self.assertIn("DMARC", check.steps)
+        self.assertIn(TRUSTED, check.steps)
+        self.assertIn("one of your users", check.verdict)
+        self.assertFalse(self.logs(subject="Ex"), "a dry run logs nothing")
+
+    @users("employee")
+    def test_verdict_fields_are_admin_only(self):
+        with self.assertRaises(AccessError):
+            self.env["mail.message"].search([("gateway_auth_result", "=", "fail")])
+        with self.assertRaises(AccessError):
+            self.env["mail.gateway.log"].search([("auth_result", "=", "fail")])
