@@ -7,6 +7,7 @@ aiosmtpd is imported only when the command runs.
 
 import argparse
 import logging
+import resource
 import signal
 import threading
 
@@ -14,6 +15,40 @@ from odoo.cli import Command
 from odoo.tools import config
 
 _logger = logging.getLogger(__name__)
+
+# descriptors besides the sessions: the database connections (workers,
+# deliveries, the refusal log), log files, the listening socket, DNS
+FILE_RESERVE = 256
+
+
+def raise_open_file_limit(max_sessions):
+    """Raise the soft RLIMIT_NOFILE to what ``max_sessions`` sessions need
+    (one descriptor each), up to the hard limit. Returns the sessions that
+    fit: a session over the limit would fail in accept(), which asyncio
+    retries in a loop, instead of being answered 421."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = max_sessions + FILE_RESERVE
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return max_sessions
+    wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ValueError, OSError) as error:
+        _logger.warning("mailgate: could not raise the open file limit from %s to %s: %s", soft, wanted, error)
+        wanted = soft
+    if wanted < needed:
+        fitting = max(wanted - FILE_RESERVE, 1)
+        _logger.warning(
+            "mailgate: the open file limit (%s, hard limit %s) fits %s sessions, not --max-sessions %s: "
+            "serving %s (raise the hard limit, e.g. LimitNOFILE= in the systemd unit)",
+            wanted,
+            hard,
+            fitting,
+            max_sessions,
+            fitting,
+        )
+        return fitting
+    return max_sessions
 
 
 class Mailgate(Command):
@@ -32,8 +67,16 @@ class Mailgate(Command):
         group.add_argument("--lmtp", action="store_true", help="speak LMTP (for a local MTA) instead of SMTP")
         group.add_argument("--max-size", type=int, default=25 * 1024 * 1024, help="message size limit in bytes")
         group.add_argument("--max-recipients", type=int, default=100, help="recipients per message (100)")
-        group.add_argument("--max-sessions", type=int, default=32, help="concurrent SMTP sessions (32)")
-        group.add_argument("--timeout", type=float, default=300, help="idle timeout of a session in seconds (300)")
+        group.add_argument(
+            "--max-sessions", type=int, default=2000, help="concurrent SMTP sessions of all clients (2000)"
+        )
+        group.add_argument(
+            "--timeout",
+            type=float,
+            default=300,
+            help="deadline of each command, and of each part of DATA, in seconds (300); NOOP, RSET, VRFY, "
+            "EXPN and HELP do not extend it",
+        )
         group.add_argument("--workers", type=int, default=4, help="threads running Odoo work (4)")
         group.add_argument("--tls-cert", default="", help="certificate (PEM) offered with STARTTLS")
         group.add_argument("--tls-key", default="", help="private key (PEM) of --tls-cert")
@@ -41,6 +84,55 @@ class Mailgate(Command):
             "--allow-networks", default="", help="comma-separated client networks allowed to connect (default: any)"
         )
         group.add_argument("--hostname", default="", help="name in the greeting (default: the machine's FQDN)")
+        limits = parser.add_argument_group(
+            "limits per client",
+            "A client is an IPv4 address or an IPv6 /64; 0 switches a limit off. Clients of --relay-networks "
+            "are exempt from these limits.",
+        )
+        limits.add_argument(
+            "--relay-networks",
+            default="",
+            help="comma-separated networks of trusted MTAs in front (Postfix): exempt from the limits per client, "
+            "offered XFORWARD, always allowed to connect (default: none, not even loopback)",
+        )
+        limits.add_argument("--client-sessions", type=int, default=50, help="concurrent sessions per client (50)")
+        limits.add_argument(
+            "--client-connection-rate", type=int, default=60, help="new connections per client per minute (60)"
+        )
+        limits.add_argument(
+            "--client-message-rate", type=int, default=120, help="messages (MAIL FROM) per client per minute (120)"
+        )
+        limits.add_argument(
+            "--client-recipient-rate",
+            type=int,
+            default=300,
+            help="recipients (RCPT TO, refused ones included) per client per minute (300)",
+        )
+        limits.add_argument(
+            "--soft-error-limit", type=int, default=10, help="errors in a session before each reply waits 1 s (10)"
+        )
+        limits.add_argument(
+            "--hard-error-limit", type=int, default=20, help="errors in a session before it is closed (20)"
+        )
+        limits.add_argument(
+            "--junk-command-limit",
+            type=int,
+            default=100,
+            help="NOOP, RSET, VRFY, EXPN or HELP commands, each, per session (100)",
+        )
+        limits.add_argument(
+            "--min-data-rate",
+            type=int,
+            default=500,
+            help="bytes per second a DATA transfer must keep up beyond --timeout (500)",
+        )
+        limits.add_argument(
+            "--pregreet-wait",
+            type=float,
+            default=0.3,
+            help="seconds between the greeting's first and last line; a client talking meanwhile is dropped "
+            "(0.3; 0: off)",
+        )
         return parser
 
     def run(self, cmdargs):
@@ -60,19 +152,30 @@ class Mailgate(Command):
         from . import smtp_handler
 
         host, port = smtp_handler.parse_listen(opts.listen)
+        max_sessions = raise_open_file_limit(opts.max_sessions) if opts.max_sessions else 0
         options = smtp_handler.MailgateOptions(
             host=host,
             port=port,
             lmtp=opts.lmtp,
             max_size=opts.max_size,
             max_recipients=opts.max_recipients,
-            max_sessions=opts.max_sessions,
+            max_sessions=max_sessions,
             timeout=opts.timeout,
             tls_cert=opts.tls_cert,
             tls_key=opts.tls_key,
             allow_networks=smtp_handler.parse_networks(opts.allow_networks),
             workers=opts.workers,
             hostname=opts.hostname,
+            relay_networks=smtp_handler.parse_networks(opts.relay_networks),
+            client_sessions=opts.client_sessions,
+            client_connection_rate=opts.client_connection_rate,
+            client_message_rate=opts.client_message_rate,
+            client_recipient_rate=opts.client_recipient_rate,
+            soft_error_limit=opts.soft_error_limit,
+            hard_error_limit=opts.hard_error_limit,
+            junk_command_limit=opts.junk_command_limit,
+            min_data_rate=opts.min_data_rate,
+            pregreet_wait=opts.pregreet_wait,
         )
         threading.current_thread().dbname = dbname
         registry = Registry(dbname)

@@ -1,33 +1,44 @@
-"""The mailgate's SMTP/LMTP server: the routing policy applied during the dialogue.
+"""The mailgate's SMTP/LMTP server: the routing policy applied during the
+dialogue, and the limits a public MX needs per client.
 
-Used by the ``mailgate`` command (cli/mailgate.py) and by the tests. The
-decisions are the model layer's (``mail.thread._routing_check_recipient`` at
-RCPT TO, ``mail.thread.message_process`` at DATA): this module only speaks
-SMTP, runs the Odoo work in worker threads (one cursor, one transaction per
-message) and answers after the commit.
+Used by the ``mailgate`` command (cli/mailgate.py) and by the tests. This
+module only speaks SMTP (aiosmtpd): the Odoo work (RCPT checks, delivery)
+is cli/gateway_work.py's, in worker threads; the refusals go to the gateway
+log through cli/refusal_log.py, once per interval; the per-client
+accounting (sessions, rates, errors, deadlines) is cli/client_limits.py's.
 """
 
 import asyncio
-import collections
+import functools
 import ipaddress
 import logging
 import re
+import socket
 import ssl
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from functools import partial
 
-import psycopg2
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import BOGUS_LIMIT, SMTP, Session
 
-from odoo import SUPERUSER_ID, api
-from odoo.service.model import retrying
+from .client_limits import (
+    ERROR_LIMIT,
+    LIMIT_REASONS,
+    PREGREET,
+    TIMEOUT,
+    ClientLimits,
+    ClientPolicy,
+    DataDeadline,
+    ErrorTally,
+    LimitHit,
+    client_key,
+    host_address,
+    in_networks,
+)
+from .gateway_work import DATABASE_AWAY, GatewayWork, first_line, stamp  # noqa: F401 (stamp: former home)
+from .refusal_log import RefusalLog
 
 _logger = logging.getLogger(__name__)
 
@@ -41,21 +52,61 @@ REPLY_TOO_MANY_RCPT = "452 4.5.3 Too many recipients"
 REPLY_TEMPFAIL = "451 4.3.0 Temporary failure in the mail gateway, try again later"
 REPLY_BUSY = "421 4.7.0 Too many connections, try again later"
 REPLY_NETWORK = "554 5.7.1 Your address is not allowed to use this server"
+REPLY_PREGREET = "554 5.5.1 Protocol error: you talked before the greeting"
+REPLY_TIMEOUT = "421 4.4.2 Timeout exceeded, closing the connection"
+# a limit's reply, by the limit's code (client_limits.LimitHit.limit)
+LIMIT_REPLIES = {
+    "server_sessions": REPLY_BUSY,
+    "client_sessions": "421 4.7.0 Too many connections from your address, try again later",
+    "connection_rate": "421 4.7.0 Too many connections per minute from your address, try again later",
+    "message_rate": "421 4.7.0 Too many messages per minute from your address, try again later",
+    "recipient_rate": "450 4.7.1 <{rcpt}>: too many recipients per minute from your address, try again later",
+    "hard_errors": "421 4.7.0 Too many errors, closing the connection",
+}
 
 RCPT_REPLIES = {"relay_denied": REPLY_RELAY, "unknown_recipient": REPLY_UNKNOWN, "rate_limited": REPLY_DEFERRED}
-PERMANENT_REFUSALS = ("relay_denied", "unknown_recipient")
-# refusals after DATA that message_route logged in a transaction of its own
-ROUTING_LOG_REASONS = ("no_route", "allow_list")
+
+# commands that do not move a mail forward: they never buy a session time
+# and each has a budget per session (aiosmtpd's command_call_limit)
+JUNK_COMMANDS = ("NOOP", "RSET", "VRFY", "EXPN", "HELP")
+UNLIMITED = 2**62
+
+# XFORWARD (Postfix's XFORWARD_README): offered to trusted relays only
+XFORWARD_ATTRIBUTES = ("NAME", "ADDR", "PROTO", "HELO")
+XFORWARD_EHLO = "XFORWARD " + " ".join(XFORWARD_ATTRIBUTES)
+XFORWARD_UNAVAILABLE = ("[UNAVAILABLE]", "[TEMPUNAVAIL]")
+REPLY_XFORWARD_OK = "250 2.0.0 Ok"
+REPLY_XFORWARD_DENIED = "550 5.7.0 Error: insufficient authorization"
+REPLY_XFORWARD_IN_MAIL = "503 5.5.1 Error: MAIL transaction in progress"
 
 
 @dataclass
 class MailgateOptions:
+    """The mailgate's settings; 0 switches a limit off.
+
+    The per-client defaults are what a public MX for one organisation's
+    mail can use without slowing legitimate senders: a sending MTA opens at
+    most 20 parallel connections to one destination (Postfix's
+    default_destination_concurrency_limit), so ``client_sessions`` = 50
+    (Postfix anvil's default smtpd_client_connection_count_limit) leaves
+    room; a minute's 60 connections, 120 messages and 300 recipients from
+    one address are far above what any sender delivers to one organisation
+    (it reuses its connections), and a sender over them only waits (421/450:
+    it retries later). Errors: Postfix's smtpd_soft/hard_error_limit (10,
+    20) and smtpd_error_sleep_time (1 s); junk commands: its
+    smtpd_junk_command_limit (100); DATA: its smtpd_min_data_rate (500
+    bytes a second) with the idle timeout as deadline per request.
+    """
+
     host: str = "127.0.0.1"
     port: int = 2525
     lmtp: bool = False
     max_size: int = 25 * 1024 * 1024
     max_recipients: int = 100
-    max_sessions: int = 32
+    # an idle session costs about 13 KB and one file descriptor (measured:
+    # 2000 and 4000 sessions idle after EHLO and MAIL, RSS of the command):
+    # 2000 sessions are 26 MB; mailgate.py raises the open file limit to fit
+    max_sessions: int = 2000
     timeout: float = 300.0
     tls_cert: str = ""
     tls_key: str = ""
@@ -63,6 +114,19 @@ class MailgateOptions:
     workers: int = 4
     hostname: str = ""
     flush_interval: float = 1.0
+    # trusted MTAs in front (Postfix): exempt from the limits below, may send XFORWARD
+    relay_networks: list = field(default_factory=list)
+    client_sessions: int = 50
+    client_connection_rate: int = 60
+    client_message_rate: int = 120
+    client_recipient_rate: int = 300
+    soft_error_limit: int = 10
+    hard_error_limit: int = 20
+    error_delay: float = 1.0
+    junk_command_limit: int = 100
+    min_data_rate: int = 500
+    # postscreen's pregreet test, short: every connection waits this long
+    pregreet_wait: float = 0.3
 
 
 def parse_listen(value):
@@ -83,239 +147,141 @@ def tls_context(cert, key):
     return context
 
 
-# the database cannot be asked (down, restarting, unreachable): the sender
-# retries after a 451, and the log gets one line instead of a traceback each
-DATABASE_AWAY = (psycopg2.OperationalError, psycopg2.InterfaceError)
+def peer_host(peer):
+    """The connected client's address (IPv4-mapped IPv6 as IPv4), or None."""
+    address = host_address(peer[0]) if isinstance(peer, tuple) else None
+    return str(address) if address is not None else None
 
 
-def first_line(error):
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+# -- XFORWARD -------------------------------------------------------------
+
+_XTEXT_HEX = re.compile(r"\+([0-9A-Fa-f]{2})")
+_XTEXT_BAD = re.compile(r"[^\x21-\x7e]|=|\+(?![0-9A-Fa-f]{2})")
 
 
-def close_quietly(cr):
-    """Close a kept RCPT cursor; a broken connection has nothing left to close."""
-    try:
-        cr.close()
-    except Exception:
-        _logger.debug("mailgate: closing a RCPT cursor", exc_info=True)
+def decode_xtext(value):
+    """RFC 3461 xtext: printable ASCII but ``+`` and ``=``, ``+XX`` for the rest."""
+    if _XTEXT_BAD.search(value):
+        raise ValueError(value)
+    return _XTEXT_HEX.sub(lambda match: chr(int(match.group(1), 16)), value)
+
+
+def forwarded_address(value):
+    """An XFORWARD ADDR as an address string (``IPV6:`` prefix removed),
+    None when the relay did not know it; ValueError when it is no address."""
+    if value is None or value.upper() in XFORWARD_UNAVAILABLE:
+        return None
+    text = value[5:] if value[:5].upper() == "IPV6:" else value
+    address = host_address(text)
+    if address is None:
+        raise ValueError(value)
+    return str(address)
+
+
+def parse_xforward(arg):
+    """``NAME=... ADDR=...`` → {attribute: decoded value}; ValueError with
+    the reply text when the command is malformed."""
+    if not arg:
+        raise ValueError("501 5.5.4 Syntax: XFORWARD attribute=value...")
+    attributes = {}
+    for item in arg.split():
+        name, equals, value = item.partition("=")
+        name = name.upper()
+        if not equals or name not in XFORWARD_ATTRIBUTES:
+            raise ValueError(f"501 5.5.4 Bad XFORWARD attribute name: {name}")
+        try:
+            value = decode_xtext(value)
+            if name == "ADDR":
+                forwarded_address(value)
+        except ValueError:
+            raise ValueError(f"501 5.5.4 Bad XFORWARD attribute value for {name}")
+        attributes[name] = value
+    return attributes
+
+
+def effective_client(session):
+    """``(address, helo)`` of the client a mail comes from, for the checks
+    that judge it (SPF): what a trusted relay forwarded with XFORWARD in this
+    transaction, else the connected peer and its HELO/EHLO name. None for
+    what is not known (a relay's ``[UNAVAILABLE]``)."""
+    forwarded = getattr(session, "xforward", None) or {}
+    if getattr(session, "trusted_relay", False) and ("ADDR" in forwarded or "HELO" in forwarded):
+        helo = forwarded.get("HELO")
+        return forwarded_address(forwarded.get("ADDR")), None if helo in XFORWARD_UNAVAILABLE else helo
+    return peer_host(session.peer), session.host_name
+
+
+class MailgateSession(Session):
+    """aiosmtpd's session, with what the mailgate knows of its client."""
+
+    def __init__(self, loop):
+        super().__init__(loop)
+        self.trusted_relay = False
+        # XFORWARD attributes of the current transaction (reset at its end)
+        self.xforward = {}
+
+
+# -- the aiosmtpd handler -------------------------------------------------
 
 
 class GatewayHandler:
-    """aiosmtpd handler: RCPT TO and DATA decided by the Odoo models."""
+    """aiosmtpd handler: RCPT TO and DATA decided by the Odoo models (in
+    GatewayWork's threads), refusals noted for the gateway log."""
 
     def __init__(self, registry, options=None):
-        self.registry = registry
         self.options = options or MailgateOptions()
-        self.executor = ThreadPoolExecutor(
-            max_workers=self.options.workers, thread_name_prefix="mailgate", initializer=self._init_worker
-        )
-        self._refusals = collections.OrderedDict()
-        self._refusals_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._flusher = None
-        self._signaled = 0.0
-        self._local = threading.local()
-        self._rcpt_cursors = set()
-        self._rcpt_cursors_lock = threading.Lock()
-
-    # -- worker threads -------------------------------------------------
-
-    def _init_worker(self):
-        # what Odoo's own worker threads carry (log records, db-bound helpers)
-        threading.current_thread().dbname = self.registry.db_name
-        threading.current_thread().uid = SUPERUSER_ID
-
-    def _fresh_registry(self, max_age=0.0):
-        """Caches (alias domains, parameters, trusted senders) changed by the
-        Odoo server are invalidated as Odoo's own workers do it; a RCPT check
-        looks at most once per ``max_age`` seconds (two queries saved per
-        recipient under a dictionary attack)."""
-        now = time.monotonic()
-        if now - self._signaled >= max_age:
-            self.registry = self.registry.check_signaling()
-            self._signaled = now
-        return self.registry
-
-    def _rcpt_cursor(self, registry):
-        """This worker thread's cursor for RCPT checks, kept open between
-        checks: borrowing a connection from the pool and resetting it cost
-        more than the check itself. A new registry (modules changed) or
-        connection pool gets a new cursor."""
-        state = self._local
-        cr = getattr(state, "cursor", None)
-        if cr is not None and (cr.closed or state.registry is not registry or state.db is not registry._db):
-            self._drop_rcpt_cursor()
-            cr = None
-        if cr is None:
-            cr = registry.cursor()
-            # each statement reads the latest committed data (no BEGIN and
-            # ROLLBACK round trips per check); read-only, so a check that
-            # tried to write would fail loudly instead of committing. The pool
-            # resets both when the connection is borrowed again.
-            cr.connection.set_session(readonly=True, autocommit=True)
-            state.cursor, state.registry, state.db = cr, registry, registry._db
-            with self._rcpt_cursors_lock:
-                self._rcpt_cursors.add(cr)
-        return cr
-
-    def _drop_rcpt_cursor(self):
-        cr = getattr(self._local, "cursor", None)
-        self._local.cursor = None
-        if cr is None:
-            return
-        with self._rcpt_cursors_lock:
-            self._rcpt_cursors.discard(cr)
-        close_quietly(cr)
-
-    def check_recipient(self, sender, recipient):
-        """mail.thread._routing_check_recipient on the worker's kept,
-        read-only cursor; a connection the server closed meanwhile (restart,
-        idle timeout) is replaced once.
-
-        A permanent refusal (``550``) is never decided on stale caches: the
-        alias domains and parameters come from Odoo's caches, which another
-        Odoo process may have invalidated since the last look (at most once a
-        second), so before refusing the signaling is read on the same cursor
-        and, when anything changed, the check runs again.
-        """
-        registry = self._fresh_registry(max_age=1.0)
-        for attempt in (1, 2):
-            try:
-                result = self._check_on_kept_cursor(registry, sender, recipient)
-                if result["code"] not in PERMANENT_REFUSALS:
-                    return result
-                cr = self._rcpt_cursor(registry)
-                if self._caches_current(registry, cr):
-                    return result
-                self.registry = registry.check_signaling(cr)
-                self._signaled = time.monotonic()
-                return self._check_on_kept_cursor(self.registry, sender, recipient)
-            except DATABASE_AWAY:
-                self._drop_rcpt_cursor()
-                if attempt == 2:
-                    raise
-                _logger.info("mailgate: database connection lost, reconnecting for RCPT checks")
-            except Exception:
-                self._drop_rcpt_cursor()
-                raise
-        raise AssertionError("unreachable")
-
-    @staticmethod
-    def _caches_current(registry, cr):
-        """Whether no Odoo process signaled a change of the models or of the
-        ``default`` caches (alias domains, parameters, trusted senders) since
-        this registry last looked: the two sequences of Odoo's signaling that
-        concern a RCPT check, in one cheap statement (reading all of them, as
-        ``check_signaling`` does, cost as much as the check itself)."""
-        cr.execute("SELECT r.last_value, d.last_value FROM base_registry_signaling r, base_cache_signaling_default d")
-        registry_sequence, default_sequence = cr.fetchone()
-        return (
-            registry_sequence == registry.registry_sequence and default_sequence == registry.cache_sequences["default"]
+        self.work = GatewayWork(registry, self.options.workers)
+        self.refusals = RefusalLog(
+            self.work.write_refusals,
+            self.options.flush_interval,
+            summarized=LIMIT_REASONS,
+            transient_errors=DATABASE_AWAY,
         )
 
-    def _check_on_kept_cursor(self, registry, sender, recipient):
-        cr = self._rcpt_cursor(registry)
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        result = env["mail.thread"]._routing_check_recipient(sender, recipient)
-        cr.rollback()  # clears the ORM cache: the next check reads afresh
-        return result
+    @property
+    def registry(self):
+        return self.work.registry
 
-    def deliver(self, mail_from, rcpt_tos, content):
-        """message_process in one transaction, committed before returning.
+    @property
+    def _rcpt_cursors(self):
+        return self.work.rcpt_cursors
 
-        Serialization failures are retried as Odoo's RPC layer does
-        (``retrying``). Returns True when committed, or when the message was
-        refused and logged by the gateway (no route); raises otherwise.
-        """
-        raw = stamp(mail_from, rcpt_tos, content)
-        started = time.time()
-        registry = self._fresh_registry()
-        try:
-            with registry.cursor() as cr:
-                # the mailgate answers the sending server: outgoing mail (notifications)
-                # is left to the mail queue cron instead of being sent here
-                env = api.Environment(cr, SUPERUSER_ID, {"mail_notify_force_send": False})
-                retrying(partial(env["mail.thread"].message_process, False, raw), env)
-            return True
-        except ValueError:
-            # no route: message_route logged it in a transaction of its own
-            # (refused after DATA: accepted and logged, never bounced)
-            if self._routing_logged(raw, started):
-                return True
-            raise
-
-    def _routing_logged(self, raw, since):
-        message_id = (BytesHeaderParser(policy=compat32).parsebytes(raw).get("Message-Id") or "").strip()
-        if not message_id:
-            return False
-        with self.registry.cursor() as cr:
-            cr.execute(
-                """SELECT 1 FROM mail_gateway_log WHERE message_id = %s AND reason IN %s
-                   AND date >= (to_timestamp(%s) at time zone 'UTC') - interval '1 second' LIMIT 1""",
-                [message_id, ROUTING_LOG_REASONS, since],
-            )
-            return bool(cr.fetchone())
+    effective_client = staticmethod(effective_client)
 
     # -- refusal log: folded in memory, written once per interval ---------
 
     def note_refusal(self, result, sender, recipient, client):
-        key = (result["code"], sender or "", recipient, client or "")
-        with self._refusals_lock:
-            count, _details = self._refusals.get(key, (0, None))
-            self._refusals[key] = (count + 1, result)
+        self.refusals.note(result["code"], sender, recipient, client, result)
 
     def flush_refusals(self):
         """Write the refusals noted since the last flush (one entry per
         reason, sender, recipient and client, with the count)."""
-        with self._refusals_lock:
-            pending, self._refusals = self._refusals, collections.OrderedDict()
-        if not pending:
-            return 0
-        try:
-            with self.registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                for (reason, sender, recipient, client), (count, details) in pending.items():
-                    env["mail.gateway.log"]._log_rcpt_refusal(reason, sender, recipient, client, details, count=count)
-        except Exception:
-            _logger.exception("mailgate: could not log %s RCPT refusals, keeping them for the next try", len(pending))
-            with self._refusals_lock:
-                for key, (count, details) in pending.items():
-                    old = self._refusals.get(key, (0, details))[0]
-                    self._refusals[key] = (old + count, details)
-            return 0
-        return len(pending)
+        return self.refusals.flush()
 
     def start(self):
-        def loop():
-            while not self._stop.wait(self.options.flush_interval):
-                self.flush_refusals()
-
-        self._flusher = threading.Thread(target=loop, name="mailgate-log", daemon=True)
-        self._flusher.start()
+        self.refusals.start()
 
     def stop(self):
-        self._stop.set()
-        if self._flusher:
-            self._flusher.join(timeout=10)
-        self.flush_refusals()
-        self.executor.shutdown(wait=True)
-        # the workers are gone: their kept cursors can be closed from here
-        with self._rcpt_cursors_lock:
-            cursors, self._rcpt_cursors = self._rcpt_cursors, set()
-        for cr in cursors:
-            close_quietly(cr)
+        self.refusals.stop()
+        self.work.stop()
 
     # -- aiosmtpd hooks ---------------------------------------------------
 
     async def _run(self, func, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.executor, func, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.work.executor, func, *args)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname  # aiosmtpd leaves it to a hook that exists
+        if session.trusted_relay:
+            responses.insert(len(responses) - 1, "250-" + XFORWARD_EHLO)
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if len(envelope.rcpt_tos) >= self.options.max_recipients:
             return REPLY_TOO_MANY_RCPT
         sender = envelope.mail_from or ""
         try:
-            result = await self._run(self.check_recipient, sender, address)
+            result = await self._run(self.work.check_recipient, sender, address)
         except DATABASE_AWAY as error:
             _logger.warning("mailgate: database unreachable, RCPT %s answered 451: %s", address, first_line(error))
             return REPLY_TEMPFAIL
@@ -325,14 +291,17 @@ class GatewayHandler:
         if result["code"] == "ok":
             envelope.rcpt_tos.append(address)
             return REPLY_OK
-        client = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer or "")
+        # the client a trusted relay forwarded, else the connected one
+        client = effective_client(session)[0] or str(session.peer or "")
         self.note_refusal(result, sender, address, client)
         _logger.info("mailgate: RCPT %s from %s (client %s) refused: %s", address, sender, client, result["code"])
         return RCPT_REPLIES[result["code"]].format(rcpt=address.replace("\r", "").replace("\n", ""))
 
     async def handle_DATA(self, server, session, envelope):
         try:
-            await self._run(self.deliver, envelope.mail_from or "", list(envelope.rcpt_tos), envelope.original_content)
+            await self._run(
+                self.work.deliver, envelope.mail_from or "", list(envelope.rcpt_tos), envelope.original_content
+            )
         except DATABASE_AWAY as error:
             _logger.warning(
                 "mailgate: database unreachable, message from %s to %s answered 451: %s",
@@ -352,53 +321,264 @@ class GatewayHandler:
         return status
 
 
-_RETURN_PATH = re.compile(rb"^return-path:", re.IGNORECASE | re.MULTILINE)
+# -- the server class ------------------------------------------------------
 
 
-def stamp(mail_from, rcpt_tos, content):
-    """Prepend what a final delivery agent adds: Return-Path (RFC 5321
-    4.4) unless present, and one Delivered-To per envelope recipient (read by
-    message_route, as with Postfix's pipe delivery: Bcc'd aliases route)."""
-    header_end = re.search(rb"\r?\n\r?\n", content)
-    headers = content[: header_end.start()] if header_end else content
-    lines = [] if _RETURN_PATH.search(headers) else [f"Return-Path: <{mail_from}>"]
-    lines += [f"Delivered-To: {rcpt}" for rcpt in dict.fromkeys(rcpt_tos)]
-    return "".join(line + "\r\n" for line in lines).encode("utf-8", "surrogateescape") + content
+def aiosmtpd_limit(reply, options):
+    """The limits aiosmtpd enforces itself, recognised by its closing reply."""
+    if reply.startswith("421 4.7.0 ") and reply.endswith(" sent too many times"):
+        return LimitHit(ERROR_LIMIT, "junk_commands", options.junk_command_limit)
+    if reply.startswith("502 5.5.1 Too many unrecognized commands"):
+        return LimitHit(ERROR_LIMIT, "unknown_commands", BOGUS_LIMIT)
+    return None
 
 
-def make_server_class(base, options, counter):
-    """An SMTP (or LMTP) class refusing clients outside the allowed networks
-    and sessions beyond the limit, with a greeting instead of a silent close."""
+def junk_command(command):
+    """aiosmtpd's ``command``, without buying the session time."""
+
+    @functools.wraps(command)  # keeps aiosmtpd's HELP text
+    async def method(self, arg):
+        self._keep_deadline()
+        await command(self, arg)
+
+    return method
+
+
+def make_server_class(base, options, limits):
+    """An SMTP (or LMTP) class applying the network, session and per-client
+    limits; built once per controller, instantiated per connection."""
+    allowed = tuple(options.allow_networks)
+    relays = tuple(options.relay_networks)
+    call_limit = None
+    if options.junk_command_limit:
+        call_limit = dict.fromkeys(JUNK_COMMANDS, options.junk_command_limit) | {"*": UNLIMITED}
 
     class MailgateServer(base):
+        def __init__(self, handler, **kwargs):
+            super().__init__(handler, command_call_limit=call_limit, **kwargs)
+            self.client = None  # the key the limits count (client_limits.client_key)
+            self.trusted = False  # a relay of --relay-networks
+            self._errors = None  # ErrorTally; None: not counted (a relay)
+            self._greeted = False
+            self._talked_early = False
+            self._reply_open = False  # a multi-line reply is being sent
+            self._close_after_reply = False
+            self._refused_by_limit = False  # the reply is a limit's refusal
+            self._deadline = self._previous_deadline = None
+            self._data_deadline = None
+
+        def _create_session(self):
+            return MailgateSession(self.loop)
+
+        def connection_made(self, transport):
+            result = super().connection_made(transport)
+            if self.client is None:  # again after STARTTLS: same client
+                host = peer_host(self.session.peer)
+                self.client = client_key(host) if host else str(self.session.peer or "")
+                self.trusted = in_networks(host, relays)
+            self.session.trusted_relay = self.trusted
+            return result
+
+        def data_received(self, data):
+            if not self._greeted:
+                self._talked_early = True
+            elif self._data_deadline is not None:
+                self._data_deadline.received(len(data), self.loop.time())
+            return super().data_received(data)
+
+        def _note(self, hit, sender="", recipient=""):
+            # folded per reason, sender, recipient and client: a session
+            # limit has neither sender nor recipient, a rate names them
+            self.event_handler.note_refusal(hit.details(), sender, recipient, self.client)
+
+        def _close(self):
+            if self.transport is not None:
+                self.transport.close()
+            if self._handler_coroutine is not None:
+                self._handler_coroutine.cancel()
+
         async def _handle_client(self):
-            peer = self.session.peer
-            host = peer[0] if isinstance(peer, tuple) else None
-            if options.allow_networks and host:
-                try:
-                    address = ipaddress.ip_address(host.split("%")[0])
-                except ValueError:
-                    address = None
-                if address is None or not any(address in network for network in options.allow_networks):
-                    _logger.warning("mailgate: connection from %s refused (not in --allow-networks)", host)
-                    await self.push(REPLY_NETWORK)
-                    self.transport.close()
-                    return
-            with counter["lock"]:
-                busy = counter["sessions"] >= options.max_sessions
-                if not busy:
-                    counter["sessions"] += 1
-            if busy:
-                await self.push(REPLY_BUSY)
+            host = peer_host(self.session.peer)
+            if allowed and host and not (self.trusted or in_networks(host, allowed)):
+                _logger.warning("mailgate: connection from %s refused (not in --allow-networks)", host)
+                await self.push(REPLY_NETWORK)
+                self.transport.close()
+                return
+            hit = limits.open_session(self.client, exempt=self.trusted)
+            if hit:
+                self._note(hit)
+                await self.push(LIMIT_REPLIES[hit.limit])
                 self.transport.close()
                 return
             try:
-                await super()._handle_client()
+                if self.trusted:
+                    # Postfix in front reuses a session for many messages
+                    # (RSET between them); read by aiosmtpd at session start
+                    self._enforce_call_limit = False
+                else:
+                    self._errors = ErrorTally(options.soft_error_limit, options.hard_error_limit)
+                    if options.pregreet_wait > 0 and not await self._greet_patiently():
+                        return
+                self._greeted = True
+                await super()._handle_client()  # sends the (final) greeting
             finally:
-                with counter["lock"]:
-                    counter["sessions"] -= 1
+                limits.close_session(self.client, exempt=self.trusted)
+                # a client gone during the pregreet wait (aiosmtpd keeps a
+                # half-closed connection open): its descriptor is freed now
+                if self.transport is not None:
+                    self.transport.close()
+
+        async def _greet_patiently(self):
+            """postscreen's pregreet test: the first line of a multi-line
+            greeting, a short wait, and a client that talked meanwhile (a bot
+            that does not wait for the server) is dropped."""
+            await self.push(f"220-{self.hostname} {self.__ident__}")
+            await asyncio.sleep(options.pregreet_wait)
+            if self._talked_early:
+                self._note(LimitHit(PREGREET, "pregreet_wait", options.pregreet_wait))
+                self._errors = None
+                await self.push(REPLY_PREGREET)
+                self.transport.close()
+                return False
+            return True
+
+        async def push(self, status):
+            text = status if isinstance(status, str) else status.decode("utf-8", "replace")
+            tally = self._errors
+            if tally is not None and not self._reply_open and tally.delaying:
+                # the tarpit: past the soft error limit every reply waits
+                await asyncio.sleep(options.error_delay)
+            self._reply_open = text.rsplit("\r\n", 1)[-1][3:4] == "-"
+            await super().push(status)
+            if self._reply_open:
+                return
+            hit = aiosmtpd_limit(text, options)
+            if hit:
+                self._note(hit)  # aiosmtpd closes the session itself
+                return
+            if self._close_after_reply:
+                self._close()
+                return
+            refused, self._refused_by_limit = self._refused_by_limit, False
+            hit = tally.note(text[:3], refused) if tally is not None else None
+            if hit:
+                self._note(hit)
+                self._errors = None
+                await super().push(LIMIT_REPLIES[hit.limit])
+                self._close()
+
+        async def _call_handler_hook(self, command, *args):
+            if command == "MAIL" and not self.trusted:
+                hit = limits.count_message(self.client)
+                if hit:
+                    self._note(hit, sender=args[0])
+                    self._close_after_reply = True
+                    return LIMIT_REPLIES[hit.limit]
+            elif command == "RCPT" and not self.trusted:
+                hit = limits.count_recipient(self.client)
+                if hit:
+                    self._note(hit, sender=self.envelope.mail_from, recipient=args[0])
+                    # ignoring the limit is an error of the client: no free probes
+                    self._refused_by_limit = True
+                    return LIMIT_REPLIES[hit.limit].format(rcpt=str(args[0]).replace("\r", "").replace("\n", ""))
+            if command not in ("RCPT", "DATA"):
+                return await super()._call_handler_hook(command, *args)
+            # the Odoo work: the client waits for us, its deadline waits too
+            self._data_deadline = None
+            self._timeout_handle.cancel()
+            try:
+                status = await super()._call_handler_hook(command, *args)
+            finally:
+                if self.transport is not None:
+                    self._reset_timeout()
+            if command == "DATA" and self._errors is not None and str(status).startswith("250"):
+                self._errors.delivered()
+            return status
+
+        # -- deadlines: per command, and for the DATA transfer -------------
+
+        def _reset_timeout(self, duration=None):
+            self._previous_deadline = self._deadline
+            self._deadline = self.loop.time() + (duration or self._timeout_duration)
+            return super()._reset_timeout(duration)
+
+        def _keep_deadline(self):
+            """A junk command buys no time: the deadline stays the previous
+            command's (aiosmtpd reset it before calling the command), so
+            NOOPs cannot keep a session forever."""
+            if self.trusted or self._previous_deadline is None:
+                return
+            self._deadline = self._previous_deadline
+            self._timeout_handle.cancel()
+            self._timeout_handle = self.loop.call_at(self._deadline, self._timeout_cb)
+
+        def _timeout_cb(self):
+            if self.transport is None:
+                return
+            data = self._data_deadline
+            deadline = data.deadline if data is not None else self._deadline
+            if deadline is not None and deadline > self.loop.time():
+                # the DATA deadline moved on with the data received
+                self._timeout_handle = self.loop.call_at(deadline, self._timeout_cb)
+                return
+            if data is not None and data.min_rate:
+                self._note(LimitHit(TIMEOUT, "data_rate", data.min_rate))
+            else:
+                self._note(LimitHit(TIMEOUT, "command_timeout", self._timeout_duration))
+            self._writer.write(REPLY_TIMEOUT.encode() + b"\r\n")
+            super()._timeout_cb()
+
+        @functools.wraps(base.smtp_DATA)  # keeps aiosmtpd's HELP text
+        async def smtp_DATA(self, arg):
+            # relays: only the idle timeout per chunk, no minimum rate
+            min_rate = 0 if self.trusted else options.min_data_rate
+            self._data_deadline = DataDeadline(self.loop.time(), self._timeout_duration, min_rate)
+            try:
+                await super().smtp_DATA(arg)
+            finally:
+                self._data_deadline = None
+
+        smtp_NOOP, smtp_RSET, smtp_VRFY, smtp_EXPN, smtp_HELP = (
+            junk_command(getattr(base, f"smtp_{name}")) for name in JUNK_COMMANDS
+        )
+
+        # -- XFORWARD ---------------------------------------------------------
+
+        async def smtp_XFORWARD(self, arg):
+            """Postfix's XFORWARD from a trusted relay: the original client's
+            address and HELO name for this transaction (effective_client)."""
+            if not self.trusted:
+                await self.push(REPLY_XFORWARD_DENIED)
+                return
+            if self.envelope.mail_from:
+                await self.push(REPLY_XFORWARD_IN_MAIL)
+                return
+            try:
+                attributes = parse_xforward(arg)
+            except ValueError as error:
+                await self.push(str(error))
+                return
+            self.session.xforward.update(attributes)
+            await self.push(REPLY_XFORWARD_OK)
+
+        def _set_post_data_state(self):
+            # the end of a transaction (DATA, RSET, HELO/EHLO) ends its XFORWARD
+            result = super()._set_post_data_state()
+            if isinstance(self.session, MailgateSession):
+                self.session.xforward = {}
+            return result
 
     return MailgateServer
+
+
+def client_policy(options):
+    return ClientPolicy(
+        max_sessions=options.max_sessions,
+        client_sessions=options.client_sessions,
+        connection_rate=options.client_connection_rate,
+        message_rate=options.client_message_rate,
+        recipient_rate=options.client_recipient_rate,
+    )
 
 
 class MailgateController(Controller):
@@ -406,22 +586,22 @@ class MailgateController(Controller):
 
     def __init__(self, handler, options):
         self.options = options
-        self.sessions = {"sessions": 0, "lock": threading.Lock()}
+        # touched only in the event loop's thread
+        self.limits = ClientLimits(client_policy(options), clock=time.monotonic)
+        self.server_class = make_server_class(LMTP if options.lmtp else SMTP, options, self.limits)
+        self.server_kwargs = {
+            "data_size_limit": options.max_size,
+            "enable_SMTPUTF8": True,
+            # aiosmtpd would look the name up (DNS) for every connection
+            "hostname": options.hostname or socket.getfqdn(),
+            "ident": "Odoo mailgate (mail_routing_policy)",
+            "tls_context": tls_context(options.tls_cert, options.tls_key) if options.tls_cert else None,
+            "timeout": options.timeout,
+        }
         super().__init__(handler, hostname=options.host, port=options.port, ready_timeout=10)
 
     def factory(self):
-        options = self.options
-        server_class = make_server_class(LMTP if options.lmtp else SMTP, options, self.sessions)
-        context = tls_context(options.tls_cert, options.tls_key) if options.tls_cert else None
-        return server_class(
-            self.handler,
-            data_size_limit=options.max_size,
-            enable_SMTPUTF8=True,
-            hostname=options.hostname or None,
-            ident="Odoo mailgate (mail_routing_policy)",
-            tls_context=context,
-            timeout=options.timeout,
-        )
+        return self.server_class(self.handler, **self.server_kwargs)
 
     def _run(self, ready_event):
         # the SMTP dialogue's log lines name the database, as an Odoo worker's do

@@ -359,7 +359,7 @@ class MailRoutingExplanation(models.AbstractModel):
         if limit == "server_sessions":
             return fmt(_("the mailgate was serving its maximum of %s sessions (421 4.7.0)"), value)
         if limit == "client_sessions":
-            return fmt(_("the client already had %s sessions open, its limit (421 4.7.0)"), value)
+            return fmt(_("the client reached its limit of %s open sessions (421 4.7.0)"), value)
         if limit == "connection_rate":
             return fmt(_("the client opened more than %s connections a minute (421 4.7.0)"), value)
         if limit == "message_rate":

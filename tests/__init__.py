@@ -11,6 +11,7 @@ from . import test_gateway_log_storage
 from . import test_mailgate
 from . import test_mailgate_postfix
 from . import test_mail_dns
+from . import test_mailgate_limits
 from . import test_mail_auth
 from . import test_auth_policy
 from . import test_authentication

@@ -1,0 +1,225 @@
+"""The mailgate's Odoo side: the RCPT checks on kept cursors, the delivery
+of a message in one transaction, and the gateway log's refusal entries.
+
+Everything here runs in the worker threads (or the refusal log's thread),
+never in the SMTP event loop: cli/smtp_handler.py hands the work over and
+answers after it returns. The decisions are the model layer's
+(``mail.thread._routing_check_recipient`` at RCPT TO,
+``mail.thread.message_process`` at DATA).
+"""
+
+import logging
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from functools import partial
+
+import psycopg2
+
+from odoo import SUPERUSER_ID, api
+from odoo.service.model import retrying
+
+_logger = logging.getLogger(__name__)
+
+PERMANENT_REFUSALS = ("relay_denied", "unknown_recipient")
+# refusals after DATA that message_route logged in a transaction of its own
+ROUTING_LOG_REASONS = ("no_route", "allow_list")
+
+# the database cannot be asked (down, restarting, unreachable): the sender
+# retries after a 451, and the log gets one line instead of a traceback each
+DATABASE_AWAY = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+def first_line(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def close_quietly(cr):
+    """Close a kept RCPT cursor; a broken connection has nothing left to close."""
+    try:
+        cr.close()
+    except Exception:
+        _logger.debug("mailgate: closing a RCPT cursor", exc_info=True)
+
+
+_RETURN_PATH = re.compile(rb"^return-path:", re.IGNORECASE | re.MULTILINE)
+
+
+def stamp(mail_from, rcpt_tos, content):
+    """Prepend what a final delivery agent adds: Return-Path (RFC 5321
+    4.4) unless present, and one Delivered-To per envelope recipient (read by
+    message_route, as with Postfix's pipe delivery: Bcc'd aliases route)."""
+    header_end = re.search(rb"\r?\n\r?\n", content)
+    headers = content[: header_end.start()] if header_end else content
+    lines = [] if _RETURN_PATH.search(headers) else [f"Return-Path: <{mail_from}>"]
+    lines += [f"Delivered-To: {rcpt}" for rcpt in dict.fromkeys(rcpt_tos)]
+    return "".join(line + "\r\n" for line in lines).encode("utf-8", "surrogateescape") + content
+
+
+class GatewayWork:
+    """The Odoo work of one mailgate: ``workers`` threads, each with a kept
+    read-only cursor for RCPT checks; a delivery gets a cursor of its own."""
+
+    def __init__(self, registry, workers):
+        self.registry = registry
+        self.executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="mailgate", initializer=self._init_worker
+        )
+        self._signaled = 0.0
+        self._local = threading.local()
+        self.rcpt_cursors = set()
+        self._rcpt_cursors_lock = threading.Lock()
+
+    def _init_worker(self):
+        # what Odoo's own worker threads carry (log records, db-bound helpers)
+        threading.current_thread().dbname = self.registry.db_name
+        threading.current_thread().uid = SUPERUSER_ID
+
+    def _fresh_registry(self, max_age=0.0):
+        """Caches (alias domains, parameters, trusted senders) changed by the
+        Odoo server are invalidated as Odoo's own workers do it; a RCPT check
+        looks at most once per ``max_age`` seconds (two queries saved per
+        recipient under a dictionary attack)."""
+        now = time.monotonic()
+        if now - self._signaled >= max_age:
+            self.registry = self.registry.check_signaling()
+            self._signaled = now
+        return self.registry
+
+    def _rcpt_cursor(self, registry):
+        """This worker thread's cursor for RCPT checks, kept open between
+        checks: borrowing a connection from the pool and resetting it cost
+        more than the check itself. A new registry (modules changed) or
+        connection pool gets a new cursor."""
+        state = self._local
+        cr = getattr(state, "cursor", None)
+        if cr is not None and (cr.closed or state.registry is not registry or state.db is not registry._db):
+            self._drop_rcpt_cursor()
+            cr = None
+        if cr is None:
+            cr = registry.cursor()
+            # each statement reads the latest committed data (no BEGIN and
+            # ROLLBACK round trips per check); read-only, so a check that
+            # tried to write would fail loudly instead of committing. The pool
+            # resets both when the connection is borrowed again.
+            cr.connection.set_session(readonly=True, autocommit=True)
+            state.cursor, state.registry, state.db = cr, registry, registry._db
+            with self._rcpt_cursors_lock:
+                self.rcpt_cursors.add(cr)
+        return cr
+
+    def _drop_rcpt_cursor(self):
+        cr = getattr(self._local, "cursor", None)
+        self._local.cursor = None
+        if cr is None:
+            return
+        with self._rcpt_cursors_lock:
+            self.rcpt_cursors.discard(cr)
+        close_quietly(cr)
+
+    def check_recipient(self, sender, recipient):
+        """mail.thread._routing_check_recipient on the worker's kept,
+        read-only cursor; a connection the server closed meanwhile (restart,
+        idle timeout) is replaced once.
+
+        A permanent refusal (``550``) is never decided on stale caches: the
+        alias domains and parameters come from Odoo's caches, which another
+        Odoo process may have invalidated since the last look (at most once a
+        second), so before refusing the signaling is read on the same cursor
+        and, when anything changed, the check runs again.
+        """
+        registry = self._fresh_registry(max_age=1.0)
+        for attempt in (1, 2):
+            try:
+                result = self._check_on_kept_cursor(registry, sender, recipient)
+                if result["code"] not in PERMANENT_REFUSALS:
+                    return result
+                cr = self._rcpt_cursor(registry)
+                if self._caches_current(registry, cr):
+                    return result
+                self.registry = registry.check_signaling(cr)
+                self._signaled = time.monotonic()
+                return self._check_on_kept_cursor(self.registry, sender, recipient)
+            except DATABASE_AWAY:
+                self._drop_rcpt_cursor()
+                if attempt == 2:
+                    raise
+                _logger.info("mailgate: database connection lost, reconnecting for RCPT checks")
+            except Exception:
+                self._drop_rcpt_cursor()
+                raise
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _caches_current(registry, cr):
+        """Whether no Odoo process signaled a change of the models or of the
+        ``default`` caches (alias domains, parameters, trusted senders) since
+        this registry last looked: the two sequences of Odoo's signaling that
+        concern a RCPT check, in one cheap statement (reading all of them, as
+        ``check_signaling`` does, cost as much as the check itself)."""
+        cr.execute("SELECT r.last_value, d.last_value FROM base_registry_signaling r, base_cache_signaling_default d")
+        registry_sequence, default_sequence = cr.fetchone()
+        return (
+            registry_sequence == registry.registry_sequence and default_sequence == registry.cache_sequences["default"]
+        )
+
+    def _check_on_kept_cursor(self, registry, sender, recipient):
+        cr = self._rcpt_cursor(registry)
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        result = env["mail.thread"]._routing_check_recipient(sender, recipient)
+        cr.rollback()  # clears the ORM cache: the next check reads afresh
+        return result
+
+    def deliver(self, mail_from, rcpt_tos, content):
+        """message_process in one transaction, committed before returning.
+
+        Serialization failures are retried as Odoo's RPC layer does
+        (``retrying``). Returns True when committed, or when the message was
+        refused and logged by the gateway (no route); raises otherwise.
+        """
+        raw = stamp(mail_from, rcpt_tos, content)
+        started = time.time()
+        registry = self._fresh_registry()
+        try:
+            with registry.cursor() as cr:
+                # the mailgate answers the sending server: outgoing mail (notifications)
+                # is left to the mail queue cron instead of being sent here
+                env = api.Environment(cr, SUPERUSER_ID, {"mail_notify_force_send": False})
+                retrying(partial(env["mail.thread"].message_process, False, raw), env)
+            return True
+        except ValueError:
+            # no route: message_route logged it in a transaction of its own
+            # (refused after DATA: accepted and logged, never bounced)
+            if self._routing_logged(raw, started):
+                return True
+            raise
+
+    def _routing_logged(self, raw, since):
+        message_id = (BytesHeaderParser(policy=compat32).parsebytes(raw).get("Message-Id") or "").strip()
+        if not message_id:
+            return False
+        with self.registry.cursor() as cr:
+            cr.execute(
+                """SELECT 1 FROM mail_gateway_log WHERE message_id = %s AND reason IN %s
+                   AND date >= (to_timestamp(%s) at time zone 'UTC') - interval '1 second' LIMIT 1""",
+                [message_id, ROUTING_LOG_REASONS, since],
+            )
+            return bool(cr.fetchone())
+
+    def write_refusals(self, pending):
+        """The refusal log's entries in one transaction (refusal_log.RefusalLog)."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            for (reason, sender, recipient, client), (count, details) in pending.items():
+                env["mail.gateway.log"]._log_rcpt_refusal(reason, sender, recipient, client, details, count=count)
+
+    def stop(self):
+        self.executor.shutdown(wait=True)
+        # the workers are gone: their kept cursors can be closed from here
+        with self._rcpt_cursors_lock:
+            cursors, self.rcpt_cursors = self.rcpt_cursors, set()
+        for cr in cursors:
+            close_quietly(cr)

@@ -1,0 +1,633 @@
+"""The mailgate's limits per client, as an outside client meets them.
+
+Real SMTP clients (smtplib, raw sockets) against a real mailgate on
+loopback, as in test_mailgate.py; each client binds its own source address
+(127.0.0.x), so that one test plays several clients on the internet.
+Nothing is exempt unless named: loopback is an outside client here.
+Limits are small in these tests so that they run fast; timings are only
+checked as bounds of what the limits promise (a delay of at least 1 s, a
+cut within a deadline), never as speed targets.
+"""
+
+import os
+import resource
+import select
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import BaseCase, tagged
+
+from odoo.addons.mail_routing_policy.cli import client_limits, mailgate, smtp_handler
+
+from .test_mailgate import MailgateCase, free_port
+
+LIMIT_REASONS = client_limits.LIMIT_REASONS
+
+
+def read_until_closed(sock, timeout=30):
+    """Everything the server sends until it closes the connection."""
+    sock.settimeout(timeout)
+    chunks = []
+    try:
+        while chunk := sock.recv(4096):
+            chunks.append(chunk)
+    except ConnectionResetError:
+        pass
+    return b"".join(chunks)
+
+
+def read_until(sock, marker, timeout=30):
+    """What the server sends until ``marker`` arrived (or it closed)."""
+    sock.settimeout(timeout)
+    data = b""
+    while marker not in data and (chunk := sock.recv(4096)):
+        data += chunk
+    return data
+
+
+def read_reply(sock, timeout=30):
+    """One complete SMTP reply (its last line has a space after the code)."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+        lines = data.split(b"\r\n")
+        if len(lines) > 1 and any(len(line) >= 4 and line[3:4] == b" " for line in lines[:-1]):
+            return data
+
+
+class LimitsCase(MailgateCase):
+    THRESHOLD = 1000  # the loop protection stays out of these tests
+
+    def setUp(self):
+        super().setUp()
+        self._clean_limit_logs()
+        self.addCleanup(self._clean_limit_logs)
+
+    def _clean_limit_logs(self):
+        # entries of the limits have no sender or recipient to find them by
+        self.query(
+            "DELETE FROM mail_gateway_log WHERE reason IN %s AND client_address LIKE '127.%%' RETURNING id",
+            [LIMIT_REASONS],
+        )
+
+    def start_gate(self, **values):
+        """A mailgate with the given options; the pregreet wait is short
+        unless a test asks, the refusal log written only when flushed."""
+        values = {"pregreet_wait": 0.05, "flush_interval": 3600, **values}
+        options = smtp_handler.MailgateOptions(host="127.0.0.1", port=free_port(), **values)
+        controller = smtp_handler.MailgateController(smtp_handler.GatewayHandler(self.registry, options), options)
+        controller.start()
+        self.addCleanup(controller.stop)
+        return controller
+
+    def client(self, controller, source, timeout=30):
+        client = smtplib.SMTP("127.0.0.1", controller.port, source_address=(source, 0), timeout=timeout)
+        self.addCleanup(client.close)
+        return client
+
+    def connect(self, controller, source):
+        sock = socket.create_connection(("127.0.0.1", controller.port), timeout=30, source_address=(source, 0))
+        self.addCleanup(sock.close)
+        return sock
+
+    def limit_logs(self):
+        return self.query(
+            """SELECT reason, client_address, count, detail_params FROM mail_gateway_log
+               WHERE reason IN %s AND client_address LIKE '127.%%' ORDER BY id""",
+            [LIMIT_REASONS],
+        )
+
+    def deliver(self, controller, source, subject):
+        sender = f"deliver-{self.tag}@customer.example"
+        with self.client(controller, source) as client:
+            return client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} {subject}"))
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy", "mailgate")
+class TestMailgateLimits(LimitsCase):
+    def test_idle_client_cannot_lock_out_others(self):
+        """60 idle connections of one client: it gets its share, every
+        further one 421; another client still delivers."""
+        controller = self.start_gate(client_sessions=5, client_connection_rate=0, max_sessions=200)
+        greetings = []
+        for _index in range(60):
+            sock = self.connect(controller, "127.0.0.2")
+            greetings.append(read_reply(sock))
+        accepted = [reply for reply in greetings if reply.startswith(b"220")]
+        refused = [reply for reply in greetings if reply.startswith(b"421 4.7.0")]
+        with self.subTest("the idle client gets 421 beyond its limit"):
+            self.assertEqual((len(accepted), len(refused)), (5, 55), greetings[:7])
+            self.assertIn(b"from your address", refused[0])
+        with self.subTest("another client delivers meanwhile"):
+            self.assertEqual(self.deliver(controller, "127.0.0.3", "others"), {})
+            self.assertEqual(self.partners(), [(f"Gate {self.tag} others",)], "record created: 250 was committed")
+        with self.subTest("the refusals are one folded entry"):
+            controller.handler.flush_refusals()
+            ((reason, client, count, params),) = self.limit_logs()
+            self.assertEqual((reason, client, count), ("client_limit", "127.0.0.2", 55))
+            self.assertEqual((params["limit"], params["value"]), ("client_sessions", 5))
+
+    def test_dictionary_session_tarpit(self):
+        """Past the soft error limit each reply waits a second; at the hard
+        limit the session ends with 421."""
+        controller = self.start_gate(soft_error_limit=3, hard_error_limit=6)
+        client = self.client(controller, "127.0.0.2")
+        client.ehlo("prober.example")
+        client.mail(f"prober-{self.tag}@spam.example")
+        timings = []
+        for index in range(6):
+            started = time.monotonic()
+            code, _text = client.rcpt(f"guess{index}-{self.tag}@{self.domain}")
+            timings.append(time.monotonic() - started)
+            self.assertEqual(code, 550, index)
+        for index, seconds in enumerate(timings):
+            with self.subTest(reply=index + 1):
+                if index < 3:
+                    self.assertLess(seconds, 1.0, "not delayed before the soft limit")
+                else:
+                    self.assertGreaterEqual(seconds, 0.95, "delayed past the soft limit")
+        code, text = client.rcpt(f"guess-last-{self.tag}@{self.domain}")
+        self.assertEqual((code, text[:5]), (421, b"4.7.0"), "closed at the hard limit")
+        with self.assertRaises(smtplib.SMTPServerDisconnected):
+            client.noop()
+        controller.handler.flush_refusals()
+        error_limits = [row for row in self.limit_logs() if row[0] == "error_limit"]
+        self.assertEqual([(row[1], row[2], row[3]["limit"]) for row in error_limits], [("127.0.0.2", 1, "hard_errors")])
+
+    def test_delivery_starts_the_error_count_again(self):
+        """Errors count "without delivering mail": a sender with a few
+        unknown recipients per message is never slowed down."""
+        controller = self.start_gate(soft_error_limit=2, hard_error_limit=3)
+        sender = f"list-{self.tag}@customer.example"
+        client = self.client(controller, "127.0.0.2")
+        client.ehlo("lists.example")
+        for index in range(3):
+            client.mail(sender)
+            self.assertEqual(client.rcpt(f"gone{index}-{self.tag}@{self.domain}")[0], 550)
+            self.assertEqual(client.rcpt(self.alias_address)[0], 250)
+            started = time.monotonic()
+            code, _text = client.data(self.message(sender, f"Gate {self.tag} list {index}"))
+            self.assertEqual(code, 250, index)
+            self.assertLess(time.monotonic() - started, 1.0, "no delay: one error per delivered message")
+        self.assertEqual(len(self.partners()), 3)
+
+    def test_junk_commands_and_deadlines(self):
+        with self.subTest("junk command limit"):
+            controller = self.start_gate(junk_command_limit=3)
+            client = self.client(controller, "127.0.0.2")
+            for _index in range(3):
+                self.assertEqual(client.noop()[0], 250)
+            code, text = client.noop()
+            self.assertEqual((code, text[:5]), (421, b"4.7.0"))
+            with self.assertRaises(smtplib.SMTPServerDisconnected):
+                client.noop()
+        with self.subTest("NOOP keep-alive: NOOPs do not extend the deadline"):
+            controller = self.start_gate(timeout=2)
+            client = self.client(controller, "127.0.0.2")
+            client.ehlo("idler.example")
+            started = time.monotonic()
+            replies = []
+            with self.assertRaises(smtplib.SMTPServerDisconnected):
+                while time.monotonic() - started < 20:
+                    replies.append(client.noop())
+                    time.sleep(0.3)
+            alive = time.monotonic() - started
+            self.assertGreaterEqual(alive, 1.9, "not cut before the deadline")
+            self.assertLess(alive, 6, "cut at the deadline although NOOPs kept coming")
+            self.assertEqual(replies[-1][:2], (421, b"4.4.2 Timeout exceeded, closing the connection"))
+        with self.subTest("the deadline is logged"):
+            controller.handler.flush_refusals()
+            timeouts = [row for row in self.limit_logs() if row[0] == "timeout"]
+            self.assertEqual([(row[2], row[3]["limit"]) for row in timeouts], [(1, "command_timeout")])
+
+    def test_data_deadline_and_minimum_rate(self):
+        sender = f"slow-{self.tag}@customer.example"
+        controller = self.start_gate(timeout=2, min_data_rate=200)
+
+        def open_data(source):
+            client = self.client(controller, source)
+            client.ehlo("slow.example")
+            client.mail(sender)
+            self.assertEqual(client.rcpt(self.alias_address)[0], 250)
+            self.assertEqual(client.docmd("DATA")[0], 354)
+            return client
+
+        with self.subTest("trickled DATA is cut"):
+            client = open_data("127.0.0.2")
+            started = time.monotonic()
+            # 20 bytes a second until the server speaks
+            while time.monotonic() - started < 30 and not select.select([client.sock], [], [], 0.5)[0]:
+                client.sock.sendall(b"X-Trickle")
+            code, text = client.getreply()
+            cut = time.monotonic() - started
+            self.assertEqual((code, text[:5]), (421, b"4.4.2"))
+            self.assertLess(cut, 10, "20 bytes a second cannot hold the session")
+        with self.subTest("DATA at the minimum rate lasts longer than the timeout"):
+            client = open_data("127.0.0.3")
+            started = time.monotonic()
+            client.sock.sendall(self.message(sender, f"Gate {self.tag} steady").replace("\n", "\r\n").encode())
+            while time.monotonic() - started < 4:  # twice --timeout, 400 bytes a second
+                client.sock.sendall(b"x" * 198 + b"\r\n")
+                time.sleep(0.5)
+            client.sock.sendall(b".\r\n")
+            self.assertEqual(client.getreply()[0], 250)
+            self.assertEqual(self.partners(), [(f"Gate {self.tag} steady",)])
+        controller.handler.flush_refusals()
+        timeouts = [row for row in self.limit_logs() if row[0] == "timeout"]
+        self.assertEqual(
+            [(row[1], row[3]["limit"], row[3]["value"]) for row in timeouts], [("127.0.0.2", "data_rate", 200)]
+        )
+
+    def test_pregreet_talker_dropped(self):
+        controller = self.start_gate(pregreet_wait=0.5)
+        with self.subTest("a client talking before the greeting is dropped"):
+            sock = self.connect(controller, "127.0.0.2")
+            sock.sendall(b"EHLO impatient.example\r\n")
+            received = read_until_closed(sock)
+            self.assertTrue(received.startswith(b"220-"), received)
+            self.assertIn(b"\r\n554 5.5.1 ", received)
+            self.assertNotIn(b"\r\n220 ", received, "never the final greeting")
+            self.assertNotIn(b"\r\n250", received, "its command was never answered")
+        with self.subTest("a client waiting for the greeting is served"):
+            client = self.client(controller, "127.0.0.3")
+            self.assertEqual(client.ehlo("patient.example")[0], 250)
+        controller.handler.flush_refusals()
+        self.assertEqual([(row[0], row[1], row[2]) for row in self.limit_logs()], [("pregreet", "127.0.0.2", 1)])
+
+    def test_connection_message_and_recipient_rates(self):
+        with self.subTest("connections per minute"):
+            controller = self.start_gate(client_connection_rate=4)
+            controllers = [controller]
+            replies = [read_reply(self.connect(controller, "127.0.0.2")) for _index in range(6)]
+            self.assertEqual([reply[:3] for reply in replies], [b"220"] * 4 + [b"421"] * 2, replies)
+            self.assertIn(b"per minute", replies[-1])
+            self.assertEqual(self.client(controller, "127.0.0.3").noop()[0], 250, "another client goes on")
+        with self.subTest("messages per minute"):
+            controller = self.start_gate(client_message_rate=2)
+            controllers.append(controller)
+            sender = f"busy-{self.tag}@customer.example"
+            client = self.client(controller, "127.0.0.2")
+            for index in range(2):
+                self.assertEqual(
+                    client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} m{index}")),
+                    {},
+                )
+            code, text = client.mail(sender)
+            self.assertEqual((code, text[:5]), (421, b"4.7.0"))
+            with self.assertRaises(smtplib.SMTPServerDisconnected):
+                client.noop()
+            self.assertEqual(len(self.partners()), 2)
+            self.assertEqual(self.deliver(controller, "127.0.0.3", "other sender"), {}, "another client goes on")
+        with self.subTest("recipients per minute"):
+            controller = self.start_gate(client_recipient_rate=3, hard_error_limit=4)
+            controllers.append(controller)
+            client = self.client(controller, "127.0.0.2")
+            client.ehlo("many.example")
+            client.mail(f"many-{self.tag}@customer.example")
+            codes = [client.rcpt(address)[0] for address in (self.alias_address, f"x-{self.tag}@{self.domain}")]
+            codes.append(client.rcpt(self.catchall)[0])
+            code, text = client.rcpt(self.bounce)
+            self.assertEqual(codes, [250, 550, 250], "refused recipients count too")
+            self.assertEqual((code, text[:5]), (450, b"4.7.1"))
+            self.assertEqual(client.noop()[0], 250, "the session goes on: the sender retries that recipient")
+            more = [f"more{index}-{self.tag}@{self.domain}" for index in range(3)]
+            self.assertEqual([client.rcpt(address)[0] for address in more[:2]], [450, 450], "still over the rate")
+            code, text = client.rcpt(more[2])
+            self.assertEqual((code, text[:5]), (421, b"4.7.0"), "what is tried past a limit counts as an error")
+        with self.subTest("each in the gateway log"):
+            for controller in controllers:
+                controller.handler.flush_refusals()
+            rates = self.query(
+                """SELECT email_from, recipients, count, detail_params->>'limit', detail_params->>'value'
+                   FROM mail_gateway_log WHERE reason = 'client_limit' AND client_address = '127.0.0.2'""",
+                [],
+            )
+            self.assertEqual(
+                sorted(rates),
+                sorted(
+                    [
+                        ("<>", "", 2, "connection_rate", "4"),
+                        (f"busy-{self.tag}@customer.example", "", 1, "message_rate", "2"),
+                        *[
+                            (f"many-{self.tag}@customer.example", address, 1, "recipient_rate", "3")
+                            for address in [self.bounce, *more[:2]]
+                        ],
+                    ]
+                ),
+                "a session limit has no sender or recipient; a rate names them",
+            )
+
+    def test_relay_networks_exempt(self):
+        small = {
+            "client_sessions": 1,
+            "client_connection_rate": 2,
+            "client_message_rate": 1,
+            "client_recipient_rate": 1,
+            "soft_error_limit": 1,
+            "hard_error_limit": 2,
+            "junk_command_limit": 1,
+            "pregreet_wait": 0.5,
+        }
+        controller = self.start_gate(relay_networks=smtp_handler.parse_networks("127.0.0.4/32"), **small)
+        sender = f"relayed-{self.tag}@customer.example"
+        with self.subTest("the relay: no limit per client"):
+            sessions = [self.client(controller, "127.0.0.4") for _index in range(4)]
+            for index, client in enumerate(sessions):
+                self.assertEqual(client.noop()[0], 250)
+                self.assertEqual(client.noop()[0], 250, "junk commands")
+                client.ehlo("relay.example")
+                self.assertEqual(client.mail(sender)[0], 250)
+                for guess in range(3):
+                    self.assertEqual(client.rcpt(f"g{guess}-{self.tag}@{self.domain}")[0], 550, "errors")
+                self.assertEqual(client.rcpt(self.alias_address)[0], 250)
+                self.assertEqual(client.data(self.message(sender, f"Gate {self.tag} relay {index}"))[0], 250)
+            self.assertEqual(len(self.partners()), 4)
+            sock = self.connect(controller, "127.0.0.4")
+            sock.sendall(b"EHLO eager.relay.example\r\n")
+            self.assertIn(b"\r\n250 ", read_until(sock, b"\r\n250 "), "no pregreet test for the relay")
+        with self.subTest("another client: limited"):
+            first = self.client(controller, "127.0.0.5")
+            second = read_reply(self.connect(controller, "127.0.0.5"))
+            self.assertTrue(second.startswith(b"421 4.7.0"), second)
+            self.assertEqual(first.noop()[0], 250)
+            self.assertEqual(first.noop()[0], 421, "junk command limit")
+        with self.subTest("allowed networks are no exemption"):
+            controller = self.start_gate(allow_networks=smtp_handler.parse_networks("127.0.0.0/8"), **small)
+            self.client(controller, "127.0.0.4")
+            refused = read_reply(self.connect(controller, "127.0.0.4"))
+            self.assertTrue(refused.startswith(b"421 4.7.0"), refused)
+        with self.subTest("a relay may connect outside the allowed networks"):
+            controller = self.start_gate(
+                allow_networks=smtp_handler.parse_networks("10.0.0.0/8"),
+                relay_networks=smtp_handler.parse_networks("127.0.0.4/32"),
+            )
+            self.assertEqual(self.client(controller, "127.0.0.4").noop()[0], 250)
+            self.assertTrue(read_reply(self.connect(controller, "127.0.0.5")).startswith(b"554 5.7.1"))
+
+    def test_xforward(self):
+        controller = self.start_gate(relay_networks=smtp_handler.parse_networks("127.0.0.4/32"))
+        handler = controller.handler
+        seen = []
+        original = handler.handle_DATA
+
+        async def spy(server, session, envelope):
+            seen.append(handler.effective_client(session))
+            return await original(server, session, envelope)
+
+        sender = f"forwarded-{self.tag}@customer.example"
+        with patch.object(handler, "handle_DATA", spy):
+            relay = self.client(controller, "127.0.0.4")
+            code, _text = relay.ehlo("relay.example")
+            with self.subTest("advertised to the relay"):
+                self.assertEqual(code, 250)
+                self.assertEqual(relay.esmtp_features.get("xforward"), "NAME ADDR PROTO HELO")
+            with self.subTest("accepted from the relay; effective_client is the forwarded client"):
+                code, _text = relay.docmd("XFORWARD", "NAME=mx.sender.example ADDR=203.0.113.7")
+                self.assertEqual(code, 250)
+                self.assertEqual(relay.docmd("XFORWARD", "PROTO=ESMTP HELO=mx+2Esender.example")[0], 250, "xtext")
+                relay.mail(sender)
+                self.assertEqual(relay.rcpt(f"nobody-{self.tag}@{self.domain}")[0], 550)
+                self.assertEqual(relay.rcpt(self.alias_address)[0], 250)
+                self.assertEqual(relay.data(self.message(sender, f"Gate {self.tag} xf1"))[0], 250)
+                # reset at the end of the transaction (Postfix sends it before each MAIL)
+                relay.mail(sender)
+                relay.rcpt(self.alias_address)
+                self.assertEqual(relay.data(self.message(sender, f"Gate {self.tag} xf2"))[0], 250)
+                self.assertEqual(relay.docmd("XFORWARD", "ADDR=IPV6:2001:db8::7 HELO=[UNAVAILABLE]")[0], 250)
+                relay.mail(sender)
+                relay.rcpt(self.alias_address)
+                self.assertEqual(relay.data(self.message(sender, f"Gate {self.tag} xf3"))[0], 250)
+                self.assertEqual(
+                    seen,
+                    [
+                        ("203.0.113.7", "mx.sender.example"),
+                        ("127.0.0.4", "relay.example"),
+                        ("2001:db8::7", None),
+                    ],
+                )
+            with self.subTest("malformed or inside a transaction"):
+                self.assertEqual(relay.docmd("XFORWARD", "COLOR=blue")[:1], (501,))
+                self.assertEqual(relay.docmd("XFORWARD", "ADDR=not-an-address")[:1], (501,))
+                self.assertEqual(relay.docmd("XFORWARD")[:1], (501,))
+                relay.mail(sender)
+                self.assertEqual(relay.docmd("XFORWARD", "ADDR=198.51.100.1")[:1], (503,))
+            with self.subTest("the RCPT refusal names the forwarded client"):
+                handler.flush_refusals()
+                clients = {row[2]: row[3] for row in self.rcpt_logs()}
+                self.assertEqual(clients[f"nobody-{self.tag}@{self.domain}"], "203.0.113.7")
+            with self.subTest("refused from another client, not advertised"):
+                other = self.client(controller, "127.0.0.5")
+                other.ehlo("other.example")
+                self.assertNotIn("xforward", other.esmtp_features)
+                code, text = other.docmd("XFORWARD", "ADDR=203.0.113.7")
+                self.assertEqual((code, text[:5]), (550, b"5.7.0"))
+                self.assertNotIn("XFORWARD", other.help().decode(), "not listed by HELP")
+                other.mail(sender)
+                other.rcpt(self.alias_address)
+                self.assertEqual(other.data(self.message(sender, f"Gate {self.tag} xf4"))[0], 250)
+                self.assertEqual(seen[-1], ("127.0.0.5", "other.example"))
+
+    def test_limit_refusals_written_folded_once_per_interval(self):
+        controller = self.start_gate(flush_interval=1.0, client_sessions=1, client_connection_rate=0)
+        writes = []
+        original = controller.handler.refusals.write
+
+        def counting_write(pending):
+            writes.append(sum(count for count, _details in pending.values()))
+            return original(pending)
+
+        controller.handler.refusals.write = counting_write
+        self.client(controller, "127.0.0.6").ehlo("holder.example")
+        replies = [read_reply(self.connect(controller, "127.0.0.6")) for _index in range(8)]
+        self.assertTrue(all(reply.startswith(b"421 4.7.0") for reply in replies), replies)
+        deadline = time.monotonic() + 30
+        while sum(writes) < 8 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(sum(writes), 8, "written by the log's own thread")
+        self.assertLessEqual(len(writes), 2, "one write per interval, not one per attempt")
+        ((reason, client, count, params),) = self.limit_logs()
+        self.assertEqual((reason, client, count, params["limit"]), ("client_limit", "127.0.0.6", 8, "client_sessions"))
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US"})
+            entry = env["mail.gateway.log"].search([("reason", "=", "client_limit"), ("client_address", "=", client)])
+            self.assertEqual(
+                str(entry.explanation), "Refused: the client reached its limit of 1 open sessions (421 4.7.0)."
+            )
+
+    def test_odoo_bin_options_and_open_file_limit(self):
+        port = free_port()
+        # the command starts with a low soft limit (inherited) and raises it
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        low = max(1024, len(os.listdir("/proc/self/fd")) + 512)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(low, soft), hard))
+        try:
+            process, _output = self.spawn_gate(
+                port, "--client-sessions", "1", "--pregreet-wait", "0", "--max-sessions", "3000"
+            )
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        with open(f"/proc/{process.pid}/limits", encoding="ascii") as handle:
+            limits = handle.read()
+        soft, hard = next(line.split()[3:5] for line in limits.splitlines() if line.startswith("Max open files"))
+        self.assertGreaterEqual(int(soft), min(3000 + mailgate.FILE_RESERVE, int(hard)), limits)
+        first = socket.create_connection(("127.0.0.1", port), timeout=30, source_address=("127.0.0.2", 0))
+        self.addCleanup(first.close)
+        self.assertTrue(read_reply(first).startswith(b"220 "), "no pregreet wait: one greeting line")
+        second = socket.create_connection(("127.0.0.1", port), timeout=30, source_address=("127.0.0.2", 0))
+        self.addCleanup(second.close)
+        self.assertTrue(read_reply(second).startswith(b"421 4.7.0"), "--client-sessions 1")
+        process.terminate()
+        process.wait(timeout=60)
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy", "mailgate")
+class TestClientLimitsUnit(BaseCase):
+    """cli/client_limits.py and the pure parts of the SMTP side, on a clock of our own."""
+
+    def setUp(self):
+        super().setUp()
+        self.now = 1000.0
+
+    def clock(self):
+        return self.now
+
+    def test_client_key(self):
+        for host, key in [
+            ("192.0.2.1", "192.0.2.1"),
+            ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+            ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+            ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+            ("::ffff:192.0.2.1", "192.0.2.1"),
+            ("fe80::1%eth0", "fe80::/64"),
+        ]:
+            with self.subTest(host=host):
+                self.assertEqual(client_limits.client_key(host), key)
+        networks = smtp_handler.parse_networks("127.0.0.4/32, 2001:db8::/32")
+        self.assertTrue(client_limits.in_networks("2001:db8:5::1", networks))
+        self.assertTrue(client_limits.in_networks("::ffff:127.0.0.4", networks))
+        self.assertFalse(client_limits.in_networks("127.0.0.5", networks))
+        self.assertFalse(client_limits.in_networks(None, networks))
+
+    def test_sessions_and_connection_rate(self):
+        policy = client_limits.ClientPolicy(max_sessions=5, client_sessions=2, connection_rate=3, window=60)
+        limits = client_limits.ClientLimits(policy, self.clock)
+        v6 = ["2001:db8::1", "2001:db8::2"]
+        keys = [client_limits.client_key(host) for host in v6]
+        self.assertIsNone(limits.open_session(keys[0]))
+        self.assertIsNone(limits.open_session(keys[1]))
+        self.assertEqual(limits.open_session(keys[0]).limit, "client_sessions", "one /64, one client")
+        self.assertEqual(limits.open_session(keys[0]).limit, "connection_rate", "refused attempts count")
+        limits.close_session(keys[0])
+        self.assertEqual(limits.open_session(keys[0]).limit, "connection_rate", "within the window")
+        self.now += 60
+        self.assertIsNone(limits.open_session(keys[0]), "a new window")
+        with self.subTest("exempt: the total only"):
+            for _index in range(3):
+                self.assertIsNone(limits.open_session("relay", exempt=True))
+            self.assertEqual(limits.sessions, 5)
+            self.assertEqual(limits.open_session("other").limit, "server_sessions")
+            self.assertNotIn("relay", limits.clients)
+        with self.subTest("idle clients are forgotten"):
+            for key in keys:
+                limits.close_session(key)
+            self.now += 61
+            limits.open_session("192.0.2.9")
+            self.assertEqual(sorted(limits.clients), ["192.0.2.9"])
+
+    def test_message_and_recipient_rates(self):
+        policy = client_limits.ClientPolicy(message_rate=2, recipient_rate=3, window=60)
+        limits = client_limits.ClientLimits(policy, self.clock)
+        self.assertEqual([limits.count_message("a") for _index in range(2)], [None, None])
+        hit = limits.count_message("a")
+        self.assertEqual((hit.reason, hit.limit, hit.value), ("client_limit", "message_rate", 2))
+        self.assertIsNone(limits.count_message("b"))
+        self.assertEqual([bool(limits.count_recipient("a")) for _index in range(4)], [False, False, False, True])
+        self.assertEqual(hit.details(), {"code": "client_limit", "limit": "message_rate", "value": 2})
+        self.now += 59.9
+        self.assertTrue(limits.count_recipient("a"))
+        self.now += 0.1
+        self.assertIsNone(limits.count_recipient("a"))
+        self.assertIsNone(limits.count_message("a"))
+        unlimited = client_limits.ClientLimits(client_limits.ClientPolicy(), self.clock)
+        self.assertFalse(any(unlimited.count_recipient("a") for _index in range(1000)), "0: no limit")
+
+    def test_error_tally(self):
+        tally = client_limits.ErrorTally(soft=2, hard=4)
+        self.assertIsNone(tally.note("250"))
+        self.assertIsNone(tally.note("450"), "a 4xx is no client error")
+        tally.note("550")
+        self.assertFalse(tally.delaying)
+        tally.note("500")
+        self.assertTrue(tally.delaying)
+        tally.delivered()
+        self.assertFalse(tally.delaying, "a delivered message starts again")
+        self.assertEqual([bool(tally.note("550")) for _index in range(4)], [False, False, False, True])
+
+    def test_data_deadline(self):
+        deadline = client_limits.DataDeadline(self.now, grace=10, min_rate=100)
+        self.assertEqual(deadline.deadline, 1010)
+        for _second in range(30):  # 200 bytes a second: twice the minimum
+            self.now += 1
+            deadline.received(200, self.now)
+        self.assertEqual(deadline.deadline, self.now + 10, "never more than the grace ahead")
+        start = self.now
+        while deadline.deadline > self.now:  # 10 bytes a second
+            self.now += 1
+            deadline.received(10, self.now)
+        self.assertAlmostEqual(self.now - start, 11, delta=1, msg="10 s of grace, 0.1 s earned per second")
+        idle = client_limits.DataDeadline(self.now, grace=10, min_rate=0)
+        idle.received(1, self.now + 5)
+        self.assertEqual(idle.deadline, self.now + 15, "no rate: an idle timeout per chunk")
+
+    def test_xforward_parsing(self):
+        self.assertEqual(
+            smtp_handler.parse_xforward("name=mx.example ADDR=IPV6:2001:DB8::1 HELO=a+2Bb proto=ESMTP"),
+            {"NAME": "mx.example", "ADDR": "IPV6:2001:DB8::1", "HELO": "a+b", "PROTO": "ESMTP"},
+        )
+        for bad in ("", "SOURCE=LOCAL", "ADDR", "ADDR=300.1.1.1", "HELO=a+zz", "HELO=a=b"):
+            with self.subTest(bad=bad), self.assertRaises(ValueError):
+                smtp_handler.parse_xforward(bad)
+        session = smtp_handler.MailgateSession(loop=None)
+        session.peer, session.host_name = ("::ffff:127.0.0.4", 4025, 0, 0), "relay.example"
+        session.xforward = {"ADDR": "IPV6:2001:DB8::1", "HELO": "mx.example"}
+        self.assertEqual(smtp_handler.effective_client(session), ("127.0.0.4", "relay.example"), "untrusted")
+        session.trusted_relay = True
+        self.assertEqual(smtp_handler.effective_client(session), ("2001:db8::1", "mx.example"))
+        session.xforward = {"NAME": "[UNAVAILABLE]"}
+        self.assertEqual(smtp_handler.effective_client(session), ("127.0.0.4", "relay.example"), "nothing forwarded")
+
+    def test_open_file_limit(self):
+        """The command raises the soft limit to fit --max-sessions, or serves
+        what fits under the hard limit."""
+        path = mailgate.__file__
+        script = (
+            "import importlib.util, resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[1]), int(sys.argv[2])))\n"
+            f"spec = importlib.util.spec_from_file_location('mailgate_command', {path!r})\n"
+            "module = importlib.util.module_from_spec(spec)\n"
+            "spec.loader.exec_module(module)\n"
+            "print(module.raise_open_file_limit(1000), resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+        )
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        cases = [((64, 300), "44 300")]
+        if hard >= 1256:
+            cases.append(((64, hard), "1000 1256"))
+        for (soft, hard_limit), expected in cases:
+            with self.subTest(soft=soft, hard=hard_limit):
+                result = subprocess.run(
+                    [sys.executable, "-c", script, str(soft), str(hard_limit)],
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=False,
+                )
+                self.assertEqual(result.stdout.split()[-2:], expected.split(), result.stderr[-2000:])
