@@ -419,7 +419,7 @@ def authenticate(
     dkim_results = verify_dkim(message_bytes, resolver, deadline)
     from_domain, from_reason = author_domain(message_bytes)
     if pct_sample is None:
-        pct_sample = random.uniform(0, 100)
+        pct_sample = random.random() * 100  # in [0, 100): pct=100 always samples
     dmarc_result = evaluate_dmarc(from_domain, from_reason, spf_result, dkim_results, resolver, deadline, pct_sample)
     arc_result, latest_aar = verify_arc(message_bytes, resolver, deadline)
     trusted = {_normal_name(sealer) for sealer in trusted_arc_sealers}

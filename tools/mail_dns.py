@@ -30,8 +30,11 @@ Limits found in the libraries:
 * dnspython: the per-attempt timeout (``Resolver.timeout``) and the total
   lifetime are separate; a nameserver that times out is retried until the
   lifetime ends, one that answers SERVFAIL/REFUSED is dropped for that
-  lookup. It sends no EDNS by default (512-byte UDP answers), so EDNS0 with
-  a 1232-byte payload is switched on here (2048-bit DKIM keys need ~450).
+  lookup. It sleeps its retry back-off before checking the lifetime, so a
+  lookup of a silent server may end one back-off late (0.1-0.4 s with the
+  defaults here, never more than 2 s). It sends no EDNS by default
+  (512-byte UDP answers), so EDNS0 with a 1232-byte payload is switched on
+  here (a 2048-bit DKIM key record is about 410 bytes of answer data).
 * dkimpy calls ``dnsfunc(name, timeout=5)`` with a ``bytes`` name ending in
   a dot and expects the first TXT record's strings joined, or ``None``. It
   turns :class:`dkim.DnsTimeoutError` into a failed verification (``False``)
@@ -183,8 +186,9 @@ class DnsResult:
     ``name`` is the name asked for (lower case, no final dot), ``rdtype`` its
     type (``"TXT"``). ``records``: for TXT each record's strings joined, as
     ``bytes``; for other types each record's presentation text (``"10
-    mx.example.com."`` for MX, ``"192.0.2.1"`` for A). ``ttl``: seconds the
-    answer is cached for (0: not cached).
+    mx.example.com."`` for MX, ``"192.0.2.1"`` for A), in the answer's order
+    (servers may shuffle it). ``ttl``: seconds the answer is cached for (0:
+    not cached).
     """
 
     name: str
@@ -373,7 +377,9 @@ class MailResolver:
         try:
             answer = self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, lifetime=lifetime, search=False)
         except dns.resolver.NXDOMAIN as exc:
-            return DnsResult(key_name, rdtype, NXDOMAIN, ttl=self._negative_ttl(exc.response(qname)))
+            responses = exc.responses()
+            ttl = self._negative_ttl(responses[qname]) if qname in responses else 0
+            return DnsResult(key_name, rdtype, NXDOMAIN, ttl=ttl)
         except dns.exception.Timeout:
             return DnsResult(key_name, rdtype, TIMEOUT)
         except dns.exception.DNSException:
@@ -429,6 +435,9 @@ def _key_name(name):
 
 class DkimTxtLookup:
     """dkimpy's ``dnsfunc(name, timeout=5)``: the first TXT record as ``bytes``, or ``None``.
+
+    As dkimpy's own lookup: with several TXT records at a key's name, the
+    first in the answer is the key (RFC 6376 §3.6.2.2 lets a verifier pick).
 
     A temporary DNS error raises :class:`dkim.DnsTimeoutError`, as dkimpy
     expects; dkimpy reports it as a failed verification, so every result is
