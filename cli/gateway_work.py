@@ -10,6 +10,7 @@ answers after it returns. The decisions are the model layer's
 
 import logging
 import re
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,9 @@ import psycopg2
 
 from odoo import SUPERUSER_ID, api
 from odoo.service.model import retrying
+
+from ..models.mail_thread import CONTEXT_SMTP, CONTEXT_TRUSTED_AUTHSERV_ID
+from . import mail_authentication
 
 _logger = logging.getLogger(__name__)
 
@@ -63,8 +67,10 @@ class GatewayWork:
     """The Odoo work of one mailgate: ``workers`` threads, each with a kept
     read-only cursor for RCPT checks; a delivery gets a cursor of its own."""
 
-    def __init__(self, registry, workers):
+    def __init__(self, registry, workers, authserv_id=""):
         self.registry = registry
+        # the name of the mailgate's own Authentication-Results (RFC 8601)
+        self.authserv_id = (authserv_id or socket.getfqdn()).lower()
         self.executor = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="mailgate", initializer=self._init_worker
         )
@@ -173,13 +179,32 @@ class GatewayWork:
         cr.rollback()  # clears the ORM cache: the next check reads afresh
         return result
 
-    def deliver(self, mail_from, rcpt_tos, content):
-        """message_process in one transaction, committed before returning.
+    def auth_settings(self):
+        """The authentication's configuration, read on the worker's kept
+        read-only cursor (no transaction of its own)."""
+        registry = self._fresh_registry(max_age=1.0)
+        cr = self._rcpt_cursor(registry)
+        try:
+            get_param = api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"].get_param
+            return mail_authentication.AuthSettings.from_params(get_param)
+        finally:
+            cr.rollback()
 
-        Serialization failures are retried as Odoo's RPC layer does
-        (``retrying``). Returns True when committed, or when the message was
-        refused and logged by the gateway (no route); raises otherwise.
+    def deliver(self, mail_from, rcpt_tos, content, client_address=None, helo=None):
+        """Authenticate the message, then message_process in one
+        transaction, committed before returning.
+
+        The authentication (DNS, bounded in time) runs before the
+        transaction opens; its header is the only Authentication-Results the
+        model layer trusts on this path. Serialization failures are retried
+        as Odoo's RPC layer does (``retrying``). Returns True when committed,
+        or when the message was refused and logged by the gateway (no
+        route); raises ``GatewayRefusal`` for a refusal at the end of DATA
+        (logged), and anything else when it failed.
         """
+        content, _verdict = mail_authentication.authenticate_message(
+            content, client_address, helo, mail_from, self.authserv_id, self.auth_settings()
+        )
         raw = stamp(mail_from, rcpt_tos, content)
         started = time.time()
         registry = self._fresh_registry()
@@ -187,7 +212,12 @@ class GatewayWork:
             with registry.cursor() as cr:
                 # the mailgate answers the sending server: outgoing mail (notifications)
                 # is left to the mail queue cron instead of being sent here
-                env = api.Environment(cr, SUPERUSER_ID, {"mail_notify_force_send": False})
+                context = {
+                    "mail_notify_force_send": False,
+                    CONTEXT_SMTP: True,
+                    CONTEXT_TRUSTED_AUTHSERV_ID: self.authserv_id,
+                }
+                env = api.Environment(cr, SUPERUSER_ID, context)
                 retrying(partial(env["mail.thread"].message_process, False, raw), env)
             return True
         except ValueError:

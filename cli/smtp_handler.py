@@ -23,6 +23,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import BOGUS_LIMIT, SMTP, Session
 
+from ..models.mail_thread import GatewayRefusal
 from .client_limits import (
     ERROR_LIMIT,
     LIMIT_REASONS,
@@ -54,6 +55,12 @@ REPLY_BUSY = "421 4.7.0 Too many connections, try again later"
 REPLY_NETWORK = "554 5.7.1 Your address is not allowed to use this server"
 REPLY_PREGREET = "554 5.5.1 Protocol error: you talked before the greeting"
 REPLY_TIMEOUT = "421 4.4.2 Timeout exceeded, closing the connection"
+# refusals at the end of DATA (tools/auth_policy.py; RFC 7489 §6.3, RFC 7372)
+REPLY_AUTH_REFUSED = "550 5.7.1 Message refused: the sender is not authenticated for its From address"
+DATA_REFUSALS = {
+    "dmarc_reject": "550 5.7.1 Message rejected: it fails the DMARC policy of its From domain",
+    "auth_spoofed": REPLY_AUTH_REFUSED,
+}
 # a limit's reply, by the limit's code (client_limits.LimitHit.limit)
 LIMIT_REPLIES = {
     "server_sessions": REPLY_BUSY,
@@ -230,7 +237,7 @@ class GatewayHandler:
 
     def __init__(self, registry, options=None):
         self.options = options or MailgateOptions()
-        self.work = GatewayWork(registry, self.options.workers)
+        self.work = GatewayWork(registry, self.options.workers, authserv_id=self.options.hostname)
         self.refusals = RefusalLog(
             self.work.write_refusals,
             self.options.flush_interval,
@@ -298,10 +305,24 @@ class GatewayHandler:
         return RCPT_REPLIES[result["code"]].format(rcpt=address.replace("\r", "").replace("\n", ""))
 
     async def handle_DATA(self, server, session, envelope):
+        client_address, helo = effective_client(session)
         try:
             await self._run(
-                self.work.deliver, envelope.mail_from or "", list(envelope.rcpt_tos), envelope.original_content
+                self.work.deliver,
+                envelope.mail_from or "",
+                list(envelope.rcpt_tos),
+                envelope.original_content,
+                client_address,
+                helo,
             )
+        except GatewayRefusal as refusal:
+            _logger.info(
+                "mailgate: message from %s (client %s) refused at the end of DATA: %s",
+                envelope.mail_from,
+                client_address,
+                refusal.reason,
+            )
+            status = DATA_REFUSALS.get(refusal.reason, REPLY_AUTH_REFUSED)
         except DATABASE_AWAY as error:
             _logger.warning(
                 "mailgate: database unreachable, message from %s to %s answered 451: %s",

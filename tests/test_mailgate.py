@@ -32,6 +32,8 @@ from odoo.tools import config
 from odoo.addons.mail_routing_policy.cli import smtp_handler
 from odoo.addons.mail_routing_policy.models.mail_thread import MailThread
 
+from .dns_server import DnsTestServer
+
 MESSAGE = """From: {sender}
 To: {to}
 Subject: {subject}
@@ -81,6 +83,13 @@ class MailgateCase(TransactionCase):
                 .id
             )
         self.addCleanup(self._cleanup)
+        # the mailgate authenticates every message: its DNS is a loopback
+        # server (an empty zone unless a test adds records), never the machine's
+        self.dns = DnsTestServer({}, host="127.0.0.53")
+        self.dns.start()
+        self.addCleanup(self.dns.stop)
+        self.set_param("mail.dns.nameservers", self.dns.nameservers)
+        self.addCleanup(self.set_param, "mail.dns.nameservers", False)
 
     def _cleanup(self):
         like = f"%{self.tag}%"
