@@ -19,6 +19,8 @@ import dkim
 import nacl.signing
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from odoo.tests import BaseCase, tagged
 
@@ -778,3 +780,72 @@ class TestResultsHeaders(AuthCase):
 
 def verdict_read(value):
     return mail_auth.read_results([value], [GATE])
+
+
+# ----------------------------------------------------------------------
+# hostile input
+# ----------------------------------------------------------------------
+
+FIELD_NAMES = st.sampled_from(
+    ["Received", "From", "Subject", "Authentication-Results", "authentication-results", "DKIM-Signature", "ARC-Seal"]
+)
+FIELD_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40)
+OTHER_IDS = st.sampled_from(["other.test", "gate.test.evil", "gate", '"gate.test.x"', "(gate.test) other.test", ""])
+
+
+def _field(name, value, folds, linesep):
+    parts = value.split(" ")
+    if folds and len(parts) > 1:
+        value = " ".join(parts[:1]) + linesep + "\t" + " ".join(parts[1:])
+    return f"{name}: {value}{linesep}".encode()
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestHostileInput(BaseCase):
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        fields=st.lists(st.tuples(FIELD_NAMES, OTHER_IDS, FIELD_TEXT, st.booleans()), max_size=8),
+        ours=st.lists(
+            st.tuples(st.integers(0, 8), st.sampled_from(["gate.test", "GATE.Test", '"gate.test"']), st.booleans()),
+            max_size=3,
+        ),
+        linesep=st.sampled_from(["\r\n", "\n"]),
+    )
+    def test_strip_results_removes_exactly_ours(self, fields, ours, linesep):
+        head = [_field(name, f"{authserv_id}; {text}", folds, linesep) for name, authserv_id, text, folds in fields]
+        body = f"{linesep}Authentication-Results: gate.test; body{linesep}".encode()
+        original = b"".join(head) + body
+        forged = list(head)
+        for position, authserv_id, folds in sorted(ours, reverse=True):
+            forged.insert(
+                min(position, len(forged)),
+                _field("Authentication-Results", f"{authserv_id}; dmarc=pass", folds, linesep),
+            )
+        self.assertEqual(mail_auth.strip_results(b"".join(forged) + body, GATE), original)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        fields=st.lists(st.tuples(FIELD_NAMES, FIELD_TEXT), max_size=6),
+        body=st.binary(max_size=60),
+        mail_from=st.sampled_from(["", "<>", "a@example.test", "a;b@x", "@", "a@" + "x" * 300]),
+        helo=st.sampled_from(["", "mx.test", "[127.0.0.1]", "x; dmarc=pass", "a..b"]),
+    )
+    def test_authenticate_never_raises(self, fields, body, mail_from, helo):
+        message = b"".join(f"{name}: {text}\r\n".encode() for name, text in fields) + b"\r\n" + body
+        resolver = mail_dns.MailResolver(((HOST, 9),), query_timeout=0.1)  # spent deadline: nothing is sent
+        verdict = mail_auth.authenticate(message, "127.0.0.2", helo, mail_from, resolver, mail_dns.Deadline.after(0))
+        self.assertNotEqual(verdict.dmarc.result, "pass")
+        self.assertFalse(verdict.dmarc_pass)
+        self.assertEqual(resolver.queries_sent, 0)
+        value = verdict.header_value(GATE)
+        self.assertNotIn("\n", value)
+        self.assertEqual(mail_auth.read_results([value], [GATE]).header_value(), value)
+
+    @settings(max_examples=150, deadline=None)
+    @given(values=st.lists(st.text(max_size=80), max_size=4))
+    def test_read_results_never_raises(self, values):
+        verdict = mail_auth.read_results(["gate.test; " + value for value in values], [GATE])
+        if values:
+            self.assertTrue(verdict is None or verdict.authserv_id == GATE)
+        else:
+            self.assertIsNone(verdict)
