@@ -21,6 +21,10 @@ FOLD_SAMPLE_SIZE = 10
 # refusals of automatic mail, and rate-limited repeats, fold into one entry
 FOLDED_REASONS = ("rate_limit", "reply_limit", "auto_reply", "read_receipt")
 
+# refused by the mailgate's limits per client (cli/client_limits.py): like
+# an RCPT refusal, nothing was received
+SMTP_SESSION_REASONS = ("client_limit", "error_limit", "pregreet", "timeout")
+
 REASONS = [
     ("allow_list", "Recipient domain not allowed"),
     ("auto_reply", "Auto-reply"),
@@ -157,7 +161,7 @@ class MailGatewayLog(models.Model):
     @api.depends("reason")
     def _compute_smtp_refusal(self):
         for log in self:
-            log.smtp_refusal = log.reason in self.RCPT_REASONS.values()
+            log.smtp_refusal = log.reason in self.RCPT_REASONS.values() or log.reason in SMTP_SESSION_REASONS
 
     @api.depends("subject", "reason", "recipients")
     def _compute_display_name(self):
@@ -548,6 +552,9 @@ class MailGatewayLog(models.Model):
     @api.model
     def _rcpt_refusal_text(self, reason, recipient, details):
         _ = self.env._
+        if reason in SMTP_SESSION_REASONS:
+            clause = self.env["mail.routing.explanation"]._smtp_limit_text(reason, details)
+            return _("Refused during the SMTP dialogue: %s.", clause)
         if reason == "rcpt_relay":
             return _(
                 "Refused at RCPT TO (550 5.7.1): %(domain)s is neither an alias domain nor an allowed domain "

@@ -20,7 +20,8 @@ import time
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
-from odoo.tests import BaseCase, tagged
+from odoo.exceptions import UserError
+from odoo.tests import BaseCase, TransactionCase, tagged
 
 from odoo.addons.mail_routing_policy.cli import client_limits, mailgate, smtp_handler
 
@@ -460,7 +461,7 @@ class TestMailgateLimits(LimitsCase):
             env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US"})
             entry = env["mail.gateway.log"].search([("reason", "=", "client_limit"), ("client_address", "=", client)])
             self.assertEqual(
-                str(entry.explanation), "Refused: the client reached its limit of 1 open sessions (421 4.7.0)."
+                str(entry.explanation), "Refused during the SMTP dialogue: the client reached its limit of 1 open sessions (421 4.7.0)."
             )
 
     def test_odoo_bin_options_and_open_file_limit(self):
@@ -631,3 +632,21 @@ class TestClientLimitsUnit(BaseCase):
                     check=False,
                 )
                 self.assertEqual(result.stdout.split()[-2:], expected.split(), result.stderr[-2000:])
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestLimitRefusalEntries(TransactionCase):
+    """An entry of the limits is a refusal during the SMTP dialogue: nothing
+    was received, so it is worded as such and not offered for processing."""
+
+    def test_limit_entry_is_an_smtp_refusal(self):
+        Log = self.env["mail.gateway.log"]
+        details = {"code": "client_limit", "limit": "client_sessions", "value": 50}
+        entry = Log._log_rcpt_refusal("client_limit", "", "", "127.0.0.2", details, count=3)
+        self.assertTrue(entry.smtp_refusal)
+        self.assertEqual(entry.count, 3)
+        self.assertIn("Refused during the SMTP dialogue", entry.details)
+        self.assertIn("50", entry.explanation)
+        self.assertNotIn("alias", entry.details, "not worded as an unknown recipient")
+        with self.assertRaisesRegex(UserError, "never reached Odoo"):
+            entry.action_process_again()
