@@ -71,3 +71,26 @@ class TestGatewayOverXmlRpc(HttpCase):
         # no route at all keeps core's behaviour: a fault (the mailgate refuses it at RCPT)
         with self.assertRaises(xmlrpc.client.Fault), mute_logger("odoo.http", "odoo.addons.mail_routing_policy"):
             self.deliver("dan@customer.example", "commercial@gmail.com")
+
+    @mute_logger("odoo.addons.mail_routing_policy.models.mail_gateway_log")
+    def test_pipe_path_reads_only_trusted_results(self):
+        """Core's pipe script and fetchmail have no SMTP client to check: an
+        internal user's From is routed as core does (unverified), quarantined
+        once the admin tightens it, and routed again on the topmost result of
+        an authentication server the admin trusts."""
+        admin_email = self.env.ref("base.user_admin").email_normalized
+        to = "info@rpc.example"
+        self.assertIsInstance(self.deliver(admin_email, to), int, "unverified: as core")
+        self.ICP.set_param("mail.gateway.auth.unverified_action", "quarantine")
+        self.assertIs(self.deliver(admin_email, to), False)
+        log = self.env["mail.gateway.log"].search([("reason", "=", "auth_unverified")])
+        self.assertEqual(log.auth_result, "unverified")
+        domain = admin_email.rpartition("@")[2]
+        trusted = (
+            f"Authentication-Results: mx.provider.test; dkim=pass header.d={domain}; dmarc=pass header.from={domain}\n"
+        )
+        self.assertIs(self.deliver(admin_email, to, extra=trusted), False, "not trusted yet: still unverified")
+        self.ICP.set_param("mail.gateway.auth.trusted_authserv_ids", "MX.Provider.test")
+        self.assertIsInstance(self.deliver(admin_email, to, extra=trusted), int)
+        forged = trusted.replace("dmarc=pass", "dmarc=fail")
+        self.assertIs(self.deliver(admin_email, to, extra=forged + trusted), False, "the topmost trusted header counts")
