@@ -461,7 +461,8 @@ class TestMailgateLimits(LimitsCase):
             env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US"})
             entry = env["mail.gateway.log"].search([("reason", "=", "client_limit"), ("client_address", "=", client)])
             self.assertEqual(
-                str(entry.explanation), "Refused during the SMTP dialogue: the client reached its limit of 1 open sessions (421 4.7.0)."
+                str(entry.explanation),
+                "Refused during the SMTP dialogue: the client reached its limit of 1 open sessions (421 4.7.0).",
             )
 
     def test_odoo_bin_options_and_open_file_limit(self):
