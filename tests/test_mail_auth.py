@@ -27,6 +27,7 @@ from odoo.tests import BaseCase, tagged
 from odoo.addons.mail_routing_policy.tools import mail_auth, mail_dns
 
 from .dns_server import DnsTestServer, txt
+from .test_mail_dns import FakeClock
 
 HOST = "127.0.0.1"
 GATE = "gate.test"
@@ -578,14 +579,6 @@ class TestArc(AuthCase):
 # ----------------------------------------------------------------------
 # time and cache
 # ----------------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
