@@ -24,6 +24,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.service.model import retrying
 
 from ..models.mail_thread import CONTEXT_SMTP, CONTEXT_TRUSTED_AUTHSERV_ID
+from ..tools import mail_auth
 from . import mail_authentication
 
 _logger = logging.getLogger(__name__)
@@ -71,6 +72,11 @@ class GatewayWork:
         self.registry = registry
         # the name of the mailgate's own Authentication-Results (RFC 8601)
         self.authserv_id = (authserv_id or socket.getfqdn()).lower()
+        if not mail_auth.valid_authserv_id(self.authserv_id):
+            raise ValueError(
+                f"{self.authserv_id!r} is not a host name: the mailgate's name (--hostname) also names its "
+                "Authentication-Results header"
+            )
         self.executor = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="mailgate", initializer=self._init_worker
         )
@@ -240,11 +246,20 @@ class GatewayWork:
             return bool(cr.fetchone())
 
     def write_refusals(self, pending):
-        """The refusal log's entries in one transaction (refusal_log.RefusalLog)."""
+        """The refusal log's entries in one transaction (refusal_log.RefusalLog).
+
+        Another mailgate on the database (a second MX host) may add to the
+        same entry at the same moment: the serialization failure is retried
+        as Odoo's RPC layer does, instead of failing the whole batch (which a
+        mailgate's last write, when it stops, would lose)."""
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            for (reason, sender, recipient, client), (count, details) in pending.items():
-                env["mail.gateway.log"]._log_rcpt_refusal(reason, sender, recipient, client, details, count=count)
+            retrying(partial(self._write_refusals, env, pending), env)
+
+    @staticmethod
+    def _write_refusals(env, pending):
+        for (reason, sender, recipient, client), (count, details) in pending.items():
+            env["mail.gateway.log"]._log_rcpt_refusal(reason, sender, recipient, client, details, count=count)
 
     def stop(self):
         self.executor.shutdown(wait=True)

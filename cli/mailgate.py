@@ -83,7 +83,11 @@ class Mailgate(Command):
         group.add_argument(
             "--allow-networks", default="", help="comma-separated client networks allowed to connect (default: any)"
         )
-        group.add_argument("--hostname", default="", help="name in the greeting (default: the machine's FQDN)")
+        group.add_argument(
+            "--hostname",
+            default="",
+            help="name in the greeting and of the mailgate's Authentication-Results header (default: the machine's FQDN)",
+        )
         limits = parser.add_argument_group(
             "limits per client",
             "A client is an IPv4 address or an IPv6 /64; 0 switches a limit off. Clients of --relay-networks "
@@ -181,7 +185,11 @@ class Mailgate(Command):
         registry = Registry(dbname)
         if "mail.gateway.event" not in registry:
             parser.error(f"mail_routing_policy is not installed in database {dbname}")
-        controller = smtp_handler.MailgateController(smtp_handler.GatewayHandler(registry, options), options)
+        try:
+            handler = smtp_handler.GatewayHandler(registry, options)
+        except ValueError as error:
+            parser.error(str(error))
+        controller = smtp_handler.MailgateController(handler, options)
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_args: stop.set())

@@ -198,3 +198,7 @@ class TestMailgateAuthentication(MailgateCase):
             self.assertEqual(self.send(gate, sender, raw)[0], 250)
         self.assertEqual(self.dns.query_count("s1._domainkey.signer.test", "TXT"), 1)
         self.assertEqual(self.dns.query_count("_dmarc.signer.test", "TXT"), 1)
+
+    def test_hostname_must_name_the_results_header(self):
+        with self.assertRaisesRegex(ValueError, "not a host name"):
+            self.start_gate(hostname="gate test;dmarc=pass")

@@ -329,6 +329,11 @@ def _dkim_clause(signature):
     )
 
 
+def valid_authserv_id(value):
+    """Whether ``value`` can name the ``Authentication-Results`` a server writes."""
+    return bool(value) and len(value) <= 253 and bool(_DOMAIN_RE.match(value))
+
+
 def _safe_domain(value):
     return value if value and len(value) <= 253 and _DOMAIN_RE.match(value) else ""
 
