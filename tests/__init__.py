@@ -16,3 +16,4 @@ from . import test_mail_auth
 from . import test_auth_policy
 from . import test_authentication
 from . import test_mailgate_auth
+from . import test_mailgate_two_gates

@@ -20,6 +20,7 @@ import time
 from odoo.tests import tagged
 from odoo.tools import config
 
+from .dns_server import txt
 from .test_mailgate import MailgateCase, free_port
 
 POSTFIX = shutil.which("postfix") or ("/usr/sbin/postfix" if os.path.exists("/usr/sbin/postfix") else None)
@@ -34,6 +35,12 @@ SKIP_REASON = (
 )
 if SKIP_REASON:
     sys.stderr.write(f"test_mailgate_postfix skipped: {SKIP_REASON}\n")
+
+# Postfix listens and relays from here (the mailgate's --relay-networks);
+# an outside client connects to Postfix from another loopback address
+POSTFIX_ADDRESS = "127.0.0.1"
+OUTSIDE_CLIENT = "127.0.0.2"
+GATE_NAME = "gate.test"
 
 
 class PrivatePostfix:
@@ -50,7 +57,7 @@ class PrivatePostfix:
             "myhostname": "mx.mrp-gate.test",
             "mydomain": "mrp-gate.test",
             "mydestination": "",
-            "inet_interfaces": "127.0.0.1",
+            "inet_interfaces": POSTFIX_ADDRESS,
             "inet_protocols": "ipv4",
             "mynetworks": "127.0.0.0/8",
             "queue_directory": os.path.join(folder, "queue"),
@@ -65,6 +72,10 @@ class PrivatePostfix:
             # ask it about each recipient during Postfix's own dialogue
             "relay_domains": domain,
             "transport_maps": f"inline:{{ {domain}=smtp:[127.0.0.1]:{gate_port} }}",
+            # the original client's address for the mailgate's SPF check; sent
+            # only to a server offering XFORWARD (a mailgate with --relay-networks)
+            "smtp_send_xforward_command": "yes",
+            "smtp_bind_address": POSTFIX_ADDRESS,
             "smtpd_recipient_restrictions": "reject_unauth_destination, reject_unverified_recipient, permit",
             "unverified_recipient_reject_code": "550",
             "address_verify_poll_count": "10",
@@ -84,7 +95,7 @@ class PrivatePostfix:
             fields = line.split()
             if line[:1].isalnum() and len(fields) >= 8:
                 if fields[0] == "smtp" and fields[1] == "inet":
-                    fields[0] = f"127.0.0.1:{port}"
+                    fields[0] = f"{POSTFIX_ADDRESS}:{port}"
                 fields[4] = "n"  # no chroot: it would need copies of /etc files
                 line = " ".join(fields)
             master.append(line)
@@ -197,8 +208,8 @@ class TestMailgatePostfix(MailgateCase):
         self.postfix.start()
         self.addCleanup(self.postfix.stop)
 
-    def send(self, subjects, sender, pause=0.0):
-        with smtplib.SMTP("127.0.0.1", self.postfix.port, timeout=120) as client:
+    def send(self, subjects, sender, pause=0.0, source_address=None):
+        with smtplib.SMTP(POSTFIX_ADDRESS, self.postfix.port, timeout=120, source_address=source_address) as client:
             for subject in subjects:
                 client.sendmail(sender, [self.alias_address], self.message(sender, subject))
                 time.sleep(pause)
@@ -284,3 +295,32 @@ class TestMailgatePostfix(MailgateCase):
         log = output.read().decode(errors="replace")
         self.assertIn("mailgate: database unreachable, RCPT", log)
         self.assertNotIn("Traceback", log, "an outage is one line per answer, not a traceback")
+
+    def test_xforward_original_client_reaches_spf(self):
+        """Behind Postfix (``smtp_send_xforward_command = yes``, its address in
+        ``--relay-networks``), SPF judges the client that connected to
+        Postfix, not Postfix: a domain authorising that client passes, one
+        authorising only Postfix's address fails."""
+        original_domain, relay_domain = f"xf-client-{self.tag}.test", f"xf-relay-{self.tag}.test"
+        self.dns.update(
+            {
+                (original_domain, "TXT"): [txt(f"v=spf1 ip4:{OUTSIDE_CLIENT} -all")],
+                (relay_domain, "TXT"): [txt(f"v=spf1 ip4:{POSTFIX_ADDRESS} -all")],
+            }
+        )
+        self.spawn_gate(self.gate_port, "--hostname", GATE_NAME, "--relay-networks", f"{POSTFIX_ADDRESS}/32")
+        cases = {
+            f"Gate {self.tag} spf pass": ("pass", f"ann-{self.tag}@{original_domain}"),
+            f"Gate {self.tag} spf fail": ("fail", f"bob-{self.tag}@{relay_domain}"),
+        }
+        for subject, (_result, sender) in cases.items():
+            self.send([subject], sender, source_address=(OUTSIDE_CLIENT, 0))
+        self.wait_for(lambda: len(self.partners()) == len(cases), 120, "both messages in Odoo")
+        for subject, (result, sender) in cases.items():
+            [(details,)] = self.query("SELECT gateway_auth_details FROM mail_message WHERE subject = %s", [subject])
+            self.assertTrue(
+                details.startswith(f"{GATE_NAME}; spf={result} smtp.mailfrom={sender};"),
+                f"SPF of {OUTSIDE_CLIENT} (the client Postfix forwarded), not of {POSTFIX_ADDRESS}: {details}",
+            )
+        # the outside client really reached Postfix from its own address
+        self.assertIn(f"[{OUTSIDE_CLIENT}]", self.postfix.log())
