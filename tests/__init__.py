@@ -17,3 +17,5 @@ from . import test_auth_policy
 from . import test_authentication
 from . import test_mailgate_auth
 from . import test_mailgate_two_gates
+from . import test_i18n
+from . import test_xmlrpc

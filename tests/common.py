@@ -1,5 +1,7 @@
 import time
 
+from odoo.modules.registry import DummyRLock, Registry
+
 from odoo.addons.mail.tests.common import MailCommon
 
 RAW = """Return-Path: {return_path}
@@ -14,6 +16,29 @@ Content-Type: text/plain; charset=utf-8
 {extra}
 Please call me as soon as possible.
 """
+
+
+def allow_registry_in_threads(case):
+    """Let threads started by ``case`` open environments for the rest of the
+    test (until its cleanups ran: register this first, in ``setUp``).
+
+    ``odoo-bin --test-enable`` runs the post-install tests inside
+    ``ThreadedServer.run``, which holds the class-wide ``Registry._lock``
+    (an ``RLock`` owned by the main thread) around ``preload_registries``;
+    a thread that builds an ``api.Environment`` on a new cursor goes through
+    ``Registry(dbname)`` -> ``Registry.__new__`` -> ``with cls._lock`` and
+    waits for ever while the main thread joins it. Odoo's own threaded tests
+    (``HttpCase``, through ``Registry.enter_test_mode``) swap that lock for a
+    ``DummyRLock`` while they run: the same here, restored afterwards. The
+    registry is loaded before any test runs, so its threads only look it up.
+    Under pytest-odoo nobody holds the lock and this changes nothing."""
+    saved = Registry._lock
+    Registry._lock = DummyRLock()
+
+    def restore():
+        Registry._lock = saved
+
+    case.addCleanup(restore)
 
 
 def raw_message(email_from, to, subject="Frogs", cc="", extra="", return_path=None, msg_id=None):

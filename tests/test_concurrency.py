@@ -18,7 +18,7 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.mail_routing_policy.models.mail_gateway_event import MailGatewayEvent
 
-from .common import raw_message
+from .common import allow_registry_in_threads, raw_message
 
 THRESHOLD = 3
 
@@ -27,6 +27,7 @@ THRESHOLD = 3
 class TestLoopConcurrency(TransactionCase):
     def setUp(self):
         super().setUp()
+        allow_registry_in_threads(self)
         self.tag = uuid.uuid4().hex[:8]
         self.sender = f"storm-{self.tag}@loop.example"
         with self.registry.cursor() as cr:

@@ -12,7 +12,7 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.mail_routing_policy.models.mail_gateway_log import FOLD_SAMPLE_SIZE, MailGatewayLog
 
-from .common import GatewayCase, raw_message
+from .common import GatewayCase, allow_registry_in_threads, raw_message
 
 _original_store = MailGatewayLog._store_source
 
@@ -139,6 +139,7 @@ class TestNoRouteParallel(TransactionCase):
 
     def setUp(self):
         super().setUp()
+        allow_registry_in_threads(self)
         self.tag = uuid.uuid4().hex[:8]
         self.addCleanup(self._cleanup)
 

@@ -27,11 +27,12 @@ import psycopg2
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import config
+from odoo.tools import config, mute_logger
 
 from odoo.addons.mail_routing_policy.cli import smtp_handler
 from odoo.addons.mail_routing_policy.models.mail_thread import MailThread
 
+from .common import allow_registry_in_threads
 from .dns_server import DnsTestServer
 
 MESSAGE = """From: {sender}
@@ -58,6 +59,7 @@ class MailgateCase(TransactionCase):
 
     def setUp(self):
         super().setUp()
+        allow_registry_in_threads(self)
         self.tag = uuid.uuid4().hex[:8]
         self.domain = f"gate-{self.tag}.example"
         self.alias_address = f"gate{self.tag}@{self.domain}"
@@ -214,6 +216,7 @@ class TestMailgate(MailgateCase):
             [row[4] for row in self.rcpt_logs() if row[2] == f"nobody{self.tag}@{self.domain}"], [3], "one entry"
         )
 
+    @mute_logger("odoo.sql_db")  # the query on the connection it terminates
     def test_rcpt_kept_cursor_sees_changes_and_survives_a_lost_connection(self):
         """RCPT checks reuse one cursor per worker: each check is still a
         transaction of its own (a new alias counts at once), and a connection
@@ -280,6 +283,7 @@ class TestMailgate(MailgateCase):
         )
         self.assertTrue(raw, "message posted on the new record")
 
+    @mute_logger("odoo.addons.mail_routing_policy.cli.smtp_handler")  # the crash it provokes
     def test_data_failure_answers_451_and_writes_nothing(self):
         controller = self.start_gate()
         sender = f"carl-{self.tag}@customer.example"

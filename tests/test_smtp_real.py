@@ -14,6 +14,7 @@ from aiosmtpd.smtp import AuthResult
 
 from odoo import modules
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MailCommon
 
@@ -162,6 +163,7 @@ class TestRealSmtp(MailCommon):
         self.assertEqual(mail.state, "sent")
         self.assertEqual(len(self.handler.envelopes), 1)
 
+    @mute_logger("odoo.addons.mail.models.mail_mail")  # the refusal it provokes
     def test_sender_refused_is_not_retried_elsewhere(self):
         """A server that accepted the connection but refuses the message does
         not trigger failover (it might have been delivered): kept in exception."""
