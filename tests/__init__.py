@@ -19,3 +19,4 @@ from . import test_mailgate_auth
 from . import test_mailgate_two_gates
 from . import test_i18n
 from . import test_xmlrpc
+from . import test_deliverability

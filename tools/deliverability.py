@@ -1,0 +1,589 @@
+"""What DNS says about a sending path: SPF, DKIM, DMARC, alignment, MX, reverse DNS (pure Python, no ORM).
+
+The decision layer of the deliverability checks: each ``check_*`` function
+asks DNS through :class:`.mail_dns.MailResolver` (its cache, its query
+counter, one :class:`.mail_dns.Deadline`) and returns :class:`Fact` values:
+a status, a reason code, data (JSON values) and, where something fails and
+the fix follows from the inputs, the exact record to publish in zone-file
+syntax (``example.com. TXT "v=spf1 ip4:203.0.113.5 ~all"``). No wording:
+the model layer turns codes and data into sentences.
+
+Statuses: ``pass``, ``warning``, ``fail``, ``unknown``. A DNS timeout or
+server failure makes a fact ``unknown`` (code ``dns_timeout`` /
+``dns_servfail``, data ``name`` and ``rdtype`` of the question), never
+``pass`` or ``fail``.
+
+Rules chosen here
+-----------------
+
+* SPF (RFC 7208): the TXT records of the domain opening with ``v=spf1``
+  (pyspf's own pattern): none is ``fail`` (``no_record``, a record proposed
+  from the sending addresses and ``includes``, ending ``~all``), two or more
+  ``fail`` (``multiple_records``). The record is then walked once by pyspf
+  (the subclass :mod:`.mail_auth` uses, lax mode so that it keeps counting)
+  for an address of TEST-NET-1 (``192.0.2.1``) that no record means to
+  authorise: more than 2 void lookups is ``fail`` (``too_many_void_lookups``),
+  more than 10 DNS-querying terms (include, a, mx, ptr, exists, redirect,
+  counted through includes as pyspf counts them) ``fail``
+  (``too_many_lookups``), any other permanent error ``fail``
+  (``record_syntax``), and a record that authorises that address (``+all``,
+  ``all`` or a catch-all range, in the record or an include) ``fail``
+  (``allows_any``). Each sending address (or both ends of a sending range)
+  is then evaluated by pyspf for ``postmaster@<domain>`` as
+  :func:`.mail_auth.check_spf` does: all ``pass`` is ``pass``; any
+  ``fail`` is ``fail``, else any ``softfail``/``neutral`` ``warning``
+  (``not_authorised``, data ``results``), with the record proposed: the
+  existing one with ``ip4:``/``ip6:`` terms for the addresses that did not
+  pass inserted after ``v=spf1`` (other terms and the ``all`` qualifier
+  kept). No sending address: ``unknown`` (``no_sending_address``; a relay
+  whose range the admin must enter).
+* DKIM (RFC 6376, RFC 8301, RFC 8463): one fact per selector, at
+  ``<selector>._domainkey.<domain>`` (CNAMEs followed by the resolver); the
+  first TXT record is the key, as dkimpy reads it. No record: ``fail``
+  (``no_key``); an empty ``p=``: ``fail`` (``key_revoked``); a key dkimpy
+  cannot parse: ``fail`` (``key_format``); RSA under 1024 bits ``fail``
+  (``key_too_small``), under 2048 ``warning`` (``key_weak``); RSA of 2048
+  bits and more, or ed25519: ``pass``. No selector: one ``warning``
+  (``no_selector``).
+* DMARC (RFC 7489, as :func:`.mail_auth.evaluate_dmarc` finds it: the From
+  domain, else its organisational domain; ``sp`` for a From below the
+  organisational domain whose record applies): no record is ``fail``
+  (``no_record``: Gmail's and Yahoo's bulk-sender rules want one) with
+  ``_dmarc.<org>. TXT "v=DMARC1; p=none; rua=mailto:dmarc@<org>"``;
+  several records ``fail`` (``multiple_records``), an invalid one ``fail``
+  (``record_syntax``); ``p=none`` applying to the From domain ``warning``
+  (``policy_none``); quarantine/reject ``pass`` (``policy_enforced``).
+* Alignment: the envelope domain aligns with the From domain for SPF, a
+  signing domain for DKIM, relaxed or strict as the record says (relaxed
+  without a record). Something aligned: ``pass``. Nothing aligned: with a
+  quarantine/reject policy ``fail`` (``not_aligned``, data ``would_be``
+  the policy), with ``p=none`` or no record ``warning``
+  (``would_be: none``). With the DMARC fact ``unknown``, ``unknown``.
+* MX (RFC 5321 §5.1, RFC 7505): an MX record naming one of the expected
+  hosts (case and final dot ignored) is ``pass``; MX records elsewhere
+  ``fail`` (``mx_elsewhere``); a null MX ``fail`` (``null_mx``); no MX
+  (NODATA: mail goes to the A record) ``warning`` (``no_mx``); no such
+  domain ``fail`` (``no_domain``); each proposing
+  ``<domain>. MX 10 <first expected host>.``. No expected host: any MX
+  passes (``mx_found``).
+* Reverse DNS (forward-confirmed, RFC 8601 §3 "iprev"): the PTR names of
+  the address, and for each the A (AAAA for IPv6) records: one of them
+  the address is ``pass``; PTR names that do not resolve back ``fail``
+  (``ptr_mismatch``, proposing ``<ptr name>. A <address>``); no PTR
+  ``fail`` (``no_ptr``, proposing ``<reverse name>. PTR <host name>.``
+  when the host name is known).
+
+:func:`check_sending_path` composes them for one sending path under one
+deadline; every lookup goes through the resolver's cache, so a second run
+within the TTLs sends no query (``resolver.queries_sent`` shows it).
+"""
+
+import dataclasses
+import ipaddress
+
+import dkim
+import dkim.util
+import dns.exception
+import dns.reversename
+import spf
+
+from . import mail_auth, mail_dns
+from .mail_auth import (
+    REASON_DNS_PREFIX,
+    _find_dmarc_record,
+    _int_tag,
+    _mode_tag,
+    _record_policy,
+    _SpfQuery,
+    aligned,
+    org_domain,
+    parse_dmarc_record,
+)
+
+# statuses
+PASS = "pass"
+WARNING = "warning"
+FAIL = "fail"
+UNKNOWN = "unknown"
+#: worst first
+_SEVERITY = {UNKNOWN: 3, FAIL: 2, WARNING: 1, PASS: 0}
+
+# checks
+CHECK_SPF = "spf"
+CHECK_DKIM = "dkim"
+CHECK_DMARC = "dmarc"
+CHECK_ALIGNMENT = "alignment"
+CHECK_MX = "mx"
+CHECK_REVERSE_DNS = "reverse_dns"
+
+# codes (dns_<status> for temporary DNS errors: dns_timeout, dns_servfail)
+CODE_DNS_TIMEOUT = REASON_DNS_PREFIX + mail_dns.TIMEOUT
+CODE_DNS_SERVFAIL = REASON_DNS_PREFIX + mail_dns.SERVFAIL
+CODE_AUTHORISED = "authorised"
+CODE_NO_SENDING_ADDRESS = "no_sending_address"
+CODE_NO_RECORD = "no_record"
+CODE_MULTIPLE_RECORDS = "multiple_records"
+CODE_RECORD_SYNTAX = "record_syntax"
+CODE_TOO_MANY_LOOKUPS = "too_many_lookups"
+CODE_TOO_MANY_VOID_LOOKUPS = "too_many_void_lookups"
+CODE_ALLOWS_ANY = "allows_any"
+CODE_NOT_AUTHORISED = "not_authorised"
+CODE_KEY_OK = "key_ok"
+CODE_NO_SELECTOR = "no_selector"
+CODE_NO_KEY = "no_key"
+CODE_KEY_REVOKED = "key_revoked"
+CODE_KEY_FORMAT = "key_format"
+CODE_KEY_TOO_SMALL = "key_too_small"
+CODE_KEY_WEAK = "key_weak"
+CODE_POLICY_NONE = "policy_none"
+CODE_POLICY_ENFORCED = "policy_enforced"
+CODE_ALIGNED = "aligned"
+CODE_NOT_ALIGNED = "not_aligned"
+CODE_MX_OK = "mx_ok"
+CODE_MX_FOUND = "mx_found"
+CODE_MX_ELSEWHERE = "mx_elsewhere"
+CODE_NULL_MX = "null_mx"
+CODE_NO_MX = "no_mx"
+CODE_NO_DOMAIN = "no_domain"
+CODE_FORWARD_CONFIRMED = "forward_confirmed"
+CODE_NO_PTR = "no_ptr"
+CODE_PTR_MISMATCH = "ptr_mismatch"
+CODE_BAD_ADDRESS = "bad_address"
+
+MIN_RSA_BITS = 1024
+GOOD_RSA_BITS = 2048
+#: an address no SPF record means to authorise (RFC 5737 TEST-NET-1)
+SPF_PROBE_ADDRESS = "192.0.2.1"
+#: seconds one sending path may take in all
+DEFAULT_PATH_TIMEOUT = 20.0
+#: the ``all`` qualifier of a proposed new SPF record
+NEW_SPF_ALL = "~all"
+
+
+@dataclasses.dataclass(frozen=True)
+class Fact:
+    """One decision about one name.
+
+    ``check``: a ``CHECK_*``; ``domain``: the name the fact is about (the
+    domain, the DKIM selector's name, the address for reverse DNS);
+    ``status``: pass, warning, fail, unknown; ``code``: a ``CODE_*``;
+    ``data``: a dict of JSON values; ``record_to_publish``: the record that
+    fixes a failure, in zone-file syntax, or "".
+    """
+
+    check: str
+    domain: str
+    status: str
+    code: str
+    data: dict = dataclasses.field(default_factory=dict, compare=True, hash=False)
+    record_to_publish: str = ""
+
+
+def worst(statuses):
+    """The worst of ``statuses`` (unknown > fail > warning > pass); ``pass`` for none."""
+    return max(statuses, key=_SEVERITY.__getitem__, default=PASS)
+
+
+def _name(name):
+    return (name or "").strip().rstrip(".").lower()
+
+
+def _dns_fact(check, subject, result, /, **data):
+    """The ``unknown`` fact of a temporary DNS error."""
+    return Fact(
+        check,
+        subject,
+        UNKNOWN,
+        REASON_DNS_PREFIX + result.status,
+        {"name": result.name, "rdtype": result.rdtype, **data},
+    )
+
+
+def _quote_txt(text):
+    """``text`` as zone-file TXT data: quoted strings of at most 255 characters."""
+    chunks = [text[i : i + 255] for i in range(0, len(text), 255)] or [""]
+    return " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
+
+
+def txt_record(name, text):
+    """``name. TXT "text"``."""
+    return f"{_name(name)}. TXT {_quote_txt(text)}"
+
+
+# ----------------------------------------------------------------------
+# SPF
+# ----------------------------------------------------------------------
+
+
+class _Recorder:
+    """The resolver as pyspf's query sees it, keeping the first temporary error (the question asked)."""
+
+    def __init__(self, resolver):
+        self.resolver = resolver
+        self.temporary = None
+
+    def resolve(self, name, rdtype, deadline=mail_dns.NO_DEADLINE):
+        result = self.resolver.resolve(name, rdtype, deadline)
+        if result.temporary and self.temporary is None:
+            self.temporary = result
+        return result
+
+
+def _networks(sending_ips):
+    """``sending_ips`` (addresses or ranges) as networks, duplicates dropped; raises ``ValueError``."""
+    networks = []
+    for item in sending_ips:
+        network = ipaddress.ip_network(str(item).strip(), strict=False)
+        if network not in networks:
+            networks.append(network)
+    return networks
+
+
+def _spf_term(network):
+    kind = "ip4" if network.version == 4 else "ip6"
+    if network.prefixlen == network.max_prefixlen:
+        return f"{kind}:{network.network_address}"
+    return f"{kind}:{network.with_prefixlen}"
+
+
+def _spf_check(ip, domain, record, resolver, deadline, strict):
+    """pyspf's evaluation of ``record`` for ``postmaster@<domain>`` sending from ``ip``: ``(result, query, recorder)``."""
+    recorder = _Recorder(resolver)
+    query = _SpfQuery(i=ip, s=f"postmaster@{domain}", h=domain, resolver=recorder, deadline=deadline, strict=strict)
+    result, _code, _explanation = query.check(spf=record)
+    return result, query, recorder
+
+
+def check_spf(domain, sending_ips, includes, resolver, deadline):
+    """The SPF record of ``domain`` for mail sent from ``sending_ips``; returns a :class:`Fact`.
+
+    ``sending_ips``: addresses or ranges (``"203.0.113.0/24"``) the path
+    sends from; ``includes``: domains a new record should include (a
+    provider's ``mailgun.org``). See the module docstring for the rules.
+    """
+    domain = _name(domain)
+    includes = tuple(_name(include) for include in includes or () if _name(include))
+    try:
+        networks = _networks(sending_ips or ())
+    except ValueError:
+        return Fact(CHECK_SPF, domain, FAIL, CODE_BAD_ADDRESS, {"sending_ips": [str(ip) for ip in sending_ips]})
+    answer = resolver.resolve(domain, "TXT", deadline)
+    if answer.temporary:
+        return _dns_fact(CHECK_SPF, domain, answer)
+    records = [record for record in answer.records if spf.RE_SPF.match(record)] if answer.found else []
+    if not records:
+        terms = ["v=spf1", *(_spf_term(network) for network in networks)]
+        terms += [f"include:{include}" for include in includes] + [NEW_SPF_ALL]
+        proposal = txt_record(domain, " ".join(terms)) if networks or includes else ""
+        return Fact(CHECK_SPF, domain, FAIL, CODE_NO_RECORD, {}, proposal)
+    texts = [record.decode("utf-8", "replace") for record in records]
+    if len(records) > 1:
+        return Fact(CHECK_SPF, domain, FAIL, CODE_MULTIPLE_RECORDS, {"records": texts})
+    record = texts[0]
+    data = {"record": record}
+    # one walk of the whole record: limits, syntax, catch-all
+    result, walk, recorder = _spf_check(SPF_PROBE_ADDRESS, domain, record, resolver, deadline, strict=False)
+    data.update(lookups=walk.lookups, void_lookups=walk.void_lookups)
+    if result == mail_auth.TEMPERROR:
+        return _spf_temporary(domain, recorder, answer, data)
+    if walk.void_lookups > spf.MAX_VOID_LOOKUPS:
+        return Fact(CHECK_SPF, domain, FAIL, CODE_TOO_MANY_VOID_LOOKUPS, {**data, "limit": spf.MAX_VOID_LOOKUPS})
+    if walk.lookups > spf.MAX_LOOKUP:
+        return Fact(CHECK_SPF, domain, FAIL, CODE_TOO_MANY_LOOKUPS, {**data, "limit": spf.MAX_LOOKUP})
+    if result == mail_auth.PERMERROR:
+        error = walk.perm_error
+        return Fact(
+            CHECK_SPF, domain, FAIL, CODE_RECORD_SYNTAX, {**data, "term": str(getattr(error, "mech", "") or "")}
+        )
+    if result == mail_auth.PASS:
+        return Fact(CHECK_SPF, domain, FAIL, CODE_ALLOWS_ANY, {**data, "probe": SPF_PROBE_ADDRESS})
+    if not networks:
+        return Fact(CHECK_SPF, domain, UNKNOWN, CODE_NO_SENDING_ADDRESS, data)
+    # each sending address, as a receiver evaluates it
+    results = {}
+    missing = []
+    for network in networks:
+        outcomes = []
+        for address in dict.fromkeys((network[0], network[-1])):
+            outcome, _query, recorder = _spf_check(str(address), domain, record, resolver, deadline, strict=True)
+            if outcome == mail_auth.TEMPERROR:
+                return _spf_temporary(domain, recorder, answer, data)
+            outcomes.append(outcome)
+        outcome = max(outcomes, key=_SPF_SEVERITY.get)
+        results[str(network) if network.prefixlen != network.max_prefixlen else str(network.network_address)] = outcome
+        if outcome != mail_auth.PASS:
+            missing.append(network)
+    data["results"] = results
+    if not missing:
+        return Fact(CHECK_SPF, domain, PASS, CODE_AUTHORISED, data)
+    status = FAIL if any(_SPF_STATUS.get(outcome, FAIL) == FAIL for outcome in results.values()) else WARNING
+    terms = record.split()
+    proposal = txt_record(domain, " ".join([terms[0], *(_spf_term(network) for network in missing), *terms[1:]]))
+    return Fact(CHECK_SPF, domain, status, CODE_NOT_AUTHORISED, data, proposal)
+
+
+#: pyspf results of a sending address -> status
+_SPF_STATUS = {"pass": PASS, "softfail": WARNING, "neutral": WARNING, "none": WARNING}
+_SPF_SEVERITY = {"pass": 0, "neutral": 1, "none": 1, "softfail": 2, "fail": 3, "permerror": 4}
+
+
+def _spf_temporary(domain, recorder, answer, data):
+    result = recorder.temporary or mail_dns.DnsResult(answer.name, "TXT", mail_dns.TIMEOUT)
+    return _dns_fact(CHECK_SPF, domain, result, **data)
+
+
+# ----------------------------------------------------------------------
+# DKIM
+# ----------------------------------------------------------------------
+
+
+def check_dkim(domain, selectors, resolver, deadline):
+    """The DKIM key of each selector of ``domain``; returns a tuple of :class:`Fact` (one per selector)."""
+    domain = _name(domain)
+    selectors = tuple(dict.fromkeys(_name(selector) for selector in selectors or () if _name(selector)))
+    if not selectors:
+        return (Fact(CHECK_DKIM, domain, WARNING, CODE_NO_SELECTOR, {"domain": domain}),)
+    return tuple(_check_selector(domain, selector, resolver, deadline) for selector in selectors)
+
+
+def _check_selector(domain, selector, resolver, deadline):
+    name = f"{selector}._domainkey.{domain}"
+    data = {"selector": selector, "domain": domain}
+    answer = resolver.resolve(name, "TXT", deadline)
+    if answer.temporary:
+        return _dns_fact(CHECK_DKIM, name, answer, **data)
+    if not answer.found:
+        return Fact(CHECK_DKIM, name, FAIL, CODE_NO_KEY, data)
+    record = answer.records[0]  # dkimpy's choice among several
+    try:
+        tags = dkim.util.parse_tag_value(record)
+    except dkim.util.InvalidTagValueList:
+        return Fact(CHECK_DKIM, name, FAIL, CODE_KEY_FORMAT, data)
+    if not tags.get(b"p", b"").strip():
+        return Fact(CHECK_DKIM, name, FAIL, CODE_KEY_REVOKED, data)
+    try:
+        _key, bits, key_type, _tlsrpt = dkim.evaluate_pk(name.encode(), record)
+    except Exception:  # any parse error of a published key
+        return Fact(CHECK_DKIM, name, FAIL, CODE_KEY_FORMAT, data)
+    key_type = (key_type or b"").decode("ascii", "replace")
+    data.update(key_type=key_type, key_bits=bits or 0)
+    if key_type == "rsa" and (bits or 0) < MIN_RSA_BITS:
+        return Fact(CHECK_DKIM, name, FAIL, CODE_KEY_TOO_SMALL, {**data, "minimum": MIN_RSA_BITS})
+    if key_type == "rsa" and bits < GOOD_RSA_BITS:
+        return Fact(CHECK_DKIM, name, WARNING, CODE_KEY_WEAK, {**data, "recommended": GOOD_RSA_BITS})
+    return Fact(CHECK_DKIM, name, PASS, CODE_KEY_OK, data)
+
+
+# ----------------------------------------------------------------------
+# DMARC and alignment
+# ----------------------------------------------------------------------
+
+
+def dmarc_proposal(org):
+    """The DMARC record proposed for an organisational domain without one."""
+    return txt_record(f"_dmarc.{org}", f"v=DMARC1; p=none; rua=mailto:dmarc@{org}")
+
+
+def check_dmarc(from_domain, resolver, deadline):
+    """The DMARC policy that applies to ``from_domain``; returns a :class:`Fact`.
+
+    ``data``: ``from_domain``, ``org_domain``, ``record_domain``, ``record``,
+    ``policy`` (the p= or sp= that applies), ``p``, ``sp``, ``pct``,
+    ``adkim``, ``aspf``, ``rua`` (list of URIs).
+    """
+    from_domain = _name(from_domain)
+    organisational = org_domain(from_domain)
+    data = {"from_domain": from_domain, "org_domain": organisational}
+    record_domain = from_domain
+    answer, records = _find_dmarc_record(from_domain, resolver, deadline)
+    if not answer.temporary and not records and organisational != from_domain:
+        record_domain = organisational
+        answer, records = _find_dmarc_record(organisational, resolver, deadline)
+    if answer.temporary:
+        return _dns_fact(CHECK_DMARC, from_domain, answer, **data)
+    if not records:
+        return Fact(CHECK_DMARC, from_domain, FAIL, CODE_NO_RECORD, data, dmarc_proposal(organisational))
+    data["record_domain"] = record_domain
+    if len(records) > 1:
+        texts = [record.decode("utf-8", "replace") for record in records]
+        return Fact(CHECK_DMARC, from_domain, FAIL, CODE_MULTIPLE_RECORDS, {**data, "records": texts})
+    data["record"] = records[0].decode("utf-8", "replace")
+    tags = parse_dmarc_record(records[0])
+    policy = _record_policy(tags, subdomain=record_domain != from_domain)
+    if policy is None:
+        return Fact(CHECK_DMARC, from_domain, FAIL, CODE_RECORD_SYNTAX, data)
+    data.update(
+        policy=policy,
+        p=tags.get("p", "").lower(),
+        sp=tags.get("sp", "").lower(),
+        pct=_int_tag(tags.get("pct"), 100),
+        adkim=_mode_tag(tags.get("adkim")),
+        aspf=_mode_tag(tags.get("aspf")),
+        rua=[uri.strip() for uri in tags.get("rua", "").split(",") if uri.strip()],
+    )
+    if policy == mail_auth.POLICY_NONE:
+        return Fact(CHECK_DMARC, from_domain, WARNING, CODE_POLICY_NONE, data)
+    return Fact(CHECK_DMARC, from_domain, PASS, CODE_POLICY_ENFORCED, data)
+
+
+def check_alignment(from_domain, envelope_domain, dkim_domains, dmarc):
+    """Whether mail with this From aligns (DMARC) through SPF or DKIM; returns a :class:`Fact`.
+
+    ``envelope_domain``: the MAIL FROM domain the path writes;
+    ``dkim_domains``: the ``d=`` the path signs with; ``dmarc``: the
+    :class:`Fact` of :func:`check_dmarc` for ``from_domain`` (its modes and
+    policy). ``data``: ``aligned`` (``dkim``/``spf``), ``policy``,
+    ``would_be`` (what a receiver does with unaligned mail).
+    """
+    from_domain = _name(from_domain)
+    envelope_domain = _name(envelope_domain)
+    dkim_domains = [_name(domain) for domain in dkim_domains or () if _name(domain)]
+    data = {"from_domain": from_domain, "envelope_domain": envelope_domain, "dkim_domains": dkim_domains}
+    if dmarc.status == UNKNOWN:
+        return Fact(CHECK_ALIGNMENT, from_domain, UNKNOWN, dmarc.code, {**dmarc.data, **data})
+    policy = dmarc.data.get("policy", "")
+    strict_dkim = dmarc.data.get("adkim") == "s"
+    strict_spf = dmarc.data.get("aspf") == "s"
+    mechanisms = []
+    if any(aligned(domain, from_domain, strict_dkim) for domain in dkim_domains):
+        mechanisms.append(mail_auth.ALIGNED_DKIM)
+    if aligned(envelope_domain, from_domain, strict_spf):
+        mechanisms.append(mail_auth.ALIGNED_SPF)
+    data.update(aligned=mechanisms, policy=policy, adkim="s" if strict_dkim else "r", aspf="s" if strict_spf else "r")
+    if mechanisms:
+        return Fact(CHECK_ALIGNMENT, from_domain, PASS, CODE_ALIGNED, data)
+    if policy in (mail_auth.POLICY_REJECT, mail_auth.POLICY_QUARANTINE):
+        return Fact(CHECK_ALIGNMENT, from_domain, FAIL, CODE_NOT_ALIGNED, {**data, "would_be": policy})
+    return Fact(CHECK_ALIGNMENT, from_domain, WARNING, CODE_NOT_ALIGNED, {**data, "would_be": mail_auth.POLICY_NONE})
+
+
+# ----------------------------------------------------------------------
+# MX
+# ----------------------------------------------------------------------
+
+
+def check_mx(domain, expected_hosts, resolver, deadline):
+    """Whether the MX records of ``domain`` name one of ``expected_hosts``; returns a :class:`Fact`."""
+    domain = _name(domain)
+    expected = [_name(host) for host in expected_hosts or () if _name(host)]
+    data = {"expected": expected}
+    proposal = f"{domain}. MX 10 {expected[0]}." if expected else ""
+    answer = resolver.resolve(domain, "MX", deadline)
+    if answer.temporary:
+        return _dns_fact(CHECK_MX, domain, answer, **data)
+    if answer.status == mail_dns.NXDOMAIN:
+        return Fact(CHECK_MX, domain, FAIL, CODE_NO_DOMAIN, data, proposal)
+    if not answer.found:
+        return Fact(CHECK_MX, domain, WARNING, CODE_NO_MX, data, proposal)
+    hosts = []
+    for record in answer.records:
+        preference, _space, exchange = record.partition(" ")
+        hosts.append((int(preference), _name(exchange)))
+    hosts.sort()
+    data["hosts"] = [host for _preference, host in hosts]
+    if any(host == "" for _preference, host in hosts):
+        return Fact(CHECK_MX, domain, FAIL, CODE_NULL_MX, data, proposal)
+    if not expected:
+        return Fact(CHECK_MX, domain, PASS, CODE_MX_FOUND, data)
+    if any(host in expected for _preference, host in hosts):
+        return Fact(CHECK_MX, domain, PASS, CODE_MX_OK, data)
+    return Fact(CHECK_MX, domain, FAIL, CODE_MX_ELSEWHERE, data, proposal)
+
+
+# ----------------------------------------------------------------------
+# reverse DNS
+# ----------------------------------------------------------------------
+
+
+def check_reverse_dns(ip, resolver, deadline, hostname=""):
+    """Forward-confirmed reverse DNS of ``ip``; returns a :class:`Fact`.
+
+    ``hostname``: the name the sending host announces (HELO), proposed as the
+    PTR target when the address has none.
+    """
+    try:
+        address = ipaddress.ip_address(str(ip).strip())
+    except ValueError:
+        return Fact(CHECK_REVERSE_DNS, str(ip), FAIL, CODE_BAD_ADDRESS, {"ip": str(ip)})
+    ip = str(address)
+    hostname = _name(hostname)
+    reverse = dns.reversename.from_address(ip).to_text(omit_final_dot=True)
+    data = {"ip": ip, "reverse_name": reverse}
+    answer = resolver.resolve(reverse, "PTR", deadline)
+    if answer.temporary:
+        return _dns_fact(CHECK_REVERSE_DNS, ip, answer, **data)
+    if not answer.found:
+        proposal = f"{reverse}. PTR {hostname}." if hostname else ""
+        return Fact(CHECK_REVERSE_DNS, ip, FAIL, CODE_NO_PTR, data, proposal)
+    names = list(dict.fromkeys(_name(record) for record in answer.records))
+    data["ptr"] = names
+    rdtype = "A" if address.version == 4 else "AAAA"
+    forward = {}
+    for name in names:
+        result = resolver.resolve(name, rdtype, deadline)
+        if result.temporary:
+            return _dns_fact(CHECK_REVERSE_DNS, ip, result, **data)
+        addresses = [str(ipaddress.ip_address(record)) for record in result.records] if result.found else []
+        forward[name] = addresses
+        if ip in addresses:
+            return Fact(CHECK_REVERSE_DNS, ip, PASS, CODE_FORWARD_CONFIRMED, {**data, "name": name})
+    data["forward"] = forward
+    return Fact(CHECK_REVERSE_DNS, ip, FAIL, CODE_PTR_MISMATCH, data, f"{names[0]}. {rdtype} {ip}")
+
+
+# ----------------------------------------------------------------------
+# a sending path
+# ----------------------------------------------------------------------
+
+
+def check_sending_path(
+    server,
+    from_domain,
+    envelope_domain,
+    dkim_selectors,
+    sending_ips,
+    mx_hosts,
+    resolver,
+    *,
+    includes=(),
+    dkim_domain="",
+    deadline=None,
+    timeout=DEFAULT_PATH_TIMEOUT,
+):
+    """Every fact of one sending path, in a tuple of :class:`Fact`, under one deadline.
+
+    ``server``: the host name the sending machine announces (proposed as PTR
+    target); ``from_domain``: the From the path writes; ``envelope_domain``:
+    its MAIL FROM domain (SPF is checked there); ``dkim_selectors``: the
+    selectors it signs with, at ``dkim_domain`` (default: the From domain);
+    ``sending_ips``: the addresses or ranges mail leaves from (reverse DNS
+    is checked for single addresses); ``mx_hosts``: the hosts the From
+    domain's MX should name (the mailgate's public name); ``includes``: for
+    a proposed SPF record. ``deadline`` (else ``timeout`` seconds from now)
+    bounds every lookup: what is left unknown when it is spent is ``unknown``.
+    Order: SPF, DKIM (each selector), DMARC, alignment, MX, reverse DNS
+    (each address). Alignment counts the DKIM domain only when one of its
+    selectors has a usable key (pass or warning).
+    """
+    if deadline is None:
+        deadline = mail_dns.Deadline.after(timeout)
+    from_domain = _name(from_domain)
+    envelope_domain = _name(envelope_domain) or from_domain
+    dkim_domain = _name(dkim_domain) or from_domain
+    facts = [check_spf(envelope_domain, sending_ips, includes, resolver, deadline)]
+    dkim_facts = check_dkim(dkim_domain, dkim_selectors, resolver, deadline)
+    facts += dkim_facts
+    dmarc = check_dmarc(from_domain, resolver, deadline)
+    facts.append(dmarc)
+    # a signature only counts with a key receivers can use
+    usable = dkim_selectors and any(fact.status in (PASS, WARNING) for fact in dkim_facts)
+    signing = [dkim_domain] if usable else []
+    facts.append(check_alignment(from_domain, envelope_domain, signing, dmarc))
+    facts.append(check_mx(from_domain, mx_hosts, resolver, deadline))
+    for item in dict.fromkeys(str(ip).strip() for ip in sending_ips or ()):
+        try:
+            ipaddress.ip_address(item)
+        except ValueError:
+            continue  # a range: no single PTR to check
+        facts.append(check_reverse_dns(item, resolver, deadline, hostname=server))
+    return tuple(facts)
