@@ -250,7 +250,10 @@ def _spf_check(ip, domain, record, resolver, deadline, strict):
     """pyspf's evaluation of ``record`` for ``postmaster@<domain>`` sending from ``ip``: ``(result, query, recorder)``."""
     recorder = _Recorder(resolver)
     query = _SpfQuery(i=ip, s=f"postmaster@{domain}", h=domain, resolver=recorder, deadline=deadline, strict=strict)
-    result, _code, _explanation = query.check(spf=record)
+    try:
+        result, _code, _explanation = query.check(spf=record)
+    except Exception:  # pyspf on hostile records (as mail_auth.check_spf): a permanent error
+        result = mail_auth.PERMERROR
     return result, query, recorder
 
 
@@ -309,7 +312,7 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
             if outcome == mail_auth.TEMPERROR:
                 return _spf_temporary(domain, recorder, answer, data)
             outcomes.append(outcome)
-        outcome = max(outcomes, key=_SPF_SEVERITY.get)
+        outcome = max(outcomes, key=lambda result: _SPF_SEVERITY.get(result, len(_SPF_SEVERITY)))
         results[str(network) if network.prefixlen != network.max_prefixlen else str(network.network_address)] = outcome
         if outcome != mail_auth.PASS:
             missing.append(network)
