@@ -45,10 +45,16 @@ PRIVATE_KEYS = ("_mrp_verdict", "_mrp_refusal", "_routing_auth")
 # context keys set by the callers of message_process (core's API has no
 # argument for them): the authserv-id of an Authentication-Results header
 # trusted on this call only (the mailgate's own, RFC 8601; a log entry's when
-# processed again), and whether the SMTP transaction is still open (the
-# mailgate: a refusal can be a 550 instead of a quarantine)
+# processed again), whether the SMTP transaction is still open (the
+# mailgate: a refusal can be a 550 instead of a quarantine), the verdict the
+# mailgate computed with the header it wrote (``(header value, AuthFacts)``:
+# not parsed back), and the rule *Process again* skips. They weaken checks,
+# so they are read only on a superuser environment (the mailgate's, Process
+# again's): an RPC caller's context is its own to write.
 CONTEXT_TRUSTED_AUTHSERV_ID = "mail_routing_trusted_authserv_id"
 CONTEXT_SMTP = "mail_routing_smtp"
+CONTEXT_AUTH_FACTS = "mail_routing_auth_facts"
+CONTEXT_BYPASS = "mail_routing_bypass"
 
 
 class MailThread(models.AbstractModel):
@@ -72,8 +78,15 @@ class MailThread(models.AbstractModel):
         return bool(self.env.context.get("mail_routing_dry_run"))
 
     @api.model
+    def _routing_privileged_context(self, key):
+        """A context value that weakens a check, honoured only from trusted
+        code (a superuser environment): never from an RPC caller."""
+        return self.env.context.get(key) if self.env.su else None
+
+    @api.model
     def _routing_bypassed(self, *reasons):
-        return self.env.context.get("mail_routing_bypass") in reasons
+        bypass = self._routing_privileged_context(CONTEXT_BYPASS)
+        return bool(bypass) and bypass in reasons
 
     @api.model
     def _routing_refuse(self, message, message_dict, reason, params=None, alias=None, model=None, bounced=False):
@@ -418,8 +431,13 @@ class MailThread(models.AbstractModel):
         values = [str(value) for value in message.get_all("Authentication-Results") or []]
         if not values:
             return auth_policy.AuthFacts()
+        computed = self._routing_privileged_context(CONTEXT_AUTH_FACTS)
+        if computed and mail_auth.same_header_value(values[0], computed[0]):
+            # the mailgate's own verdict, with the header it has just put on
+            # top: the same facts as reading it back, without parsing it
+            return computed[1]
         trusted = set(trusted_authserv_ids)
-        call_id = self.env.context.get(CONTEXT_TRUSTED_AUTHSERV_ID)
+        call_id = self._routing_privileged_context(CONTEXT_TRUSTED_AUTHSERV_ID)
         if call_id:
             trusted.add(call_id.lower())
         return auth_policy.facts_from_results(mail_auth.read_results(values, trusted))
@@ -481,7 +499,7 @@ class MailThread(models.AbstractModel):
         decision = auth_policy.decide(
             facts,
             protected,
-            smtp=bool(self.env.context.get(CONTEXT_SMTP)),
+            smtp=bool(self._routing_privileged_context(CONTEXT_SMTP)),
             spoof_action=settings["spoof_action"],
             unverified_action=settings["unverified_action"],
             enforce=self._routing_dmarc_enforced(message_dict),

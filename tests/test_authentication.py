@@ -8,10 +8,13 @@ from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.mail_routing_policy.models.mail_thread import (
+    CONTEXT_AUTH_FACTS,
+    CONTEXT_BYPASS,
     CONTEXT_SMTP,
     CONTEXT_TRUSTED_AUTHSERV_ID,
     GatewayRefusal,
 )
+from odoo.addons.mail_routing_policy.tools.auth_policy import AuthFacts
 
 from .common import GatewayCase
 
@@ -113,6 +116,71 @@ class TestAuthentication(GatewayCase):
         stacked = results("fail", "none") + results("pass", "none")
         self.assertFalse(self.deliver("boss@thirdparty.example", "commercial@test.mycompany.com", "Stacked", stacked))
         self.assertEqual(self.logs(subject="Stacked").auth_result, "fail")
+
+    def test_caller_context_cannot_weaken_the_policy(self):
+        """The context keys the mailgate and *Process again* set are read on
+        a superuser environment only: a user calling message_process (over
+        RPC the context is the caller's to write) gains nothing with them."""
+        forged = results("pass", "reject", authserv_id="mx.attacker.invalid")
+        written = "gate.test; spf=pass; dkim=pass; dmarc=pass header.from=thirdparty.example; arc=none"
+        raw = self.raw(
+            "The Boss <boss@thirdparty.example>",
+            self.alias_partners.display_name,
+            subject="Context forged",
+            extra=f"Authentication-Results: {written}\n" + forged,
+        )
+        context = {
+            CONTEXT_BYPASS: "auth_spoofed",
+            CONTEXT_TRUSTED_AUTHSERV_ID: "mx.attacker.invalid",
+            CONTEXT_AUTH_FACTS: (written, AuthFacts(result="pass", authserv_id="gate.test", header=written)),
+        }
+        admin = self.env.ref("base.user_admin")
+        self.ICP.set_param("mail.gateway.auth.unverified_action", "quarantine")
+        thread = self.env["mail.thread"].with_user(admin).with_context(**context)
+        self.assertFalse(thread.env.su)
+        with mute_logger("odoo.addons.mail_routing_policy.models.mail_gateway_log"):
+            self.assertFalse(thread.message_process(False, raw))
+        log = self.logs(subject="Context forged")
+        self.assertEqual((log.reason, log.auth_result), ("auth_unverified", "unverified"))
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Context forged")]))
+
+    def test_mailgate_verdict_is_handed_over_for_its_own_header_only(self):
+        """On the mailgate's path the model layer takes the verdict the
+        mailgate computed, only for the header it wrote on top; a message
+        whose topmost header is another is read as usual."""
+        written = "gate.test; spf=pass; dkim=none; dmarc=pass header.from=thirdparty.example; arc=none"
+        facts = AuthFacts(result="pass", from_domain="thirdparty.example", authserv_id="gate.test", header=written)
+        thread = (
+            self.env["mail.thread"]
+            .sudo()
+            .with_context(**{CONTEXT_AUTH_FACTS: (written, facts), CONTEXT_TRUSTED_AUTHSERV_ID: "gate.test"})
+        )
+        record = thread.message_process(
+            False,
+            self.raw(
+                "The Boss <boss@thirdparty.example>",
+                self.alias_partners.display_name,
+                subject="Handed over",
+                extra=f"Authentication-Results: {written}\n",
+            ),
+        )
+        self.assertTrue(record)
+        message = self.env["mail.message"].search([("subject", "=", "Handed over"), ("message_type", "=", "email")])
+        self.assertEqual((message.gateway_auth_result, message.gateway_auth_details), ("pass", written))
+        other = results("fail", "none", authserv_id="gate.test")
+        with mute_logger("odoo.addons.mail_routing_policy.models.mail_gateway_log"):
+            self.assertFalse(
+                thread.message_process(
+                    False,
+                    self.raw(
+                        "The Boss <boss@thirdparty.example>",
+                        self.alias_partners.display_name,
+                        subject="Not handed over",
+                        extra=other,
+                    ),
+                )
+            )
+        self.assertEqual(self.logs(subject="Not handed over").reason, "auth_spoofed")
 
     def test_unverified_path_keeps_core_behaviour_unless_tightened(self):
         record = self.deliver("The Boss <boss@thirdparty.example>", "commercial@test.mycompany.com", "Fetched boss")
