@@ -23,8 +23,8 @@ import psycopg2
 from odoo import SUPERUSER_ID, api
 from odoo.service.model import retrying
 
-from ..models.mail_thread import CONTEXT_SMTP, CONTEXT_TRUSTED_AUTHSERV_ID
-from ..tools import mail_auth
+from ..models.mail_thread import CONTEXT_AUTH_FACTS, CONTEXT_SMTP, CONTEXT_TRUSTED_AUTHSERV_ID
+from ..tools import auth_policy, mail_auth
 from . import mail_authentication
 
 _logger = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ class GatewayWork:
         route); raises ``GatewayRefusal`` for a refusal at the end of DATA
         (logged), and anything else when it failed.
         """
-        content, _verdict = mail_authentication.authenticate_message(
+        content, verdict, header = mail_authentication.authenticate_message(
             content, client_address, helo, mail_from, self.authserv_id, self.auth_settings()
         )
         raw = stamp(mail_from, rcpt_tos, content)
@@ -222,6 +222,7 @@ class GatewayWork:
                     "mail_notify_force_send": False,
                     CONTEXT_SMTP: True,
                     CONTEXT_TRUSTED_AUTHSERV_ID: self.authserv_id,
+                    CONTEXT_AUTH_FACTS: (header, auth_policy.facts_from_results(verdict, header)),
                 }
                 env = api.Environment(cr, SUPERUSER_ID, context)
                 retrying(partial(env["mail.thread"].message_process, False, raw), env)
@@ -258,8 +259,12 @@ class GatewayWork:
 
     @staticmethod
     def _write_refusals(env, pending):
-        for (reason, sender, recipient, client), (count, details) in pending.items():
-            env["mail.gateway.log"]._log_rcpt_refusal(reason, sender, recipient, client, details, count=count)
+        env["mail.gateway.log"]._log_rcpt_refusals(
+            [
+                (reason, sender, recipient, client, details, count)
+                for (reason, sender, recipient, client), (count, details) in pending.items()
+            ]
+        )
 
     def stop(self):
         self.executor.shutdown(wait=True)

@@ -50,8 +50,9 @@ def message_id_of(content):
 
 
 def authenticate_message(content, client_ip, helo, mail_from, authserv_id, settings, budget=TIME_BUDGET):
-    """``(stamped content, AuthVerdict)``: the message with the mailgate's
-    Authentication-Results on top and forged ones of ``authserv_id`` gone.
+    """``(stamped content, AuthVerdict, header value)``: the message with
+    the mailgate's Authentication-Results on top and forged ones of
+    ``authserv_id`` gone.
 
     DMARC ``pct`` is sampled by a stable hash of the Message-ID, so that a
     retry (or processing again) decides alike."""
@@ -67,7 +68,6 @@ def authenticate_message(content, client_ip, helo, mail_from, authserv_id, setti
         authserv_id=authserv_id,
         pct_sample=auth_policy.sample_bucket(message_id_of(content)),
     )
-    stamped = mail_auth.prepend_header(
-        mail_auth.strip_results(content, authserv_id), "Authentication-Results", verdict.header_value(authserv_id)
-    )
-    return stamped, verdict
+    header = verdict.header_value(authserv_id)
+    stamped = mail_auth.prepend_header(mail_auth.strip_results(content, authserv_id), "Authentication-Results", header)
+    return stamped, verdict, header

@@ -3,13 +3,14 @@ import datetime
 import email
 import email.policy
 import hashlib
+import json
 import logging
 
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import email_normalize
+from odoo.tools import SQL, email_normalize
 
 from ..tools import auth_policy, auto_mail
 from .mail_thread import CONTEXT_TRUSTED_AUTHSERV_ID
@@ -503,51 +504,102 @@ class MailGatewayLog(models.Model):
 
     @api.model
     def _log_rcpt_refusal(self, reason, sender, recipient, client_address, details, count=1):
-        """Record recipients the mailgate refused at RCPT TO (no message was
-        sent, so there is no raw message). ``details`` is the result of
-        mail.thread._routing_check_recipient; ``count`` refusals of the same
-        sender, recipient and client within a day add to one entry."""
-        reason = self.RCPT_REASONS.get(reason, reason)
+        """Record one refusal of the mailgate (``_log_rcpt_refusals``)."""
+        return self._log_rcpt_refusals([(reason, sender, recipient, client_address, details, count)])
+
+    @api.model
+    def _log_rcpt_refusals(self, refusals):
+        """Record what the mailgate refused during the SMTP dialogue (no
+        message was sent, so there is no raw message): ``refusals`` are
+        ``(reason, sender, recipient, client address, details, count)``,
+        ``details`` the result of mail.thread._routing_check_recipient or of
+        a limit. Refusals of the same reason, sender, recipient and client
+        within a day add to one entry.
+
+        A dictionary attack brings hundreds of new entries a second: one
+        query finds the entries to add to, one statement updates them and one
+        ``create`` inserts the others, instead of a search and a write each
+        (the mailgate's refusal log writes from a thread of its own, and the
+        SMTP sessions wait for the interpreter lock meanwhile)."""
         admin = self.env.ref("base.user_admin", raise_if_not_found=False)
         self = self.sudo().with_context(lang=self.env.context.get("lang") or (admin and admin.lang) or "en_US")
-        text = self._rcpt_refusal_text(reason, recipient, details or {})
-        values = {
-            "email_from": str(sender or "<>")[:500],
-            "recipients": str(recipient or "")[:2000],
-            "client_address": str(client_address or "")[:100],
-        }
+        folded = {}
+        for reason, sender, recipient, client_address, details, count in refusals:
+            reason = self.RCPT_REASONS.get(reason, reason)
+            key = (reason, str(sender or "<>")[:500], str(recipient or "")[:2000], str(client_address or "")[:100])
+            previous = folded.get(key)
+            folded[key] = ((previous[0] if previous else 0) + count, details or {})
+        if not folded:
+            return self.browse()
         now = fields.Datetime.now()
-        since = fields.Datetime.subtract(now, days=1)
-        existing = self.search(
-            [("reason", "=", reason), ("state", "=", "logged"), ("message_id", "=", False), ("date", ">=", since)]
-            + [(name, "=", value) for name, value in values.items()],
-            limit=1,
+        self.flush_model(
+            ["reason", "email_from", "recipients", "client_address", "state", "message_id", "date", "count"]
         )
-        # the data of the refusal: the log words it in its reader's language
-        params = dict(details or {}, recipient=values["recipients"])
-        if existing:
-            existing.write(
+        self.env.cr.execute(
+            SQL(
+                """SELECT DISTINCT ON (l.reason, l.email_from, l.recipients, l.client_address)
+                          l.id, l.reason, l.email_from, COALESCE(l.recipients, ''), l.client_address
+                     FROM mail_gateway_log l
+                     JOIN (VALUES %s) AS v(reason, email_from, recipients, client_address)
+                       ON l.reason = v.reason AND l.email_from = v.email_from
+                      AND COALESCE(l.recipients, '') = v.recipients AND l.client_address = v.client_address
+                    WHERE l.state = 'logged' AND l.message_id IS NULL AND l.date >= %s
+                 ORDER BY l.reason, l.email_from, l.recipients, l.client_address, l.id DESC""",
+                SQL(", ").join(SQL("(%s, %s, %s, %s)", *key) for key in folded),
+                fields.Datetime.subtract(now, days=1),
+            )
+        )
+        existing = {tuple(row[1:]): row[0] for row in self.env.cr.fetchall()}
+        updates, creates = [], []
+        for key, (count, details) in folded.items():
+            reason, sender, recipient, client_address = key
+            text = self._rcpt_refusal_text(reason, recipient, details)
+            # the data of the refusal: the log words it in its reader's language
+            params = dict(details, recipient=recipient)
+            if key in existing:
+                updates.append((existing[key], count, text, params))
+                continue
+            alias_ids = [details.get("alias_id")] if details.get("alias_id") else details.get("alias_ids") or []
+            creates.append(
                 {
-                    "count": existing.count + count,
-                    "date": now,
+                    "email_from": sender,
+                    "recipients": recipient,
+                    "client_address": client_address,
+                    "reason": reason,
                     "details": text,
                     "detail_params": params,
+                    "count": count,
+                    "date": now,
+                    "first_date": now,
+                    "alias_id": alias_ids[0] if alias_ids else False,
                 }
             )
-            return existing
-        alias = self.env["mail.alias"].browse(details.get("alias_id") or (details.get("alias_ids") or [False])[0])
-        return self.create(
-            dict(
-                values,
-                reason=reason,
-                details=text,
-                detail_params=params,
-                count=count,
-                date=now,
-                first_date=now,
-                alias_id=alias.exists().id,
+        if updates:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE mail_gateway_log AS l
+                          SET count = l.count + v.count, date = %s, details = v.details,
+                              detail_params = v.params::jsonb, write_date = %s, write_uid = %s
+                         FROM (VALUES %s) AS v(id, count, details, params)
+                        WHERE l.id = v.id""",
+                    now,
+                    now,
+                    self.env.uid,
+                    SQL(", ").join(
+                        SQL("(%s, %s, %s, %s)", log_id, count, text, json.dumps(params))
+                        for log_id, count, text, params in updates
+                    ),
+                )
             )
-        )
+            self.browse([update[0] for update in updates]).invalidate_recordset(
+                ["count", "date", "details", "detail_params", "write_date", "write_uid"]
+            )
+        if creates:
+            alias_ids = {vals["alias_id"] for vals in creates if vals["alias_id"]}
+            living = set(self.env["mail.alias"].browse(alias_ids).exists().ids)
+            for vals in creates:
+                vals["alias_id"] = vals["alias_id"] if vals["alias_id"] in living else False
+        return self.browse([update[0] for update in updates]) | self.create(creates)
 
     @api.model
     def _rcpt_refusal_text(self, reason, recipient, details):

@@ -1,8 +1,10 @@
 """The authentication policy's decision table (tools/auth_policy.py), pure."""
 
+import dataclasses
+
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.mail_routing_policy.tools import auth_policy
+from odoo.addons.mail_routing_policy.tools import auth_policy, mail_auth
 from odoo.addons.mail_routing_policy.tools.auth_policy import AuthFacts, decide
 
 PASS = AuthFacts(result="pass", policy="reject", from_domain="company.example")
@@ -87,3 +89,41 @@ class TestAuthPolicy(BaseCase):
         self.assertFalse(auth_policy.domain_in("evilcompany.example", ["company.example"]))
         self.assertFalse(auth_policy.domain_in("", ["company.example"]))
         self.assertEqual(auth_policy.split_list(" A.example, b.example.  a.example ,"), ("a.example", "b.example"))
+
+    def test_handed_over_facts_equal_the_header_read_back(self):
+        """The mailgate hands its verdict to the model layer instead of the
+        model layer parsing the header it has just written: both give the
+        same facts."""
+        gate = "gate.test"
+        dmarc = mail_auth.DmarcResult
+        verdicts = [
+            mail_auth.AuthVerdict(
+                spf=mail_auth.SpfResult("pass", "mailfrom", "example.test", "ann@example.test"),
+                dkim=(mail_auth.DkimResult("pass", "example.test", "s1", "rsa-sha256", 2048),),
+                dmarc=dmarc("pass", "example.test", "example.test", "example.test", "reject", 100, "reject"),
+            ),
+            mail_auth.AuthVerdict(
+                spf=mail_auth.SpfResult("fail", "mailfrom", "attacker.invalid", "x@attacker.invalid"),
+                dmarc=dmarc("fail", "bank.test", "bank.test", "bank.test", "reject", 10, "quarantine"),
+            ),
+            mail_auth.AuthVerdict(
+                spf=mail_auth.SpfResult("none", "helo", "mx.example.test", "mx.example.test"),
+                dmarc=dmarc("none", "nodmarc.test", "nodmarc.test"),
+            ),
+            mail_auth.AuthVerdict(
+                dmarc=dmarc("fail", "list.test", "list.test", "list.test", "reject", 100, "reject"),
+                arc=mail_auth.ArcResult("pass", ("forwarder.test",)),
+                arc_override="forwarder.test",
+            ),
+            mail_auth.AuthVerdict(dmarc=dmarc("temperror", "slow.test", "slow.test", reason="dns_timeout")),
+        ]
+        for verdict in verdicts:
+            verdict = dataclasses.replace(verdict, authserv_id=gate)
+            header = verdict.header_value(gate)
+            with self.subTest(header=header):
+                handed = auth_policy.facts_from_results(verdict, header)
+                read = auth_policy.facts_from_results(mail_auth.read_results([header], [gate]))
+                self.assertEqual(handed, read)
+                self.assertEqual(handed.header, header)
+        self.assertTrue(mail_auth.same_header_value("gate.test;\r\n spf=pass", " gate.test; spf=pass"))
+        self.assertFalse(mail_auth.same_header_value("gate.test; spf=pass", "gate.test; spf=fail"))

@@ -19,7 +19,7 @@ import sys
 import time
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError
 from odoo.tests import BaseCase, TransactionCase, tagged
 
@@ -651,3 +651,41 @@ class TestLimitRefusalEntries(TransactionCase):
         self.assertNotIn("alias", entry.details, "not worded as an unknown recipient")
         with self.assertRaisesRegex(UserError, "never reached Odoo"):
             entry.action_process_again()
+
+    def test_refusals_written_in_one_batch(self):
+        """The refusal log's batch: a refusal seen before adds to its entry
+        (of the last day, not yet processed), the others are new entries; an
+        alias deleted meanwhile is not linked."""
+        Log = self.env["mail.gateway.log"]
+        alias = self.env["mail.alias"].create(
+            {"alias_name": "batch-gone", "alias_model_id": self.env["ir.model"]._get("res.partner").id}
+        )
+        gone_id = alias.id
+        alias.unlink()
+        unknown = {"code": "unknown_recipient", "why": "unknown"}
+        seen = Log._log_rcpt_refusal("unknown_recipient", "a@x.example", "nobody@ours.example", "192.0.2.1", unknown)
+        old = Log._log_rcpt_refusal("unknown_recipient", "a@x.example", "old@ours.example", "192.0.2.1", unknown)
+        old.date = fields.Datetime.subtract(fields.Datetime.now(), days=2)
+        limit = {"code": "client_limit", "limit": "client_sessions", "value": 50}
+        entries = Log._log_rcpt_refusals(
+            [
+                ("unknown_recipient", "a@x.example", "nobody@ours.example", "192.0.2.1", unknown, 4),
+                ("unknown_recipient", "a@x.example", "old@ours.example", "192.0.2.1", unknown, 1),
+                ("client_limit", "", "", "192.0.2.9", limit, 7),
+                ("rate_limited", "b@x.example", "sales@ours.example", "192.0.2.2", {"alias_id": gone_id}, 2),
+            ]
+        )
+        self.assertEqual(len(entries), 4)
+        self.assertIn(seen, entries)
+        self.assertEqual(seen.count, 5, "added to the entry of the same refusal")
+        self.assertNotIn(old, entries, "an entry older than a day is not added to")
+        self.assertEqual(old.count, 1)
+        by_reason = {entry.reason: entry for entry in entries - seen}
+        self.assertEqual(set(by_reason), {"rcpt_unknown", "client_limit", "rcpt_deferred"})
+        self.assertEqual(by_reason["client_limit"].count, 7)
+        self.assertEqual(by_reason["client_limit"].email_from, "<>")
+        self.assertFalse(by_reason["rcpt_deferred"].alias_id)
+        self.assertEqual(seen.detail_params["recipient"], "nobody@ours.example")
+        again = Log._log_rcpt_refusals([("client_limit", "", "", "192.0.2.9", limit, 1)])
+        self.assertEqual(again, by_reason["client_limit"])
+        self.assertEqual(again.count, 8)

@@ -101,20 +101,23 @@ class AuthDecision:
     policy: str = ""  # the DMARC policy that applied (after pct sampling)
 
 
-def facts_from_results(verdict):
+def facts_from_results(verdict, header=None):
     """``AuthFacts`` of a ``mail_auth.AuthVerdict`` read from a trusted
-    header (``None``: no trusted header, unverified). Its ``policy.dmarc`` is
-    the policy already sampled by ``pct`` where the header was written."""
+    header (``None``: no trusted header, unverified), or computed by the
+    mailgate that wrote ``header``. Its ``policy.dmarc`` is the policy
+    already sampled by ``pct`` where the header was written."""
     if verdict is None:
         return AuthFacts()
     dmarc = verdict.dmarc
-    try:
-        header = verdict.header_value()
-    except ValueError:
-        header = ""
+    if header is None:
+        try:
+            header = verdict.header_value()
+        except ValueError:
+            header = ""
     return AuthFacts(
         result=dmarc.result or "none",
-        policy=dmarc.applied_policy or dmarc.policy or "",
+        # what the header carries (policy.dmarc): the same whether computed or read back
+        policy=dmarc.applied_policy or "",
         pct=100,
         from_domain=dmarc.from_domain,
         arc_vouched=bool(verdict.arc_override),

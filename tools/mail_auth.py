@@ -887,6 +887,15 @@ def _skip_cfws(text):
         text = text[position + 1 :]
 
 
+_WHITESPACE_RE = re.compile(r"\s+")
+
+
+def same_header_value(found, written):
+    """Whether a header value read from the message is the one written
+    (folding and whitespace aside)."""
+    return _WHITESPACE_RE.sub(" ", _text(found)).strip() == _WHITESPACE_RE.sub(" ", _text(written)).strip()
+
+
 def read_results(header_values, trusted_authserv_ids):
     """The :class:`AuthVerdict` of the topmost trusted ``Authentication-Results``, or ``None``.
 
