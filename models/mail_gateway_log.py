@@ -146,6 +146,7 @@ class MailGatewayLog(models.Model):
         return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
 
     @api.depends("reason", "detail_params", "details")
+    @api.depends_context("lang")
     def _compute_explanation(self):
         Explanation = self.env["mail.routing.explanation"]
         for log in self:
@@ -153,8 +154,7 @@ class MailGatewayLog(models.Model):
                 text = log._rcpt_refusal_text(log.reason, log.detail_params.get("recipient"), log.detail_params)
                 log.explanation = escape(text)
             elif log.detail_params is not None and log.detail_params is not False:
-                text = Explanation._refusal_text(log.reason, log.detail_params, html=True)
-                log.explanation = Markup("%s %s.") % (self.env._("Refused:"), text)
+                log.explanation = Explanation._outcome_text(dict(log.detail_params, reason=log.reason), html=True)
             else:
                 # entries written before their data was kept (RCPT refusals included)
                 log.explanation = escape(log.details or "")
@@ -164,12 +164,16 @@ class MailGatewayLog(models.Model):
         for log in self:
             log.smtp_refusal = log.reason in self.RCPT_REASONS.values() or log.reason in SMTP_SESSION_REASONS
 
-    @api.depends("subject", "reason", "recipients")
+    @api.depends("subject", "reason", "recipients", "client_address")
+    @api.depends_context("lang")
     def _compute_display_name(self):
         # a refusal at RCPT TO has no subject: named by its reason and recipient
         reasons = dict(self._fields["reason"]._description_selection(self.env))
         for log in self:
-            log.display_name = log.subject or f"{reasons.get(log.reason, log.reason or '')}: {log.recipients or ''}"
+            label = reasons.get(log.reason, log.reason or "")
+            # a limit's entry has no recipient: named by its client
+            target = log.recipients or log.client_address
+            log.display_name = log.subject or (f"{label}: {target}" if target else label)
 
     @api.depends("message_id")
     def _compute_raw_filename(self):

@@ -1,6 +1,9 @@
 from markupsafe import Markup, escape
 
 from odoo import api, models
+from odoo.tools.misc import formatLang
+
+from ..tools import auth_policy
 
 
 class MailRoutingExplanation(models.AbstractModel):
@@ -121,6 +124,19 @@ class MailRoutingExplanation(models.AbstractModel):
         if params.get("answered"):
             text = fmt(_("%s; the sender was sent one notice"), text)
         return text
+
+    @api.model
+    def _outcome_text(self, params, html=False, dry_run=False):
+        """What happened to a message a rule stopped, as a sentence: held in
+        quarantine (a verdict of the authentication policy outside the SMTP
+        dialogue: accepted, kept, and processed again by the admin) or
+        refused."""
+        _ = self.env._
+        fmt = self._formatter(html)
+        text = self._refusal_text(params.get("reason"), params, html=html)
+        if auth_policy.is_quarantine(params.get("reason"), smtp=bool(params.get("smtp"))):
+            return fmt(_("Would be quarantined: %s.") if dry_run else _("Quarantined: %s."), text)
+        return fmt(_("Would be refused: %s.") if dry_run else _("Refused: %s."), text)
 
     @api.model
     def _auth_result_label(self, result):
@@ -301,7 +317,7 @@ class MailRoutingExplanation(models.AbstractModel):
         if code == "answer":
             return fmt(_("An answer would be sent to %s (not now: this is a test)."), params.get("to"))
         if code == "refused":
-            return fmt(_("Refused: %s."), self._refusal_text(params.get("reason"), params, html=html))
+            return self._outcome_text(params, html=html)
         if code == "deliver":
             routes = [self._route_text(route, html=html) for route in params.get("routes") or []]
             return fmt(_("It would %s."), self._and(html).join(routes))
@@ -318,7 +334,7 @@ class MailRoutingExplanation(models.AbstractModel):
         fmt = self._formatter(html)
         for code, params in reversed(trace):
             if code == "refused":
-                return fmt(_("Would be refused: %s."), self._refusal_text(params.get("reason"), params, html=html))
+                return self._outcome_text(params, html=html, dry_run=True)
             if code == "error":
                 return fmt(_("Would fail: %s"), params.get("text"))
             if code == "duplicate":
@@ -349,13 +365,19 @@ class MailRoutingExplanation(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
+    def _number(self, value):
+        """A limit's value in the reader's language (2.5 s, 2,5 s)."""
+        decimals = len(f"{value:g}".partition(".")[2])
+        return formatLang(self.env, value, digits=decimals, grouping=True)
+
+    @api.model
     def _smtp_limit_text(self, reason, params, html=False):
         """A session the mailgate ended by one of its limits, in one clause
         (``params``: which ``limit``, its ``value``)."""
         _ = self.env._
         fmt = self._formatter(html)
         limit, value = params.get("limit"), params.get("value")
-        value = f"{value:g}" if isinstance(value, int | float) else (value or "?")
+        value = self._number(value) if isinstance(value, int | float) else (value or "?")
         if limit == "server_sessions":
             return fmt(_("the mailgate was serving its maximum of %s sessions (421 4.7.0)"), value)
         if limit == "client_sessions":

@@ -334,12 +334,15 @@ class MailThread(models.AbstractModel):
         return routes
 
     @api.model
-    def _routing_log_in_own_transaction(self, message, message_dict, reason, params):
+    def _routing_log_in_own_transaction(self, message, message_dict, reason, params, alias_id=None):
         """Log a message whose processing is about to fail: the current
         transaction will be rolled back, the log must survive it."""
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"mail_routing_raw": self.env.context.get("mail_routing_raw")})
-            env["mail.thread"]._routing_refuse(message, message_dict, reason, params)
+            alias = env["mail.alias"].browse(alias_id or []).exists()
+            env["mail.thread"]._routing_refuse(
+                message, message_dict, reason, params, alias=alias, model=alias.alias_model_id.model or None
+            )
 
     @api.model
     def _detect_write_to_catchall(self, msg_dict):
@@ -460,7 +463,11 @@ class MailThread(models.AbstractModel):
             return auth_policy.PROTECTED_INTERNAL_USER
         domains = set(protected_domains)
         domains.update(fact[2] for fact in self.env["mail.alias.domain"]._routing_domain_facts())
-        for company_email in self.env["res.company"].sudo().search([]).mapped("email"):
+        # read per message, not cached: a company's email is its partner's,
+        # changed without a write on res.company that could clear a cache
+        self.env["res.company"].flush_model(["email"])
+        self.env.cr.execute("SELECT DISTINCT email FROM res_company WHERE email IS NOT NULL AND email != ''")
+        for (company_email,) in self.env.cr.fetchall():
             parts = address_filter.split_address(email_normalize(company_email or "") or "")
             if parts:
                 domains.add(parts[1])
@@ -520,10 +527,27 @@ class MailThread(models.AbstractModel):
             if self._routing_is_dry_run():
                 self._routing_trace("refused", reason=decision.reason, answered=False, smtp=True, **params)
                 return False
-            self._routing_log_in_own_transaction(message, message_dict, decision.reason, dict(params, smtp=True))
+            alias = self._routing_addressed_alias(message_dict)
+            self._routing_log_in_own_transaction(
+                message, message_dict, decision.reason, dict(params, smtp=True), alias_id=alias.id
+            )
             raise GatewayRefusal(decision.reason, params)
-        self._routing_refuse(message, message_dict, decision.reason, params)
+        alias = self._routing_addressed_alias(message_dict)
+        self._routing_refuse(
+            message, message_dict, decision.reason, params, alias=alias, model=alias.alias_model_id.model or None
+        )
         return False
+
+    @api.model
+    def _routing_addressed_alias(self, message_dict):
+        """The first alias a message stopped before routing was addressed to
+        (core's lookup, as ``message_route`` would make it), so that its log
+        entry shows where it was going."""
+        addresses = [email_normalize(address) for address in email_split(message_dict.get("recipients") or "")]
+        addresses = [address for address in addresses if address]
+        local_parts = [address.partition("@")[0] for address in addresses]
+        alias_ids = self.env["mail.alias"]._routing_alias_ids(addresses, local_parts)
+        return self.env["mail.alias"].sudo().browse(alias_ids[:1])
 
     # ------------------------------------------------------------------
     # rate-based loop protection

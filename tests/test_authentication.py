@@ -61,6 +61,8 @@ class TestAuthentication(GatewayCase):
         self.assertTrue(log.auth_details.startswith(TRUSTED))
         self.assertTrue(log._get_raw_source(), "the source is kept")
         self.assertIn("one of your users", log.explanation)
+        self.assertTrue(log.explanation.startswith("Quarantined:"), log.explanation)
+        self.assertEqual((log.alias_id, log.model), (self.alias_partners, "res.partner"), "where it was going")
         # a false positive: the admin processes it again, as the user
         log.action_process_again()
         record = self.env["res.partner"].search([("name", "=", "Forged boss")])
@@ -293,6 +295,7 @@ class TestAuthentication(GatewayCase):
         self.assertIn("DMARC", check.steps)
         self.assertIn(TRUSTED, check.steps)
         self.assertIn("one of your users", check.verdict)
+        self.assertIn("Would be quarantined", check.verdict)
         self.assertFalse(self.logs(subject="Ex"), "a dry run logs nothing")
 
     @users("employee")

@@ -60,4 +60,12 @@ class TestTranslations(TransactionCase):
         )
         self.assertEqual(german_entry.display_name, "Weiterleitung nicht erlaubt (SMTP): commercial@gmail.com")
         self.assertTrue(german_entry.smtp_refusal)
+        # a limit's entry: named by its client, its number in the reader's way
+        limit = self.env["mail.gateway.log"]._log_rcpt_refusal(
+            "pregreet", "", "", "203.0.113.8", {"code": "pregreet", "limit": "pregreet", "value": 2.5}
+        )
+        german_limit = german["mail.gateway.log"].browse(limit.id)
+        self.assertIn("(2,5 s)", german_limit.explanation)
+        self.assertIn("(2.5 s)", limit.with_context(lang="en_US").explanation)
+        self.assertTrue(german_limit.display_name.endswith(": 203.0.113.8"), german_limit.display_name)
         self.assertEqual(entry.first_date, entry.date, "first seen: the first refusal")

@@ -646,6 +646,7 @@ class TestLimitRefusalEntries(TransactionCase):
         entry = Log._log_rcpt_refusal("client_limit", "", "", "127.0.0.2", details, count=3)
         self.assertTrue(entry.smtp_refusal)
         self.assertEqual(entry.count, 3)
+        self.assertTrue(entry.display_name.endswith(": 127.0.0.2"), "named by its client, not an empty recipient")
         self.assertIn("Refused during the SMTP dialogue", entry.details)
         self.assertIn("50", entry.explanation)
         self.assertNotIn("alias", entry.details, "not worded as an unknown recipient")

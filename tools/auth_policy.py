@@ -61,6 +61,14 @@ REASON_DMARC_QUARANTINE = "dmarc_quarantine"
 REASONS = (REASON_SPOOFED, REASON_UNVERIFIED, REASON_DMARC_REJECT, REASON_DMARC_QUARANTINE)
 
 
+def is_quarantine(reason, *, smtp):
+    """Whether a message stopped for ``reason`` is held in quarantine
+    (accepted, kept, not routed): every authentication verdict outside the
+    SMTP dialogue; in it (``smtp``: the mailgate answered ``550``) it was
+    refused."""
+    return reason in REASONS and not smtp
+
+
 @dataclass(frozen=True)
 class AuthFacts:
     """What a trusted ``Authentication-Results`` header says, as the policy
