@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
