@@ -70,6 +70,9 @@ class ClientPolicy:
     client hammering a limit stays over it until its window ends."""
 
     max_sessions: int = 0
+    # sessions from which the server is under stress (Postfix's stress
+    # mode): idle sessions get a short timeout; 0: never
+    stress_sessions: int = 0
     client_sessions: int = 0
     connection_rate: int = 0
     message_rate: int = 0
@@ -120,6 +123,25 @@ class ClientLimits:
         self.sessions = 0
         self.clients = {}
         self._swept = clock()
+        self._stress_announced = False
+
+    @property
+    def stressed(self):
+        """As many sessions as the stress threshold: many clients (a botnet
+        holding idle sessions) could fill the server, none of them over its
+        own limit."""
+        return bool(self.policy.stress_sessions) and self.sessions >= self.policy.stress_sessions
+
+    def stress_began(self):
+        """True once when the server comes under stress (until it is no
+        longer): the moment to shorten the deadlines of idle sessions."""
+        if not self.stressed:
+            self._stress_announced = False
+            return False
+        if self._stress_announced:
+            return False
+        self._stress_announced = True
+        return True
 
     def _record(self, key, now):
         record = self.clients.get(key)
@@ -156,6 +178,8 @@ class ClientLimits:
 
     def close_session(self, key, exempt=False):
         self.sessions -= 1
+        if not self.stressed:
+            self._stress_announced = False
         record = None if exempt else self.clients.get(key)
         if record is not None:
             record.sessions -= 1

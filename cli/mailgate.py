@@ -68,7 +68,7 @@ class Mailgate(Command):
         group.add_argument("--max-size", type=int, default=25 * 1024 * 1024, help="message size limit in bytes")
         group.add_argument("--max-recipients", type=int, default=100, help="recipients per message (100)")
         group.add_argument(
-            "--max-sessions", type=int, default=2000, help="concurrent SMTP sessions of all clients (2000)"
+            "--max-sessions", type=int, default=10000, help="concurrent SMTP sessions of all clients (10000)"
         )
         group.add_argument(
             "--timeout",
@@ -131,6 +131,19 @@ class Mailgate(Command):
             help="bytes per second a DATA transfer must keep up beyond --timeout (500)",
         )
         limits.add_argument(
+            "--stress-sessions",
+            type=int,
+            default=None,
+            help="open sessions from which the mailgate is under stress and idle clients get --stress-timeout "
+            "(default: 80 %% of --max-sessions; 0: never)",
+        )
+        limits.add_argument(
+            "--stress-timeout",
+            type=float,
+            default=10.0,
+            help="seconds a client may stay idle while the mailgate is under stress (10, Postfix's value)",
+        )
+        limits.add_argument(
             "--pregreet-wait",
             type=float,
             default=0.3,
@@ -180,6 +193,8 @@ class Mailgate(Command):
             junk_command_limit=opts.junk_command_limit,
             min_data_rate=opts.min_data_rate,
             pregreet_wait=opts.pregreet_wait,
+            stress_sessions=opts.stress_sessions,
+            stress_timeout=opts.stress_timeout,
         )
         threading.current_thread().dbname = dbname
         registry = Registry(dbname)

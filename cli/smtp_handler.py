@@ -17,6 +17,7 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
@@ -111,9 +112,10 @@ class MailgateOptions:
     max_size: int = 25 * 1024 * 1024
     max_recipients: int = 100
     # an idle session costs about 13 KB and one file descriptor (measured:
-    # 2000 and 4000 sessions idle after EHLO and MAIL, RSS of the command):
-    # 2000 sessions are 26 MB; mailgate.py raises the open file limit to fit
-    max_sessions: int = 2000
+    # 2000 and 4000 sessions idle after EHLO and MAIL, RSS of the command;
+    # scripts/bench: 12.5 KiB): 10000 sessions are about 125 MB, no CPU while
+    # idle; mailgate.py raises the open file limit to fit
+    max_sessions: int = 10000
     timeout: float = 300.0
     tls_cert: str = ""
     tls_key: str = ""
@@ -134,6 +136,12 @@ class MailgateOptions:
     min_data_rate: int = 500
     # postscreen's pregreet test, short: every connection waits this long
     pregreet_wait: float = 0.3
+    # Postfix's stress mode (smtpd_timeout ${stress?10}): from this many
+    # sessions on, a client's idle time is cut to stress_timeout, so that
+    # many clients, each within its limits, cannot hold the server for
+    # --timeout; None: 80 % of max_sessions, 0: off
+    stress_sessions: int | None = None
+    stress_timeout: float = 10.0
 
 
 def parse_listen(value):
@@ -370,6 +378,8 @@ def make_server_class(base, options, limits):
     limits; built once per controller, instantiated per connection."""
     allowed = tuple(options.allow_networks)
     relays = tuple(options.relay_networks)
+    # the sessions whose deadlines stress mode shortens (event loop thread only)
+    live = weakref.WeakSet()
     call_limit = None
     if options.junk_command_limit:
         call_limit = dict.fromkeys(JUNK_COMMANDS, options.junk_command_limit) | {"*": UNLIMITED}
@@ -387,6 +397,8 @@ def make_server_class(base, options, limits):
             self._refused_by_limit = False  # the reply is a limit's refusal
             self._deadline = self._previous_deadline = None
             self._data_deadline = None
+            self._in_handler = False  # Odoo works for the client: no deadline runs
+            self._stress_cut = self._previous_stress_cut = False  # the deadline is stress mode's
 
         def _create_session(self):
             return MailgateSession(self.loop)
@@ -431,6 +443,15 @@ def make_server_class(base, options, limits):
                 await self.push(LIMIT_REPLIES[hit.limit])
                 self.transport.close()
                 return
+            live.add(self)
+            if limits.stress_began():
+                _logger.warning(
+                    "mailgate: %s sessions open: under stress, idle clients get %g s",
+                    limits.sessions,
+                    options.stress_timeout,
+                )
+                for session in list(live):
+                    session._cut_for_stress()
             try:
                 if self.trusted:
                     # Postfix in front reuses a session for many messages
@@ -443,6 +464,7 @@ def make_server_class(base, options, limits):
                 self._greeted = True
                 await super()._handle_client()  # sends the (final) greeting
             finally:
+                live.discard(self)
                 limits.close_session(self.client, exempt=self.trusted)
                 # a client gone during the pregreet wait (aiosmtpd keeps a
                 # half-closed connection open): its descriptor is freed now
@@ -507,9 +529,11 @@ def make_server_class(base, options, limits):
             # the Odoo work: the client waits for us, its deadline waits too
             self._data_deadline = None
             self._timeout_handle.cancel()
+            self._in_handler = True
             try:
                 status = await super()._call_handler_hook(command, *args)
             finally:
+                self._in_handler = False
                 if self.transport is not None:
                     self._reset_timeout()
             if command == "DATA" and self._errors is not None and str(status).startswith("250"):
@@ -519,9 +543,26 @@ def make_server_class(base, options, limits):
         # -- deadlines: per command, and for the DATA transfer -------------
 
         def _reset_timeout(self, duration=None):
-            self._previous_deadline = self._deadline
-            self._deadline = self.loop.time() + (duration or self._timeout_duration)
+            duration = duration or self._timeout_duration
+            stress_cut = not self.trusted and limits.stressed and options.stress_timeout < duration
+            if stress_cut:
+                duration = options.stress_timeout
+            self._previous_deadline, self._previous_stress_cut = self._deadline, self._stress_cut
+            self._deadline, self._stress_cut = self.loop.time() + duration, stress_cut
             return super()._reset_timeout(duration)
+
+        def _cut_for_stress(self):
+            """Stress mode began: an idle session's deadline comes within
+            ``stress_timeout`` (a session in DATA keeps its rate rule, one
+            waiting for Odoo its answer)."""
+            if self.trusted or self.transport is None or self._in_handler or self._data_deadline is not None:
+                return
+            deadline = self.loop.time() + options.stress_timeout
+            if self._deadline is None or self._deadline <= deadline or self._timeout_handle is None:
+                return
+            self._deadline, self._stress_cut = deadline, True
+            self._timeout_handle.cancel()
+            self._timeout_handle = self.loop.call_at(deadline, self._timeout_cb)
 
         def _keep_deadline(self):
             """A junk command buys no time: the deadline stays the previous
@@ -529,7 +570,7 @@ def make_server_class(base, options, limits):
             NOOPs cannot keep a session forever."""
             if self.trusted or self._previous_deadline is None:
                 return
-            self._deadline = self._previous_deadline
+            self._deadline, self._stress_cut = self._previous_deadline, self._previous_stress_cut
             self._timeout_handle.cancel()
             self._timeout_handle = self.loop.call_at(self._deadline, self._timeout_cb)
 
@@ -544,6 +585,8 @@ def make_server_class(base, options, limits):
                 return
             if data is not None and data.min_rate:
                 self._note(LimitHit(TIMEOUT, "data_rate", data.min_rate))
+            elif self._stress_cut:
+                self._note(LimitHit(TIMEOUT, "stress_timeout", options.stress_timeout))
             else:
                 self._note(LimitHit(TIMEOUT, "command_timeout", self._timeout_duration))
             self._writer.write(REPLY_TIMEOUT.encode() + b"\r\n")
@@ -592,9 +635,16 @@ def make_server_class(base, options, limits):
     return MailgateServer
 
 
+def stress_threshold(options):
+    if options.stress_sessions is not None:
+        return options.stress_sessions
+    return int(options.max_sessions * 0.8) if options.stress_timeout else 0
+
+
 def client_policy(options):
     return ClientPolicy(
         max_sessions=options.max_sessions,
+        stress_sessions=stress_threshold(options),
         client_sessions=options.client_sessions,
         connection_rate=options.client_connection_rate,
         message_rate=options.client_message_rate,

@@ -598,12 +598,44 @@ class MailGatewayLog(models.Model):
             self.browse([update[0] for update in updates]).invalidate_recordset(
                 ["count", "date", "details", "detail_params", "write_date", "write_uid"]
             )
+        created = self.browse()
         if creates:
             alias_ids = {vals["alias_id"] for vals in creates if vals["alias_id"]}
             living = set(self.env["mail.alias"].browse(alias_ids).exists().ids)
-            for vals in creates:
-                vals["alias_id"] = vals["alias_id"] if vals["alias_id"] in living else False
-        return self.browse([update[0] for update in updates]) | self.create(creates)
+            # one INSERT: the ORM's create costs about 0.3 ms a record in
+            # Python, a burst the SMTP sessions would wait for every second
+            # under a dictionary attack (these entries have no default, no
+            # computed stored field and nothing to notify)
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO mail_gateway_log
+                           (create_uid, create_date, write_uid, write_date, state, date, first_date, count, reason,
+                            details, detail_params, email_from, recipients, client_address, alias_id)
+                       VALUES %s RETURNING id""",
+                    SQL(", ").join(
+                        SQL(
+                            "(%s, %s, %s, %s, 'logged', %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)",
+                            self.env.uid,
+                            now,
+                            self.env.uid,
+                            now,
+                            now,
+                            now,
+                            vals["count"],
+                            vals["reason"],
+                            vals["details"],
+                            json.dumps(vals["detail_params"]),
+                            vals["email_from"],
+                            vals["recipients"],
+                            vals["client_address"],
+                            vals["alias_id"] if vals["alias_id"] in living else None,
+                        )
+                        for vals in creates
+                    ),
+                )
+            )
+            created = self.browse([row[0] for row in self.env.cr.fetchall()])
+        return self.browse([update[0] for update in updates]) | created
 
     @api.model
     def _rcpt_refusal_text(self, reason, recipient, details):

@@ -409,6 +409,14 @@ class MailRoutingExplanation(models.AbstractModel):
             )
         if limit == "data_rate":
             return fmt(_("the client sent its message slower than %s bytes a second (421 4.4.2)"), value)
+        if limit == "stress_timeout":
+            return fmt(
+                _(
+                    "the mailgate was under stress (many sessions open) and the client sent no command for %s seconds "
+                    "(421 4.4.2)"
+                ),
+                value,
+            )
         if limit == "command_timeout":
             return fmt(_("the client sent no command for %s seconds (421 4.4.2)"), value)
         return fmt("%s: %s", reason, limit or "")

@@ -137,6 +137,36 @@ class TestMailgateLimits(LimitsCase):
             self.assertEqual((reason, client, count), ("client_limit", "127.0.0.2", 55))
             self.assertEqual((params["limit"], params["value"]), ("client_sessions", 5))
 
+    def test_stress_mode_cuts_idle_sessions_of_many_clients(self):
+        """Many clients, each within its own limit, fill the server with idle
+        sessions (a botnet that waits after the greeting): once the stress
+        threshold is reached their idle time is cut from --timeout to
+        --stress-timeout, and a new sender is served again soon."""
+        controller = self.start_gate(
+            max_sessions=12, stress_sessions=9, stress_timeout=1.0, timeout=300, client_sessions=3
+        )
+        idle = []
+        for source in ("127.0.0.2", "127.0.0.4", "127.0.0.5", "127.0.0.6"):
+            for _index in range(3):
+                sock = self.connect(controller, source)
+                self.assertTrue(read_reply(sock).startswith(b"220"), source)
+                idle.append(sock)
+        refused = self.connect(controller, "127.0.0.3")
+        self.assertTrue(read_reply(refused).startswith(b"421 4.7.0"), "the server is full")
+        started = time.monotonic()
+        closed = []
+        for sock in idle:
+            sock.settimeout(10)
+            closed.append(read_reply(sock))
+        waited = time.monotonic() - started
+        self.assertEqual({reply[:9] for reply in closed}, {b"421 4.4.2"}, closed[:2])
+        self.assertLess(waited, 5, "cut at the stress timeout, not at --timeout")
+        self.assertEqual(self.deliver(controller, "127.0.0.3", "after stress"), {})
+        controller.handler.flush_refusals()
+        timeouts = [row for row in self.limit_logs() if row[0] == "timeout"]
+        self.assertEqual(sum(row[2] for row in timeouts), 12)
+        self.assertEqual({(row[3]["limit"], row[3]["value"]) for row in timeouts}, {("stress_timeout", 1.0)})
+
     def test_dictionary_session_tarpit(self):
         """Past the soft error limit each reply waits a second; at the hard
         limit the session ends with 421."""
@@ -544,6 +574,27 @@ class TestClientLimitsUnit(BaseCase):
             self.now += 61
             limits.open_session("192.0.2.9")
             self.assertEqual(sorted(limits.clients), ["192.0.2.9"])
+
+    def test_stress_threshold(self):
+        policy = client_limits.ClientPolicy(max_sessions=10, stress_sessions=3)
+        limits = client_limits.ClientLimits(policy, self.clock)
+        limits.open_session("a")
+        limits.open_session("b")
+        self.assertFalse(limits.stressed or limits.stress_began())
+        limits.open_session("c")
+        self.assertTrue(limits.stressed)
+        self.assertTrue(limits.stress_began(), "announced once")
+        limits.open_session("d")
+        self.assertFalse(limits.stress_began())
+        limits.close_session("d")
+        limits.close_session("c")
+        self.assertFalse(limits.stressed)
+        limits.open_session("c")
+        self.assertTrue(limits.stress_began(), "a new stress period")
+        options = smtp_handler.MailgateOptions(max_sessions=2000)
+        self.assertEqual(smtp_handler.client_policy(options).stress_sessions, 1600, "default: 80 %")
+        options = smtp_handler.MailgateOptions(max_sessions=2000, stress_timeout=0)
+        self.assertEqual(smtp_handler.client_policy(options).stress_sessions, 0, "off")
 
     def test_message_and_recipient_rates(self):
         policy = client_limits.ClientPolicy(message_rate=2, recipient_rate=3, window=60)
