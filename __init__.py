@@ -1,4 +1,4 @@
 from . import models
 from . import wizard
 from . import cli
-from .hooks import post_init_hook, uninstall_hook
+from .hooks import post_init_hook, post_load, uninstall_hook

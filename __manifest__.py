@@ -27,6 +27,7 @@
         "web.assets_backend": ["mail_routing_policy/static/src/js/*.js"],
         "web.assets_tests": ["mail_routing_policy/static/tests/tours/*.js"],
     },
+    "post_load": "post_load",
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "installable": True,

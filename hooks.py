@@ -1,5 +1,7 @@
 import logging
 
+from .tools import sql_log_filter
+
 _logger = logging.getLogger(__name__)
 
 # System parameters that exist only because of this module: removed on
@@ -11,6 +13,13 @@ MODULE_PARAMS = (
     "mail.gateway.log.retention_days",
     "mail.gateway.log.keep_days",
 )
+
+
+def post_load():
+    """When Odoo loads the module (once per process): serialization conflicts
+    on the loop guard are retried by Odoo, so odoo.sql_db does not log them
+    as errors (tools/sql_log_filter.py). Not at import time of a model file."""
+    sql_log_filter.install()
 
 
 def post_init_hook(env):

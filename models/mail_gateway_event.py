@@ -1,10 +1,5 @@
 from odoo import api, fields, models
 
-from ..tools import sql_log_filter
-
-# serialization conflicts on the loop guard are retried by Odoo: not errors
-sql_log_filter.install()
-
 
 class MailGatewayEvent(models.Model):
     """One record created (or reply posted) through the mail gateway.

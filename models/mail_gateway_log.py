@@ -66,6 +66,8 @@ class MailGatewayLog(models.Model):
     _name = "mail.gateway.log"
     _description = "Mail gateway log"
     _order = "id desc"
+    # the mailgate's RCPT refusal codes (mail.thread._routing_check_recipient) as log reasons
+    RCPT_REASONS = {"relay_denied": "rcpt_relay", "unknown_recipient": "rcpt_unknown", "rate_limited": "rcpt_deferred"}
     _rec_name = "subject"
 
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
@@ -130,6 +132,10 @@ class MailGatewayLog(models.Model):
         readonly=True,
     )
     result = fields.Text("Result of processing again", readonly=True)
+    client_address = fields.Char(
+        "SMTP client", readonly=True, index=True, help="Address of the server that connected to the mailgate."
+    )
+
     auth_result = fields.Selection(
         auth_policy.RESULT_LABELS,
         string="Sender authentication",
@@ -237,7 +243,9 @@ class MailGatewayLog(models.Model):
         _logger.info("Gateway log: raw messages moved to the filestore")
 
     @api.model
-    def _log_refusal(self, message, message_dict, reason, details="", alias=None, model=None, bounced=False):
+    def _log_refusal(
+        self, message, message_dict, reason, details="", alias=None, model=None, bounced=False, detail_params=None
+    ):
         """Record a refused message. Repeated deliveries of one message (a
         fetchmail retry after a failure) update the same entry."""
 
@@ -248,7 +256,7 @@ class MailGatewayLog(models.Model):
         values = {
             "reason": reason,
             "details": text(details, 4000),
-            "detail_params": self.env.context.get("mail_routing_detail_params"),
+            "detail_params": detail_params,
             "email_from": text(message_dict.get("email_from") or message_dict.get("from"), 500),
             "recipients": text(message_dict.get("recipients") or message_dict.get("to")),
             "subject": text(message_dict.get("subject"), 500),
@@ -320,7 +328,7 @@ class MailGatewayLog(models.Model):
         null sender...) and rate-limited repeats, per reason, sender and
         alias (else target model, else recipients). A person's message
         refused for another reason is never folded: its source is kept."""
-        verdict = message_dict.get("_mrp_verdict") or auto_mail.HUMAN
+        verdict = message_dict.get("_routing_verdict") or auto_mail.HUMAN
         if reason not in FOLDED_REASONS and not verdict.kind:
             return False
         sender = email_normalize(values["email_from"]) or values["email_from"].lower()
@@ -499,12 +507,6 @@ class MailGatewayLog(models.Model):
     # ------------------------------------------------------------------
     # SMTP front door (cli/mailgate.py): refusals during the dialogue
     # ------------------------------------------------------------------
-
-    client_address = fields.Char(
-        "SMTP client", readonly=True, index=True, help="Address of the server that connected to the mailgate."
-    )
-
-    RCPT_REASONS = {"relay_denied": "rcpt_relay", "unknown_recipient": "rcpt_unknown", "rate_limited": "rcpt_deferred"}
 
     @api.model
     def _log_rcpt_refusal(self, reason, sender, recipient, client_address, details, count=1):

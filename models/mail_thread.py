@@ -41,7 +41,7 @@ class GatewayRefusal(Exception):
 
 
 # message_dict keys this module adds; removed before the message is posted
-PRIVATE_KEYS = ("_mrp_verdict", "_mrp_refusal", "_routing_auth")
+PRIVATE_KEYS = ("_routing_verdict", "_routing_refusal", "_routing_auth")
 # context keys set by the callers of message_process (core's API has no
 # argument for them): the authserv-id of an Authentication-Results header
 # trusted on this call only (the mailgate's own, RFC 8601; a log entry's when
@@ -100,10 +100,15 @@ class MailThread(models.AbstractModel):
         if self._routing_is_dry_run():
             return self.env["mail.gateway.log"]
         details = self.env["mail.routing.explanation"].with_context(lang="en_US")._refusal_text(reason, params)
-        return (
-            self.env["mail.gateway.log"]
-            .with_context(mail_routing_detail_params=params)
-            ._log_refusal(message, message_dict, reason, details=details, alias=alias, model=model, bounced=bounced)
+        return self.env["mail.gateway.log"]._log_refusal(
+            message,
+            message_dict,
+            reason,
+            details=details,
+            alias=alias,
+            model=model,
+            bounced=bounced,
+            detail_params=params,
         )
 
     # ------------------------------------------------------------------
@@ -251,7 +256,7 @@ class MailThread(models.AbstractModel):
         if not self._routing_authentication_allows(message, message_dict):
             return []
         verdict = auto_mail.classify(message, sender)
-        message_dict["_mrp_verdict"] = verdict
+        message_dict["_routing_verdict"] = verdict
         self._routing_trace("automatic", kind=verdict.kind, evidence=verdict.reason)
         # core takes every multipart/report for a bounce: a read receipt would
         # count as a bounce of the reader's address
@@ -318,7 +323,7 @@ class MailThread(models.AbstractModel):
             raise
         finally:
             message_dict.update(originals)
-        refusal = message_dict.pop("_mrp_refusal", None)
+        refusal = message_dict.pop("_routing_refusal", None)
         if refusal and not routes:
             self._routing_refuse(
                 message,
@@ -348,7 +353,7 @@ class MailThread(models.AbstractModel):
     def _detect_write_to_catchall(self, msg_dict):
         written = super()._detect_write_to_catchall(msg_dict)
         if written:
-            msg_dict["_mrp_refusal"] = "write_to_catchall"
+            msg_dict["_routing_refusal"] = "write_to_catchall"
         return written
 
     @api.model
@@ -356,7 +361,7 @@ class MailThread(models.AbstractModel):
         checked = super()._routing_check_route(message, message_dict, route, raise_exception=raise_exception)
         alias = route[4]
         if checked is False and alias:
-            verdict = message_dict.get("_mrp_verdict") or auto_mail.HUMAN
+            verdict = message_dict.get("_routing_verdict") or auto_mail.HUMAN
             self._routing_refuse(
                 message,
                 message_dict,
@@ -613,7 +618,7 @@ class MailThread(models.AbstractModel):
             if count < threshold or self._routing_bypassed(bypass):
                 continue
             notices = Event._count(sender, scope, "notice", since)
-            verdict = message_dict.get("_mrp_verdict") or auto_mail.classify(message, sender)
+            verdict = message_dict.get("_routing_verdict") or auto_mail.classify(message, sender)
             answer = not notices and auto_mail.may_answer(verdict, sender, self._get_own_addresses())
             if answer:
                 self._routing_send_loop_notice(message, message_dict)
@@ -646,7 +651,7 @@ class MailThread(models.AbstractModel):
 
     @api.model
     def _message_route_process(self, message, message_dict, routes):
-        verdict = message_dict.get("_mrp_verdict") or auto_mail.HUMAN
+        verdict = message_dict.get("_routing_verdict") or auto_mail.HUMAN
         facts = message_dict.get("_routing_auth")
         for key in PRIVATE_KEYS:
             message_dict.pop(key, None)

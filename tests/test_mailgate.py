@@ -546,7 +546,7 @@ class TestMailgate(MailgateCase):
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
             .sign(key, hashes.SHA256())
         )
-        folder = tempfile.mkdtemp(prefix="mrp_gate_tls_")
+        folder = tempfile.mkdtemp(prefix="mail_routing_gate_tls_")
         self.addCleanup(shutil.rmtree, folder, True)
         cert_path, key_path = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
         with open(cert_path, "wb") as handle:

@@ -201,7 +201,7 @@ class TestMailgatePostfix(MailgateCase):
             self.skipTest(SKIP_REASON)
         super().setUp()
         self.gate_port = free_port()
-        folder = tempfile.mkdtemp(prefix="mrp_gate_postfix_")
+        folder = tempfile.mkdtemp(prefix="mail_routing_gate_postfix_")
         os.chmod(folder, 0o755)  # Postfix's daemons run as user postfix
         self.addCleanup(shutil.rmtree, folder, True)
         self.postfix = PrivatePostfix(folder, free_port(), self.domain, self.gate_port)
