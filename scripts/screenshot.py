@@ -5,6 +5,8 @@ the picture shows the real module, never a mock-up.
 
     python screenshot.py --url http://127.0.0.1:8071 --db DB --path /odoo/settings \
         --block "Mail routing" --out static/description/settings.png
+    python screenshot.py ... --path /odoo/action-mail_routing_policy.mail_gateway_log_action/7 \
+        --selector .o_form_view --wait-text Quarantined --out log.png
 """
 
 import argparse
@@ -84,12 +86,62 @@ class Chrome:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+BLOCK_BOX = """(() => {{
+    const title = [...document.querySelectorAll('h2')].find((h) => h.textContent.trim() === {name});
+    if (!title) return null;
+    let box = title.nextElementSibling;
+    while (box && !box.classList.contains('o_settings_container')) box = box.nextElementSibling;
+    if (!box) return null;
+    title.scrollIntoView({{block: 'start'}});
+    const top = title.getBoundingClientRect(), body = box.getBoundingClientRect();
+    const left = Math.min(top.left, body.left) - 16;
+    return {{x: left, y: top.top - 16, width: Math.max(top.right, body.right) - left + 16,
+             height: body.bottom - top.top + 32}};
+}})()"""
+
+# the first element matching a CSS selector, once it shows ``text`` (if given)
+ELEMENT_BOX = """(() => {{
+    const element = document.querySelector({selector});
+    if (!element || !element.textContent.includes({text})) return null;
+    const box = element.getBoundingClientRect();
+    if (!box.width || !box.height) return null;
+    return {{x: box.left, y: box.top, width: box.width, height: box.height}};
+}})()"""
+
+# an Odoo text field filled as a user types it, then a button clicked
+FILL_AND_CLICK = """(() => {{
+    const field = document.querySelector({field});
+    const button = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === {button});
+    if (!field || !button) return false;
+    field.value = {value};
+    field.dispatchEvent(new Event('input', {{bubbles: true}}));
+    field.dispatchEvent(new Event('change', {{bubbles: true}}));
+    setTimeout(() => button.click(), 300);
+    return true;
+}})()"""
+
+
+def wait_for(chrome, expression, what, attempts=900):
+    # the first visit builds the asset bundles: minutes on a busy machine
+    for _attempt in range(attempts):
+        found = chrome.evaluate(expression)
+        if found:
+            return found
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not appear ({chrome.evaluate('location.href')})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--path", required=True)
-    parser.add_argument("--block", required=True, help="title of the settings block to capture")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--block", help="title of the settings block to capture")
+    target.add_argument("--selector", help="CSS selector of the element to capture (a form, a dialog)")
+    parser.add_argument("--wait-text", default="", help="with --selector: capture once the element shows this text")
+    parser.add_argument("--fill", nargs=2, metavar=("FIELD_SELECTOR", "FILE"), help="type FILE's text into a field")
+    parser.add_argument("--click", default="", help="with --fill: the button to click afterwards")
     parser.add_argument("--out", required=True)
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
@@ -102,32 +154,22 @@ def main():
         chrome.call("Network.setCookie", name="session_id", value=session_id, domain=host, path="/")
         chrome.call("Page.enable")
         chrome.call("Page.navigate", url=f"{args.url}{args.path}")
-        # a settings block renders as an <h2> title followed by its container
-        find_block = f"""(() => {{
-            const title = [...document.querySelectorAll('h2')].find((h) => h.textContent.trim() === {json.dumps(args.block)});
-            if (!title) return null;
-            let box = title.nextElementSibling;
-            while (box && !box.classList.contains('o_settings_container')) box = box.nextElementSibling;
-            if (!box) return null;
-            title.scrollIntoView({{block: 'start'}});
-            const top = title.getBoundingClientRect(), body = box.getBoundingClientRect();
-            const left = Math.min(top.left, body.left) - 16;
-            return {{x: left, y: top.top - 16, width: Math.max(top.right, body.right) - left + 16,
-                     height: body.bottom - top.top + 32}};
-        }})()"""
-        # the first visit builds the asset bundles: minutes on a busy machine
-        for _attempt in range(900):
-            if chrome.evaluate(find_block):
-                break
-            time.sleep(0.2)
-        else:
-            titles = chrome.evaluate("[...document.querySelectorAll('h2')].map((h) => h.textContent.trim())")
-            raise SystemExit(
-                f"settings block {args.block!r} did not appear on {args.path} ({chrome.evaluate('location.href')});"
-                f" block titles there: {titles}"
+        if args.fill:
+            with open(args.fill[1], encoding="utf-8") as handle:
+                value = handle.read()
+            fill = FILL_AND_CLICK.format(
+                field=json.dumps(args.fill[0]), button=json.dumps(args.click), value=json.dumps(value)
             )
+            wait_for(chrome, fill, f"field {args.fill[0]} and button {args.click!r}")
+        if args.block:
+            find_box = BLOCK_BOX.format(name=json.dumps(args.block))
+            what = f"settings block {args.block!r}"
+        else:
+            find_box = ELEMENT_BOX.format(selector=json.dumps(args.selector), text=json.dumps(args.wait_text))
+            what = f"element {args.selector!r} showing {args.wait_text!r}"
+        wait_for(chrome, find_box, what)
         time.sleep(1.5)  # let fonts and icons settle
-        box = chrome.evaluate(find_block)
+        box = chrome.evaluate(find_box)
         shot = chrome.call(
             "Page.captureScreenshot",
             format="png",
