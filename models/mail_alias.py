@@ -23,9 +23,12 @@ class MailAlias(models.Model):
     def _compute_loop_effective(self):
         for alias in self:
             minutes, threshold = alias._get_loop_limits()
-            alias.loop_effective = self.env._(
-                "%(threshold)s records per %(minutes)s minutes per sender", threshold=threshold, minutes=minutes
-            )
+            if threshold == 1:
+                alias.loop_effective = self.env._("1 record per %(minutes)s minutes per sender", minutes=minutes)
+            else:
+                alias.loop_effective = self.env._(
+                    "%(threshold)s records per %(minutes)s minutes per sender", threshold=threshold, minutes=minutes
+                )
 
     @api.depends("alias_domain_id", "alias_incoming_local")
     def _compute_allow_list_warning(self):

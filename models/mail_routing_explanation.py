@@ -223,6 +223,11 @@ class MailRoutingExplanation(models.AbstractModel):
         if params.get("kind") == "reply":
             label = self._record_label(params.get("model"), params.get("res_id"))
             values["target"] = self._link(params.get("model"), params.get("res_id"), label) if html else label
+            if values["count"] == 1:
+                return fmt(
+                    _("1 reply from this sender in the last %(minutes)s minutes in %(target)s (limit %(threshold)s)"),
+                    **values,
+                )
             return fmt(
                 _(
                     "%(count)s replies from this sender in the last %(minutes)s minutes in %(target)s "
@@ -233,6 +238,14 @@ class MailRoutingExplanation(models.AbstractModel):
         if params.get("alias_id"):
             label = self._alias_label(params["alias_id"])
             values["target"] = self._link("mail.alias", params["alias_id"], label) if html else label
+            if values["count"] == 1:
+                return fmt(
+                    _(
+                        "1 record from this sender in the last %(minutes)s minutes through alias %(target)s "
+                        "(limit %(threshold)s)"
+                    ),
+                    **values,
+                )
             return fmt(
                 _(
                     "%(count)s records from this sender in the last %(minutes)s minutes through alias %(target)s "
@@ -241,6 +254,11 @@ class MailRoutingExplanation(models.AbstractModel):
                 **values,
             )
         values["target"] = self._model_label(params.get("model"))
+        if values["count"] == 1:
+            return fmt(
+                _("1 record of %(target)s from this sender in the last %(minutes)s minutes (limit %(threshold)s)"),
+                **values,
+            )
         return fmt(
             _("%(count)s records of %(target)s from this sender in the last %(minutes)s minutes (limit %(threshold)s)"),
             **values,
@@ -324,7 +342,7 @@ class MailRoutingExplanation(models.AbstractModel):
         if code == "duplicate":
             return fmt(_("A mail with this Message-ID was already processed: it would be ignored."))
         if code == "error":
-            return fmt(_("Processing would fail: %s"), params.get("text"))
+            return fmt(_("Processing would fail with this error: %s"), params.get("text"))
         return code
 
     @api.model
@@ -336,7 +354,7 @@ class MailRoutingExplanation(models.AbstractModel):
             if code == "refused":
                 return self._outcome_text(params, html=html, dry_run=True)
             if code == "error":
-                return fmt(_("Would fail: %s"), params.get("text"))
+                return fmt(_("Would fail with this error: %s"), params.get("text"))
             if code == "duplicate":
                 return fmt(_("Would be ignored: a mail with this Message-ID was already processed."))
         for code, params in trace:

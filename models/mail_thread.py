@@ -99,6 +99,11 @@ class MailThread(models.AbstractModel):
         self._routing_trace("refused", reason=reason, **params)
         if self._routing_is_dry_run():
             return self.env["mail.gateway.log"]
+        if alias is None and model is None:
+            # stopped before routing (auto-reply, self-loop, quarantine...):
+            # the entry still shows where the message was going
+            alias = self._routing_addressed_alias(message_dict)
+            model = alias.alias_model_id.model or None
         details = self.env["mail.routing.explanation"].with_context(lang="en_US")._refusal_text(reason, params)
         return self.env["mail.gateway.log"]._log_refusal(
             message,
@@ -344,9 +349,9 @@ class MailThread(models.AbstractModel):
         transaction will be rolled back, the log must survive it."""
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"mail_routing_raw": self.env.context.get("mail_routing_raw")})
-            alias = env["mail.alias"].browse(alias_id or []).exists()
+            alias = env["mail.alias"].browse(alias_id).exists() if alias_id else None
             env["mail.thread"]._routing_refuse(
-                message, message_dict, reason, params, alias=alias, model=alias.alias_model_id.model or None
+                message, message_dict, reason, params, alias=alias, model=alias.alias_model_id.model if alias else None
             )
 
     @api.model
@@ -537,10 +542,7 @@ class MailThread(models.AbstractModel):
                 message, message_dict, decision.reason, dict(params, smtp=True), alias_id=alias.id
             )
             raise GatewayRefusal(decision.reason, params)
-        alias = self._routing_addressed_alias(message_dict)
-        self._routing_refuse(
-            message, message_dict, decision.reason, params, alias=alias, model=alias.alias_model_id.model or None
-        )
+        self._routing_refuse(message, message_dict, decision.reason, params)
         return False
 
     @api.model

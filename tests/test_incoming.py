@@ -102,7 +102,10 @@ class TestIncomingRouting(GatewayCase):
                     extra=header + "\n",
                 )
                 self.assertFalse(partners)
-                self.assertEqual(self.logs(subject=subject).reason, "auto_reply")
+                log = self.logs(subject=subject)
+                self.assertEqual(log.reason, "auto_reply")
+                # stopped before routing, the entry still says where it was going
+                self.assertEqual((log.alias_id, log.model), (self.alias_info, "res.partner"))
                 self.assertFalse(self.emails, "never answered")
 
     def test_auto_submitted_no_is_human(self):
@@ -225,7 +228,7 @@ class TestIncomingRouting(GatewayCase):
         self.alias_info.loop_threshold = 1
         self.assertEqual(len(self.process("bot@robots.example", "info@test.mycompany.com", subject="A1")), 1)
         self.assertFalse(self.process("bot@robots.example", "info@test.mycompany.com", subject="A2"))
-        self.assertIn("1 records", self.alias_info.loop_effective)
+        self.assertIn("1 record per", self.alias_info.loop_effective)
         self.env["mail.gateway.allowed"].create({"email": ".Robots.example"})
         self.assertEqual(self.env["mail.gateway.allowed"].search([]).mapped("email"), ["*.robots.example"])
         self.assertFalse(self.process("bot@robots.example", "info@test.mycompany.com", subject="A3"))
@@ -422,7 +425,7 @@ class TestIncomingRouting(GatewayCase):
             ),
             (
                 self.raw("spam@loop.example", "info@test.mycompany.com", subject="E2"),
-                "Would be refused: 1 records from this sender in the last 120 minutes through alias "
+                "Would be refused: 1 record from this sender in the last 120 minutes through alias "
                 "info@test.mycompany.com (limit 1)",
             ),
             (
@@ -451,10 +454,10 @@ class TestIncomingRouting(GatewayCase):
         self.assertIn(("recipient_removed", {"address": "commercial@gmail.com", "why": "domain"}), trace)
         wizard = Check.create({"raw_message": cases[1][0]})
         wizard.action_explain()
-        self.assertIn("Would be refused: 1 records from this sender", wizard.verdict)
+        self.assertIn("Would be refused: 1 record from this sender", wizard.verdict)
         self.assertIn(f'href="/odoo/mail.alias/{self.alias_info.id}"', wizard.verdict, "links the alias")
         self.assertIn("<li>Sender: spam@loop.example.</li>", wizard.steps)
-        self.assertIn("Loop protection: 1 records", wizard.steps)
+        self.assertIn("Loop protection: 1 record from", wizard.steps)
         self.assertNotIn("rate_limit", wizard.steps + wizard.verdict, "no developer codes")
         self.assertEqual(self._db_state(), before)
 
@@ -480,7 +483,7 @@ class TestIncomingRouting(GatewayCase):
         self.process("spam@loop.example", "info@test.mycompany.com", subject="Q1")
         self.process("spam@loop.example", "info@test.mycompany.com", subject="Q2")
         log = self.logs(subject="Q2")
-        self.assertIn("1 records from this sender in the last 120 minutes through alias", log.explanation)
+        self.assertIn("1 record from this sender in the last 120 minutes through alias", log.explanation)
         self.assertIn(f'href="/odoo/mail.alias/{self.alias_info.id}"', log.explanation)
         log.action_process_again()
         partner = self.env["res.partner"].search([("name", "=", "Q2")])

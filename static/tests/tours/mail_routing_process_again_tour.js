@@ -11,7 +11,11 @@ registry.category("web_tour.tours").add("mail_routing_policy_process_again", {
         },
         {
             content: "Details say why, in plain words",
-            trigger: ".o_field_widget[name='explanation']:contains('records from this sender in the last')",
+            trigger: ".o_field_widget[name='explanation']:contains('1 record from this sender in the last')",
+        },
+        {
+            content: "Its state is a badge, not a pipeline",
+            trigger: ".o_field_widget.o_field_badge[name='state']:contains('Logged')",
         },
         {
             content: "Process it again",
@@ -26,6 +30,10 @@ registry.category("web_tour.tours").add("mail_routing_policy_process_again", {
         {
             content: "The entry says what happened",
             trigger: ".o_field_widget[name='result']:contains('Processed again: posted on')",
+        },
+        {
+            content: "the badge shows the new state",
+            trigger: ".o_field_widget.o_field_badge[name='state']:contains('Processed again')",
         },
         {
             content: "and links the created record",
