@@ -81,7 +81,7 @@ class ResConfigSettings(models.TransientModel):
     routing_smtp_rate_limit_action = fields.Selection(
         [
             ("defer", "Ask the sending server to try again later (450)"),
-            ("accept", "Accept, refuse after reception and log"),
+            ("accept", "Accept the message and keep it in the gateway log, not routed"),
         ],
         string="Mailgate: sender over the loop threshold",
         config_parameter="mail.gateway.smtp.rate_limit_action",
