@@ -20,8 +20,6 @@ FROM_FILTER_HELP = (
     "(bücher.example or xn--bcher-kva.example). Leave empty to accept any sender."
 )
 
-TIER_PINNED = "pinned"
-
 
 class IrMailServer(models.Model):
     _inherit = "ir.mail_server"
@@ -76,34 +74,6 @@ class IrMailServer(models.Model):
             "display_fields": _("only {name} and {company} may be used"),
         }
         return texts.get(exc.code) or str(exc)
-
-    @api.model
-    def _tier_label(self, tier):
-        """Name of a server-selection tier (see :meth:`_explain_sender`)."""
-        _ = self.env._
-        labels = {
-            1: _("1. the sender's exact address"),
-            2: _("2. the sender's domain"),
-            3: _("3. a subdomain wildcard of the sender's domain"),
-            4: _("4. the default From"),
-            5: _("5. a server without FROM filter"),
-            6: _("6. no server matches: no-match policy"),
-            7: _("7. no server record: SMTP settings of the Odoo configuration file"),
-            TIER_PINNED: _("server chosen by the mail (template or caller)"),
-        }
-        return labels.get(tier, "")
-
-    @api.model
-    def _describe_match(self, match):
-        """Plain words for a FROM filter match, e.g. "the domain example.com"."""
-        if match is None:
-            return self.env._("nothing")
-        entry = address_filter.format_entry(match.entry)
-        if match.tier == address_filter.TIER_ADDRESS:
-            return self.env._("the address %s", entry)
-        if match.tier == address_filter.TIER_DOMAIN:
-            return self.env._("the domain %s", entry)
-        return self.env._("the subdomain wildcard %s", entry)
 
     @api.model
     def _parse_from_filter(self, value):
@@ -232,203 +202,76 @@ class IrMailServer(models.Model):
         return policy if policy in sender_policy.POLICIES else sender_policy.POLICY_REWRITE
 
     @api.model
-    def _explain_sender(self, email_from, mail_servers=None, pinned_server=None):
-        """Decide server and From for a sender and say why.
+    def _sender_decision(self, email_from, mail_servers=None, pinned_server=None):
+        """The outgoing decision for ``email_from``: a ``SenderDecision``
+        (tools/sender_policy.py: codes and data, worded by
+        ``mail.routing.explanation``).
 
-        This is the one implementation of outgoing server selection: it is
-        called by :meth:`_find_mail_server` (real sending), by ``mail.mail``
-        for the block policy and by the "Check sender" wizard. With
-        ``pinned_server`` (a mail pinned to a server by a template or its
-        caller) no server is chosen: the server's FROM filter decides the
-        From through the same rule :meth:`_prepare_email_message` applies.
-        Returns a dict:
-
-        ``server`` (ir.mail_server, possibly empty), ``candidates`` (servers
-        of the winning tier in failover order), ``tier`` (1-7 or
-        ``TIER_PINNED``, see :meth:`_tier_label`), ``rule`` (plain words),
-        ``smtp_from`` (the From to use: the sender unchanged or the default
-        From), ``from_code`` (``sender_policy.FROM_*``), ``rewritten``,
-        ``blocked`` and ``reason`` (no-match policy ``block``),
-        ``default_from`` and ``warnings``.
+        This is the one implementation of outgoing server selection: real
+        sending (:meth:`_find_mail_server`, :meth:`connect` and its
+        failover), the block policy in ``mail.mail`` and Check sender call
+        it. With ``pinned_server`` (a mail pinned to a server by a template
+        or its caller) no server is chosen: the server's FROM filter decides
+        the From through the same rule :meth:`_prepare_email_message`
+        applies.
         """
-        IrMailServer = self.env["ir.mail_server"]
-        _ = self.env._
         if mail_servers is None:
-            mail_servers = IrMailServer.sudo().search([], order="sequence, id")
-        mail_servers = mail_servers.filtered("active")
-        sender = email_normalize(email_from) if email_from else False
-        default_from = self._get_notifications_email()
-        policy = self._get_from_policy()
-        warnings = []
-        result = {
-            "email_from": email_from,
-            "server": IrMailServer,
-            "candidates": IrMailServer,
-            "tier": False,
-            "rule": "",
-            "smtp_from": email_from,
-            "from_code": sender_policy.FROM_AUTHOR,
-            "rewritten": False,
-            "blocked": False,
-            "reason": "",
-            "default_from": default_from,
-            "warnings": warnings,
-        }
-        if not default_from:
-            warnings.append(_("No default From is configured: senders no server accepts cannot be rewritten."))
-
-        def block(server_text):
-            reason = _(
-                "%(server)s may not send for %(sender)s nor for the default From %(default)s, and the "
-                "no-match policy is 'Do not send': the mail is kept in the queue, not sent. Add the "
-                "sender's domain to a server's FROM filter, or set a default From a server accepts, then retry.",
-                server=server_text,
-                sender=sender or email_from or _("(no sender)"),
-                default=default_from or _("(none)"),
-            )
-            result.update(blocked=True, reason=reason, smtp_from=False, from_code=sender_policy.FROM_BLOCKED)
-            return result
-
-        def settle(server, candidates, tier, rule, smtp_from=None):
-            """Record the server; the From follows the one rule of server_from
-            unless the tier already chose it."""
-            entries = self._parse_from_filter(server.from_filter) if server else ()
-            code, address = sender_policy.server_from(entries, sender, default_from, policy)
-            if smtp_from is None:
-                smtp_from = email_from if code == sender_policy.FROM_AUTHOR else address
-            elif code == sender_policy.FROM_AUTHOR and smtp_from != email_from:
-                code = sender_policy.FROM_DEFAULT
-            result.update(
-                server=server,
-                candidates=candidates,
-                tier=tier,
-                rule=rule,
-                smtp_from=smtp_from,
-                from_code=code,
-                rewritten=email_normalize(smtp_from or "") != sender,
-            )
-            if code == sender_policy.FROM_BLOCKED:
-                return block(_("Server '%s'", server.name))
-            if code == sender_policy.FROM_DEFAULT_REFUSED:
-                warnings.append(
-                    _(
-                        "The FROM filter of '%(server)s' allows neither %(sender)s nor the default From "
-                        "%(default)s: the From is rewritten to %(default)s, which the server may refuse.",
-                        server=server.name,
-                        sender=sender or email_from,
-                        default=default_from,
-                    )
-                )
-            elif code == sender_policy.FROM_NO_DEFAULT:
-                warnings.append(
-                    _(
-                        "The FROM filter of '%(server)s' does not allow %(sender)s and no default From is "
-                        "configured: the mail goes out with the author's From, which receivers may reject "
-                        "as spoofed.",
-                        server=server.name,
-                        sender=sender or email_from,
-                    )
-                )
-            return result
-
-        if pinned_server:
-            entries = self._parse_from_filter(pinned_server.from_filter)
-            return settle(
-                pinned_server,
-                pinned_server,
-                TIER_PINNED,
-                _(
-                    "the mail is pinned to server '%(server)s'; its FROM filter is %(filter)s",
-                    server=pinned_server.name,
-                    filter=pinned_server.from_filter or _("empty (any sender)"),
-                )
-                if not entries or not sender or not address_filter.match_address(entries, sender)
-                else _(
-                    "the mail is pinned to server '%(server)s', whose FROM filter allows %(match)s",
-                    server=pinned_server.name,
-                    match=self._describe_match(address_filter.match_address(entries, sender)),
-                ),
-            )
-        ranked = [(server, self._parse_from_filter(server.from_filter)) for server in mail_servers]
-
-        def take(tier, matched, smtp_from):
-            servers = IrMailServer.browse([server.id for server, _found in matched]).with_env(mail_servers.env)
-            rule = _(
-                "server '%(server)s' may send for %(match)s",
-                server=servers[0].name,
-                match=self._describe_match(matched[0][1]),
-            )
-            return settle(servers[0], servers, tier, rule, smtp_from)
-
-        # Tiers 1-3: a server allowed to send for the sender itself.
-        if sender:
-            tier, matched = address_filter.rank_candidates(ranked, sender)
-            if matched:
-                return take(tier, matched, email_from)
-        # Tier 4: a server allowed to send for the default From.
-        if default_from:
-            _tier, matched = address_filter.rank_candidates(ranked, default_from)
-            if matched:
-                return take(4, matched, default_from)
-        # Tier 5: servers accepting any sender; core sends the default From there.
-        unfiltered = mail_servers.filtered(lambda server: not server.from_filter)
-        if unfiltered:
-            rule = _("no server is set up for this sender; server '%s' has no FROM filter", unfiltered[0].name)
-            return settle(unfiltered[0], unfiltered, 5, rule, default_from or email_from)
-        # Tier 6: servers exist, none may send for this sender.
-        if mail_servers:
-            if policy == sender_policy.POLICY_BLOCK:
-                result.update(tier=6, rule=_("no server may send for this sender, nor for the default From"))
-                return block(_("No outgoing mail server"))
-            rule = _(
-                "no server may send for this sender, nor for the default From: the first server by "
-                "priority, '%s', is used",
-                mail_servers[0].name,
-            )
-            return settle(mail_servers[0], mail_servers, 6, rule)
-        # Tier 7: no server record at all, odoo-bin SMTP settings.
-        cli_filter_text = self._get_default_from_filter()
-        cli_filter = self._parse_from_filter(cli_filter_text)
-        code, address = sender_policy.server_from(cli_filter, sender, default_from)
-        smtp_from = email_from if code == sender_policy.FROM_AUTHOR else address
-        if code == sender_policy.FROM_DEFAULT_REFUSED:
-            warnings.append(
-                _("The FROM filter of the Odoo configuration file allows neither the sender nor the default From.")
-            )
-        result.update(
-            tier=7,
-            rule=_(
-                "no outgoing mail server is configured: the SMTP settings of the Odoo configuration file are "
-                "used, FROM filter %s",
-                cli_filter_text or _("empty (any sender)"),
-            ),
-            smtp_from=smtp_from,
-            from_code=code,
-            rewritten=email_normalize(smtp_from or "") != sender,
+            mail_servers = self.sudo().search([], order="sequence, id")
+        config_filter = self._get_default_from_filter() or ""
+        return sender_policy.decide_sender(
+            [self._sender_facts(server) for server in mail_servers.filtered("active")],
+            email_from,
+            email_normalize(email_from) if email_from else False,
+            self._get_notifications_email(),
+            self._get_from_policy(),
+            config_filter=config_filter,
+            config_entries=self._parse_from_filter(config_filter),
+            pinned=self._sender_facts(pinned_server) if pinned_server else None,
         )
-        return result
+
+    @api.model
+    def _sender_facts(self, server):
+        return sender_policy.ServerFacts(
+            server.id, server.name or "", server.from_filter or "", self._parse_from_filter(server.from_filter)
+        )
+
+    @api.model
+    def _sender_decision_servers(self, decision):
+        """The decision's chosen server and its candidates, as records."""
+        chosen = self.browse(decision.server.id if decision.server else [])
+        return chosen, self.browse(decision.candidate_ids)
+
+    @api.model
+    def _sending_decision(self, email_from, mail_servers=None):
+        """``_sender_decision`` for a mail about to be sent: a blocked one
+        raises (kept in the queue with the reason), a fallback is logged."""
+        decision = self._sender_decision(email_from, mail_servers=mail_servers)
+        if decision.blocked:
+            raise MailDeliveryException(
+                self.env._("Mail Delivery Failed"), self.env["mail.routing.explanation"]._sender_block_text(decision)
+            )
+        if decision.tier == sender_policy.TIER_NO_MATCH and decision.server:
+            _logger.warning("No mail server matches the from_filter, using %s as fallback", decision.smtp_from)
+        return decision
 
     def _find_mail_server(self, email_from, mail_servers=None):
-        decision = self._explain_sender(email_from, mail_servers=mail_servers)
-        if decision["blocked"]:
-            raise MailDeliveryException(self.env._("Mail Delivery Failed"), decision["reason"])
-        if decision["tier"] == 6 and decision["server"]:
-            _logger.warning("No mail server matches the from_filter, using %s as fallback", decision["smtp_from"])
-        return decision["server"] or None, decision["smtp_from"]
+        decision = self._sending_decision(email_from, mail_servers=mail_servers)
+        server, _candidates = self._sender_decision_servers(decision)
+        return server.with_env(self.env) or None, decision.smtp_from
 
     # ------------------------------------------------------------------
     # Failover
     # ------------------------------------------------------------------
 
     @api.model
-    def _get_failover_servers(self, mail_server, smtp_from):
-        """Servers to try after ``mail_server`` for ``smtp_from`` (same tier)."""
-        decision = self._explain_sender(smtp_from)
-        candidates = decision["candidates"]
-        if mail_server not in candidates:
+    def _get_failover_servers(self, mail_server, smtp_from, decision=None):
+        """Servers to try after ``mail_server`` for ``smtp_from`` (same tier),
+        from ``decision`` when the caller has it."""
+        decision = decision or self._sender_decision(smtp_from)
+        ids = list(decision.candidate_ids)
+        if mail_server.id not in ids:
             return self.browse()
-        ids = candidates.ids
-        return candidates.browse(ids[ids.index(mail_server.id) + 1 :])
+        return self.browse(ids[ids.index(mail_server.id) + 1 :])
 
     def connect(
         self,
@@ -463,14 +306,17 @@ class IrMailServer(models.Model):
         }
         if host:
             return super().connect(host, smtp_from=smtp_from, mail_server_id=mail_server_id, **kwargs)
+        # one decision per connection: the server and its failover candidates
         if mail_server_id:
             first = self.sudo().browse(mail_server_id)
+            decision = self.sudo()._sender_decision(smtp_from)
         else:
-            first_found, smtp_from = self.sudo()._find_mail_server(smtp_from)
-            first = first_found or self.browse()
+            decision = self.sudo()._sending_decision(smtp_from)
+            first, _candidates = self.sudo()._sender_decision_servers(decision)
+            smtp_from = decision.smtp_from
         if not first:
             return super().connect(host, smtp_from=smtp_from, mail_server_id=False, **kwargs)
-        servers = first | self.sudo()._get_failover_servers(first, smtp_from)
+        servers = first | self.sudo()._get_failover_servers(first, smtp_from, decision=decision)
         errors = []
         for server in servers:
             try:
@@ -581,7 +427,7 @@ class IrMailServer(models.Model):
     def _explain_sending(self, email_from, company=None, pinned_server=None):
         """Return the full outgoing decision for ``email_from``, sending nothing.
 
-        Runs the code of real sending: :meth:`_explain_sender` for the
+        Runs the code of real sending: :meth:`_sender_decision` for the
         server (as ``mail.mail`` does, or the pinned server), then
         :meth:`_prepare_email_message` on a message built like ``mail.mail``
         builds it, for the header From, envelope sender and Reply-To. Every
@@ -614,10 +460,23 @@ class IrMailServer(models.Model):
         company = company or self.env.company
         alias_domain = company.sudo().alias_domain_id
         server_model = self.sudo().with_company(company)._with_alias_domain(alias_domain)
-        decision.update(server_model._explain_sender(email_from, pinned_server=pinned_server))
+        chosen = server_model._sender_decision(email_from, pinned_server=pinned_server)
+        server, candidates = server_model._sender_decision_servers(chosen)
+        Explanation = self.env["mail.routing.explanation"]
+        decision.update(
+            decision=chosen,
+            server=server,
+            candidates=candidates,
+            tier=chosen.tier,
+            rule=Explanation._sender_rule_text(chosen),
+            blocked=chosen.blocked,
+            reason=Explanation._sender_block_text(chosen) if chosen.blocked else "",
+            rewritten=chosen.rewritten,
+            smtp_from=chosen.smtp_from,
+            warnings=Explanation._sender_warning_texts(chosen),
+        )
         if decision["blocked"]:
             return decision
-        server = decision["server"]
         from_filter = server.from_filter if server else server_model._get_default_from_filter()
         # what mail.mail hands to the session: the author for a pinned mail,
         # else the From chosen with the server

@@ -37,7 +37,7 @@ class MailMail(models.Model):
         self.ensure_one()
         IrMailServer = self.env["ir.mail_server"].sudo()._with_alias_domain(self.sudo().record_alias_domain_id)
         emails_from = tools.mail.email_split_and_format(self.email_from)
-        return IrMailServer._explain_sender(
+        return IrMailServer._sender_decision(
             emails_from[0] if emails_from else self.email_from, pinned_server=self.sudo().mail_server_id or None
         )
 
@@ -52,17 +52,14 @@ class MailMail(models.Model):
         blocked = self.browse()
         for mail in self.filtered(lambda m: m.state == "outgoing"):
             decision = mail._get_sender_decision()
-            if not decision["blocked"]:
+            if not decision.blocked:
                 continue
+            reason = self.env["mail.routing.explanation"]._sender_block_text(decision)
             if raise_exception:
-                raise MailDeliveryException(_("Mail Delivery Failed"), decision["reason"])
-            _logger.warning("mail.mail %s not sent: %s", mail.id, decision["reason"])
-            mail.write(
-                {"state": "exception", "failure_reason": decision["reason"], "failure_type": "mail_from_invalid"}
-            )
-            mail._postprocess_sent_message(
-                success_pids=[], failure_reason=decision["reason"], failure_type="mail_from_invalid"
-            )
+                raise MailDeliveryException(_("Mail Delivery Failed"), reason)
+            _logger.warning("mail.mail %s not sent: %s", mail.id, reason)
+            mail.write({"state": "exception", "failure_reason": reason, "failure_type": "mail_from_invalid"})
+            mail._postprocess_sent_message(success_pids=[], failure_reason=reason, failure_type="mail_from_invalid")
             blocked |= mail
         return blocked
 

@@ -3,7 +3,7 @@ from markupsafe import Markup, escape
 from odoo import api, models
 from odoo.tools.misc import formatLang
 
-from ..tools import auth_policy
+from ..tools import address_filter, auth_policy, sender_policy
 
 
 class MailRoutingExplanation(models.AbstractModel):
@@ -438,3 +438,141 @@ class MailRoutingExplanation(models.AbstractModel):
         if limit == "command_timeout":
             return fmt(_("the client sent no command for %s seconds (421 4.4.2)"), value)
         return fmt("%s: %s", reason, limit or "")
+
+    # ------------------------------------------------------------------
+    # outgoing: the words of ir.mail_server._sender_decision
+    # (tools/sender_policy.py gives codes and data)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sender_tier_text(self, tier):
+        """Why a server of this tier was chosen, as a sentence an admin reads
+        without the README's tier list."""
+        _ = self.env._
+        texts = {
+            1: _("A server is set up for the sender's own address (rule 1 of 7)."),
+            2: _("A server is set up for the sender's domain (rule 2 of 7)."),
+            3: _("A server is set up for a wildcard covering the sender's domain (rule 3 of 7)."),
+            4: _(
+                "No server is set up for the sender: the mail goes out with the default From, for which a server "
+                "is set up (rule 4 of 7)."
+            ),
+            5: _(
+                "No server is set up for the sender nor for the default From: a server without FROM filter takes "
+                "any sender (rule 5 of 7)."
+            ),
+            6: _(
+                "No server may send for the sender nor for the default From: the no-match policy decides (rule 6 of 7)."
+            ),
+            7: _(
+                "No outgoing mail server exists: the SMTP settings of the Odoo configuration file are used (rule 7 of 7)."
+            ),
+            sender_policy.TIER_PINNED: _(
+                "The mail names its server (a template or the code that sent it): no server is chosen, the server's "
+                "FROM filter only decides the From."
+            ),
+        }
+        return texts.get(tier, "")
+
+    @api.model
+    def _sender_match_text(self, match):
+        """A FROM filter match in plain words, e.g. "the domain example.com"."""
+        _ = self.env._
+        if match is None:
+            return _("nothing")
+        entry = address_filter.format_entry(match.entry)
+        if match.tier == address_filter.TIER_ADDRESS:
+            return _("the address %s", entry)
+        if match.tier == address_filter.TIER_DOMAIN:
+            return _("the domain %s", entry)
+        return _("the subdomain wildcard %s", entry)
+
+    @api.model
+    def _sender_rule_text(self, decision):
+        """Why this server (``SenderDecision.rule``), in one clause."""
+        _ = self.env._
+        server = decision.server.name if decision.server else ""
+        if decision.rule == sender_policy.RULE_MATCH:
+            return _(
+                "server '%(server)s' may send for %(match)s",
+                server=server,
+                match=self._sender_match_text(decision.match),
+            )
+        if decision.rule == sender_policy.RULE_PINNED_MATCH:
+            return _(
+                "the mail is pinned to server '%(server)s', whose FROM filter allows %(match)s",
+                server=server,
+                match=self._sender_match_text(decision.match),
+            )
+        if decision.rule == sender_policy.RULE_PINNED:
+            return _(
+                "the mail is pinned to server '%(server)s'; its FROM filter is %(filter)s",
+                server=server,
+                filter=decision.server.from_filter or _("empty (any sender)"),
+            )
+        if decision.rule == sender_policy.RULE_UNFILTERED:
+            return _("no server is set up for this sender; server '%s' has no FROM filter", server)
+        if decision.rule == sender_policy.RULE_FALLBACK:
+            return _(
+                "no server may send for this sender, nor for the default From: the first server by priority, '%s', "
+                "is used",
+                server,
+            )
+        if decision.rule == sender_policy.RULE_NONE_ALLOWED:
+            return _("no server may send for this sender, nor for the default From")
+        if decision.rule == sender_policy.RULE_CONFIG_FILE:
+            return _(
+                "no outgoing mail server is configured: the SMTP settings of the Odoo configuration file are used, "
+                "FROM filter %s",
+                decision.config_filter or _("empty (any sender)"),
+            )
+        return ""
+
+    @api.model
+    def _sender_warning_texts(self, decision):
+        """The decision's warnings (``(code, server name)``), as sentences."""
+        _ = self.env._
+        sender = decision.sender or decision.email_from
+        texts = []
+        for code, server in decision.warnings:
+            if code == sender_policy.WARN_NO_DEFAULT_FROM:
+                texts.append(_("No default From is configured: senders no server accepts cannot be rewritten."))
+            elif code == sender_policy.WARN_DEFAULT_REFUSED:
+                texts.append(
+                    _(
+                        "The FROM filter of '%(server)s' allows neither %(sender)s nor the default From "
+                        "%(default)s: the From is rewritten to %(default)s, which the server may refuse.",
+                        server=server,
+                        sender=sender,
+                        default=decision.default_from,
+                    )
+                )
+            elif code == sender_policy.WARN_AUTHOR_KEPT:
+                texts.append(
+                    _(
+                        "The FROM filter of '%(server)s' does not allow %(sender)s and no default From is "
+                        "configured: the mail goes out with the author's From, which receivers may reject "
+                        "as spoofed.",
+                        server=server,
+                        sender=sender,
+                    )
+                )
+            elif code == sender_policy.WARN_CONFIG_DEFAULT_REFUSED:
+                texts.append(
+                    _("The FROM filter of the Odoo configuration file allows neither the sender nor the default From.")
+                )
+        return texts
+
+    @api.model
+    def _sender_block_text(self, decision):
+        """Why a mail is kept in the queue (the no-match policy ``block``)."""
+        _ = self.env._
+        server = _("Server '%s'", decision.server.name) if decision.server else _("No outgoing mail server")
+        return _(
+            "%(server)s may not send for %(sender)s nor for the default From %(default)s, and the "
+            "no-match policy is 'Do not send': the mail is kept in the queue, not sent. Add the "
+            "sender's domain to a server's FROM filter, or set a default From a server accepts, then retry.",
+            server=server,
+            sender=decision.sender or decision.email_from or _("(no sender)"),
+            default=decision.default_from or _("(none)"),
+        )

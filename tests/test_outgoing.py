@@ -1,11 +1,12 @@
 """Outgoing server selection, sender rewriting and the Check sender explainer."""
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import BaseCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 from odoo.addons.mail.tests.common import MailCommon
+from odoo.addons.mail_routing_policy.tools import address_filter, sender_policy
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
@@ -66,23 +67,23 @@ class TestOutgoingRouting(MailCommon):
     def test_tier_wildcard_most_specific_first(self):
         self.assertEqual(self.find("ann@mail.eu.corp.example")[0], self.srv_narrow)
         self.assertEqual(self.find("ann@us.corp.example")[0], self.srv_wide)
-        decision = self.env["ir.mail_server"]._explain_sender("ann@mail.eu.corp.example")
-        self.assertEqual(decision["tier"], 3)
-        self.assertEqual(decision["candidates"], self.srv_narrow | self.srv_wide, "failover order")
+        decision = self.env["ir.mail_server"]._sender_decision("ann@mail.eu.corp.example")
+        self.assertEqual(decision.tier, 3)
+        self.assertEqual(decision.candidate_ids, tuple((self.srv_narrow | self.srv_wide).ids), "failover order")
 
     def test_tier_tie_break_sequence_then_id(self):
         twin = self.srv_domain.copy({"name": "Domain twin", "sequence": 20})
         early = self.srv_domain.copy({"name": "Domain early", "sequence": 5})
-        decision = self.env["ir.mail_server"]._explain_sender("ann@corp.example")
-        self.assertEqual(decision["candidates"].ids, [early.id, self.srv_domain.id, twin.id])
+        decision = self.env["ir.mail_server"]._sender_decision("ann@corp.example")
+        self.assertEqual(decision.candidate_ids, (early.id, self.srv_domain.id, twin.id))
 
     def test_tier_default_from(self):
         server, smtp_from = self.find('"Ann" <ann@gmail.com>')
         self.assertEqual(server, self.srv_notif)
         self.assertEqual(smtp_from, "notifications.test@test.mycompany.com")
-        decision = self.env["ir.mail_server"]._explain_sender("ann@gmail.com")
-        self.assertEqual(decision["tier"], 4)
-        self.assertTrue(decision["rewritten"])
+        decision = self.env["ir.mail_server"]._sender_decision("ann@gmail.com")
+        self.assertEqual(decision.tier, 4)
+        self.assertTrue(decision.rewritten)
 
     def test_tier_unfiltered_server(self):
         self.srv_notif.from_filter = "other.example"
@@ -317,7 +318,15 @@ class TestOutgoingRouting(MailCommon):
         wizard = self.env["mail.sender.check"].create({"email_from": "ann@mail.eu.corp.example"})
         self.assertEqual(wizard.mail_server_id, self.srv_narrow)
         self.assertEqual(wizard.failover_server_ids, self.srv_wide)
-        self.assertEqual(wizard.tier, "3. a subdomain wildcard of the sender's domain")
+        self.assertEqual(wizard.tier, "A server is set up for a wildcard covering the sender's domain (rule 3 of 7).")
+        self.assertTrue(wizard.summary.startswith("For a mail whose server Odoo chooses: "), wizard.summary)
+        pinned = self.env["mail.sender.check"].create(
+            {"email_from": "ann@mail.eu.corp.example", "pinned_server_id": self.srv_wide.id}
+        )
+        self.assertTrue(
+            pinned.summary.startswith(f"For a mail pinned to server '{self.srv_wide.name}'"), pinned.summary
+        )
+        self.assertIn("names its server", pinned.tier)
         self.assertIn("*.eu.corp.example", wizard.rule)
         self.assertEqual(wizard.header_from, "ann@mail.eu.corp.example")
         with self.assertRaises(AccessError):
@@ -446,3 +455,64 @@ class TestOutgoingRouting(MailCommon):
         self.assertEqual(wizard.header_from, "bob@gmail.com")
         self.assertFalse(wizard.dmarc_aligned)
         self.assertIn("Unknown for gmail.com", wizard.dmarc)
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestSenderDecisionTable(BaseCase):
+    """tools/sender_policy.decide_sender, pure: every tier and rule as data."""
+
+    def facts(self, server_id, from_filter):
+        return sender_policy.ServerFacts(
+            server_id, f"S{server_id}", from_filter, address_filter.parse_filter(from_filter) if from_filter else ()
+        )
+
+    def test_tiers(self):
+        exact, domain, wide, notif, free = (
+            self.facts(1, "ceo@corp.example"),
+            self.facts(2, "corp.example"),
+            self.facts(3, "*.corp.example"),
+            self.facts(4, "notif.example"),
+            self.facts(5, ""),
+        )
+        default = "notifications@notif.example"
+        cases = [
+            # (servers, email_from, policy) -> (tier, rule, server id, smtp_from, from code)
+            ([exact, domain], "ceo@corp.example", "rewrite", (1, "match", 1, "ceo@corp.example", "author")),
+            ([exact, domain], "ann@corp.example", "rewrite", (2, "match", 2, "ann@corp.example", "author")),
+            ([wide, domain], "ann@eu.corp.example", "rewrite", (3, "match", 3, "ann@eu.corp.example", "author")),
+            ([domain, notif], '"Ann" <ann@gmail.com>', "rewrite", (4, "match", 4, default, "default")),
+            ([domain, free], "ann@gmail.com", "rewrite", (5, "unfiltered", 5, default, "default")),
+            ([domain], "ann@gmail.com", "rewrite", (6, "fallback", 2, default, "default_refused")),
+            ([domain], "ann@gmail.com", "block", (6, "none_allowed", None, False, "blocked")),
+            ([], "ann@gmail.com", "rewrite", (7, "config_file", None, "ann@gmail.com", "author")),
+        ]
+        for servers, email_from, policy, expected in cases:
+            with self.subTest(email_from=email_from, servers=[server.id for server in servers], policy=policy):
+                sender = email_from.rpartition("<")[2].rstrip(">")
+                decision = sender_policy.decide_sender(servers, email_from, sender, default, policy)
+                found = (
+                    decision.tier,
+                    decision.rule,
+                    decision.server.id if decision.server else None,
+                    decision.smtp_from,
+                    decision.from_code,
+                )
+                self.assertEqual(found, expected)
+                self.assertEqual(decision.blocked, policy == "block")
+        with self.subTest("failover candidates of the winning tier"):
+            decision = sender_policy.decide_sender(
+                [domain, notif, self.facts(6, "corp.example")], "a@corp.example", "a@corp.example", default, "rewrite"
+            )
+            self.assertEqual(decision.candidate_ids, (2, 6))
+        with self.subTest("warnings are codes"):
+            decision = sender_policy.decide_sender([domain], "ann@gmail.com", "ann@gmail.com", "", "rewrite")
+            self.assertEqual(decision.warnings, (("no_default_from", ""), ("author_kept", "S2")))
+
+    def test_pinned(self):
+        pinned = self.facts(9, "corp.example")
+        decision = sender_policy.decide_sender([], "ann@corp.example", "ann@corp.example", "", "rewrite", pinned=pinned)
+        self.assertEqual((decision.tier, decision.rule, decision.rewritten), ("pinned", "pinned_match", False))
+        decision = sender_policy.decide_sender(
+            [], "ann@gmail.com", "ann@gmail.com", "n@corp.example", "rewrite", pinned=pinned
+        )
+        self.assertEqual((decision.rule, decision.smtp_from, decision.rewritten), ("pinned", "n@corp.example", True))

@@ -123,6 +123,26 @@ class TestRealSmtp(MailCommon):
         self.assertEqual(received["message"]["From"], "Ann Author <notifications.test@test.mycompany.com>")
         self.assertNotIn("Auto-Submitted", received["message"])
 
+    def test_connect_decides_once(self):
+        """connect() takes the server and its failover candidates from one
+        decision."""
+        IrMailServer = self.env.registry["ir.mail_server"]
+        original = IrMailServer._sender_decision
+        calls = []
+
+        def counting(model, *args, **kwargs):
+            calls.append(args[:1])
+            return original(model, *args, **kwargs)
+
+        with (
+            patch.object(IrMailServer, "_sender_decision", counting),
+            patch.object(modules.module, "current_test", False),
+        ):
+            connection = self.env["ir.mail_server"].connect(smtp_from="ann@gmail.com")
+        connection.quit()
+        self.assertEqual(connection.mail_server_id, self.srv_up.id, "down and bad-auth servers were skipped")
+        self.assertEqual(len(calls), 1, calls)
+
     def test_server_timing_out_is_skipped(self):
         # a server that accepts the TCP connection and never says hello
         silent = socket.socket()

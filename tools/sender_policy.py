@@ -1,11 +1,12 @@
 """Pure helpers for outgoing sender decisions (no ORM)."""
 
+import dataclasses
 from email.utils import getaddresses
 
 # core's formatting: the display name is always quoted ("Ann" <a@b>)
-from odoo.tools.mail import formataddr
+from odoo.tools.mail import email_normalize, formataddr
 
-from .address_filter import KIND_DOMAIN, InputError, domain_to_ascii, match_address, split_address
+from .address_filter import KIND_DOMAIN, InputError, domain_to_ascii, match_address, rank_candidates, split_address
 
 POLICY_REWRITE = "rewrite"
 POLICY_BLOCK = "block"
@@ -182,3 +183,158 @@ def dmarc_alignment(from_address, envelope_address, server_entries):
     if dkim:
         return True, DMARC_DKIM, from_domain
     return False, DMARC_FAILS, from_domain
+
+
+# ----------------------------------------------------------------------
+# Outgoing server selection: one decision, as data
+# ----------------------------------------------------------------------
+
+TIER_PINNED = "pinned"  # the mail names its server (template or caller)
+TIER_DEFAULT_FROM = 4  # a server may send for the default From
+TIER_UNFILTERED = 5  # a server without FROM filter
+TIER_NO_MATCH = 6  # servers exist, none may send for the sender nor the default From
+TIER_CONFIG_FILE = 7  # no server record: odoo-bin's SMTP settings
+# tiers 1-3: address_filter.TIER_ADDRESS / TIER_DOMAIN / TIER_WILDCARD of the sender
+
+# why the server was chosen (worded by mail.routing.explanation)
+RULE_MATCH = "match"  # the server's FROM filter allows ``match`` (the sender or the default From)
+RULE_PINNED = "pinned"  # pinned; its filter does not allow the sender (or it has none)
+RULE_PINNED_MATCH = "pinned_match"  # pinned; its filter allows ``match``
+RULE_UNFILTERED = "unfiltered"  # no server for the sender; this one has no FROM filter
+RULE_FALLBACK = "fallback"  # no server may send for the sender: the first by priority
+RULE_NONE_ALLOWED = "none_allowed"  # no server may send for the sender, policy block
+RULE_CONFIG_FILE = "config_file"  # no server record
+
+# what may go wrong (worded by mail.routing.explanation)
+WARN_NO_DEFAULT_FROM = "no_default_from"  # nothing to rewrite to
+WARN_DEFAULT_REFUSED = "default_refused"  # rewritten to a default From the server refuses
+WARN_AUTHOR_KEPT = "author_kept"  # the server refuses the author and there is no default From
+WARN_CONFIG_DEFAULT_REFUSED = "config_default_refused"  # the same for the configuration file's server
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerFacts:
+    """What the decision reads of an outgoing server (active ones, in
+    priority order)."""
+
+    id: int
+    name: str
+    from_filter: str
+    entries: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class SenderDecision:
+    """Which server sends a mail of ``email_from`` and with which From.
+
+    ``server``: the chosen ``ServerFacts`` (None: the configuration file's
+    SMTP settings, or blocked without a server); ``candidates``: the servers
+    of the winning tier in failover order, the chosen one first; ``tier``:
+    1-7 or ``TIER_PINNED``; ``rule`` and ``match``: why; ``smtp_from``: the
+    From to use (False when blocked); ``from_code``: a ``FROM_*`` code;
+    ``warnings``: ``(code, server name)`` pairs.
+    """
+
+    email_from: str
+    sender: str
+    default_from: str
+    tier: object = False
+    rule: str = ""
+    match: object = None
+    server: ServerFacts = None
+    candidates: tuple = ()
+    smtp_from: object = False
+    from_code: str = FROM_AUTHOR
+    config_filter: str = ""
+    warnings: tuple = ()
+
+    @property
+    def blocked(self):
+        return self.from_code == FROM_BLOCKED
+
+    @property
+    def rewritten(self):
+        """The From is not the author's address (blocked: nothing is sent)."""
+        return not self.blocked and (email_normalize(self.smtp_from or "") or "") != (self.sender or "")
+
+    @property
+    def candidate_ids(self):
+        return tuple(server.id for server in self.candidates)
+
+
+def decide_sender(servers, email_from, sender, default_from, policy, config_filter="", config_entries=(), pinned=None):
+    """The one rule of outgoing server selection (real sending, failover,
+    the block policy, Check sender): a ``SenderDecision``.
+
+    ``servers``: the active ``ServerFacts`` in priority order; ``sender``:
+    the normalized address of ``email_from`` (False when there is none);
+    ``pinned``: the ``ServerFacts`` a mail names (no choice: its FROM filter
+    decides the From); ``config_filter``/``config_entries``: the
+    configuration file's FROM filter, used without any server.
+    """
+    base = SenderDecision(email_from=email_from, sender=sender or "", default_from=default_from or "")
+    warnings = [] if default_from else [(WARN_NO_DEFAULT_FROM, "")]
+
+    def settle(server, candidates, tier, rule, match=None, smtp_from=None):
+        code, address = server_from(server.entries, sender, default_from, policy)
+        if smtp_from is None:
+            smtp_from = email_from if code == FROM_AUTHOR else address
+        elif code == FROM_AUTHOR and smtp_from != email_from:
+            code = FROM_DEFAULT
+        if code == FROM_DEFAULT_REFUSED:
+            warnings.append((WARN_DEFAULT_REFUSED, server.name))
+        elif code == FROM_NO_DEFAULT:
+            warnings.append((WARN_AUTHOR_KEPT, server.name))
+        return dataclasses.replace(
+            base,
+            tier=tier,
+            rule=rule,
+            match=match,
+            server=server,
+            candidates=tuple(candidates),
+            smtp_from=False if code == FROM_BLOCKED else smtp_from,
+            from_code=code,
+            warnings=tuple(warnings),
+        )
+
+    if pinned is not None:
+        found = match_address(pinned.entries, sender) if pinned.entries and sender else None
+        return settle(pinned, (pinned,), TIER_PINNED, RULE_PINNED_MATCH if found else RULE_PINNED, found)
+    ranked = [(server, server.entries) for server in servers]
+    # tiers 1-3: a server allowed to send for the sender itself
+    if sender:
+        tier, matched = rank_candidates(ranked, sender)
+        if matched:
+            return settle(
+                matched[0][0], [server for server, _found in matched], tier, RULE_MATCH, matched[0][1], email_from
+            )
+    # tier 4: a server allowed to send for the default From
+    if default_from:
+        _tier, matched = rank_candidates(ranked, default_from)
+        if matched:
+            candidates = [server for server, _found in matched]
+            return settle(matched[0][0], candidates, TIER_DEFAULT_FROM, RULE_MATCH, matched[0][1], default_from)
+    # tier 5: servers accepting any sender; core sends the default From there
+    unfiltered = [server for server in servers if not server.entries]
+    if unfiltered:
+        return settle(unfiltered[0], unfiltered, TIER_UNFILTERED, RULE_UNFILTERED, smtp_from=default_from or email_from)
+    # tier 6: servers exist, none may send for this sender
+    if servers:
+        if policy == POLICY_BLOCK:
+            return dataclasses.replace(
+                base, tier=TIER_NO_MATCH, rule=RULE_NONE_ALLOWED, from_code=FROM_BLOCKED, warnings=tuple(warnings)
+            )
+        return settle(servers[0], servers, TIER_NO_MATCH, RULE_FALLBACK)
+    # tier 7: no server record at all, odoo-bin's SMTP settings
+    code, address = server_from(config_entries, sender, default_from)
+    if code == FROM_DEFAULT_REFUSED:
+        warnings.append((WARN_CONFIG_DEFAULT_REFUSED, ""))
+    return dataclasses.replace(
+        base,
+        tier=TIER_CONFIG_FILE,
+        rule=RULE_CONFIG_FILE,
+        smtp_from=email_from if code == FROM_AUTHOR else address,
+        from_code=code,
+        config_filter=config_filter or "",
+        warnings=tuple(warnings),
+    )

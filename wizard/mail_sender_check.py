@@ -15,8 +15,8 @@ class MailSenderCheck(models.TransientModel):
     summary = fields.Text("Verdict", compute="_compute_decision")
     mail_server_id = fields.Many2one("ir.mail_server", string="Server used", compute="_compute_decision")
     failover_server_ids = fields.Many2many("ir.mail_server", string="Failover servers", compute="_compute_decision")
-    tier = fields.Char("Rule tier", compute="_compute_decision")
-    rule = fields.Char("Why this server", compute="_compute_decision")
+    tier = fields.Char("Rule", compute="_compute_decision")
+    rule = fields.Char("In detail", compute="_compute_decision")
     header_from = fields.Char("Header From", compute="_compute_decision")
     envelope_from = fields.Char("Envelope sender (Return-Path)", compute="_compute_decision")
     reply_to = fields.Char("Reply-To", compute="_compute_decision")
@@ -54,10 +54,10 @@ class MailSenderCheck(models.TransientModel):
                 warnings.insert(0, decision["reason"])
             wizard.update(
                 {
-                    "summary": wizard._summarize(decision),
+                    "summary": wizard._summarize_case() + wizard._summarize(decision),
                     "mail_server_id": decision["server"].id,
                     "failover_server_ids": [(6, 0, (decision["candidates"] - decision["server"]).ids)],
-                    "tier": self.env["ir.mail_server"]._tier_label(decision["tier"]),
+                    "tier": self.env["mail.routing.explanation"]._sender_tier_text(decision["tier"]),
                     "rule": decision["rule"],
                     "header_from": decision["header_from"],
                     "envelope_from": decision["envelope_from"],
@@ -70,6 +70,19 @@ class MailSenderCheck(models.TransientModel):
                     "warnings": "\n".join(warnings) or False,
                 }
             )
+
+    def _summarize_case(self):
+        """Which question the answer is for: a mail pinned to a server (as
+        when opened from a server's form) is answered differently from one
+        whose server Odoo chooses."""
+        self.ensure_one()
+        if self.pinned_server_id:
+            return self.env._(
+                "For a mail pinned to server '%s' (by a template or the code that sends it; clear Pinned server "
+                "to ask for any mail): ",
+                self.pinned_server_id.name,
+            )
+        return self.env._("For a mail whose server Odoo chooses: ")
 
     def _summarize(self, decision):
         """The verdict in one sentence, read from the decision of real sending."""
