@@ -99,3 +99,30 @@ class TestRoutingSettings(MailCommon):
     def test_settings_admin_only(self):
         with self.assertRaises(AccessError):
             self.env["res.config.settings"].with_user(self.user_employee).create({"routing_loop_threshold": 5})
+
+    def test_block_is_compact_and_every_setting_reachable(self):
+        """The block in Settings is as short as core's Emails block (a few
+        settings, one line of help each); the rarely changed ones are in
+        More settings, so every parameter of the module is reachable."""
+        from lxml import etree
+
+        Settings = self.env["res.config.settings"]
+        main = etree.fromstring(Settings.get_views([(False, "form")])["views"]["form"]["arch"])
+        (block,) = main.xpath("//block[@id='mail_routing']")
+        settings = block.xpath(".//setting")
+        self.assertLessEqual(len(settings), 6)
+        for setting in settings:
+            with self.subTest(setting=setting.get("id")):
+                self.assertLessEqual(len(setting.get("help") or ""), 100, "one line of help")
+        more_view = self.env.ref("mail_routing_policy.mail_routing_settings_more_view_form")
+        more = etree.fromstring(Settings.get_views([(more_view.id, "form")])["views"]["form"]["arch"])
+        shown = {node.get("name") for node in block.xpath(".//field") + more.xpath("//field")}
+        ours = {name for name in Settings._fields if name.startswith("routing_")}
+        self.assertEqual(ours - shown, set(), "a setting of the module shown nowhere")
+        # Outgoing servers only when core's "Use Custom Email Servers" is ticked
+        (button,) = block.xpath(".//button[@string='Outgoing servers']")
+        self.assertIn("external_email_server_default", button.get("invisible"))
+        # More settings saves like the settings page
+        wizard = Settings.create({"routing_dns_nameservers": "127.0.0.53:53"})
+        wizard.execute()
+        self.assertEqual(self.env["ir.config_parameter"].sudo().get_param("mail.dns.nameservers"), "127.0.0.53:53")

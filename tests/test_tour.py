@@ -29,6 +29,7 @@ class TestSettingsTour(HttpCase):
         ICP = self.env["ir.config_parameter"].sudo()
         self.assertEqual(ICP.get_param("mail.catchall.domain.allowed"), "example.org,*.trusted.example")
         self.assertEqual(ICP.get_param("mail.gateway.loop.threshold"), "7")
+        self.assertEqual(ICP.get_param("mail.dns.nameservers"), "127.0.0.53:53")
 
     def test_process_again_tour(self):
         ICP = self.env["ir.config_parameter"].sudo()

@@ -93,5 +93,24 @@ registry.category("web_tour.tours").add("mail_routing_policy_settings", {
             content: "Back on the settings again",
             trigger: "body:not(:has(.modal)) .o_field_widget[name='routing_loop_threshold']",
         },
+        {
+            content: "The rarely changed settings are one click away",
+            trigger: "button:contains('More settings')",
+            run: "click",
+        },
+        {
+            content: "Name the DNS servers for SPF, DKIM and DMARC",
+            trigger: ".modal .o_field_widget[name='routing_dns_nameservers'] input",
+            run: "edit 127.0.0.53:53",
+        },
+        {
+            content: "Save them",
+            trigger: ".modal-footer button[name='execute']",
+            run: "click",
+        },
+        {
+            content: "Back on the settings, saved",
+            trigger: "body:not(:has(.modal)) .o_field_widget[name='routing_loop_threshold'] input:value('7')",
+        },
     ],
 });
