@@ -51,6 +51,7 @@ def close_quietly(cr):
 
 
 _RETURN_PATH = re.compile(rb"^return-path:", re.IGNORECASE | re.MULTILINE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def stamp(mail_from, rcpt_tos, content):
@@ -59,6 +60,9 @@ def stamp(mail_from, rcpt_tos, content):
     message_route, as with Postfix's pipe delivery: Bcc'd aliases route)."""
     header_end = re.search(rb"\r?\n\r?\n", content)
     headers = content[: header_end.start()] if header_end else content
+    # the SMTP side refuses control characters in addresses (501); never
+    # write one into a header all the same (a CR would start a header line)
+    mail_from, rcpt_tos = _CONTROL.sub("", mail_from or ""), [_CONTROL.sub("", rcpt) for rcpt in rcpt_tos]
     lines = [] if _RETURN_PATH.search(headers) else [f"Return-Path: <{mail_from}>"]
     lines += [f"Delivered-To: {rcpt}" for rcpt in dict.fromkeys(rcpt_tos)]
     return "".join(line + "\r\n" for line in lines).encode("utf-8", "surrogateescape") + content
@@ -79,6 +83,11 @@ class GatewayWork:
             )
         self.executor = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="mailgate", initializer=self._init_worker
+        )
+        # deliveries apart from RCPT checks: a client's slow deliveries (up
+        # to 5 s of DNS each) never make other clients' RCPT TO wait
+        self.delivery_executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="mailgate-data", initializer=self._init_worker
         )
         self._signaled = 0.0
         self._local = threading.local()
@@ -267,6 +276,7 @@ class GatewayWork:
         )
 
     def stop(self):
+        self.delivery_executor.shutdown(wait=True)
         self.executor.shutdown(wait=True)
         # the workers are gone: their kept cursors can be closed from here
         with self._rcpt_cursors_lock:

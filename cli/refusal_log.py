@@ -68,17 +68,32 @@ class RefusalLog:
             return 0
         try:
             self.write(pending)
-        except Exception as error:
-            if isinstance(error, self.transient_errors):
-                first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-                _logger.warning("mailgate: could not log %s refusals (kept for the next try): %s", len(pending), first)
-            else:
-                _logger.exception("mailgate: could not log %s refusals, keeping them for the next try", len(pending))
+        except self.transient_errors as error:
+            # the database is away: everything is kept for the next try
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            _logger.warning("mailgate: could not log %s refusals (kept for the next try): %s", len(pending), first)
             with self._lock:
                 for key, (count, details) in pending.items():
                     entry = self._pending.get(key)
                     self._pending[key] = ((entry[0] if entry else 0) + count, details)
             return 0
+        except Exception:
+            # an entry the log cannot take: written one by one, so that it
+            # alone is dropped instead of blocking every later refusal
+            _logger.exception("mailgate: could not log %s refusals at once, writing them one by one", len(pending))
+            written = 0
+            for key, value in pending.items():
+                try:
+                    self.write({key: value})
+                    written += 1
+                except self.transient_errors:
+                    with self._lock:
+                        entry = self._pending.get(key)
+                        self._pending[key] = ((entry[0] if entry else 0) + value[0], value[1])
+                except Exception:
+                    _logger.exception("mailgate: refusal %r dropped: the gateway log cannot store it", key[:2])
+            self._summarize()
+            return written
         for (reason, _sender, _recipient, client), (count, _details) in pending.items():
             if reason in self.summarized:
                 self._summary[reason] += count

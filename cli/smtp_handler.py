@@ -77,6 +77,8 @@ RCPT_REPLIES = {"relay_denied": REPLY_RELAY, "unknown_recipient": REPLY_UNKNOWN,
 # commands that do not move a mail forward: they never buy a session time
 # and each has a budget per session (aiosmtpd's command_call_limit)
 JUNK_COMMANDS = ("NOOP", "RSET", "VRFY", "EXPN", "HELP")
+# a client greets once (twice with STARTTLS): more greetings have the same budget
+GREETING_COMMANDS = ("HELO", "EHLO", "LHLO")
 UNLIMITED = 2**62
 
 # XFORWARD (Postfix's XFORWARD_README): offered to trusted relays only
@@ -285,6 +287,9 @@ class GatewayHandler:
     async def _run(self, func, *args):
         return await asyncio.get_running_loop().run_in_executor(self.work.executor, func, *args)
 
+    async def _run_delivery(self, func, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.work.delivery_executor, func, *args)
+
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname  # aiosmtpd leaves it to a hook that exists
         if session.trusted_relay:
@@ -315,7 +320,7 @@ class GatewayHandler:
     async def handle_DATA(self, server, session, envelope):
         client_address, helo = effective_client(session)
         try:
-            await self._run(
+            await self._run_delivery(
                 self.work.deliver,
                 envelope.mail_from or "",
                 list(envelope.rcpt_tos),
@@ -362,12 +367,35 @@ def aiosmtpd_limit(reply, options):
     return None
 
 
-def junk_command(command):
-    """aiosmtpd's ``command``, without buying the session time."""
+# what no SMTP argument may carry (RFC 5321 4.1.2: printable characters):
+# a CR or LF in an envelope address would become a header line of its own
+# once the address is written into the message (Return-Path), a NUL stops
+# PostgreSQL, and undecodable bytes (aiosmtpd keeps them as surrogates)
+# cannot be stored or logged
+_UNSAFE_ARGUMENT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+REPLY_BAD_ARGUMENT = "501 5.5.4 Syntax error: control characters or invalid UTF-8 in the command"
+# greetings a session may send and still buy time (EHLO, then again after STARTTLS)
+GREETINGS_WITH_TIME = 2
+
+
+def safe_argument(arg):
+    return not arg or not _UNSAFE_ARGUMENT.search(arg)
+
+
+def checked_command(command, junk=False, greeting=False):
+    """aiosmtpd's ``command``, refusing an argument with control characters
+    or invalid UTF-8 (``501``, an error of the session's tally); a junk
+    command, or a greeting past the first two, buys the session no time."""
 
     @functools.wraps(command)  # keeps aiosmtpd's HELP text
     async def method(self, arg):
-        self._keep_deadline()
+        if greeting:
+            self._greetings += 1
+        if junk or self._greetings > GREETINGS_WITH_TIME:
+            self._keep_deadline()
+        if not safe_argument(arg):
+            await self.push(REPLY_BAD_ARGUMENT)
+            return
         await command(self, arg)
 
     return method
@@ -382,7 +410,7 @@ def make_server_class(base, options, limits):
     live = weakref.WeakSet()
     call_limit = None
     if options.junk_command_limit:
-        call_limit = dict.fromkeys(JUNK_COMMANDS, options.junk_command_limit) | {"*": UNLIMITED}
+        call_limit = dict.fromkeys(JUNK_COMMANDS + GREETING_COMMANDS, options.junk_command_limit) | {"*": UNLIMITED}
 
     class MailgateServer(base):
         def __init__(self, handler, **kwargs):
@@ -397,6 +425,7 @@ def make_server_class(base, options, limits):
             self._refused_by_limit = False  # the reply is a limit's refusal
             self._deadline = self._previous_deadline = None
             self._data_deadline = None
+            self._greetings = 0
             self._in_handler = False  # Odoo works for the client: no deadline runs
             self._stress_cut = self._previous_stress_cut = False  # the deadline is stress mode's
 
@@ -603,8 +632,9 @@ def make_server_class(base, options, limits):
                 self._data_deadline = None
 
         smtp_NOOP, smtp_RSET, smtp_VRFY, smtp_EXPN, smtp_HELP = (
-            junk_command(getattr(base, f"smtp_{name}")) for name in JUNK_COMMANDS
+            checked_command(getattr(base, f"smtp_{name}"), junk=True) for name in JUNK_COMMANDS
         )
+        smtp_MAIL, smtp_RCPT = (checked_command(getattr(base, f"smtp_{name}")) for name in ("MAIL", "RCPT"))
 
         # -- XFORWARD ---------------------------------------------------------
 
@@ -613,6 +643,9 @@ def make_server_class(base, options, limits):
             address and HELO name for this transaction (effective_client)."""
             if not self.trusted:
                 await self.push(REPLY_XFORWARD_DENIED)
+                return
+            if not safe_argument(arg):
+                await self.push(REPLY_BAD_ARGUMENT)
                 return
             if self.envelope.mail_from:
                 await self.push(REPLY_XFORWARD_IN_MAIL)
@@ -632,6 +665,9 @@ def make_server_class(base, options, limits):
                 self.session.xforward = {}
             return result
 
+    for name in GREETING_COMMANDS:  # LHLO is LMTP's only
+        if hasattr(base, f"smtp_{name}"):
+            setattr(MailgateServer, f"smtp_{name}", checked_command(getattr(base, f"smtp_{name}"), greeting=True))
     return MailgateServer
 
 

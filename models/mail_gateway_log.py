@@ -56,6 +56,23 @@ REASONS = [
 ]
 
 
+def storable_text(value):
+    """Text PostgreSQL stores: no NUL, no lone surrogate (undecodable bytes
+    a client sent): one bad value must not stop the log's batch."""
+    return str(value or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+def storable_data(value):
+    """``storable_text`` applied to every string of JSON data."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(key): storable_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_data(item) for item in value]
+    return value
+
+
 class MailGatewayLog(models.Model):
     """Every incoming message the gateway dropped, blocked or bounced.
 
@@ -532,7 +549,13 @@ class MailGatewayLog(models.Model):
         folded = {}
         for reason, sender, recipient, client_address, details, count in refusals:
             reason = self.RCPT_REASONS.get(reason, reason)
-            key = (reason, str(sender or "<>")[:500], str(recipient or "")[:2000], str(client_address or "")[:100])
+            key = (
+                reason,
+                storable_text(sender or "<>")[:500],
+                storable_text(recipient)[:2000],
+                storable_text(client_address)[:100],
+            )
+            details = storable_data(details or {})
             previous = folded.get(key)
             folded[key] = ((previous[0] if previous else 0) + count, details or {})
         if not folded:

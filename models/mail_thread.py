@@ -1,6 +1,7 @@
 import ast
 import datetime
 import email
+import email.parser
 import email.policy
 import logging
 import re
@@ -220,10 +221,13 @@ class MailThread(models.AbstractModel):
             # marshal None, so the gateway script would fail and the MTA
             # bounce (or retry) a mail that was handled and logged
             return thread_id if thread_id is not None else False
-        except UnparseableMessage as exc:
-            # Python's email parser gave up on it: keep it in the log instead
-            # of failing the fetch again and again
-            headers = email.message_from_bytes(message, policy=email.policy.compat32)
+        except (UnparseableMessage, RecursionError) as exc:
+            # Python's email parser gave up on it (or recursed too deep into
+            # nested parts): keep it in the log instead of failing the fetch
+            # (or the mailgate's 451) again and again; the headers alone are
+            # read, which cannot recurse
+            cause = exc.__cause__ or exc
+            headers = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(message, headersonly=True)
             message_dict = {
                 key: str(headers.get(name) or "")
                 for key, name in (
@@ -234,7 +238,7 @@ class MailThread(models.AbstractModel):
                 )
             }
             self.with_context(mail_routing_raw=message)._routing_refuse(
-                headers, message_dict, "unparseable", {"error": f"{exc.__cause__.__class__.__name__}: {exc.__cause__}"}
+                headers, message_dict, "unparseable", {"error": f"{cause.__class__.__name__}: {str(cause)[:500]}"}
             )
             return False
 
@@ -441,14 +445,22 @@ class MailThread(models.AbstractModel):
         authentication server says (``AuthFacts``); ``unverified`` without
         one. Headers of any other authserv-id are never read: anyone can
         write them."""
+        computed = self._routing_privileged_context(CONTEXT_AUTH_FACTS)
+        if computed:
+            # the mailgate's own verdict for this very message: it decides,
+            # whatever the headers say (a header a sender smuggled above the
+            # mailgate's, or a continuation line glued to it, must neither
+            # replace nor blank the verdict)
+            values = [str(value) for value in message.get_all("Authentication-Results") or []]
+            if not values or not mail_auth.same_header_value(values[0], computed[0]):
+                _logger.warning(
+                    "The mailgate's Authentication-Results is not the topmost one of %s: its verdict is used",
+                    message.get("Message-Id"),
+                )
+            return computed[1]
         values = [str(value) for value in message.get_all("Authentication-Results") or []]
         if not values:
             return auth_policy.AuthFacts()
-        computed = self._routing_privileged_context(CONTEXT_AUTH_FACTS)
-        if computed and mail_auth.same_header_value(values[0], computed[0]):
-            # the mailgate's own verdict, with the header it has just put on
-            # top: the same facts as reading it back, without parsing it
-            return computed[1]
         trusted = set(trusted_authserv_ids)
         call_id = self._routing_privileged_context(CONTEXT_TRUSTED_AUTHSERV_ID)
         if call_id:

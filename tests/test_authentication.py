@@ -2,6 +2,8 @@
 message_process (here fetchmail's / XML-RPC's: no SMTP transaction, the
 Authentication-Results of servers the admin trusts)."""
 
+import dataclasses
+
 from odoo.exceptions import AccessError
 from odoo.tests import tagged, users
 from odoo.tools import mute_logger
@@ -146,10 +148,10 @@ class TestAuthentication(GatewayCase):
         self.assertEqual((log.reason, log.auth_result), ("auth_unverified", "unverified"))
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Context forged")]))
 
-    def test_mailgate_verdict_is_handed_over_for_its_own_header_only(self):
+    def test_mailgate_verdict_decides_on_its_path(self):
         """On the mailgate's path the model layer takes the verdict the
-        mailgate computed, only for the header it wrote on top; a message
-        whose topmost header is another is read as usual."""
+        mailgate computed for this message, whatever header sits on top (a
+        header smuggled above the mailgate's must not replace it)."""
         written = "gate.test; spf=pass; dkim=none; dmarc=pass header.from=thirdparty.example; arc=none"
         facts = AuthFacts(result="pass", from_domain="thirdparty.example", authserv_id="gate.test", header=written)
         thread = (
@@ -169,20 +171,26 @@ class TestAuthentication(GatewayCase):
         self.assertTrue(record)
         message = self.env["mail.message"].search([("subject", "=", "Handed over"), ("message_type", "=", "email")])
         self.assertEqual((message.gateway_auth_result, message.gateway_auth_details), ("pass", written))
-        other = results("fail", "none", authserv_id="gate.test")
-        with mute_logger("odoo.addons.mail_routing_policy.models.mail_gateway_log"):
+        failed = dataclasses.replace(facts, result="fail", header=written.replace("dmarc=pass", "dmarc=fail"))
+        thread = thread.with_context(**{CONTEXT_AUTH_FACTS: (failed.header, failed)})
+        smuggled = results("pass", "reject", header_from="thirdparty.example", authserv_id="gate.test")
+        with mute_logger(
+            "odoo.addons.mail_routing_policy.models.mail_gateway_log",
+            "odoo.addons.mail_routing_policy.models.mail_thread",
+        ):
             self.assertFalse(
                 thread.message_process(
                     False,
                     self.raw(
                         "The Boss <boss@thirdparty.example>",
                         self.alias_partners.display_name,
-                        subject="Not handed over",
-                        extra=other,
+                        subject="Smuggled pass",
+                        extra=smuggled + f"Authentication-Results: {failed.header}\n",
                     ),
                 )
             )
-        self.assertEqual(self.logs(subject="Not handed over").reason, "auth_spoofed")
+        log = self.logs(subject="Smuggled pass")
+        self.assertEqual((log.reason, log.auth_result), ("auth_spoofed", "fail"))
 
     def test_unverified_path_keeps_core_behaviour_unless_tightened(self):
         record = self.deliver("The Boss <boss@thirdparty.example>", "commercial@test.mycompany.com", "Fetched boss")

@@ -108,6 +108,21 @@ class TestIncomingRouting(GatewayCase):
                 self.assertEqual((log.alias_id, log.model), (self.alias_info, "res.partner"))
                 self.assertFalse(self.emails, "never answered")
 
+    def test_deeply_nested_message_is_logged_unparseable(self):
+        """Python's parser recurses into nested parts: a message nested
+        thousands of levels deep is logged as unreadable (headers kept),
+        not failed again at every retry."""
+        nested = "".join(f'Content-Type: multipart/mixed; boundary="b{level}"\n\n--b{level}\n' for level in range(3000))
+        raw = (
+            "From: ann@customer.example\nTo: info@test.mycompany.com\nSubject: Nested\n"
+            "Message-Id: <nested@customer.example>\nMIME-Version: 1.0\n" + nested + "Content-Type: text/plain\n\nx\n"
+        )
+        with mute_logger("odoo.addons.mail_routing_policy.models.mail_gateway_log"):
+            self.assertIs(self.env["mail.thread"].sudo().message_process(False, raw), False)
+        log = self.logs(subject="Nested")
+        self.assertEqual(log.reason, "unparseable")
+        self.assertIn("RecursionError", log.detail_params["error"])
+
     def test_auto_submitted_no_is_human(self):
         partners = self.process(
             "ann@customer.example", "info@test.mycompany.com", subject="Human", extra="Auto-Submitted: no\n"

@@ -157,6 +157,59 @@ class TestMailgateAuthentication(MailgateCase):
         self.assertEqual(source.lower().count(b"authentication-results: gate.test"), 1, "only the mailgate's own")
         self.assertNotIn(b"dmarc=pass", source)
 
+    def raw_session(self, gate, lines):
+        """Send raw command lines (bytes, CRLF added) and return the replies' codes."""
+        import socket
+
+        with socket.create_connection(("127.0.0.1", gate.port), timeout=30, source_address=CLIENT) as sock:
+            reader = sock.makefile("rb")
+
+            def reply():
+                while True:
+                    line = reader.readline()
+                    if not line or line[3:4] != b"-":
+                        return line[:3]
+
+            codes = [reply()]
+            for line in lines:
+                sock.sendall(line + b"\r\n")
+                codes.append(reply())
+            return codes
+
+    def test_control_characters_in_the_envelope_refused(self):
+        """A CR in the envelope sender would become a header of its own once
+        written into the message (Return-Path): an outsider's forged
+        Authentication-Results above the mailgate's. Control characters, NUL
+        and undecodable bytes are refused in every argument (501)."""
+        gate = self.start_gate(hostname=GATE_NAME)
+        forged = f'"x\rAuthentication-Results:{GATE_NAME};\tdmarc=pass\theader.from={self.domain}\rX-J:"@evil.example'
+        for mail_from in (forged.encode(), b"nul\x00@evil.example", b"\xff\xfe@evil.example"):
+            with self.subTest(mail_from=mail_from):
+                codes = self.raw_session(gate, [b"EHLO client.outside.test", b"MAIL FROM:<" + mail_from + b">"])
+                self.assertEqual(codes, [b"220", b"250", b"501"])
+        codes = self.raw_session(
+            gate,
+            [
+                b"EHLO client.outside.test",
+                b"MAIL FROM:<a@outside.test>",
+                b"RCPT TO:<x\x00@" + self.domain.encode() + b">",
+            ],
+        )
+        self.assertEqual(codes[-1], b"501")
+        self.assertEqual(self.raw_session(gate, [b"EHLO bad\x01name"])[-1], b"501")
+
+    def test_leading_continuation_line_cannot_blank_the_verdict(self):
+        """A message whose first line starts with whitespace glues itself to
+        the mailgate's header on top: the mailgate's own verdict still
+        decides, so a spoof stays a spoof (not "unverified", which the
+        default lets through)."""
+        gate = self.start_gate(hostname=GATE_NAME)
+        subject = f"Gate {self.tag} glued"
+        raw = b" (((\r\n" + message(f"CEO <ceo@{self.domain}>", self.alias_address, subject)
+        self.assertEqual(self.send(gate, f"ceo@{self.domain}", raw)[0], 250)
+        self.assertEqual(self.partners(), [])
+        self.assertEqual(self.logs(subject)[0][:2], ("auth_spoofed", "fail"))
+
     def test_dns_timeout_is_bounded_temperror(self):
         gate = self.start_gate(hostname=GATE_NAME)
         subject = f"Gate {self.tag} slow"

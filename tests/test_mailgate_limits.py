@@ -23,7 +23,7 @@ from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError
 from odoo.tests import BaseCase, TransactionCase, tagged
 
-from odoo.addons.mail_routing_policy.cli import client_limits, mailgate, smtp_handler
+from odoo.addons.mail_routing_policy.cli import client_limits, mailgate, refusal_log, smtp_handler
 
 from .test_mailgate import MailgateCase, free_port
 
@@ -235,6 +235,18 @@ class TestMailgateLimits(LimitsCase):
             self.assertGreaterEqual(alive, 1.9, "not cut before the deadline")
             self.assertLess(alive, 6, "cut at the deadline although NOOPs kept coming")
             self.assertEqual(replies[-1][:2], (421, b"4.4.2 Timeout exceeded, closing the connection"))
+        with self.subTest("EHLO keep-alive: greetings past the second do not extend it either"):
+            controller = self.start_gate(timeout=2)
+            client = self.client(controller, "127.0.0.4")
+            started = time.monotonic()
+            with self.assertRaises(smtplib.SMTPServerDisconnected):
+                while time.monotonic() - started < 20:
+                    code, _text = client.ehlo("idler.example")
+                    if code != 250:
+                        break
+                    time.sleep(0.3)
+                client.noop()
+            self.assertLess(time.monotonic() - started, 6, "cut at the deadline although EHLOs kept coming")
         with self.subTest("the deadline is logged"):
             controller.handler.flush_refusals()
             timeouts = [row for row in self.limit_logs() if row[0] == "timeout"]
@@ -574,6 +586,35 @@ class TestClientLimitsUnit(BaseCase):
             self.now += 61
             limits.open_session("192.0.2.9")
             self.assertEqual(sorted(limits.clients), ["192.0.2.9"])
+
+    def test_refusal_log_drops_only_what_it_cannot_store(self):
+        """One entry the database refuses (a value it cannot store) is
+        dropped alone: it never blocks the log of every later refusal. A
+        database away keeps everything for the next try."""
+        written, away = [], [True]
+
+        class DatabaseAway(Exception):
+            pass
+
+        def write(pending):
+            if away[0]:
+                raise DatabaseAway("gone")
+            if any("\x00" in key[1] for key in pending):
+                raise ValueError("A string literal cannot contain NUL (0x00) characters.")
+            written.extend(pending)
+
+        log = refusal_log.RefusalLog(write, 3600, transient_errors=(DatabaseAway,), clock=self.clock)
+        log.note("unknown_recipient", "good@x.example", "a@ours.example", "192.0.2.1", {})
+        log.note("unknown_recipient", "bad\x00@x.example", "b@ours.example", "192.0.2.1", {})
+        with self.assertLogs("odoo.addons.mail_routing_policy.cli.refusal_log", "WARNING"):
+            self.assertEqual(log.flush(), 0, "database away: kept")
+        away[0] = False
+        with self.assertLogs("odoo.addons.mail_routing_policy.cli.refusal_log", "ERROR") as logged:
+            self.assertEqual(log.flush(), 1)
+        self.assertEqual([key[1] for key in written], ["good@x.example"])
+        self.assertTrue(any("dropped" in line for line in logged.output))
+        log.note("unknown_recipient", "later@x.example", "c@ours.example", "192.0.2.1", {})
+        self.assertEqual(log.flush(), 1, "later refusals are written")
 
     def test_stress_threshold(self):
         policy = client_limits.ClientPolicy(max_sessions=10, stress_sessions=3)
