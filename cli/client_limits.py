@@ -124,6 +124,8 @@ class ClientLimits:
         self.clients = {}
         self._swept = clock()
         self._stress_announced = False
+        # estimated memory of the DATA transfers in progress (smtp_handler)
+        self.data_memory = 0
 
     @property
     def stressed(self):

@@ -131,6 +131,12 @@ class Mailgate(Command):
             help="bytes per second a DATA transfer must keep up beyond --timeout (500)",
         )
         limits.add_argument(
+            "--max-data-memory",
+            type=int,
+            default=1024,
+            help="MiB of memory for messages being received, all sessions together; over it 452 (1024)",
+        )
+        limits.add_argument(
             "--stress-sessions",
             type=int,
             default=None,
@@ -195,6 +201,7 @@ class Mailgate(Command):
             pregreet_wait=opts.pregreet_wait,
             stress_sessions=opts.stress_sessions,
             stress_timeout=opts.stress_timeout,
+            max_data_memory=opts.max_data_memory * 1024 * 1024,
         )
         threading.current_thread().dbname = dbname
         registry = Registry(dbname)

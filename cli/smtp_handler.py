@@ -26,6 +26,7 @@ from aiosmtpd.smtp import BOGUS_LIMIT, SMTP, Session
 
 from ..models.mail_thread import GatewayRefusal
 from .client_limits import (
+    CLIENT_LIMIT,
     ERROR_LIMIT,
     LIMIT_REASONS,
     PREGREET,
@@ -56,6 +57,10 @@ REPLY_BUSY = "421 4.7.0 Too many connections, try again later"
 REPLY_NETWORK = "554 5.7.1 Your address is not allowed to use this server"
 REPLY_PREGREET = "554 5.5.1 Protocol error: you talked before the greeting"
 REPLY_TIMEOUT = "421 4.4.2 Timeout exceeded, closing the connection"
+REPLY_DATA_TOO_COSTLY = "552 5.3.4 Message too big for the system: too many short lines"
+REPLY_DATA_MEMORY = "452 4.3.1 Insufficient system storage, try again later"
+# what a line of a DATA transfer costs in memory besides its text
+DATA_LINE_OVERHEAD = 64
 # refusals at the end of DATA (tools/auth_policy.py; RFC 7489 §6.3, RFC 7372)
 REPLY_AUTH_REFUSED = "550 5.7.1 Message refused: the sender is not authenticated for its From address"
 DATA_REFUSALS = {
@@ -144,6 +149,12 @@ class MailgateOptions:
     # --timeout; None: 80 % of max_sessions, 0: off
     stress_sessions: int | None = None
     stress_timeout: float = 10.0
+    # memory of messages being received, all sessions together: aiosmtpd
+    # keeps a DATA transfer as one Python object per line (about 64 bytes
+    # each besides the text), so 25 MB of 3-byte lines cost 650 MB; the
+    # estimate (bytes + 64 per line) is capped per session at 4x --max-size
+    # and for the whole mailgate at this many bytes
+    max_data_memory: int = 1024 * 1024 * 1024
 
 
 def parse_listen(value):
@@ -426,6 +437,7 @@ def make_server_class(base, options, limits):
             self._deadline = self._previous_deadline = None
             self._data_deadline = None
             self._greetings = 0
+            self._data_cost = 0  # estimated memory of the DATA transfer (limits.data_memory)
             self._in_handler = False  # Odoo works for the client: no deadline runs
             self._stress_cut = self._previous_stress_cut = False  # the deadline is stress mode's
 
@@ -446,7 +458,30 @@ def make_server_class(base, options, limits):
                 self._talked_early = True
             elif self._data_deadline is not None:
                 self._data_deadline.received(len(data), self.loop.time())
+                cost = len(data) + DATA_LINE_OVERHEAD * data.count(b"\n")
+                self._data_cost += cost
+                limits.data_memory += cost
+                if options.max_size and self._data_cost > 4 * options.max_size:
+                    return self._refuse_data(
+                        LimitHit(CLIENT_LIMIT, "data_lines", options.max_size), REPLY_DATA_TOO_COSTLY
+                    )
+                if options.max_data_memory and limits.data_memory > options.max_data_memory:
+                    return self._refuse_data(
+                        LimitHit(CLIENT_LIMIT, "data_memory", options.max_data_memory), REPLY_DATA_MEMORY
+                    )
             return super().data_received(data)
+
+        def _refuse_data(self, hit, reply):
+            """End a DATA transfer that costs too much memory: the reply,
+            then the connection closed (what was read is freed)."""
+            self._note(hit)
+            self._data_deadline = None
+            self._writer.write(reply.encode() + b"\r\n")
+            self._close()
+
+        def _release_data(self):
+            limits.data_memory -= self._data_cost
+            self._data_cost = 0
 
         def _note(self, hit, sender="", recipient=""):
             # folded per reason, sender, recipient and client: a session
@@ -630,6 +665,7 @@ def make_server_class(base, options, limits):
                 await super().smtp_DATA(arg)
             finally:
                 self._data_deadline = None
+                self._release_data()
 
         smtp_NOOP, smtp_RSET, smtp_VRFY, smtp_EXPN, smtp_HELP = (
             checked_command(getattr(base, f"smtp_{name}"), junk=True) for name in JUNK_COMMANDS

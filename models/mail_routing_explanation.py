@@ -427,6 +427,22 @@ class MailRoutingExplanation(models.AbstractModel):
             )
         if limit == "data_rate":
             return fmt(_("the client sent its message slower than %s bytes a second (421 4.4.2)"), value)
+        if limit == "data_lines":
+            return fmt(
+                _(
+                    "the client's message had too many short lines for its size, costing the mailgate more than "
+                    "four times the size limit of %s bytes in memory (552 5.3.4)"
+                ),
+                value,
+            )
+        if limit == "data_memory":
+            return fmt(
+                _(
+                    "the messages being received used all the memory the mailgate gives them (%s bytes); the "
+                    "sending server tries again later (452 4.3.1)"
+                ),
+                value,
+            )
         if limit == "stress_timeout":
             return fmt(
                 _(

@@ -9,6 +9,7 @@ checked as bounds of what the limits promise (a delay of at least 1 s, a
 cut within a deadline), never as speed targets.
 """
 
+import contextlib
 import os
 import resource
 import select
@@ -289,6 +290,45 @@ class TestMailgateLimits(LimitsCase):
         self.assertEqual(
             [(row[1], row[3]["limit"], row[3]["value"]) for row in timeouts], [("127.0.0.2", "data_rate", 200)]
         )
+
+    def test_data_memory_of_short_lines_bounded(self):
+        """aiosmtpd keeps a message being received as one object per line:
+        a session sending many short lines is cut at 4x --max-size of
+        estimated memory (552), and all sessions together at
+        --max-data-memory (452, the sender retries); the memory is given back
+        and others still deliver."""
+        sender = f"lines-{self.tag}@customer.example"
+        for source, options, lines, expected in (
+            ("127.0.0.2", {"max_size": 2000}, b"a\r\n" * 200, b"552 5.3.4"),
+            ("127.0.0.4", {"max_size": 100000, "max_data_memory": 5000}, b"x" * 70 + b"\r\n", b"452 4.3.1"),
+        ):
+            with self.subTest(options=options):
+                controller = self.start_gate(**options)
+                client = self.client(controller, source)
+                client.ehlo("lines.example")
+                client.mail(sender)
+                self.assertEqual(client.rcpt(self.alias_address)[0], 250)
+                client.putcmd("data")
+                self.assertEqual(client.getreply()[0], 354)
+                sock = client.sock
+                reply = b""
+                with contextlib.suppress(OSError):
+                    for _chunk in range(200):
+                        sock.sendall(lines)
+                        time.sleep(0.005)
+                sock.settimeout(10)
+                with contextlib.suppress(OSError):
+                    while b"\r\n" not in reply:
+                        chunk = sock.recv(4096)
+                        if not chunk:
+                            break
+                        reply += chunk
+                self.assertTrue(reply.startswith(expected), reply)
+                self.assertEqual(self.deliver(controller, "127.0.0.3", f"after {expected[:3].decode()}"), {})
+                self.assertEqual(controller.limits.data_memory, 0, "given back")
+                controller.handler.flush_refusals()
+        limits = sorted(row[3]["limit"] for row in self.limit_logs() if row[0] == "client_limit")
+        self.assertEqual(limits, ["data_lines", "data_memory"])
 
     def test_pregreet_talker_dropped(self):
         controller = self.start_gate(pregreet_wait=0.5)
