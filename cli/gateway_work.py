@@ -23,7 +23,7 @@ import psycopg2
 from odoo import SUPERUSER_ID, api
 from odoo.service.model import retrying
 
-from ..models.mail_thread import CONTEXT_AUTH_FACTS, CONTEXT_SMTP, CONTEXT_TRUSTED_AUTHSERV_ID
+from ..models.mail_thread import CONTEXT_AUTH_FACTS, CONTEXT_CLIENT, CONTEXT_SMTP, CONTEXT_TRUSTED_AUTHSERV_ID
 from ..tools import auth_policy, mail_auth
 from . import mail_authentication
 
@@ -232,6 +232,7 @@ class GatewayWork:
                     CONTEXT_SMTP: True,
                     CONTEXT_TRUSTED_AUTHSERV_ID: self.authserv_id,
                     CONTEXT_AUTH_FACTS: (header, auth_policy.facts_from_results(verdict, header)),
+                    CONTEXT_CLIENT: client_address or False,
                 }
                 env = api.Environment(cr, SUPERUSER_ID, context)
                 retrying(partial(env["mail.thread"].message_process, False, raw), env)

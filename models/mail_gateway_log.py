@@ -261,7 +261,16 @@ class MailGatewayLog(models.Model):
 
     @api.model
     def _log_refusal(
-        self, message, message_dict, reason, details="", alias=None, model=None, bounced=False, detail_params=None
+        self,
+        message,
+        message_dict,
+        reason,
+        details="",
+        alias=None,
+        model=None,
+        bounced=False,
+        detail_params=None,
+        client_address=False,
     ):
         """Record a refused message. Repeated deliveries of one message (a
         fetchmail retry after a failure) update the same entry."""
@@ -281,6 +290,7 @@ class MailGatewayLog(models.Model):
             "alias_id": alias.id if alias else False,
             "model": model or (alias.sudo().alias_model_id.model if alias else False),
             "bounced": bounced,
+            "client_address": text(client_address, 100) or False,
         }
         facts = message_dict.get("_routing_auth")
         if facts is not None:

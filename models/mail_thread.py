@@ -55,6 +55,8 @@ PRIVATE_KEYS = ("_routing_verdict", "_routing_refusal", "_routing_auth")
 CONTEXT_TRUSTED_AUTHSERV_ID = "mail_routing_trusted_authserv_id"
 CONTEXT_SMTP = "mail_routing_smtp"
 CONTEXT_AUTH_FACTS = "mail_routing_auth_facts"
+# the SMTP client the mailgate received the message from (its log entries name it)
+CONTEXT_CLIENT = "mail_routing_client"
 CONTEXT_BYPASS = "mail_routing_bypass"
 
 
@@ -115,6 +117,7 @@ class MailThread(models.AbstractModel):
             model=model,
             bounced=bounced,
             detail_params=params,
+            client_address=self._routing_privileged_context(CONTEXT_CLIENT) or False,
         )
 
     # ------------------------------------------------------------------
@@ -352,7 +355,14 @@ class MailThread(models.AbstractModel):
         """Log a message whose processing is about to fail: the current
         transaction will be rolled back, the log must survive it."""
         with self.env.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"mail_routing_raw": self.env.context.get("mail_routing_raw")})
+            env = api.Environment(
+                cr,
+                SUPERUSER_ID,
+                {
+                    "mail_routing_raw": self.env.context.get("mail_routing_raw"),
+                    CONTEXT_CLIENT: self._routing_privileged_context(CONTEXT_CLIENT),
+                },
+            )
             alias = env["mail.alias"].browse(alias_id).exists() if alias_id else None
             env["mail.thread"]._routing_refuse(
                 message, message_dict, reason, params, alias=alias, model=alias.alias_model_id.model if alias else None

@@ -71,7 +71,7 @@ class TestMailgateAuthentication(MailgateCase):
 
     def logs(self, subject):
         return self.query(
-            "SELECT reason, auth_result, auth_details FROM mail_gateway_log WHERE subject = %s ORDER BY id",
+            "SELECT reason, auth_result, auth_details, client_address FROM mail_gateway_log WHERE subject = %s ORDER BY id",
             [subject],
         )
 
@@ -97,9 +97,10 @@ class TestMailgateAuthentication(MailgateCase):
         raw = message(f"CEO <ceo@{self.domain}>", self.alias_address, subject)
         self.assertEqual(self.send(gate, f"ceo@{self.domain}", raw)[0], 250, "accepted: no backscatter")
         self.assertEqual(self.partners(), [])
-        [(reason, result, details)] = self.logs(subject)
+        [(reason, result, details, client)] = self.logs(subject)
         self.assertEqual((reason, result), ("auth_spoofed", "fail"))
         self.assertIn("spf=fail", details)
+        self.assertEqual(client, CLIENT[0], "the entry names the SMTP client")
         # the admin's setting: refuse at the end of DATA
         self.set_param("mail.gateway.auth.spoof_action", "refuse")
         subject = f"Gate {self.tag} spoof refused"
@@ -134,7 +135,7 @@ class TestMailgateAuthentication(MailgateCase):
         subject = f"Gate {self.tag} reject"
         code, text = self.send(gate, "x@reject.test", message("x@reject.test", self.alias_address, subject))
         self.assertEqual((code, text[:5]), (550, b"5.7.1"), "p=reject: refused in the SMTP transaction")
-        self.assertEqual(self.logs(subject)[0][:2], ("dmarc_reject", "fail"))
+        self.assertEqual(self.logs(subject)[0], ("dmarc_reject", "fail", self.logs(subject)[0][2], CLIENT[0]))
         subject = f"Gate {self.tag} none"
         self.assertEqual(
             self.send(gate, "x@nonepolicy.test", message("x@nonepolicy.test", self.alias_address, subject))[0], 250
