@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..hooks import post_load
+
 
 class MailGatewayEvent(models.Model):
     """One record created (or reply posted) through the mail gateway.
@@ -24,6 +26,14 @@ class MailGatewayEvent(models.Model):
         readonly=True,
     )
     event_date = fields.Datetime(required=True, readonly=True)
+
+    def _register_hook(self):
+        # the manifest's post_load, again when the registry loads: Odoo
+        # skips post_load when the addon was imported before its loader ran,
+        # which every odoo-bin subcommand (server, shell, mailgate) does for
+        # an addon with a cli/ folder, and pytest-odoo too (idempotent)
+        post_load()
+        return super()._register_hook()
 
     def init(self):
         self.env.cr.execute(

@@ -20,9 +20,3 @@ from . import test_mailgate_two_gates
 from . import test_i18n
 from . import test_xmlrpc
 from . import test_deliverability
-from ..hooks import post_load
-
-# pytest-odoo imports the addon (through its tests) before Odoo's loader
-# does, and the loader then skips the manifest's post_load: run it here
-# (idempotent), so both runners test the module as Odoo loads it
-post_load()
