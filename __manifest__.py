@@ -21,6 +21,7 @@
         "views/mail_gateway_log_views.xml",
         "views/mail_message_views.xml",
         "wizard/mail_routing_check_views.xml",
+        "wizard/mail_gateway_log_process_views.xml",
         "views/res_config_settings_views.xml",
     ],
     "assets": {

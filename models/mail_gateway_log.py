@@ -411,6 +411,23 @@ class MailGatewayLog(models.Model):
                 continue
         return str(message).encode("utf-8", "replace")
 
+    def action_confirm_process_again(self):
+        """Say what processing again would do (mail.gateway.log.process),
+        then do it when the admin confirms."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.smtp_refusal or not self._get_raw_source():
+            return self.action_process_again()  # its error says why
+        wizard = self.env["mail.gateway.log.process"].create({"log_id": self.id})
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Process again"),
+            "res_model": wizard._name,
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
     def action_process_again(self):
         """Process the logged message again, bypassing the check that stopped it."""
         # processing runs as superuser (as the gateway does): only those who
@@ -474,15 +491,16 @@ class MailGatewayLog(models.Model):
         )
         if message and message.model in self.env:
             record = self.env[message.model].sudo().browse(message.res_id)
+            label = f"{self.env['mail.routing.explanation']._model_label(message.model)} “{record.display_name}”"
+            # created in this transaction, or an existing thread posted on
+            created = "create_date" in record._fields and record.create_date == self.env.cr.now()
             return {
                 "state": "done",
                 "result_record": f"{message.model},{message.res_id}",
                 "result_log_id": False,
-                "result": self.env._(
-                    "Processed again: posted on %(record)s.",
-                    record=f"{self.env['mail.routing.explanation']._model_label(message.model)} "
-                    f"“{record.display_name}”",
-                ),
+                "result": self.env._("Processed again: created %(record)s.", record=label)
+                if created
+                else self.env._("Processed again: posted on %(record)s.", record=label),
             }
         if refused:
             return {

@@ -65,8 +65,13 @@ class TestAuthentication(GatewayCase):
         self.assertIn("one of your users", log.explanation)
         self.assertTrue(log.explanation.startswith("Quarantined:"), log.explanation)
         self.assertEqual((log.alias_id, log.model), (self.alias_partners, "res.partner"), "where it was going")
-        # a false positive: the admin processes it again, as the user
-        log.action_process_again()
+        # a false positive: the admin sees what processing again would do,
+        # then processes it again, as the user
+        action = log.action_confirm_process_again()
+        confirm = self.env[action["res_model"]].browse(action["res_id"])
+        self.assertIn("create a new Contact", confirm.preview)
+        confirm.action_process_again()
+        self.assertIn("Processed again: created Contact", log.result)
         record = self.env["res.partner"].search([("name", "=", "Forged boss")])
         self.assertEqual(log.state, "done")
         self.assertEqual(record.create_uid, self.boss)

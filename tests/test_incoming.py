@@ -404,6 +404,10 @@ class TestIncomingRouting(GatewayCase):
                 with self.assertRaises(AccessError):
                     self.env["mail.routing.check"].with_user(user).create({"raw_message": "x"})
                 with self.assertRaises(AccessError):
+                    self.env["mail.gateway.log.process"].with_user(user).create({"log_id": self.logs(subject="L").id})
+                with self.assertRaises(AccessError):
+                    self.logs(subject="L").with_user(user).action_confirm_process_again()
+                with self.assertRaises(AccessError):
                     self.env["mail.gateway.event"].with_user(user).search([])
                 with self.assertRaises(AccessError):
                     self.env["mail.gateway.loop.guard"].with_user(user).search([])
@@ -492,6 +496,22 @@ class TestIncomingRouting(GatewayCase):
         )
         with self.assertRaisesRegex(UserError, "not both"):
             both.action_explain()
+
+    def test_explainer_fallback_model_is_a_choice_of_models(self):
+        """An admin picks the fallback model from the models that take mail,
+        not a technical name typed by hand."""
+        Check = self.env["mail.routing.check"]
+        domain = Check._fields["fallback_model_id"].domain
+        self.assertIn("res.partner", self.env["ir.model"].search(domain).mapped("model"))
+        self.assertNotIn("res.users.log", self.env["ir.model"].search(domain).mapped("model"))
+        raw = self.raw("ann@customer.example", "nobody@test.mycompany.com", subject="Fallback")
+        without = Check.create({"raw_message": raw})
+        without.action_explain()
+        self.assertIn("Would be refused", without.verdict)
+        partner = self.env["ir.model"]._get("res.partner")
+        wizard = Check.create({"raw_message": raw, "fallback_model_id": partner.id})
+        wizard.action_explain()
+        self.assertIn("the fallback model", wizard.verdict)
 
     def test_log_details_in_the_readers_language_and_process_again_links(self):
         self.ICP.set_param("mail.gateway.loop.threshold", 1)

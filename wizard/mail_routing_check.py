@@ -25,7 +25,14 @@ class MailRoutingCheck(models.TransientModel):
     raw_message = fields.Text("Raw message", help="Paste the full source of the message (headers and body).")
     eml_file = fields.Binary("Or upload an .eml file")
     eml_filename = fields.Char()
-    model = fields.Char("Fallback model", help="Model used when no alias matches, as for an incoming mail server.")
+    fallback_model_id = fields.Many2one(
+        "ir.model",
+        "Fallback model",
+        domain=[("is_mail_thread", "=", True)],
+        ondelete="cascade",
+        help="What a mail no alias matches creates, as an incoming mail server's 'Create a new record' does. "
+        "Empty: such a mail is refused.",
+    )
     # PostgreSQL cannot store NUL: pasted text that had some is kept
     # without it, and this says it was there (so: not an email message)
     had_nul = fields.Boolean(readonly=True)
@@ -103,7 +110,7 @@ class MailRoutingCheck(models.TransientModel):
 
     def action_explain(self):
         self.ensure_one()
-        verdict, trace = self._explain_incoming(self._get_source(), self.model)
+        verdict, trace = self._explain_incoming(self._get_source(), self.fallback_model_id.model or False)
         html_verdict, steps = self.env["mail.routing.explanation"]._describe_trace(trace)
         self.write({"verdict": html_verdict, "steps": steps if len(trace) > 1 else False})
         return {

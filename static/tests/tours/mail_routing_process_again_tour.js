@@ -19,17 +19,21 @@ registry.category("web_tour.tours").add("mail_routing_policy_process_again", {
         },
         {
             content: "Process it again",
-            trigger: ".o_form_statusbar button[name='action_process_again']",
+            trigger: ".o_form_statusbar button[name='action_confirm_process_again']",
             run: "click",
+        },
+        {
+            content: "Before confirming, it says what processing again would do",
+            trigger: ".modal .o_field_widget[name='preview']:contains('create a new Contact through alias')",
         },
         {
             content: "Confirm: the check that stopped it is bypassed",
-            trigger: ".modal-footer button.btn-primary",
+            trigger: ".modal-footer button[name='action_process_again']",
             run: "click",
         },
         {
-            content: "The entry says what happened",
-            trigger: ".o_field_widget[name='result']:contains('Processed again: posted on')",
+            content: "The entry says what it did",
+            trigger: ".o_field_widget[name='result']:contains('Processed again: created Contact')",
         },
         {
             content: "the badge shows the new state",
