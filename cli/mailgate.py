@@ -101,6 +101,12 @@ class Mailgate(Command):
         )
         limits.add_argument("--client-sessions", type=int, default=50, help="concurrent sessions per client (50)")
         limits.add_argument(
+            "--client-deliveries",
+            type=int,
+            default=None,
+            help="messages of one client handed to Odoo at once; its others wait (default: half of --workers)",
+        )
+        limits.add_argument(
             "--client-connection-rate", type=int, default=60, help="new connections per client per minute (60)"
         )
         limits.add_argument(
@@ -191,6 +197,7 @@ class Mailgate(Command):
             hostname=opts.hostname,
             relay_networks=smtp_handler.parse_networks(opts.relay_networks),
             client_sessions=opts.client_sessions,
+            client_deliveries=opts.client_deliveries,
             client_connection_rate=opts.client_connection_rate,
             client_message_rate=opts.client_message_rate,
             client_recipient_rate=opts.client_recipient_rate,

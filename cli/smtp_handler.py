@@ -9,6 +9,7 @@ accounting (sessions, rates, errors, deadlines) is cli/client_limits.py's.
 """
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import logging
@@ -133,6 +134,10 @@ class MailgateOptions:
     # trusted MTAs in front (Postfix): exempt from the limits below, may send XFORWARD
     relay_networks: list = field(default_factory=list)
     client_sessions: int = 50
+    # deliveries of one client in the worker threads at once (its others
+    # wait their turn): a client whose messages are slow (its own slow DNS:
+    # up to 5 s each) never occupies every thread; None: half of --workers
+    client_deliveries: int | None = None
     client_connection_rate: int = 60
     client_message_rate: int = 120
     client_recipient_rate: int = 300
@@ -259,6 +264,7 @@ class GatewayHandler:
     def __init__(self, registry, options=None):
         self.options = options or MailgateOptions()
         self.work = GatewayWork(registry, self.options.workers, authserv_id=self.options.hostname)
+        self._delivery_slots = {}  # client key -> [Semaphore, users] (event loop thread only)
         self.refusals = RefusalLog(
             self.work.write_refusals,
             self.options.flush_interval,
@@ -301,6 +307,28 @@ class GatewayHandler:
     async def _run_delivery(self, func, *args):
         return await asyncio.get_running_loop().run_in_executor(self.work.delivery_executor, func, *args)
 
+    @contextlib.asynccontextmanager
+    async def _delivery_slot(self, server):
+        """One of the client's ``client_deliveries`` slots (a trusted relay
+        carries many senders: it takes none), waited for in the event loop."""
+        limit = self.options.client_deliveries
+        if limit is None:
+            limit = max(1, self.options.workers // 2)
+        if server.trusted or not limit:
+            yield
+            return
+        slot = self._delivery_slots.get(server.client)
+        if slot is None:
+            slot = self._delivery_slots[server.client] = [asyncio.Semaphore(limit), 0]
+        slot[1] += 1
+        try:
+            async with slot[0]:
+                yield
+        finally:
+            slot[1] -= 1
+            if not slot[1]:
+                del self._delivery_slots[server.client]
+
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname  # aiosmtpd leaves it to a hook that exists
         if session.trusted_relay:
@@ -331,14 +359,15 @@ class GatewayHandler:
     async def handle_DATA(self, server, session, envelope):
         client_address, helo = effective_client(session)
         try:
-            await self._run_delivery(
-                self.work.deliver,
-                envelope.mail_from or "",
-                list(envelope.rcpt_tos),
-                envelope.original_content,
-                client_address,
-                helo,
-            )
+            async with self._delivery_slot(server):
+                await self._run_delivery(
+                    self.work.deliver,
+                    envelope.mail_from or "",
+                    list(envelope.rcpt_tos),
+                    envelope.original_content,
+                    client_address,
+                    helo,
+                )
         except GatewayRefusal as refusal:
             _logger.info(
                 "mailgate: message from %s (client %s) refused at the end of DATA: %s",

@@ -9,6 +9,7 @@ checked as bounds of what the limits promise (a delay of at least 1 s, a
 cut within a deadline), never as speed targets.
 """
 
+import collections
 import contextlib
 import os
 import resource
@@ -17,6 +18,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
 from unittest.mock import patch
 
@@ -329,6 +331,42 @@ class TestMailgateLimits(LimitsCase):
                 controller.handler.flush_refusals()
         limits = sorted(row[3]["limit"] for row in self.limit_logs() if row[0] == "client_limit")
         self.assertEqual(limits, ["data_lines", "data_memory"])
+
+    def test_slow_client_takes_half_of_the_delivery_threads(self):
+        """A client whose messages are slow (its own slow DNS) gets half of
+        the delivery threads at most: its other messages wait their turn,
+        another client's message goes through at once."""
+        controller = self.start_gate(workers=4)
+        running, peak, started = collections.Counter(), collections.Counter(), {}
+        lock = threading.Lock()
+
+        def slow_deliver(mail_from, rcpt_tos, content, client_address=None, helo=None):
+            with lock:
+                running[client_address] += 1
+                peak[client_address] = max(peak[client_address], running[client_address])
+                started.setdefault(client_address, time.monotonic())
+            time.sleep(0.2 if client_address == "127.0.0.3" else 1.0)
+            with lock:
+                running[client_address] -= 1
+            return True
+
+        def send(source, index):
+            sender = f"slow-{index}-{self.tag}@customer.example"
+            with self.client(controller, source) as client:
+                client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} slow {index}"))
+
+        with patch.object(controller.handler.work, "deliver", slow_deliver):
+            threads = [threading.Thread(target=send, args=("127.0.0.2", index)) for index in range(5)]
+            for thread in threads:
+                thread.start()
+            time.sleep(0.5)
+            begin = time.monotonic()
+            send("127.0.0.3", 99)
+            other_took = time.monotonic() - begin
+            for thread in threads:
+                thread.join(30)
+        self.assertEqual(peak["127.0.0.2"], 2, "half of the 4 delivery threads")
+        self.assertLess(other_took, 0.9, "the other client did not wait behind the slow one")
 
     def test_pregreet_talker_dropped(self):
         controller = self.start_gate(pregreet_wait=0.5)
