@@ -276,8 +276,8 @@ class MailGatewayLog(models.Model):
         fetchmail retry after a failure) update the same entry."""
 
         def text(value, size=2000):
-            # PostgreSQL text cannot hold NUL; a hostile header must not stop the log
-            return str(value or "").replace("\x00", "\ufffd")[:size]
+            # a hostile header (NUL, undecodable bytes) must not stop the log
+            return storable_text(value)[:size]
 
         values = {
             "reason": reason,

@@ -224,14 +224,20 @@ def setup(url, db, password):
     return uid, call
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def mailgate_parser(description):
+    """The options every mailgate benchmark takes (scripts/bench passes them)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--config", required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--odoo-bin", required=True)
     parser.add_argument("--addons-path", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--password", default="admin")
+    return parser
+
+
+def main():
+    parser = mailgate_parser(__doc__.splitlines()[0])
     parser.add_argument("--gate-messages", type=int, default=200)
     parser.add_argument("--refusals", type=int, default=3000)
     args, _rest = parser.parse_known_args()

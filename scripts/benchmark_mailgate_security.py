@@ -48,7 +48,6 @@ every default limit per client applies to them.
    peak during the attack.
 """
 
-import argparse
 import asyncio
 import collections
 import itertools
@@ -608,13 +607,7 @@ def measure_load(args, gate, port, senders, call):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--db", required=True)
-    parser.add_argument("--odoo-bin", required=True)
-    parser.add_argument("--addons-path", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--password", default="admin")
+    parser = base.mailgate_parser(__doc__.splitlines()[0])
     parser.add_argument("--auth-messages", type=int, default=300, help="measured messages per side")
     parser.add_argument("--auth-warm", type=int, default=2 * len(AUTH_CLIENTS))
     parser.add_argument("--in-process", type=int, default=500, help="authenticate_message calls timed")
