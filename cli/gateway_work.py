@@ -100,7 +100,7 @@ class GatewayWork:
         threading.current_thread().uid = SUPERUSER_ID
 
     def _fresh_registry(self, max_age=0.0):
-        """Caches (alias domains, parameters, trusted senders) changed by the
+        """Caches (alias domains, parameters, allowed senders) changed by the
         Odoo server are invalidated as Odoo's own workers do it; a RCPT check
         looks at most once per ``max_age`` seconds (two queries saved per
         recipient under a dictionary attack)."""
@@ -177,7 +177,7 @@ class GatewayWork:
     @staticmethod
     def _caches_current(registry, cr):
         """Whether no Odoo process signaled a change of the models or of the
-        ``default`` caches (alias domains, parameters, trusted senders) since
+        ``default`` caches (alias domains, parameters, allowed senders) since
         this registry last looked: the two sequences of Odoo's signaling that
         concern a RCPT check, in one cheap statement (reading all of them, as
         ``check_signaling`` does, cost as much as the check itself)."""

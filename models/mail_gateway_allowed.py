@@ -5,7 +5,7 @@ from ..tools import address_filter
 
 
 class MailGatewayAllowed(models.Model):
-    """Trusted senders may also be a domain or a ``*.domain`` wildcard."""
+    """Allowed senders may also be a domain or a ``*.domain`` wildcard."""
 
     _name = "mail.gateway.allowed"
     _inherit = ["mail.gateway.allowed", "mail.routing.cache.mixin"]
@@ -36,13 +36,15 @@ class MailGatewayAllowed(models.Model):
         except address_filter.AddressFilterError as exc:
             raise ValidationError(
                 self.env._(
-                    "Trusted sender: invalid entry '%(entry)s': %(reason)s.",
+                    "Mail Gateway Allowed: invalid entry '%(entry)s': %(reason)s.",
                     entry=exc.entry,
-                    reason=self.env["ir.mail_server"]._describe_input_error(exc),
+                    reason=exc.describe(self.env),
                 )
             ) from exc
         if len(entries) != 1:
-            raise ValidationError(self.env._("Trusted sender: give exactly one address or domain, not '%s'.", value))
+            raise ValidationError(
+                self.env._("Mail Gateway Allowed: give exactly one address or domain, not '%s'.", value)
+            )
         return address_filter.format_entry(entries[0])
 
     @api.model
@@ -55,7 +57,7 @@ class MailGatewayAllowed(models.Model):
     @api.model
     @tools.ormcache()
     def _trusted_entries(self):
-        """Parsed entries of every trusted sender; checked for each incoming
+        """Parsed entries of every allowed sender; checked for each incoming
         mail, so cached in the registry and cleared when the list changes."""
         # values written before this module was installed may be invalid:
         # the stored-filter parser skips (and logs) those entries

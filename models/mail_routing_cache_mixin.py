@@ -3,7 +3,7 @@ from odoo import api, models
 
 class MailRoutingCacheMixin(models.AbstractModel):
     """Clears the registry caches when a record the routing rules cache
-    (alias domains, trusted senders) is created, changed or deleted."""
+    (alias domains, allowed senders) is created, changed or deleted."""
 
     _name = "mail.routing.cache.mixin"
     _description = "Mail routing: cached configuration"

@@ -65,11 +65,11 @@ class TestSettingsTour(HttpCase):
         self.assertEqual(log.state, "done", log.result)
         self.assertEqual(log.result_record, self.env["res.partner"].search([("name", "=", "Tour refused")]))
 
-    def test_trusted_senders_button_and_alias_overrides(self):
+    def test_gateway_allowed_button_and_alias_overrides(self):
         """The Settings button opens a list titled as the button; alias
         overrides show empty instead of 0."""
         action = self.env.ref("mail_routing_policy.mail_gateway_allowed_action")
-        self.assertEqual(action.name, "Trusted senders")
+        self.assertEqual(action.name, "Mail Gateway Allowed")
         arch = self.env["res.config.settings"].get_view(view_type="form")["arch"]
         self.assertIn(f'name="{action.id}"', arch)
         alias_arch = self.env["mail.alias"].get_view(self.env.ref("mail.mail_alias_view_form").id)["arch"]
