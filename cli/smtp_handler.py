@@ -26,6 +26,7 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import BOGUS_LIMIT, SMTP, Session
 
 from ..models.mail_thread import GatewayRefusal
+from ..tools.reason_texts import RCPT_REFUSALS
 from .client_limits import (
     CLIENT_LIMIT,
     ERROR_LIMIT,
@@ -49,9 +50,7 @@ _logger = logging.getLogger(__name__)
 # replies (protocol text, RFC 3463 enhanced status codes)
 REPLY_OK = "250 2.1.5 OK"
 REPLY_DELIVERED = "250 2.0.0 OK: delivered to Odoo"
-REPLY_RELAY = "550 5.7.1 <{rcpt}>: relay not permitted"
-REPLY_UNKNOWN = "550 5.1.1 <{rcpt}>: recipient address rejected: no such alias"
-REPLY_DEFERRED = "450 4.7.1 <{rcpt}>: too many messages from this sender, try again later"
+# RCPT TO refusals: tools/reason_texts.RCPT_REFUSALS (reply, log reason, text)
 REPLY_TOO_MANY_RCPT = "452 4.5.3 Too many recipients"
 REPLY_TEMPFAIL = "451 4.3.0 Temporary failure in the mail gateway, try again later"
 REPLY_BUSY = "421 4.7.0 Too many connections, try again later"
@@ -77,8 +76,6 @@ LIMIT_REPLIES = {
     "recipient_rate": "450 4.7.1 <{rcpt}>: too many recipients per minute from your address, try again later",
     "hard_errors": "421 4.7.0 Too many errors, closing the connection",
 }
-
-RCPT_REPLIES = {"relay_denied": REPLY_RELAY, "unknown_recipient": REPLY_UNKNOWN, "rate_limited": REPLY_DEFERRED}
 
 # commands that do not move a mail forward: they never buy a session time
 # and each has a budget per session (aiosmtpd's command_call_limit)
@@ -354,7 +351,7 @@ class GatewayHandler:
         client = effective_client(session)[0] or str(session.peer or "")
         self.note_refusal(result, sender, address, client)
         _logger.info("mailgate: RCPT %s from %s (client %s) refused: %s", address, sender, client, result["code"])
-        return RCPT_REPLIES[result["code"]].format(rcpt=address.replace("\r", "").replace("\n", ""))
+        return RCPT_REFUSALS[result["code"]].reply.format(rcpt=address.replace("\r", "").replace("\n", ""))
 
     async def handle_DATA(self, server, session, envelope):
         client_address, helo = effective_client(session)

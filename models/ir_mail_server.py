@@ -7,7 +7,7 @@ from odoo.tools import email_normalize
 
 from odoo.addons.base.models.ir_mail_server import MailDeliveryException, extract_rfc2822_addresses
 
-from ..tools import address_filter, sender_policy
+from ..tools import address_filter, routing_params, sender_policy
 
 _logger = logging.getLogger(__name__)
 
@@ -45,35 +45,9 @@ class IrMailServer(models.Model):
                     "%(field)s: invalid entry '%(entry)s': %(reason)s.",
                     field=label or self.env._("FROM Filtering"),
                     entry=exc.entry,
-                    reason=self._describe_input_error(exc),
+                    reason=exc.describe(self.env),
                 )
             ) from exc
-
-    @api.model
-    def _describe_input_error(self, exc):
-        """The reason of an :class:`~..tools.address_filter.InputError`, in
-        the user's language (worded here: the pure functions give codes)."""
-        _ = self.env._
-        params = exc.params
-        texts = {
-            "empty_domain": _("the domain is empty"),
-            "domain_spaces": _("a domain cannot contain spaces"),
-            "domain_invalid": _("not a valid domain name (%s)", params.get("detail", "")),
-            "label_invalid": _("'%s' is not a valid part of a domain name", params.get("label", "")),
-            "domain_too_long": _("a domain name has at most 253 characters"),
-            "empty_entry": _("the entry is empty"),
-            "line_break": _("line breaks are not allowed"),
-            "local_missing": _("the part before '@' is missing"),
-            "domain_missing": _("the domain after '@' is missing"),
-            "local_invalid": _("the part before '@' is not a valid mailbox name"),
-            "address_wildcard": _("an address cannot have a wildcard domain"),
-            "star_misplaced": _("'*' is only allowed as the first part, as in '*.example.com'"),
-            "wildcard_too_wide": _("a wildcard must name a domain with at least two parts, e.g. '*.example.com'"),
-            "default_from_syntax": _("use a bare local part (notifications) or an address (notifications@example.com)"),
-            "default_from_parts": _("the address must have a part before and after '@'"),
-            "display_fields": _("only {name} and {company} may be used"),
-        }
-        return texts.get(exc.code) or str(exc)
 
     @api.model
     def _parse_from_filter(self, value):
@@ -198,8 +172,7 @@ class IrMailServer(models.Model):
 
     @api.model
     def _get_from_policy(self):
-        policy = self.env["ir.config_parameter"].sudo().get_param("mail.default.from_policy")
-        return policy if policy in sender_policy.POLICIES else sender_policy.POLICY_REWRITE
+        return routing_params.read(self.env["ir.config_parameter"].sudo().get_param, "mail.default.from_policy")
 
     @api.model
     def _sender_decision(self, email_from, mail_servers=None, pinned_server=None):

@@ -4,6 +4,7 @@ from odoo import api, models
 from odoo.tools.misc import formatLang
 
 from ..tools import address_filter, auth_policy, sender_policy
+from ..tools.reason_texts import RCPT_REFUSALS_BY_REASON, RCPT_SENDER_IS_RECIPIENT, SMTP_SESSION_REASONS, word
 
 
 class MailRoutingExplanation(models.AbstractModel):
@@ -115,7 +116,7 @@ class MailRoutingExplanation(models.AbstractModel):
             )
         elif reason == "unparseable":
             text = fmt(_("the message could not be read (%s)"), params.get("error"))
-        elif reason in ("client_limit", "error_limit", "pregreet", "timeout"):
+        elif reason in SMTP_SESSION_REASONS:
             text = self._smtp_limit_text(reason, params, html=html)
         elif reason in ("auth_spoofed", "auth_unverified", "dmarc_reject", "dmarc_quarantine"):
             text = self._auth_refusal_text(reason, params, html=html)
@@ -327,7 +328,10 @@ class MailRoutingExplanation(models.AbstractModel):
         if code == "route":
             return fmt(_("Route: %s."), self._route_text(params, html=html))
         if code == "trusted":
-            return fmt(_("%s is a trusted sender: the loop protection does not limit it."), params.get("sender"))
+            return fmt(
+                _("%s is on the Mail Gateway Allowed list: the loop protection does not limit it."),
+                params.get("sender"),
+            )
         if code == "replies_unlimited":
             return fmt(_("Replies to existing threads are not limited."))
         if code == "loop_count":
@@ -387,6 +391,19 @@ class MailRoutingExplanation(models.AbstractModel):
         """A limit's value in the reader's language (2.5 s, 2,5 s)."""
         decimals = len(f"{value:g}".partition(".")[2])
         return formatLang(self.env, value, digits=decimals, grouping=True)
+
+    @api.model
+    def _rcpt_refusal_text(self, reason, recipient, details):
+        """What the mailgate refused during the SMTP dialogue (a log reason of
+        ``reason_texts.RCPT_REFUSALS`` or a session limit), for the log."""
+        if reason in SMTP_SESSION_REASONS:
+            return self.env._("Refused during the SMTP dialogue: %s.", self._smtp_limit_text(reason, details))
+        refusal = RCPT_REFUSALS_BY_REASON[reason]
+        if refusal.code == "unknown_recipient" and details.get("why") == "sender":
+            return word(RCPT_SENDER_IS_RECIPIENT, env=self.env)
+        params = dict(details, recipient=recipient)
+        params["domain"] = details.get("domain") or recipient
+        return word(refusal.text, params, self.env)
 
     @api.model
     def _smtp_limit_text(self, reason, params, html=False):

@@ -22,6 +22,8 @@ from collections import namedtuple
 
 import idna
 
+from .reason_texts import INPUT_ERRORS, word
+
 TIER_ADDRESS = 1
 TIER_DOMAIN = 2
 TIER_WILDCARD = 3
@@ -41,42 +43,27 @@ FilterEntry = namedtuple("FilterEntry", ["kind", "value"])
 FilterMatch = namedtuple("FilterMatch", ["tier", "entry", "specificity"])
 
 
-# Reason codes of invalid input, with the English wording used in logs and
-# exception text. What a user reads is worded (and translated) by the model
-# layer from the code and its parameters: ir.mail_server._describe_input_error.
-REASONS = {
-    "empty_domain": "empty domain",
-    "domain_spaces": "a domain cannot contain spaces",
-    "domain_invalid": "not a valid domain name ({detail})",
-    "label_invalid": "label {label!r} is not a valid domain label",
-    "domain_too_long": "domain name longer than 253 characters",
-    "empty_entry": "empty entry",
-    "line_break": "line breaks are not allowed",
-    "local_missing": "the part before '@' is missing",
-    "domain_missing": "the domain after '@' is missing",
-    "local_invalid": "the part before '@' is not a valid mailbox name",
-    "address_wildcard": "an address cannot have a wildcard domain",
-    "star_misplaced": "'*' is only allowed as the first label, as in '*.example.com'",
-    "wildcard_too_wide": "a wildcard must name a domain with at least two labels, e.g. '*.example.com'",
-    # sender settings (tools/sender_policy.py)
-    "default_from_syntax": "use a bare local part (notifications) or an address (notifications@example.com)",
-    "default_from_parts": "the address must have a part before and after '@'",
-    "display_fields": "only {{name}} and {{company}} may be used ({detail})",
-}
+# what each reason code of invalid input means: tools/reason_texts.INPUT_ERRORS
 
 
 class InputError(ValueError):
-    """Invalid input, described by a reason ``code`` (see ``REASONS``) and
-    its ``params``; ``str()`` gives the English wording."""
+    """Invalid input, described by a reason ``code`` (see
+    ``reason_texts.INPUT_ERRORS``) and its ``params``; ``str()`` gives the
+    English wording, :meth:`describe` the reader's."""
 
     def __init__(self, code, **params):
         self.code = code
         self.params = params
-        super().__init__(REASONS.get(code, code).format(**params))
+        super().__init__(self.describe())
+
+    def describe(self, env=None):
+        """The reason, in the language of ``env`` (English without one)."""
+        text = INPUT_ERRORS.get(self.code)
+        return word(text, self.params, env) if text is not None else self.code
 
     @property
     def reason(self):
-        return str(self)
+        return self.describe()
 
 
 class AddressFilterError(InputError):
@@ -89,10 +76,6 @@ class AddressFilterError(InputError):
     def __init__(self, entry, code, **params):
         self.entry = entry.strip(" \t")
         super().__init__(code, **params)
-
-    @property
-    def reason(self):
-        return REASONS.get(self.code, self.code).format(**self.params)
 
     def __str__(self):
         return f"{self.entry!r}: {self.reason}"
