@@ -1,33 +1,7 @@
 from odoo import api, models
 from odoo.exceptions import ValidationError
 
-from ..tools import address_filter, auth_policy, mail_dns, sender_policy
-
-FILTER_KEYS = ("mail.default.from_filter", "mail.catchall.domain.allowed")
-# key: minimum value
-INTEGER_KEYS = {
-    "mail.gateway.loop.minutes": 1,
-    "mail.gateway.loop.threshold": 1,
-    "mail.gateway.loop.reply_threshold": 0,
-    "mail.gateway.log.retention_days": 1,
-    "mail.gateway.log.keep_days": 1,
-}
-# mailgate (cli/mailgate.py): a sender over the loop threshold at RCPT TO is
-# deferred (450 4.7.1) or accepted and handled after DATA as by fetchmail
-SMTP_RATE_LIMIT_ACTIONS = ("defer", "accept")
-# key: the values allowed
-CHOICE_KEYS = {
-    "mail.default.from_policy": sender_policy.POLICIES,
-    "mail.gateway.smtp.rate_limit_action": SMTP_RATE_LIMIT_ACTIONS,
-    "mail.gateway.auth.spoof_action": auth_policy.SPOOF_ACTIONS,
-    "mail.gateway.auth.unverified_action": auth_policy.UNVERIFIED_ACTIONS,
-}
-# comma-separated domain names (authserv-ids are host names too)
-DOMAIN_LIST_KEYS = (
-    "mail.gateway.auth.protected_domains",
-    "mail.gateway.auth.trusted_authserv_ids",
-    "mail.gateway.auth.trusted_arc_sealers",
-)
+from ..tools import address_filter, auth_policy, mail_dns, routing_params, sender_policy
 
 
 class IrConfigParameter(models.Model):
@@ -42,45 +16,44 @@ class IrConfigParameter(models.Model):
         """
         if value in (False, None, ""):
             return value
+        param = routing_params.PARAMS.get(key)
+        if param is None:
+            return value
         text = str(value).strip()
         try:
-            if key in FILTER_KEYS:
+            if param.kind == routing_params.KIND_FILTER:
                 return (
                     self.env["ir.mail_server"]._normalize_from_filter_value(text, label=self._routing_param_label(key))
                     or ""
                 )
-            if key in ("mail.default.from", "mail.force.smtp.from"):
+            if param.kind == routing_params.KIND_DEFAULT_FROM:
                 sender_policy.validate_default_from(text)
                 return text
-            if key in INTEGER_KEYS:
+            if param.kind == routing_params.KIND_INTEGER:
                 try:
                     number = int(text)
                 except ValueError:
                     raise ValueError(self.env._("a whole number is expected")) from None
-                if number < INTEGER_KEYS[key]:
-                    raise ValueError(self.env._("the smallest allowed value is %s", INTEGER_KEYS[key]))
+                if number < param.minimum:
+                    raise ValueError(self.env._("the smallest allowed value is %s", param.minimum))
                 return str(number)
-            if key in CHOICE_KEYS:
-                if text not in CHOICE_KEYS[key]:
-                    raise ValueError(self.env._("use one of: %s", ", ".join(CHOICE_KEYS[key])))
+            if param.kind == routing_params.KIND_CHOICE:
+                if text not in param.choices:
+                    raise ValueError(self.env._("use one of: %s", ", ".join(param.choices)))
                 return text
-            if key in DOMAIN_LIST_KEYS:
+            if param.kind == routing_params.KIND_DOMAINS:
                 # stored in A-label form: compared with the A-labels of mail domains
                 return ", ".join(address_filter.domain_to_ascii(item) for item in auth_policy.split_list(text))
-            if key == "mail.dns.nameservers":
+            if param.kind == routing_params.KIND_NAMESERVERS:
                 return ", ".join(
                     f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
                     for host, port in mail_dns.parse_nameservers(text)
                 )
-            if key == "mail.default.from_display":
+            if param.kind == routing_params.KIND_DISPLAY:
                 sender_policy.validate_display_format(text)
                 return text
         except ValueError as exc:
-            reason = (
-                self.env["ir.mail_server"]._describe_input_error(exc)
-                if isinstance(exc, address_filter.InputError)
-                else str(exc)
-            )
+            reason = exc.describe(self.env) if isinstance(exc, address_filter.InputError) else str(exc)
             raise ValidationError(
                 self.env._(
                     "%(field)s: invalid value '%(value)s': %(reason)s.",

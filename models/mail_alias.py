@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..tools import routing_params
+
 
 class MailAlias(models.Model):
     _inherit = "mail.alias"
@@ -72,8 +74,8 @@ class MailAlias(models.Model):
     def _get_loop_limits(self):
         """(minutes, threshold) in force for this alias (or the global values)."""
         get_param = self.env["ir.config_parameter"].sudo().get_param
-        minutes = int(get_param("mail.gateway.loop.minutes", 120) or 120)
-        threshold = int(get_param("mail.gateway.loop.threshold", 20) or 20)
+        minutes = routing_params.read(get_param, "mail.gateway.loop.minutes")
+        threshold = routing_params.read(get_param, "mail.gateway.loop.threshold")
         if self:
             self.ensure_one()
             minutes = self.loop_minutes or minutes

@@ -12,7 +12,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize
 
-from ..tools import auth_policy, auto_mail
+from ..tools import auth_policy, auto_mail, routing_params
+from ..tools.reason_texts import RCPT_REFUSALS, RCPT_REFUSALS_BY_REASON, SMTP_SESSION_REASONS
 from .mail_thread import CONTEXT_TRUSTED_AUTHSERV_ID
 
 _logger = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ FOLDED_REASONS = ("rate_limit", "reply_limit", "auto_reply", "read_receipt")
 
 # refused by the mailgate's limits per client (cli/client_limits.py): like
 # an RCPT refusal, nothing was received
-SMTP_SESSION_REASONS = ("client_limit", "error_limit", "pregreet", "timeout")
 
 REASONS = [
     ("allow_list", "Recipient domain not allowed"),
@@ -83,8 +83,6 @@ class MailGatewayLog(models.Model):
     _name = "mail.gateway.log"
     _description = "Mail gateway log"
     _order = "id desc"
-    # the mailgate's RCPT refusal codes (mail.thread._routing_check_recipient) as log reasons
-    RCPT_REASONS = {"relay_denied": "rcpt_relay", "unknown_recipient": "rcpt_unknown", "rate_limited": "rcpt_deferred"}
     _rec_name = "subject"
 
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
@@ -174,7 +172,7 @@ class MailGatewayLog(models.Model):
         Explanation = self.env["mail.routing.explanation"]
         for log in self:
             if log.detail_params and log.smtp_refusal:
-                text = log._rcpt_refusal_text(log.reason, log.detail_params.get("recipient"), log.detail_params)
+                text = Explanation._rcpt_refusal_text(log.reason, log.detail_params.get("recipient"), log.detail_params)
                 log.explanation = escape(text)
             elif log.detail_params is not None and log.detail_params is not False:
                 log.explanation = Explanation._outcome_text(dict(log.detail_params, reason=log.reason), html=True)
@@ -185,7 +183,7 @@ class MailGatewayLog(models.Model):
     @api.depends("reason")
     def _compute_smtp_refusal(self):
         for log in self:
-            log.smtp_refusal = log.reason in self.RCPT_REASONS.values() or log.reason in SMTP_SESSION_REASONS
+            log.smtp_refusal = log.reason in RCPT_REFUSALS_BY_REASON or log.reason in SMTP_SESSION_REASONS
 
     @api.depends("subject", "reason", "recipients", "client_address")
     @api.depends_context("lang")
@@ -528,8 +526,8 @@ class MailGatewayLog(models.Model):
         older than ``mail.gateway.log.keep_days`` (default 180): what was
         refused, when and why stays visible longer than the sources."""
         get_param = self.env["ir.config_parameter"].sudo().get_param
-        retention = int(get_param("mail.gateway.log.retention_days", 30) or 30)
-        keep = int(get_param("mail.gateway.log.keep_days", 180) or 180)
+        retention = routing_params.read(get_param, "mail.gateway.log.retention_days")
+        keep = routing_params.read(get_param, "mail.gateway.log.keep_days")
         now = fields.Datetime.now()
         sources_before = now - datetime.timedelta(days=min(retention, keep))
         entries_before = now - datetime.timedelta(days=keep)
@@ -576,7 +574,7 @@ class MailGatewayLog(models.Model):
         self = self.sudo().with_context(lang=self.env.context.get("lang") or (admin and admin.lang) or "en_US")
         folded = {}
         for reason, sender, recipient, client_address, details, count in refusals:
-            reason = self.RCPT_REASONS.get(reason, reason)
+            reason = RCPT_REFUSALS[reason].log_reason if reason in RCPT_REFUSALS else reason
             key = (
                 reason,
                 storable_text(sender or "<>")[:500],
@@ -610,7 +608,7 @@ class MailGatewayLog(models.Model):
         updates, creates = [], []
         for key, (count, details) in folded.items():
             reason, sender, recipient, client_address = key
-            text = self._rcpt_refusal_text(reason, recipient, details)
+            text = self.env["mail.routing.explanation"]._rcpt_refusal_text(reason, recipient, details)
             # the data of the refusal: the log words it in its reader's language
             params = dict(details, recipient=recipient)
             if key in existing:
@@ -689,30 +687,3 @@ class MailGatewayLog(models.Model):
             )
             created = self.browse([row[0] for row in self.env.cr.fetchall()])
         return self.browse([update[0] for update in updates]) | created
-
-    @api.model
-    def _rcpt_refusal_text(self, reason, recipient, details):
-        _ = self.env._
-        if reason in SMTP_SESSION_REASONS:
-            clause = self.env["mail.routing.explanation"]._smtp_limit_text(reason, details)
-            return _("Refused during the SMTP dialogue: %s.", clause)
-        if reason == "rcpt_relay":
-            return _(
-                "Refused at RCPT TO (550 5.7.1): %(domain)s is neither an alias domain nor an allowed domain "
-                "(mail.catchall.domain.allowed); relaying is not permitted.",
-                domain=details.get("domain") or recipient,
-            )
-        if reason == "rcpt_deferred":
-            return _(
-                "Deferred at RCPT TO (450 4.7.1): %(count)s records from this sender in %(minutes)s minutes "
-                "(threshold %(threshold)s); the sending server keeps the message and tries again later.",
-                count=details.get("count"),
-                minutes=details.get("minutes"),
-                threshold=details.get("threshold"),
-            )
-        if details.get("why") == "sender":
-            return _("Refused at RCPT TO (550 5.1.1): the sender is not a recipient.")
-        return _(
-            "Refused at RCPT TO (550 5.1.1): %(recipient)s is no alias, catchall or bounce address.",
-            recipient=recipient,
-        )

@@ -12,7 +12,7 @@ from odoo import SUPERUSER_ID, api, models
 from odoo.tools import email_normalize, email_split
 from odoo.tools.mail import generate_tracking_message_id, mail_header_msgid_re
 
-from ..tools import address_filter, auth_policy, auto_mail, mail_auth
+from ..tools import address_filter, auth_policy, auto_mail, mail_auth, routing_params
 
 _logger = logging.getLogger(__name__)
 
@@ -443,8 +443,8 @@ class MailThread(models.AbstractModel):
     def _routing_auth_settings(self):
         get_param = self.env["ir.config_parameter"].sudo().get_param
         return {
-            "spoof_action": get_param("mail.gateway.auth.spoof_action") or "quarantine",
-            "unverified_action": get_param("mail.gateway.auth.unverified_action") or "accept",
+            "spoof_action": routing_params.read(get_param, "mail.gateway.auth.spoof_action"),
+            "unverified_action": routing_params.read(get_param, "mail.gateway.auth.unverified_action"),
             "trusted_authserv_ids": auth_policy.split_list(get_param("mail.gateway.auth.trusted_authserv_ids")),
             "protected_domains": auth_policy.split_list(get_param("mail.gateway.auth.protected_domains")),
         }
@@ -600,7 +600,7 @@ class MailThread(models.AbstractModel):
             self._routing_trace("trusted", sender=sender)
             return False
         get_param = self.env["ir.config_parameter"].sudo().get_param
-        reply_threshold = int(get_param("mail.gateway.loop.reply_threshold", 0) or 0)
+        reply_threshold = routing_params.read(get_param, "mail.gateway.loop.reply_threshold")
         global_minutes, _global_threshold = self.env["mail.alias"]._get_loop_limits()
         checks = {}
         for model, thread_id, _values, _uid, alias in routes:
@@ -754,7 +754,9 @@ class MailThread(models.AbstractModel):
         if not aliases:
             return {"code": "unknown_recipient", "why": "no_alias"}
         result = {"code": "ok", "target": "alias", "alias_ids": aliases.ids}
-        action = self.env["ir.config_parameter"].sudo().get_param("mail.gateway.smtp.rate_limit_action") or "defer"
+        action = routing_params.read(
+            self.env["ir.config_parameter"].sudo().get_param, "mail.gateway.smtp.rate_limit_action"
+        )
         if action != "defer" or not sender or self.env["mail.gateway.allowed"]._is_trusted(sender):
             return result
         Event = self.env["mail.gateway.event"].sudo()

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .ir_config_parameter import INTEGER_KEYS
+from ..tools.routing_params import KIND_INTEGER, PARAMS
 
 
 class ResConfigSettings(models.TransientModel):
@@ -37,7 +37,7 @@ class ResConfigSettings(models.TransientModel):
         [("rewrite", "Rewrite the From and use the first server"), ("block", "Do not send (keep in the queue)")],
         string="When no server matches",
         config_parameter="mail.default.from_policy",
-        default="rewrite",
+        default=PARAMS["mail.default.from_policy"].default,
         help="What happens to a mail no outgoing server may send for, neither as its author nor as the default From.",
     )
     routing_catchall_domain_allowed = fields.Char(
@@ -49,32 +49,33 @@ class ResConfigSettings(models.TransientModel):
     routing_loop_minutes = fields.Integer(
         "Loop window (minutes)",
         config_parameter="mail.gateway.loop.minutes",
-        default=120,
+        default=PARAMS["mail.gateway.loop.minutes"].default,
         help="How far back the loop threshold counts, in minutes (at least 1; default 120).",
     )
     routing_loop_threshold = fields.Integer(
         "Loop threshold",
         config_parameter="mail.gateway.loop.threshold",
-        default=20,
+        default=PARAMS["mail.gateway.loop.threshold"].default,
         help="Records one sender may create through one alias in the loop window; the next mails are refused "
         "and logged (at least 1; default 20).",
     )
     routing_loop_reply_threshold = fields.Integer(
         "Reply limit per thread",
         config_parameter="mail.gateway.loop.reply_threshold",
+        default=PARAMS["mail.gateway.loop.reply_threshold"].default,
         help="Replies one sender may post into one thread in the loop window. 0: unlimited (the default).",
     )
     routing_log_retention_days = fields.Integer(
         "Keep refused mail (days)",
         config_parameter="mail.gateway.log.retention_days",
-        default=30,
+        default=PARAMS["mail.gateway.log.retention_days"].default,
         help="Days the source of a refused mail is kept in the gateway log, so it can be processed again "
         "(at least 1; default 30).",
     )
     routing_log_keep_days = fields.Integer(
         "Keep gateway log entries (days)",
         config_parameter="mail.gateway.log.keep_days",
-        default=180,
+        default=PARAMS["mail.gateway.log.keep_days"].default,
         help="Days a gateway log entry (what was refused, when and why) is kept; its source goes earlier "
         "(at least 1; default 180).",
     )
@@ -85,7 +86,7 @@ class ResConfigSettings(models.TransientModel):
         ],
         string="Mailgate: sender over the loop threshold",
         config_parameter="mail.gateway.smtp.rate_limit_action",
-        default="defer",
+        default=PARAMS["mail.gateway.smtp.rate_limit_action"].default,
         help="What the mailgate (odoo-bin mailgate) answers at RCPT TO to a sender over an alias's loop threshold.",
     )
     routing_auth_protected_domains = fields.Char(
@@ -98,14 +99,14 @@ class ResConfigSettings(models.TransientModel):
         [("quarantine", "Quarantine in the gateway log"), ("refuse", "Refuse during the SMTP dialogue (mailgate)")],
         string="Unproven mail in your name",
         config_parameter="mail.gateway.auth.spoof_action",
-        default="quarantine",
+        default=PARAMS["mail.gateway.auth.spoof_action"].default,
         help="Mail from one of your users or protected domains that fails authentication.",
     )
     routing_auth_unverified_action = fields.Selection(
         [("accept", "Route it as Odoo does"), ("quarantine", "Quarantine in the gateway log")],
         string="Unverified mail in your name",
         config_parameter="mail.gateway.auth.unverified_action",
-        default="accept",
+        default=PARAMS["mail.gateway.auth.unverified_action"].default,
         help="Mail in your users' or domains' name that no trusted server authenticated (fetchmail, pipe script).",
     )
     routing_auth_trusted_authserv_ids = fields.Char(
@@ -139,7 +140,8 @@ class ResConfigSettings(models.TransientModel):
         ICP = self.env["ir.config_parameter"]
         for name, field in self._fields.items():
             key = getattr(field, "config_parameter", None)
-            if key in INTEGER_KEYS and field.type == "integer" and self[name] < INTEGER_KEYS[key]:
+            param = PARAMS.get(key)
+            if param and param.kind == KIND_INTEGER and self[name] < param.minimum:
                 ICP._normalize_routing_param(key, str(self[name]))
         return super().set_values()
 

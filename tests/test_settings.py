@@ -8,6 +8,8 @@ from odoo.tools.translate import TranslationImporter
 
 from odoo.addons.mail.tests.common import MailCommon
 
+from ..tools import routing_params
+
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
 class TestRoutingSettings(MailCommon):
@@ -126,3 +128,42 @@ class TestRoutingSettings(MailCommon):
         wizard = Settings.create({"routing_dns_nameservers": "127.0.0.53:53"})
         wizard.execute()
         self.assertEqual(self.env["ir.config_parameter"].sudo().get_param("mail.dns.nameservers"), "127.0.0.53:53")
+
+    def test_one_parameter_table_for_models_settings_and_readme(self):
+        """tools/routing_params.PARAMS: validation, Settings' defaults, the
+        values the models read and the README's parameter table agree."""
+        ICP = self.env["ir.config_parameter"].sudo()
+        fields_by_key = {
+            field.config_parameter: field
+            for field in self.env["res.config.settings"]._fields.values()
+            if getattr(field, "config_parameter", None)
+        }
+        with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.rst"), encoding="utf-8") as file:
+            readme = file.read()
+        table = readme.split("System parameters\n-----------------", 1)[1].split("\n\n", 3)[1]
+        rows = {}
+        for line in table.splitlines():
+            if line.startswith("``"):
+                key = line.split("``")[1]
+                rows[key] = line
+            elif line.startswith(" ") and rows:
+                rows[key] += " " + line.strip()
+        for key, param in routing_params.PARAMS.items():
+            with self.subTest(key=key):
+                self.assertIn(key, rows, "every parameter has its README row")
+                if param.default is not None:
+                    self.assertRegex(rows[key], rf"\((``)?{param.default}(``)?[,:)]", "the README's default")
+                if key in fields_by_key and param.default is not None:
+                    self.assertEqual(fields_by_key[key].default(self.env["res.config.settings"]), param.default)
+                if param.minimum is not None:
+                    with self.assertRaisesRegex(ValidationError, f"the smallest allowed value is {param.minimum}"):
+                        ICP.set_param(key, str(param.minimum - 1))
+                if param.choices:
+                    with self.assertRaisesRegex(ValidationError, "use one of: " + ", ".join(param.choices)):
+                        ICP.set_param(key, "nonsense")
+                # unset (or broken by SQL): the models read the default
+                ICP.search([("key", "=", key)]).unlink()
+                self.assertEqual(routing_params.read(ICP.get_param, key), param.default)
+        self.env.cr.execute("INSERT INTO ir_config_parameter (key, value) VALUES ('mail.gateway.loop.minutes', '-5')")
+        self.env.registry.clear_cache()
+        self.assertEqual(self.env["mail.alias"]._get_loop_limits()[0], 120, "a value SQL wrote below the minimum")
