@@ -8,6 +8,7 @@ import re
 import polib
 
 from odoo.exceptions import ValidationError
+from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.translate import TranslationImporter, trans_export
 
@@ -43,8 +44,16 @@ class TestTranslations(TransactionCase):
         german = self.env(context={"lang": "de_DE"})
         label = german["res.config.settings"].fields_get(["routing_catchall_domain_allowed"])
         self.assertEqual(label["routing_catchall_domain_allowed"]["string"], "Zugelassene Alias-Domains")
-        with self.assertRaisesRegex(ValidationError, "Vertrauenswürdiger Absender: ungültiger Eintrag 'foo@'"):
+        with self.assertRaisesRegex(ValidationError, "E-Mail-Gateway erlaubt: ungültiger Eintrag 'foo@'"):
             german["mail.gateway.allowed"].create({"email": "foo@"})
+        # one list, one name: the button says what core's menu says
+        core_german = {
+            entry.msgid: entry.msgstr for entry in polib.pofile(os.path.join(get_module_path("mail"), "i18n", "de.po"))
+        }
+        action = german.ref("mail_routing_policy.mail_gateway_allowed_action")
+        self.assertEqual(action.name, core_german["Mail Gateway Allowed"])
+        arch = german["res.config.settings"].get_view(view_type="form")["arch"]
+        self.assertIn(f'string="{core_german["Mail Gateway Allowed"]}"', arch)
         # a refusal at RCPT TO, logged by the mailgate in English, reads in German
         entry = (
             self.env["mail.gateway.log"]
