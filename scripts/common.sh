@@ -13,6 +13,11 @@ VENV_DIR="$REPO_DIR/.venv"
 ODOO_DEFAULT_PATH="${XDG_CACHE_HOME:-$HOME/.cache}/odoo/18.0"
 ODOO_PATH="${ODOO_PATH:-$ODOO_DEFAULT_PATH}"
 ODOO_GIT_URL="${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}"
+# OCA's README generator (oca-gen-addon-readme) is not on PyPI: its source,
+# OCA/maintainer-tools at this commit, is read from OCA_MAINTAINER_TOOLS
+MAINTAINER_TOOLS_COMMIT="b89f767503be6ab2b11e4f50a7557cb20066e667"
+MAINTAINER_TOOLS_PATH="${OCA_MAINTAINER_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/oca/maintainer-tools}"
+MAINTAINER_TOOLS_GIT_URL="${MAINTAINER_TOOLS_GIT_URL:-https://github.com/OCA/maintainer-tools.git}"
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
@@ -59,6 +64,18 @@ ensure_odoo() {
     ADDONS_LINK_DIR="$VENV_DIR/addons"
     mkdir -p "$ADDONS_LINK_DIR"
     ln -sfn "$REPO_DIR" "$ADDONS_LINK_DIR/$ADDON_NAME"
+}
+
+ensure_maintainer_tools() {
+    if [ ! -f "$MAINTAINER_TOOLS_PATH/tools/gen_addon_readme.py" ]; then
+        say "no OCA maintainer-tools in $MAINTAINER_TOOLS_PATH: cloning $MAINTAINER_TOOLS_GIT_URL"
+        mkdir -p "$(dirname "$MAINTAINER_TOOLS_PATH")"
+        if ! { git clone -q "$MAINTAINER_TOOLS_GIT_URL" "$MAINTAINER_TOOLS_PATH" 2>/dev/null &&
+            git -C "$MAINTAINER_TOOLS_PATH" checkout -q "$MAINTAINER_TOOLS_COMMIT"; }; then
+            rm -rf "$MAINTAINER_TOOLS_PATH"
+            die "OCA maintainer-tools not found: put OCA/maintainer-tools (commit $MAINTAINER_TOOLS_COMMIT) in $MAINTAINER_TOOLS_PATH, or set OCA_MAINTAINER_TOOLS to a copy of it."
+        fi
+    fi
 }
 
 # pytest names test modules after the *physical* folder, so the tests run on

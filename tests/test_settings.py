@@ -140,7 +140,7 @@ class TestRoutingSettings(MailCommon):
         }
         with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.rst"), encoding="utf-8") as file:
             readme = file.read()
-        table = readme.split("System parameters\n-----------------", 1)[1].split("\n\n", 3)[1]
+        table = readme.split("System parameters\n~~~~~~~~~~~~~~~~~", 1)[1].split("\n\n", 3)[1]
         rows = {}
         for line in table.splitlines():
             if line.startswith("``"):
