@@ -18,6 +18,10 @@ ODOO_GIT_URL="${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}"
 MAINTAINER_TOOLS_COMMIT="b89f767503be6ab2b11e4f50a7557cb20066e667"
 MAINTAINER_TOOLS_PATH="${OCA_MAINTAINER_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/oca/maintainer-tools}"
 MAINTAINER_TOOLS_GIT_URL="${MAINTAINER_TOOLS_GIT_URL:-https://github.com/OCA/maintainer-tools.git}"
+# OCA's prettier and eslint for Odoo 18.0, at the versions its repositories
+# pin (npm packages, installed into .venv/node/)
+NODE_TOOLS="prettier@3.3.3 @prettier/plugin-xml@3.4.1 eslint@9.12.0 eslint-plugin-jsdoc@50.3.1 globals@16.0.0"
+NODE_DIR="$VENV_DIR/node"
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
@@ -75,6 +79,19 @@ ensure_maintainer_tools() {
             rm -rf "$MAINTAINER_TOOLS_PATH"
             die "OCA maintainer-tools not found: put OCA/maintainer-tools (commit $MAINTAINER_TOOLS_COMMIT) in $MAINTAINER_TOOLS_PATH, or set OCA_MAINTAINER_TOOLS to a copy of it."
         fi
+    fi
+}
+
+ensure_node_tools() {
+    command -v npm >/dev/null 2>&1 ||
+        die "npm is needed for OCA's prettier and eslint checks (Debian: apt-get install npm)."
+    if [ "$(cat "$NODE_DIR/.tools" 2>/dev/null)" != "$NODE_TOOLS" ]; then
+        say "installing $NODE_TOOLS into .venv/node/"
+        rm -rf "$NODE_DIR"
+        mkdir -p "$NODE_DIR"
+        # shellcheck disable=SC2086 (one package a word)
+        npm install --silent --no-audit --no-fund --no-save --prefix "$NODE_DIR" $NODE_TOOLS >/dev/null
+        echo "$NODE_TOOLS" >"$NODE_DIR/.tools"
     fi
 }
 
