@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 {
     "name": "Mail Routing Policy",
     "summary": "Outgoing server selection by from_filter, sender rewriting, "
@@ -10,7 +13,16 @@
     "website": "https://github.com/mail-routing-policy/mail_routing_policy",
     "depends": ["mail"],
     "external_dependencies": {
-        "python": ["idna", "aiosmtpd", "dnspython", "dkimpy", "PyNaCl", "pyspf", "authres", "publicsuffixlist"]
+        "python": [
+            "idna",
+            "aiosmtpd",
+            "dnspython",
+            "dkimpy",
+            "PyNaCl",
+            "pyspf",
+            "authres",
+            "publicsuffixlist",
+        ]
     },
     "data": [
         "security/ir.model.access.csv",

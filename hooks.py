@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import logging
 
 from .tools import sql_log_filter
@@ -29,7 +32,9 @@ def post_init_hook(env):
     if legacy:
         if not ICP.get_param("mail.default.from"):
             ICP.set_param("mail.default.from", legacy)
-            _logger.info("Migrated mail.force.smtp.from=%s into mail.default.from", legacy)
+            _logger.info(
+                "Migrated mail.force.smtp.from=%s into mail.default.from", legacy
+            )
         ICP.set_param("mail.force.smtp.from", False)
 
 

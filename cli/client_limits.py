@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Per-client accounting of the mailgate: what Postfix's anvil, error
 counters and per-request deadlines do for a public MX, as plain data.
 
@@ -16,7 +19,8 @@ from dataclasses import dataclass
 IPV6_CLIENT_PREFIX = 64
 
 # reason codes of the gateway log for refusals by a limit
-CLIENT_LIMIT = "client_limit"  # sessions, connection, message or recipient rate of one client, or the server full
+# sessions, connection, message or recipient rate of one client, or the server full
+CLIENT_LIMIT = "client_limit"
 ERROR_LIMIT = "error_limit"  # too many errors, junk or unknown commands in one session
 PREGREET = "pregreet"  # the client talked before the greeting
 TIMEOUT = "timeout"  # a command or the DATA transfer missed its deadline
@@ -41,7 +45,9 @@ def client_key(host):
     if address is None:
         return str(host or "")
     if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
+        return str(
+            ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False)
+        )
     return str(address)
 
 
@@ -103,11 +109,16 @@ class ClientRecord:
 
     def __init__(self):
         self.sessions = 0
-        self.connections, self.messages, self.recipients = RateWindow(), RateWindow(), RateWindow()
+        self.connections, self.messages, self.recipients = (
+            RateWindow(),
+            RateWindow(),
+            RateWindow(),
+        )
 
     def idle(self, now, window):
         return not self.sessions and all(
-            rate.expired(now, window) for rate in (self.connections, self.messages, self.recipients)
+            rate.expired(now, window)
+            for rate in (self.connections, self.messages, self.recipients)
         )
 
 
@@ -132,7 +143,10 @@ class ClientLimits:
         """As many sessions as the stress threshold: many clients (a botnet
         holding idle sessions) could fill the server, none of them over its
         own limit."""
-        return bool(self.policy.stress_sessions) and self.sessions >= self.policy.stress_sessions
+        return (
+            bool(self.policy.stress_sessions)
+            and self.sessions >= self.policy.stress_sessions
+        )
 
     def stress_began(self):
         """True once when the server comes under stress (until it is no
@@ -158,7 +172,11 @@ class ClientLimits:
         if now - self._swept < self.policy.window:
             return
         self._swept = now
-        for key in [key for key, record in self.clients.items() if record.idle(now, self.policy.window)]:
+        for key in [
+            key
+            for key, record in self.clients.items()
+            if record.idle(now, self.policy.window)
+        ]:
             del self.clients[key]
 
     def open_session(self, key, exempt=False):

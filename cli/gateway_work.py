@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The mailgate's Odoo side: the RCPT checks on kept cursors, the delivery
 of a message in one transaction, and the gateway log's refusal entries.
 
@@ -23,7 +26,12 @@ import psycopg2
 from odoo import SUPERUSER_ID, api
 from odoo.service.model import retrying
 
-from ..models.mail_thread import CONTEXT_AUTH_FACTS, CONTEXT_CLIENT, CONTEXT_SMTP, CONTEXT_TRUSTED_AUTHSERV_ID
+from ..models.mail_thread import (
+    CONTEXT_AUTH_FACTS,
+    CONTEXT_CLIENT,
+    CONTEXT_SMTP,
+    CONTEXT_TRUSTED_AUTHSERV_ID,
+)
 from ..tools import auth_policy, mail_auth
 from . import mail_authentication
 
@@ -62,10 +70,16 @@ def stamp(mail_from, rcpt_tos, content):
     headers = content[: header_end.start()] if header_end else content
     # the SMTP side refuses control characters in addresses (501); never
     # write one into a header all the same (a CR would start a header line)
-    mail_from, rcpt_tos = _CONTROL.sub("", mail_from or ""), [_CONTROL.sub("", rcpt) for rcpt in rcpt_tos]
+    mail_from, rcpt_tos = (
+        _CONTROL.sub("", mail_from or ""),
+        [_CONTROL.sub("", rcpt) for rcpt in rcpt_tos],
+    )
     lines = [] if _RETURN_PATH.search(headers) else [f"Return-Path: <{mail_from}>"]
     lines += [f"Delivered-To: {rcpt}" for rcpt in dict.fromkeys(rcpt_tos)]
-    return "".join(line + "\r\n" for line in lines).encode("utf-8", "surrogateescape") + content
+    return (
+        "".join(line + "\r\n" for line in lines).encode("utf-8", "surrogateescape")
+        + content
+    )
 
 
 class GatewayWork:
@@ -78,16 +92,21 @@ class GatewayWork:
         self.authserv_id = (authserv_id or socket.getfqdn()).lower()
         if not mail_auth.valid_authserv_id(self.authserv_id):
             raise ValueError(
-                f"{self.authserv_id!r} is not a host name: the mailgate's name (--hostname) also names its "
+                f"{self.authserv_id!r} is not a host name: the mailgate's name "
+                "(--hostname) also names its "
                 "Authentication-Results header"
             )
         self.executor = ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="mailgate", initializer=self._init_worker
+            max_workers=workers,
+            thread_name_prefix="mailgate",
+            initializer=self._init_worker,
         )
         # deliveries apart from RCPT checks: a client's slow deliveries (up
         # to 5 s of DNS each) never make other clients' RCPT TO wait
         self.delivery_executor = ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="mailgate-data", initializer=self._init_worker
+            max_workers=workers,
+            thread_name_prefix="mailgate-data",
+            initializer=self._init_worker,
         )
         self._signaled = 0.0
         self._local = threading.local()
@@ -117,7 +136,9 @@ class GatewayWork:
         connection pool gets a new cursor."""
         state = self._local
         cr = getattr(state, "cursor", None)
-        if cr is not None and (cr.closed or state.registry is not registry or state.db is not registry._db):
+        if cr is not None and (
+            cr.closed or state.registry is not registry or state.db is not registry._db
+        ):
             self._drop_rcpt_cursor()
             cr = None
         if cr is None:
@@ -168,7 +189,9 @@ class GatewayWork:
                 self._drop_rcpt_cursor()
                 if attempt == 2:
                     raise
-                _logger.info("mailgate: database connection lost, reconnecting for RCPT checks")
+                _logger.info(
+                    "mailgate: database connection lost, reconnecting for RCPT checks"
+                )
             except Exception:
                 self._drop_rcpt_cursor()
                 raise
@@ -181,10 +204,14 @@ class GatewayWork:
         this registry last looked: the two sequences of Odoo's signaling that
         concern a RCPT check, in one cheap statement (reading all of them, as
         ``check_signaling`` does, cost as much as the check itself)."""
-        cr.execute("SELECT r.last_value, d.last_value FROM base_registry_signaling r, base_cache_signaling_default d")
+        cr.execute(
+            "SELECT r.last_value, d.last_value FROM base_registry_signaling r, "
+            "base_cache_signaling_default d"
+        )
         registry_sequence, default_sequence = cr.fetchone()
         return (
-            registry_sequence == registry.registry_sequence and default_sequence == registry.cache_sequences["default"]
+            registry_sequence == registry.registry_sequence
+            and default_sequence == registry.cache_sequences["default"]
         )
 
     def _check_on_kept_cursor(self, registry, sender, recipient):
@@ -200,7 +227,9 @@ class GatewayWork:
         registry = self._fresh_registry(max_age=1.0)
         cr = self._rcpt_cursor(registry)
         try:
-            get_param = api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"].get_param
+            get_param = api.Environment(cr, SUPERUSER_ID, {})[
+                "ir.config_parameter"
+            ].get_param
             return mail_authentication.AuthSettings.from_params(get_param)
         finally:
             cr.rollback()
@@ -218,7 +247,12 @@ class GatewayWork:
         (logged), and anything else when it failed.
         """
         content, verdict, header = mail_authentication.authenticate_message(
-            content, client_address, helo, mail_from, self.authserv_id, self.auth_settings()
+            content,
+            client_address,
+            helo,
+            mail_from,
+            self.authserv_id,
+            self.auth_settings(),
         )
         raw = stamp(mail_from, rcpt_tos, content)
         started = time.time()
@@ -231,7 +265,10 @@ class GatewayWork:
                     "mail_notify_force_send": False,
                     CONTEXT_SMTP: True,
                     CONTEXT_TRUSTED_AUTHSERV_ID: self.authserv_id,
-                    CONTEXT_AUTH_FACTS: (header, auth_policy.facts_from_results(verdict, header)),
+                    CONTEXT_AUTH_FACTS: (
+                        header,
+                        auth_policy.facts_from_results(verdict, header),
+                    ),
                     CONTEXT_CLIENT: client_address or False,
                 }
                 env = api.Environment(cr, SUPERUSER_ID, context)
@@ -245,13 +282,16 @@ class GatewayWork:
             raise
 
     def _routing_logged(self, raw, since):
-        message_id = (BytesHeaderParser(policy=compat32).parsebytes(raw).get("Message-Id") or "").strip()
+        message_id = (
+            BytesHeaderParser(policy=compat32).parsebytes(raw).get("Message-Id") or ""
+        ).strip()
         if not message_id:
             return False
         with self.registry.cursor() as cr:
             cr.execute(
                 """SELECT 1 FROM mail_gateway_log WHERE message_id = %s AND reason IN %s
-                   AND date >= (to_timestamp(%s) at time zone 'UTC') - interval '1 second' LIMIT 1""",
+                   AND date >= (to_timestamp(%s) at time zone 'UTC') - interval
+                       '1 second' LIMIT 1""",
                 [message_id, ROUTING_LOG_REASONS, since],
             )
             return bool(cr.fetchone())
@@ -272,7 +312,10 @@ class GatewayWork:
         env["mail.gateway.log"]._log_rcpt_refusals(
             [
                 (reason, sender, recipient, client, details, count)
-                for (reason, sender, recipient, client), (count, details) in pending.items()
+                for (reason, sender, recipient, client), (
+                    count,
+                    details,
+                ) in pending.items()
             ]
         )
 

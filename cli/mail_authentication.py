@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The mailgate's sender authentication, at the end of DATA.
 
 SPF (of the client the message really came from: XFORWARD behind Postfix),
@@ -33,14 +36,23 @@ class AuthSettings:
     @classmethod
     def from_params(cls, get_param):
         try:
-            nameservers = mail_dns.parse_nameservers(get_param("mail.dns.nameservers") or "")
+            nameservers = mail_dns.parse_nameservers(
+                get_param("mail.dns.nameservers") or ""
+            )
         except ValueError as error:
-            # validated when saved; a value written past the validation must not stop mail
-            _logger.warning("mailgate: mail.dns.nameservers ignored (%s): using the machine's resolver", error)
+            # validated when saved; a value written past the validation must not stop
+            # mail
+            _logger.warning(
+                "mailgate: mail.dns.nameservers ignored (%s): using the machine's "
+                "resolver",
+                error,
+            )
             nameservers = ()
         return cls(
             nameservers=nameservers,
-            trusted_arc_sealers=auth_policy.split_list(get_param("mail.gateway.auth.trusted_arc_sealers")),
+            trusted_arc_sealers=auth_policy.split_list(
+                get_param("mail.gateway.auth.trusted_arc_sealers")
+            ),
         )
 
 
@@ -49,7 +61,9 @@ def message_id_of(content):
     return str(headers.get("Message-Id") or "").strip()
 
 
-def authenticate_message(content, client_ip, helo, mail_from, authserv_id, settings, budget=TIME_BUDGET):
+def authenticate_message(
+    content, client_ip, helo, mail_from, authserv_id, settings, budget=TIME_BUDGET
+):
     """``(stamped content, AuthVerdict, header value)``: the message with
     the mailgate's Authentication-Results on top and forged ones of
     ``authserv_id`` gone.
@@ -69,5 +83,7 @@ def authenticate_message(content, client_ip, helo, mail_from, authserv_id, setti
         pct_sample=auth_policy.sample_bucket(message_id_of(content)),
     )
     header = verdict.header_value(authserv_id)
-    stamped = mail_auth.prepend_header(mail_auth.strip_results(content, authserv_id), "Authentication-Results", header)
+    stamped = mail_auth.prepend_header(
+        mail_auth.strip_results(content, authserv_id), "Authentication-Results", header
+    )
     return stamped, verdict, header

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """``odoo-bin --addons-path=... mailgate -c odoo.conf -d DB --listen 127.0.0.1:2525``
 
 Odoo 18 imports the addons that have a ``cli/`` folder when a command is
@@ -34,12 +37,18 @@ def raise_open_file_limit(max_sessions):
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     except (ValueError, OSError) as error:
-        _logger.warning("mailgate: could not raise the open file limit from %s to %s: %s", soft, wanted, error)
+        _logger.warning(
+            "mailgate: could not raise the open file limit from %s to %s: %s",
+            soft,
+            wanted,
+            error,
+        )
         wanted = soft
     if wanted < needed:
         fitting = max(wanted - FILE_RESERVE, 1)
         _logger.warning(
-            "mailgate: the open file limit (%s, hard limit %s) fits %s sessions, not --max-sessions %s: "
+            "mailgate: the open file limit (%s, hard limit %s) fits %s sessions, not "
+            "--max-sessions %s: "
             "serving %s (raise the hard limit, e.g. LimitNOFILE= in the systemd unit)",
             wanted,
             hard,
@@ -59,70 +68,131 @@ class Mailgate(Command):
     def _parser(self):
         parser = argparse.ArgumentParser(
             prog="odoo-bin mailgate",
-            description="SMTP (or LMTP) server handing incoming mail to Odoo's mail gateway; recipients the "
-            "gateway would not route are refused at RCPT TO. Other options are odoo-bin's (-c, -d, --db_host...).",
+            description="SMTP (or LMTP) server handing incoming mail to Odoo's mail "
+            "gateway; recipients the "
+            "gateway would not route are refused at RCPT TO. Other options are "
+            "odoo-bin's (-c, -d, --db_host...).",
         )
         group = parser.add_argument_group("mailgate")
-        group.add_argument("--listen", default="127.0.0.1:2525", help="HOST:PORT to listen on (127.0.0.1:2525)")
-        group.add_argument("--lmtp", action="store_true", help="speak LMTP (for a local MTA) instead of SMTP")
-        group.add_argument("--max-size", type=int, default=25 * 1024 * 1024, help="message size limit in bytes")
-        group.add_argument("--max-recipients", type=int, default=100, help="recipients per message (100)")
         group.add_argument(
-            "--max-sessions", type=int, default=10000, help="concurrent SMTP sessions of all clients (10000)"
+            "--listen",
+            default="127.0.0.1:2525",
+            help="HOST:PORT to listen on (127.0.0.1:2525)",
+        )
+        group.add_argument(
+            "--lmtp",
+            action="store_true",
+            help="speak LMTP (for a local MTA) instead of SMTP",
+        )
+        group.add_argument(
+            "--max-size",
+            type=int,
+            default=25 * 1024 * 1024,
+            help="message size limit in bytes",
+        )
+        group.add_argument(
+            "--max-recipients",
+            type=int,
+            default=100,
+            help="recipients per message (100)",
+        )
+        group.add_argument(
+            "--max-sessions",
+            type=int,
+            default=10000,
+            help="concurrent SMTP sessions of all clients (10000)",
         )
         group.add_argument(
             "--timeout",
             type=float,
             default=300,
-            help="deadline of each command, and of each part of DATA, in seconds (300); NOOP, RSET, VRFY, "
+            help="deadline of each command, and of each part of DATA, in seconds "
+            "(300); NOOP, RSET, VRFY, "
             "EXPN and HELP do not extend it",
         )
-        group.add_argument("--workers", type=int, default=4, help="threads running Odoo work (4)")
-        group.add_argument("--tls-cert", default="", help="certificate (PEM) offered with STARTTLS")
-        group.add_argument("--tls-key", default="", help="private key (PEM) of --tls-cert")
         group.add_argument(
-            "--allow-networks", default="", help="comma-separated client networks allowed to connect (default: any)"
+            "--workers", type=int, default=4, help="threads running Odoo work (4)"
+        )
+        group.add_argument(
+            "--tls-cert", default="", help="certificate (PEM) offered with STARTTLS"
+        )
+        group.add_argument(
+            "--tls-key", default="", help="private key (PEM) of --tls-cert"
+        )
+        group.add_argument(
+            "--allow-networks",
+            default="",
+            help="comma-separated client networks allowed to connect (default: any)",
         )
         group.add_argument(
             "--hostname",
             default="",
-            help="name in the greeting and of the mailgate's Authentication-Results header (default: the machine's FQDN)",
+            help=(
+                "name in the greeting and of the mailgate's Authentication-Results "
+                "header (default: the machine's FQDN)"
+            ),
         )
         limits = parser.add_argument_group(
             "limits per client",
-            "A client is an IPv4 address or an IPv6 /64; 0 switches a limit off. Clients of --relay-networks "
+            "A client is an IPv4 address or an IPv6 /64; 0 switches a limit off. "
+            "Clients of --relay-networks "
             "are exempt from these limits.",
         )
         limits.add_argument(
             "--relay-networks",
             default="",
-            help="comma-separated networks of trusted MTAs in front (Postfix): exempt from the limits per client, "
-            "offered XFORWARD, always allowed to connect (default: none, not even loopback)",
+            help="comma-separated networks of trusted MTAs in front (Postfix): exempt "
+            "from the limits per client, "
+            "offered XFORWARD, always allowed to connect (default: none, not even "
+            "loopback)",
         )
-        limits.add_argument("--client-sessions", type=int, default=50, help="concurrent sessions per client (50)")
+        limits.add_argument(
+            "--client-sessions",
+            type=int,
+            default=50,
+            help="concurrent sessions per client (50)",
+        )
         limits.add_argument(
             "--client-deliveries",
             type=int,
             default=None,
-            help="messages of one client handed to Odoo at once; its others wait (default: half of --workers)",
+            help=(
+                "messages of one client handed to Odoo at once; its others wait "
+                "(default: half of --workers)"
+            ),
         )
         limits.add_argument(
-            "--client-connection-rate", type=int, default=60, help="new connections per client per minute (60)"
+            "--client-connection-rate",
+            type=int,
+            default=60,
+            help="new connections per client per minute (60)",
         )
         limits.add_argument(
-            "--client-message-rate", type=int, default=120, help="messages (MAIL FROM) per client per minute (120)"
+            "--client-message-rate",
+            type=int,
+            default=120,
+            help="messages (MAIL FROM) per client per minute (120)",
         )
         limits.add_argument(
             "--client-recipient-rate",
             type=int,
             default=300,
-            help="recipients (RCPT TO, refused ones included) per client per minute (300)",
+            help=(
+                "recipients (RCPT TO, refused ones included) per client per minute "
+                "(300)"
+            ),
         )
         limits.add_argument(
-            "--soft-error-limit", type=int, default=10, help="errors in a session before each reply waits 1 s (10)"
+            "--soft-error-limit",
+            type=int,
+            default=10,
+            help="errors in a session before each reply waits 1 s (10)",
         )
         limits.add_argument(
-            "--hard-error-limit", type=int, default=20, help="errors in a session before it is closed (20)"
+            "--hard-error-limit",
+            type=int,
+            default=20,
+            help="errors in a session before it is closed (20)",
         )
         limits.add_argument(
             "--junk-command-limit",
@@ -140,26 +210,34 @@ class Mailgate(Command):
             "--max-data-memory",
             type=int,
             default=1024,
-            help="MiB of memory for messages being received, all sessions together; over it 452 (1024)",
+            help=(
+                "MiB of memory for messages being received, all sessions together; "
+                "over it 452 (1024)"
+            ),
         )
         limits.add_argument(
             "--stress-sessions",
             type=int,
             default=None,
-            help="open sessions from which the mailgate is under stress and idle clients get --stress-timeout "
+            help="open sessions from which the mailgate is under stress and idle "
+            "clients get --stress-timeout "
             "(default: 80 %% of --max-sessions; 0: never)",
         )
         limits.add_argument(
             "--stress-timeout",
             type=float,
             default=10.0,
-            help="seconds a client may stay idle while the mailgate is under stress (10, Postfix's value)",
+            help=(
+                "seconds a client may stay idle while the mailgate is under stress "
+                "(10, Postfix's value)"
+            ),
         )
         limits.add_argument(
             "--pregreet-wait",
             type=float,
             default=0.3,
-            help="seconds between the greeting's first and last line; a client talking meanwhile is dropped "
+            help="seconds between the greeting's first and last line; a client talking "
+            "meanwhile is dropped "
             "(0.3; 0: off)",
         )
         return parser
@@ -169,10 +247,14 @@ class Mailgate(Command):
         opts, odoo_args = parser.parse_known_args(cmdargs)
         config.parse_config(odoo_args, setup_logging=True)
         # aiosmtpd logs every command at INFO
-        logging.getLogger("mail.log").setLevel(max(logging.WARNING, logging.getLogger().level))
+        logging.getLogger("mail.log").setLevel(
+            max(logging.WARNING, logging.getLogger().level)
+        )
         dbname = (config["db_name"] or "").split(",")[0]
         if not dbname:
-            parser.error("a database is needed: -d DB (or db_name in the configuration file)")
+            parser.error(
+                "a database is needed: -d DB (or db_name in the configuration file)"
+            )
         if bool(opts.tls_cert) != bool(opts.tls_key):
             parser.error("--tls-cert and --tls-key go together")
 
@@ -181,7 +263,9 @@ class Mailgate(Command):
         from . import smtp_handler
 
         host, port = smtp_handler.parse_listen(opts.listen)
-        max_sessions = raise_open_file_limit(opts.max_sessions) if opts.max_sessions else 0
+        max_sessions = (
+            raise_open_file_limit(opts.max_sessions) if opts.max_sessions else 0
+        )
         options = smtp_handler.MailgateOptions(
             host=host,
             port=port,

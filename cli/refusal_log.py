@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Refusals during the SMTP dialogue, folded in memory and written to the
 gateway log once per interval: a dictionary attack or a client hammering a
 limit costs a counter increment per attempt, never a write or a log line.
@@ -27,7 +30,9 @@ class RefusalLog:
     ``interval`` when something was noted. What could not be written (the
     database away) is kept and added to the next write."""
 
-    def __init__(self, write, interval, summarized=(), transient_errors=(), clock=time.monotonic):
+    def __init__(
+        self, write, interval, summarized=(), transient_errors=(), clock=time.monotonic
+    ):
         self.write = write
         self.interval = interval
         self.summarized = frozenset(summarized)
@@ -58,7 +63,8 @@ class RefusalLog:
             dropped, self._dropped = self._dropped, 0
         if dropped:
             _logger.warning(
-                "mailgate: %s refusals not logged: more than %s distinct ones within %s s",
+                "mailgate: %s refusals not logged: more than %s distinct ones within "
+                "%s s",
                 dropped,
                 MAX_PENDING,
                 self.interval,
@@ -71,7 +77,11 @@ class RefusalLog:
         except self.transient_errors as error:
             # the database is away: everything is kept for the next try
             first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            _logger.warning("mailgate: could not log %s refusals (kept for the next try): %s", len(pending), first)
+            _logger.warning(
+                "mailgate: could not log %s refusals (kept for the next try): %s",
+                len(pending),
+                first,
+            )
             with self._lock:
                 for key, (count, details) in pending.items():
                     entry = self._pending.get(key)
@@ -80,7 +90,10 @@ class RefusalLog:
         except Exception:
             # an entry the log cannot take: written one by one, so that it
             # alone is dropped instead of blocking every later refusal
-            _logger.exception("mailgate: could not log %s refusals at once, writing them one by one", len(pending))
+            _logger.exception(
+                "mailgate: could not log %s refusals at once, writing them one by one",
+                len(pending),
+            )
             written = 0
             for key, value in pending.items():
                 try:
@@ -89,9 +102,15 @@ class RefusalLog:
                 except self.transient_errors:
                     with self._lock:
                         entry = self._pending.get(key)
-                        self._pending[key] = ((entry[0] if entry else 0) + value[0], value[1])
+                        self._pending[key] = (
+                            (entry[0] if entry else 0) + value[0],
+                            value[1],
+                        )
                 except Exception:
-                    _logger.exception("mailgate: refusal %r dropped: the gateway log cannot store it", key[:2])
+                    _logger.exception(
+                        "mailgate: refusal %r dropped: the gateway log cannot store it",
+                        key[:2],
+                    )
             self._summarize()
             return written
         for (reason, _sender, _recipient, client), (count, _details) in pending.items():
@@ -105,13 +124,19 @@ class RefusalLog:
 
     def _summarize(self, final=False):
         now = self.clock()
-        if not self._summary or (not final and now - self._summary_since < SUMMARY_INTERVAL):
+        if not self._summary or (
+            not final and now - self._summary_since < SUMMARY_INTERVAL
+        ):
             return
         parts = [
             f"{reason} {count} from {len(self._summary_clients[reason])} clients"
             for reason, count in sorted(self._summary.items())
         ]
-        _logger.info("mailgate: refused by limits in the last %.0f s: %s", now - self._summary_since, ", ".join(parts))
+        _logger.info(
+            "mailgate: refused by limits in the last %.0f s: %s",
+            now - self._summary_since,
+            ", ".join(parts),
+        )
         self._summary.clear()
         self._summary_clients.clear()
         self._summary_since = now

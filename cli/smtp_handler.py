@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The mailgate's SMTP/LMTP server: the routing policy applied during the
 dialogue, and the limits a public MX needs per client.
 
@@ -42,7 +45,12 @@ from .client_limits import (
     host_address,
     in_networks,
 )
-from .gateway_work import DATABASE_AWAY, GatewayWork, first_line, stamp  # noqa: F401 (stamp: former home)
+from .gateway_work import (  # noqa: F401 (stamp: former home)
+    DATABASE_AWAY,
+    GatewayWork,
+    first_line,
+    stamp,
+)
 from .refusal_log import RefusalLog
 
 _logger = logging.getLogger(__name__)
@@ -62,18 +70,25 @@ REPLY_DATA_MEMORY = "452 4.3.1 Insufficient system storage, try again later"
 # what a line of a DATA transfer costs in memory besides its text
 DATA_LINE_OVERHEAD = 64
 # refusals at the end of DATA (tools/auth_policy.py; RFC 7489 §6.3, RFC 7372)
-REPLY_AUTH_REFUSED = "550 5.7.1 Message refused: the sender is not authenticated for its From address"
+REPLY_AUTH_REFUSED = (
+    "550 5.7.1 Message refused: the sender is not authenticated for its From address"
+)
 DATA_REFUSALS = {
-    "dmarc_reject": "550 5.7.1 Message rejected: it fails the DMARC policy of its From domain",
+    "dmarc_reject": "550 5.7.1 Message rejected: it fails the DMARC policy of its "
+    "From domain",
     "auth_spoofed": REPLY_AUTH_REFUSED,
 }
 # a limit's reply, by the limit's code (client_limits.LimitHit.limit)
 LIMIT_REPLIES = {
     "server_sessions": REPLY_BUSY,
-    "client_sessions": "421 4.7.0 Too many connections from your address, try again later",
-    "connection_rate": "421 4.7.0 Too many connections per minute from your address, try again later",
-    "message_rate": "421 4.7.0 Too many messages per minute from your address, try again later",
-    "recipient_rate": "450 4.7.1 <{rcpt}>: too many recipients per minute from your address, try again later",
+    "client_sessions": "421 4.7.0 Too many connections from your address, try again "
+    "later",
+    "connection_rate": "421 4.7.0 Too many connections per minute from your address, "
+    "try again later",
+    "message_rate": "421 4.7.0 Too many messages per minute from your address, try "
+    "again later",
+    "recipient_rate": "450 4.7.1 <{rcpt}>: too many recipients per minute from your "
+    "address, try again later",
     "hard_errors": "421 4.7.0 Too many errors, closing the connection",
 }
 
@@ -168,7 +183,11 @@ def parse_listen(value):
 
 
 def parse_networks(value):
-    return [ipaddress.ip_network(item.strip(), strict=False) for item in (value or "").split(",") if item.strip()]
+    return [
+        ipaddress.ip_network(item.strip(), strict=False)
+        for item in (value or "").split(",")
+        if item.strip()
+    ]
 
 
 def tls_context(cert, key):
@@ -223,8 +242,10 @@ def parse_xforward(arg):
             value = decode_xtext(value)
             if name == "ADDR":
                 forwarded_address(value)
-        except ValueError:
-            raise ValueError(f"501 5.5.4 Bad XFORWARD attribute value for {name}")
+        except ValueError as error:
+            raise ValueError(
+                f"501 5.5.4 Bad XFORWARD attribute value for {name}"
+            ) from error
         attributes[name] = value
     return attributes
 
@@ -235,9 +256,13 @@ def effective_client(session):
     transaction, else the connected peer and its HELO/EHLO name. None for
     what is not known (a relay's ``[UNAVAILABLE]``)."""
     forwarded = getattr(session, "xforward", None) or {}
-    if getattr(session, "trusted_relay", False) and ("ADDR" in forwarded or "HELO" in forwarded):
+    if getattr(session, "trusted_relay", False) and (
+        "ADDR" in forwarded or "HELO" in forwarded
+    ):
         helo = forwarded.get("HELO")
-        return forwarded_address(forwarded.get("ADDR")), None if helo in XFORWARD_UNAVAILABLE else helo
+        return forwarded_address(
+            forwarded.get("ADDR")
+        ), None if helo in XFORWARD_UNAVAILABLE else helo
     return peer_host(session.peer), session.host_name
 
 
@@ -260,8 +285,11 @@ class GatewayHandler:
 
     def __init__(self, registry, options=None):
         self.options = options or MailgateOptions()
-        self.work = GatewayWork(registry, self.options.workers, authserv_id=self.options.hostname)
-        self._delivery_slots = {}  # client key -> [Semaphore, users] (event loop thread only)
+        self.work = GatewayWork(
+            registry, self.options.workers, authserv_id=self.options.hostname
+        )
+        # client key -> [Semaphore, users] (event loop thread only)
+        self._delivery_slots = {}
         self.refusals = RefusalLog(
             self.work.write_refusals,
             self.options.flush_interval,
@@ -299,10 +327,14 @@ class GatewayHandler:
     # -- aiosmtpd hooks ---------------------------------------------------
 
     async def _run(self, func, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.work.executor, func, *args)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.work.executor, func, *args
+        )
 
     async def _run_delivery(self, func, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.work.delivery_executor, func, *args)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.work.delivery_executor, func, *args
+        )
 
     @contextlib.asynccontextmanager
     async def _delivery_slot(self, server):
@@ -339,7 +371,11 @@ class GatewayHandler:
         try:
             result = await self._run(self.work.check_recipient, sender, address)
         except DATABASE_AWAY as error:
-            _logger.warning("mailgate: database unreachable, RCPT %s answered 451: %s", address, first_line(error))
+            _logger.warning(
+                "mailgate: database unreachable, RCPT %s answered 451: %s",
+                address,
+                first_line(error),
+            )
             return REPLY_TEMPFAIL
         except Exception:
             _logger.exception("mailgate: RCPT check of %s failed", address)
@@ -350,8 +386,16 @@ class GatewayHandler:
         # the client a trusted relay forwarded, else the connected one
         client = effective_client(session)[0] or str(session.peer or "")
         self.note_refusal(result, sender, address, client)
-        _logger.info("mailgate: RCPT %s from %s (client %s) refused: %s", address, sender, client, result["code"])
-        return RCPT_REFUSALS[result["code"]].reply.format(rcpt=address.replace("\r", "").replace("\n", ""))
+        _logger.info(
+            "mailgate: RCPT %s from %s (client %s) refused: %s",
+            address,
+            sender,
+            client,
+            result["code"],
+        )
+        return RCPT_REFUSALS[result["code"]].reply.format(
+            rcpt=address.replace("\r", "").replace("\n", "")
+        )
 
     async def handle_DATA(self, server, session, envelope):
         client_address, helo = effective_client(session)
@@ -375,14 +419,19 @@ class GatewayHandler:
             status = DATA_REFUSALS.get(refusal.reason, REPLY_AUTH_REFUSED)
         except DATABASE_AWAY as error:
             _logger.warning(
-                "mailgate: database unreachable, message from %s to %s answered 451: %s",
+                "mailgate: database unreachable, message from %s to %s answered 451: "
+                "%s",
                 envelope.mail_from,
                 envelope.rcpt_tos,
                 first_line(error),
             )
             status = REPLY_TEMPFAIL
         except Exception:
-            _logger.exception("mailgate: delivery from %s to %s failed", envelope.mail_from, envelope.rcpt_tos)
+            _logger.exception(
+                "mailgate: delivery from %s to %s failed",
+                envelope.mail_from,
+                envelope.rcpt_tos,
+            )
             status = REPLY_TEMPFAIL
         else:
             status = REPLY_DELIVERED
@@ -410,7 +459,9 @@ def aiosmtpd_limit(reply, options):
 # PostgreSQL, and undecodable bytes (aiosmtpd keeps them as surrogates)
 # cannot be stored or logged
 _UNSAFE_ARGUMENT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
-REPLY_BAD_ARGUMENT = "501 5.5.4 Syntax error: control characters or invalid UTF-8 in the command"
+REPLY_BAD_ARGUMENT = (
+    "501 5.5.4 Syntax error: control characters or invalid UTF-8 in the command"
+)
 # greetings a session may send and still buy time (EHLO, then again after STARTTLS)
 GREETINGS_WITH_TIME = 2
 
@@ -438,299 +489,368 @@ def checked_command(command, junk=False, greeting=False):
     return method
 
 
+class MailgateServerMixin:
+    """The SMTP (or LMTP) session applying the network, session and per-client
+    limits; :func:`make_server_class` puts it in front of aiosmtpd's class
+    with the limits of one controller."""
+
+    # set per controller by make_server_class
+    options = None
+    limits = None  # ClientLimits, touched in the event loop's thread only
+    allowed = ()  # --allow-networks
+    relays = ()  # --relay-networks
+    live = None  # the sessions whose deadlines stress mode shortens
+    call_limit = None  # aiosmtpd's command_call_limit
+
+    def __init__(self, handler, **kwargs):
+        super().__init__(handler, command_call_limit=self.call_limit, **kwargs)
+        self.client = None  # the key the limits count (client_limits.client_key)
+        self.trusted = False  # a relay of --relay-networks
+        self._errors = None  # ErrorTally; None: not counted (a relay)
+        self._greeted = False
+        self._talked_early = False
+        self._reply_open = False  # a multi-line reply is being sent
+        self._close_after_reply = False
+        self._refused_by_limit = False  # the reply is a limit's refusal
+        self._deadline = self._previous_deadline = None
+        self._data_deadline = None
+        self._greetings = 0
+        # estimated memory of the DATA transfer (limits.data_memory)
+        self._data_cost = 0
+        self._in_handler = False  # Odoo works for the client: no deadline runs
+        # the deadline is stress mode's
+        self._stress_cut = self._previous_stress_cut = False
+
+    def _create_session(self):
+        return MailgateSession(self.loop)
+
+    def connection_made(self, transport):
+        result = super().connection_made(transport)
+        if self.client is None:  # again after STARTTLS: same client
+            host = peer_host(self.session.peer)
+            self.client = client_key(host) if host else str(self.session.peer or "")
+            self.trusted = in_networks(host, self.relays)
+        self.session.trusted_relay = self.trusted
+        return result
+
+    def data_received(self, data):
+        if not self._greeted:
+            self._talked_early = True
+        elif self._data_deadline is not None:
+            self._data_deadline.received(len(data), self.loop.time())
+            cost = len(data) + DATA_LINE_OVERHEAD * data.count(b"\n")
+            self._data_cost += cost
+            self.limits.data_memory += cost
+            if self.options.max_size and self._data_cost > 4 * self.options.max_size:
+                return self._refuse_data(
+                    LimitHit(CLIENT_LIMIT, "data_lines", self.options.max_size),
+                    REPLY_DATA_TOO_COSTLY,
+                )
+            if (
+                self.options.max_data_memory
+                and self.limits.data_memory > self.options.max_data_memory
+            ):
+                return self._refuse_data(
+                    LimitHit(CLIENT_LIMIT, "data_memory", self.options.max_data_memory),
+                    REPLY_DATA_MEMORY,
+                )
+        return super().data_received(data)
+
+    def _refuse_data(self, hit, reply):
+        """End a DATA transfer that costs too much memory: the reply,
+        then the connection closed (what was read is freed)."""
+        self._note(hit)
+        self._data_deadline = None
+        self._writer.write(reply.encode() + b"\r\n")
+        self._close()
+
+    def _release_data(self):
+        self.limits.data_memory -= self._data_cost
+        self._data_cost = 0
+
+    def _note(self, hit, sender="", recipient=""):
+        # folded per reason, sender, recipient and client: a session
+        # limit has neither sender nor recipient, a rate names them
+        self.event_handler.note_refusal(hit.details(), sender, recipient, self.client)
+
+    def _close(self):
+        if self.transport is not None:
+            self.transport.close()
+        if self._handler_coroutine is not None:
+            self._handler_coroutine.cancel()
+
+    async def _handle_client(self):
+        host = peer_host(self.session.peer)
+        if (
+            self.allowed
+            and host
+            and not (self.trusted or in_networks(host, self.allowed))
+        ):
+            _logger.warning(
+                "mailgate: connection from %s refused (not in --allow-networks)",
+                host,
+            )
+            await self.push(REPLY_NETWORK)
+            self.transport.close()
+            return
+        hit = self.limits.open_session(self.client, exempt=self.trusted)
+        if hit:
+            self._note(hit)
+            await self.push(LIMIT_REPLIES[hit.limit])
+            self.transport.close()
+            return
+        self.live.add(self)
+        if self.limits.stress_began():
+            _logger.warning(
+                "mailgate: %s sessions open: under stress, idle clients get %g s",
+                self.limits.sessions,
+                self.options.stress_timeout,
+            )
+            for session in list(self.live):
+                session._cut_for_stress()
+        try:
+            if self.trusted:
+                # Postfix in front reuses a session for many messages
+                # (RSET between them); read by aiosmtpd at session start
+                self._enforce_call_limit = False
+            else:
+                self._errors = ErrorTally(
+                    self.options.soft_error_limit, self.options.hard_error_limit
+                )
+                if self.options.pregreet_wait > 0 and not await self._greet_patiently():
+                    return
+            self._greeted = True
+            await super()._handle_client()  # sends the (final) greeting
+        finally:
+            self.live.discard(self)
+            self.limits.close_session(self.client, exempt=self.trusted)
+            # a client gone during the pregreet wait (aiosmtpd keeps a
+            # half-closed connection open): its descriptor is freed now
+            if self.transport is not None:
+                self.transport.close()
+
+    async def _greet_patiently(self):
+        """postscreen's pregreet test: the first line of a multi-line
+        greeting, a short wait, and a client that talked meanwhile (a bot
+        that does not wait for the server) is dropped."""
+        await self.push(f"220-{self.hostname} {self.__ident__}")
+        await asyncio.sleep(self.options.pregreet_wait)
+        if self._talked_early:
+            self._note(LimitHit(PREGREET, "pregreet_wait", self.options.pregreet_wait))
+            self._errors = None
+            await self.push(REPLY_PREGREET)
+            self.transport.close()
+            return False
+        return True
+
+    async def push(self, status):
+        text = status if isinstance(status, str) else status.decode("utf-8", "replace")
+        tally = self._errors
+        if tally is not None and not self._reply_open and tally.delaying:
+            # the tarpit: past the soft error limit every reply waits
+            await asyncio.sleep(self.options.error_delay)
+        self._reply_open = text.rsplit("\r\n", 1)[-1][3:4] == "-"
+        await super().push(status)
+        if self._reply_open:
+            return
+        hit = aiosmtpd_limit(text, self.options)
+        if hit:
+            self._note(hit)  # aiosmtpd closes the session itself
+            return
+        if self._close_after_reply:
+            self._close()
+            return
+        refused, self._refused_by_limit = self._refused_by_limit, False
+        hit = tally.note(text[:3], refused) if tally is not None else None
+        if hit:
+            self._note(hit)
+            self._errors = None
+            await super().push(LIMIT_REPLIES[hit.limit])
+            self._close()
+
+    async def _call_handler_hook(self, command, *args):
+        if command == "MAIL" and not self.trusted:
+            hit = self.limits.count_message(self.client)
+            if hit:
+                self._note(hit, sender=args[0])
+                self._close_after_reply = True
+                return LIMIT_REPLIES[hit.limit]
+        elif command == "RCPT" and not self.trusted:
+            hit = self.limits.count_recipient(self.client)
+            if hit:
+                self._note(hit, sender=self.envelope.mail_from, recipient=args[0])
+                # ignoring the limit is an error of the client: no free probes
+                self._refused_by_limit = True
+                return LIMIT_REPLIES[hit.limit].format(
+                    rcpt=str(args[0]).replace("\r", "").replace("\n", "")
+                )
+        if command not in ("RCPT", "DATA"):
+            return await super()._call_handler_hook(command, *args)
+        # the Odoo work: the client waits for us, its deadline waits too
+        self._data_deadline = None
+        self._timeout_handle.cancel()
+        self._in_handler = True
+        try:
+            status = await super()._call_handler_hook(command, *args)
+        finally:
+            self._in_handler = False
+            if self.transport is not None:
+                self._reset_timeout()
+        if (
+            command == "DATA"
+            and self._errors is not None
+            and str(status).startswith("250")
+        ):
+            self._errors.delivered()
+        return status
+
+    # -- deadlines: per command, and for the DATA transfer -------------
+
+    def _reset_timeout(self, duration=None):
+        duration = duration or self._timeout_duration
+        stress_cut = (
+            not self.trusted
+            and self.limits.stressed
+            and self.options.stress_timeout < duration
+        )
+        if stress_cut:
+            duration = self.options.stress_timeout
+        self._previous_deadline, self._previous_stress_cut = (
+            self._deadline,
+            self._stress_cut,
+        )
+        self._deadline, self._stress_cut = self.loop.time() + duration, stress_cut
+        return super()._reset_timeout(duration)
+
+    def _cut_for_stress(self):
+        """Stress mode began: an idle session's deadline comes within
+        ``stress_timeout`` (a session in DATA keeps its rate rule, one
+        waiting for Odoo its answer)."""
+        if (
+            self.trusted
+            or self.transport is None
+            or self._in_handler
+            or self._data_deadline is not None
+        ):
+            return
+        deadline = self.loop.time() + self.options.stress_timeout
+        if (
+            self._deadline is None
+            or self._deadline <= deadline
+            or self._timeout_handle is None
+        ):
+            return
+        self._deadline, self._stress_cut = deadline, True
+        self._timeout_handle.cancel()
+        self._timeout_handle = self.loop.call_at(deadline, self._timeout_cb)
+
+    def _keep_deadline(self):
+        """A junk command buys no time: the deadline stays the previous
+        command's (aiosmtpd reset it before calling the command), so
+        NOOPs cannot keep a session forever."""
+        if self.trusted or self._previous_deadline is None:
+            return
+        self._deadline, self._stress_cut = (
+            self._previous_deadline,
+            self._previous_stress_cut,
+        )
+        self._timeout_handle.cancel()
+        self._timeout_handle = self.loop.call_at(self._deadline, self._timeout_cb)
+
+    def _timeout_cb(self):
+        if self.transport is None:
+            return
+        data = self._data_deadline
+        deadline = data.deadline if data is not None else self._deadline
+        if deadline is not None and deadline > self.loop.time():
+            # the DATA deadline moved on with the data received
+            self._timeout_handle = self.loop.call_at(deadline, self._timeout_cb)
+            return
+        if data is not None and data.min_rate:
+            self._note(LimitHit(TIMEOUT, "data_rate", data.min_rate))
+        elif self._stress_cut:
+            self._note(LimitHit(TIMEOUT, "stress_timeout", self.options.stress_timeout))
+        else:
+            self._note(LimitHit(TIMEOUT, "command_timeout", self._timeout_duration))
+        self._writer.write(REPLY_TIMEOUT.encode() + b"\r\n")
+        super()._timeout_cb()
+
+    async def _smtp_data_timed(self, arg):
+        # relays: only the idle timeout per chunk, no minimum rate
+        min_rate = 0 if self.trusted else self.options.min_data_rate
+        self._data_deadline = DataDeadline(
+            self.loop.time(), self._timeout_duration, min_rate
+        )
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self._data_deadline = None
+            self._release_data()
+
+    # -- XFORWARD ---------------------------------------------------------
+
+    async def smtp_XFORWARD(self, arg):
+        """Postfix's XFORWARD from a trusted relay: the original client's
+        address and HELO name for this transaction (effective_client)."""
+        if not self.trusted:
+            await self.push(REPLY_XFORWARD_DENIED)
+            return
+        if not safe_argument(arg):
+            await self.push(REPLY_BAD_ARGUMENT)
+            return
+        if self.envelope.mail_from:
+            await self.push(REPLY_XFORWARD_IN_MAIL)
+            return
+        try:
+            attributes = parse_xforward(arg)
+        except ValueError as error:
+            await self.push(str(error))
+            return
+        self.session.xforward.update(attributes)
+        await self.push(REPLY_XFORWARD_OK)
+
+    def _set_post_data_state(self):
+        # the end of a transaction (DATA, RSET, HELO/EHLO) ends its XFORWARD
+        result = super()._set_post_data_state()
+        if isinstance(self.session, MailgateSession):
+            self.session.xforward = {}
+        return result
+
+
 def make_server_class(base, options, limits):
     """An SMTP (or LMTP) class applying the network, session and per-client
     limits; built once per controller, instantiated per connection."""
-    allowed = tuple(options.allow_networks)
-    relays = tuple(options.relay_networks)
-    # the sessions whose deadlines stress mode shortens (event loop thread only)
-    live = weakref.WeakSet()
     call_limit = None
     if options.junk_command_limit:
-        call_limit = dict.fromkeys(JUNK_COMMANDS + GREETING_COMMANDS, options.junk_command_limit) | {"*": UNLIMITED}
+        call_limit = dict.fromkeys(
+            JUNK_COMMANDS + GREETING_COMMANDS, options.junk_command_limit
+        ) | {"*": UNLIMITED}
 
-    class MailgateServer(base):
-        def __init__(self, handler, **kwargs):
-            super().__init__(handler, command_call_limit=call_limit, **kwargs)
-            self.client = None  # the key the limits count (client_limits.client_key)
-            self.trusted = False  # a relay of --relay-networks
-            self._errors = None  # ErrorTally; None: not counted (a relay)
-            self._greeted = False
-            self._talked_early = False
-            self._reply_open = False  # a multi-line reply is being sent
-            self._close_after_reply = False
-            self._refused_by_limit = False  # the reply is a limit's refusal
-            self._deadline = self._previous_deadline = None
-            self._data_deadline = None
-            self._greetings = 0
-            self._data_cost = 0  # estimated memory of the DATA transfer (limits.data_memory)
-            self._in_handler = False  # Odoo works for the client: no deadline runs
-            self._stress_cut = self._previous_stress_cut = False  # the deadline is stress mode's
+    @functools.wraps(base.smtp_DATA)  # keeps aiosmtpd's HELP text
+    async def smtp_DATA(self, arg):
+        await self._smtp_data_timed(arg)
 
-        def _create_session(self):
-            return MailgateSession(self.loop)
-
-        def connection_made(self, transport):
-            result = super().connection_made(transport)
-            if self.client is None:  # again after STARTTLS: same client
-                host = peer_host(self.session.peer)
-                self.client = client_key(host) if host else str(self.session.peer or "")
-                self.trusted = in_networks(host, relays)
-            self.session.trusted_relay = self.trusted
-            return result
-
-        def data_received(self, data):
-            if not self._greeted:
-                self._talked_early = True
-            elif self._data_deadline is not None:
-                self._data_deadline.received(len(data), self.loop.time())
-                cost = len(data) + DATA_LINE_OVERHEAD * data.count(b"\n")
-                self._data_cost += cost
-                limits.data_memory += cost
-                if options.max_size and self._data_cost > 4 * options.max_size:
-                    return self._refuse_data(
-                        LimitHit(CLIENT_LIMIT, "data_lines", options.max_size), REPLY_DATA_TOO_COSTLY
-                    )
-                if options.max_data_memory and limits.data_memory > options.max_data_memory:
-                    return self._refuse_data(
-                        LimitHit(CLIENT_LIMIT, "data_memory", options.max_data_memory), REPLY_DATA_MEMORY
-                    )
-            return super().data_received(data)
-
-        def _refuse_data(self, hit, reply):
-            """End a DATA transfer that costs too much memory: the reply,
-            then the connection closed (what was read is freed)."""
-            self._note(hit)
-            self._data_deadline = None
-            self._writer.write(reply.encode() + b"\r\n")
-            self._close()
-
-        def _release_data(self):
-            limits.data_memory -= self._data_cost
-            self._data_cost = 0
-
-        def _note(self, hit, sender="", recipient=""):
-            # folded per reason, sender, recipient and client: a session
-            # limit has neither sender nor recipient, a rate names them
-            self.event_handler.note_refusal(hit.details(), sender, recipient, self.client)
-
-        def _close(self):
-            if self.transport is not None:
-                self.transport.close()
-            if self._handler_coroutine is not None:
-                self._handler_coroutine.cancel()
-
-        async def _handle_client(self):
-            host = peer_host(self.session.peer)
-            if allowed and host and not (self.trusted or in_networks(host, allowed)):
-                _logger.warning("mailgate: connection from %s refused (not in --allow-networks)", host)
-                await self.push(REPLY_NETWORK)
-                self.transport.close()
-                return
-            hit = limits.open_session(self.client, exempt=self.trusted)
-            if hit:
-                self._note(hit)
-                await self.push(LIMIT_REPLIES[hit.limit])
-                self.transport.close()
-                return
-            live.add(self)
-            if limits.stress_began():
-                _logger.warning(
-                    "mailgate: %s sessions open: under stress, idle clients get %g s",
-                    limits.sessions,
-                    options.stress_timeout,
-                )
-                for session in list(live):
-                    session._cut_for_stress()
-            try:
-                if self.trusted:
-                    # Postfix in front reuses a session for many messages
-                    # (RSET between them); read by aiosmtpd at session start
-                    self._enforce_call_limit = False
-                else:
-                    self._errors = ErrorTally(options.soft_error_limit, options.hard_error_limit)
-                    if options.pregreet_wait > 0 and not await self._greet_patiently():
-                        return
-                self._greeted = True
-                await super()._handle_client()  # sends the (final) greeting
-            finally:
-                live.discard(self)
-                limits.close_session(self.client, exempt=self.trusted)
-                # a client gone during the pregreet wait (aiosmtpd keeps a
-                # half-closed connection open): its descriptor is freed now
-                if self.transport is not None:
-                    self.transport.close()
-
-        async def _greet_patiently(self):
-            """postscreen's pregreet test: the first line of a multi-line
-            greeting, a short wait, and a client that talked meanwhile (a bot
-            that does not wait for the server) is dropped."""
-            await self.push(f"220-{self.hostname} {self.__ident__}")
-            await asyncio.sleep(options.pregreet_wait)
-            if self._talked_early:
-                self._note(LimitHit(PREGREET, "pregreet_wait", options.pregreet_wait))
-                self._errors = None
-                await self.push(REPLY_PREGREET)
-                self.transport.close()
-                return False
-            return True
-
-        async def push(self, status):
-            text = status if isinstance(status, str) else status.decode("utf-8", "replace")
-            tally = self._errors
-            if tally is not None and not self._reply_open and tally.delaying:
-                # the tarpit: past the soft error limit every reply waits
-                await asyncio.sleep(options.error_delay)
-            self._reply_open = text.rsplit("\r\n", 1)[-1][3:4] == "-"
-            await super().push(status)
-            if self._reply_open:
-                return
-            hit = aiosmtpd_limit(text, options)
-            if hit:
-                self._note(hit)  # aiosmtpd closes the session itself
-                return
-            if self._close_after_reply:
-                self._close()
-                return
-            refused, self._refused_by_limit = self._refused_by_limit, False
-            hit = tally.note(text[:3], refused) if tally is not None else None
-            if hit:
-                self._note(hit)
-                self._errors = None
-                await super().push(LIMIT_REPLIES[hit.limit])
-                self._close()
-
-        async def _call_handler_hook(self, command, *args):
-            if command == "MAIL" and not self.trusted:
-                hit = limits.count_message(self.client)
-                if hit:
-                    self._note(hit, sender=args[0])
-                    self._close_after_reply = True
-                    return LIMIT_REPLIES[hit.limit]
-            elif command == "RCPT" and not self.trusted:
-                hit = limits.count_recipient(self.client)
-                if hit:
-                    self._note(hit, sender=self.envelope.mail_from, recipient=args[0])
-                    # ignoring the limit is an error of the client: no free probes
-                    self._refused_by_limit = True
-                    return LIMIT_REPLIES[hit.limit].format(rcpt=str(args[0]).replace("\r", "").replace("\n", ""))
-            if command not in ("RCPT", "DATA"):
-                return await super()._call_handler_hook(command, *args)
-            # the Odoo work: the client waits for us, its deadline waits too
-            self._data_deadline = None
-            self._timeout_handle.cancel()
-            self._in_handler = True
-            try:
-                status = await super()._call_handler_hook(command, *args)
-            finally:
-                self._in_handler = False
-                if self.transport is not None:
-                    self._reset_timeout()
-            if command == "DATA" and self._errors is not None and str(status).startswith("250"):
-                self._errors.delivered()
-            return status
-
-        # -- deadlines: per command, and for the DATA transfer -------------
-
-        def _reset_timeout(self, duration=None):
-            duration = duration or self._timeout_duration
-            stress_cut = not self.trusted and limits.stressed and options.stress_timeout < duration
-            if stress_cut:
-                duration = options.stress_timeout
-            self._previous_deadline, self._previous_stress_cut = self._deadline, self._stress_cut
-            self._deadline, self._stress_cut = self.loop.time() + duration, stress_cut
-            return super()._reset_timeout(duration)
-
-        def _cut_for_stress(self):
-            """Stress mode began: an idle session's deadline comes within
-            ``stress_timeout`` (a session in DATA keeps its rate rule, one
-            waiting for Odoo its answer)."""
-            if self.trusted or self.transport is None or self._in_handler or self._data_deadline is not None:
-                return
-            deadline = self.loop.time() + options.stress_timeout
-            if self._deadline is None or self._deadline <= deadline or self._timeout_handle is None:
-                return
-            self._deadline, self._stress_cut = deadline, True
-            self._timeout_handle.cancel()
-            self._timeout_handle = self.loop.call_at(deadline, self._timeout_cb)
-
-        def _keep_deadline(self):
-            """A junk command buys no time: the deadline stays the previous
-            command's (aiosmtpd reset it before calling the command), so
-            NOOPs cannot keep a session forever."""
-            if self.trusted or self._previous_deadline is None:
-                return
-            self._deadline, self._stress_cut = self._previous_deadline, self._previous_stress_cut
-            self._timeout_handle.cancel()
-            self._timeout_handle = self.loop.call_at(self._deadline, self._timeout_cb)
-
-        def _timeout_cb(self):
-            if self.transport is None:
-                return
-            data = self._data_deadline
-            deadline = data.deadline if data is not None else self._deadline
-            if deadline is not None and deadline > self.loop.time():
-                # the DATA deadline moved on with the data received
-                self._timeout_handle = self.loop.call_at(deadline, self._timeout_cb)
-                return
-            if data is not None and data.min_rate:
-                self._note(LimitHit(TIMEOUT, "data_rate", data.min_rate))
-            elif self._stress_cut:
-                self._note(LimitHit(TIMEOUT, "stress_timeout", options.stress_timeout))
-            else:
-                self._note(LimitHit(TIMEOUT, "command_timeout", self._timeout_duration))
-            self._writer.write(REPLY_TIMEOUT.encode() + b"\r\n")
-            super()._timeout_cb()
-
-        @functools.wraps(base.smtp_DATA)  # keeps aiosmtpd's HELP text
-        async def smtp_DATA(self, arg):
-            # relays: only the idle timeout per chunk, no minimum rate
-            min_rate = 0 if self.trusted else options.min_data_rate
-            self._data_deadline = DataDeadline(self.loop.time(), self._timeout_duration, min_rate)
-            try:
-                await super().smtp_DATA(arg)
-            finally:
-                self._data_deadline = None
-                self._release_data()
-
-        smtp_NOOP, smtp_RSET, smtp_VRFY, smtp_EXPN, smtp_HELP = (
-            checked_command(getattr(base, f"smtp_{name}"), junk=True) for name in JUNK_COMMANDS
+    attributes = {
+        "options": options,
+        "limits": limits,
+        "allowed": tuple(options.allow_networks),
+        "relays": tuple(options.relay_networks),
+        "live": weakref.WeakSet(),
+        "call_limit": call_limit,
+        "smtp_DATA": smtp_DATA,
+    }
+    for name in JUNK_COMMANDS:
+        attributes[f"smtp_{name}"] = checked_command(
+            getattr(base, f"smtp_{name}"), junk=True
         )
-        smtp_MAIL, smtp_RCPT = (checked_command(getattr(base, f"smtp_{name}")) for name in ("MAIL", "RCPT"))
-
-        # -- XFORWARD ---------------------------------------------------------
-
-        async def smtp_XFORWARD(self, arg):
-            """Postfix's XFORWARD from a trusted relay: the original client's
-            address and HELO name for this transaction (effective_client)."""
-            if not self.trusted:
-                await self.push(REPLY_XFORWARD_DENIED)
-                return
-            if not safe_argument(arg):
-                await self.push(REPLY_BAD_ARGUMENT)
-                return
-            if self.envelope.mail_from:
-                await self.push(REPLY_XFORWARD_IN_MAIL)
-                return
-            try:
-                attributes = parse_xforward(arg)
-            except ValueError as error:
-                await self.push(str(error))
-                return
-            self.session.xforward.update(attributes)
-            await self.push(REPLY_XFORWARD_OK)
-
-        def _set_post_data_state(self):
-            # the end of a transaction (DATA, RSET, HELO/EHLO) ends its XFORWARD
-            result = super()._set_post_data_state()
-            if isinstance(self.session, MailgateSession):
-                self.session.xforward = {}
-            return result
-
+    for name in ("MAIL", "RCPT"):
+        attributes[f"smtp_{name}"] = checked_command(getattr(base, f"smtp_{name}"))
     for name in GREETING_COMMANDS:  # LHLO is LMTP's only
         if hasattr(base, f"smtp_{name}"):
-            setattr(MailgateServer, f"smtp_{name}", checked_command(getattr(base, f"smtp_{name}"), greeting=True))
-    return MailgateServer
+            attributes[f"smtp_{name}"] = checked_command(
+                getattr(base, f"smtp_{name}"), greeting=True
+            )
+    return type("MailgateServer", (MailgateServerMixin, base), attributes)
 
 
 def stress_threshold(options):
@@ -757,17 +877,23 @@ class MailgateController(Controller):
         self.options = options
         # touched only in the event loop's thread
         self.limits = ClientLimits(client_policy(options), clock=time.monotonic)
-        self.server_class = make_server_class(LMTP if options.lmtp else SMTP, options, self.limits)
+        self.server_class = make_server_class(
+            LMTP if options.lmtp else SMTP, options, self.limits
+        )
         self.server_kwargs = {
             "data_size_limit": options.max_size,
             "enable_SMTPUTF8": True,
             # aiosmtpd would look the name up (DNS) for every connection
             "hostname": options.hostname or socket.getfqdn(),
             "ident": "Odoo mailgate (mail_routing_policy)",
-            "tls_context": tls_context(options.tls_cert, options.tls_key) if options.tls_cert else None,
+            "tls_context": tls_context(options.tls_cert, options.tls_key)
+            if options.tls_cert
+            else None,
             "timeout": options.timeout,
         }
-        super().__init__(handler, hostname=options.host, port=options.port, ready_timeout=10)
+        super().__init__(
+            handler, hostname=options.host, port=options.port, ready_timeout=10
+        )
 
     def factory(self):
         return self.server_class(self.handler, **self.server_kwargs)

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from . import mail_routing_cache_mixin
 from . import ir_config_parameter
 from . import ir_mail_server

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import api, models
 from odoo.exceptions import ValidationError
 
@@ -23,7 +26,9 @@ class IrConfigParameter(models.Model):
         try:
             if param.kind == routing_params.KIND_FILTER:
                 return (
-                    self.env["ir.mail_server"]._normalize_from_filter_value(text, label=self._routing_param_label(key))
+                    self.env["ir.mail_server"]._normalize_from_filter_value(
+                        text, label=self._routing_param_label(key)
+                    )
                     or ""
                 )
             if param.kind == routing_params.KIND_DEFAULT_FROM:
@@ -35,15 +40,22 @@ class IrConfigParameter(models.Model):
                 except ValueError:
                     raise ValueError(self.env._("a whole number is expected")) from None
                 if number < param.minimum:
-                    raise ValueError(self.env._("the smallest allowed value is %s", param.minimum))
+                    raise ValueError(
+                        self.env._("the smallest allowed value is %s", param.minimum)
+                    )
                 return str(number)
             if param.kind == routing_params.KIND_CHOICE:
                 if text not in param.choices:
-                    raise ValueError(self.env._("use one of: %s", ", ".join(param.choices)))
+                    raise ValueError(
+                        self.env._("use one of: %s", ", ".join(param.choices))
+                    )
                 return text
             if param.kind == routing_params.KIND_DOMAINS:
                 # stored in A-label form: compared with the A-labels of mail domains
-                return ", ".join(address_filter.domain_to_ascii(item) for item in auth_policy.split_list(text))
+                return ", ".join(
+                    address_filter.domain_to_ascii(item)
+                    for item in auth_policy.split_list(text)
+                )
             if param.kind == routing_params.KIND_NAMESERVERS:
                 return ", ".join(
                     f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -53,7 +65,11 @@ class IrConfigParameter(models.Model):
                 sender_policy.validate_display_format(text)
                 return text
         except ValueError as exc:
-            reason = exc.describe(self.env) if isinstance(exc, address_filter.InputError) else str(exc)
+            reason = (
+                exc.describe(self.env)
+                if isinstance(exc, address_filter.InputError)
+                else str(exc)
+            )
             raise ValidationError(
                 self.env._(
                     "%(field)s: invalid value '%(value)s': %(reason)s.",
@@ -66,7 +82,8 @@ class IrConfigParameter(models.Model):
 
     @api.model
     def _routing_param_label(self, key):
-        """The parameter as the admin sees it: "Loop threshold (mail.gateway.loop.threshold)"
+        """The parameter as the admin sees it: "Loop threshold
+        (mail.gateway.loop.threshold)"
         when a settings field shows it, else the key alone."""
         for field in self.env["res.config.settings"]._fields.values():
             if getattr(field, "config_parameter", None) == key:
@@ -77,7 +94,9 @@ class IrConfigParameter(models.Model):
     def get_param(self, key, default=False):
         # mail.thread.message_route applies the allow-list itself (wildcards,
         # IDN); core's own exact-match filtering must not run a second time.
-        if key == "mail.catchall.domain.allowed" and self.env.context.get("mail_routing_allowlist_applied"):
+        if key == "mail.catchall.domain.allowed" and self.env.context.get(
+            "mail_routing_allowlist_applied"
+        ):
             return default
         return super().get_param(key, default=default)
 
@@ -85,7 +104,9 @@ class IrConfigParameter(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if "key" in vals and "value" in vals:
-                vals["value"] = self._normalize_routing_param(vals["key"], vals["value"])
+                vals["value"] = self._normalize_routing_param(
+                    vals["key"], vals["value"]
+                )
         return super().create(vals_list)
 
     def write(self, vals):

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import logging
 import smtplib
 
@@ -5,7 +8,10 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import email_normalize
 
-from odoo.addons.base.models.ir_mail_server import MailDeliveryException, extract_rfc2822_addresses
+from odoo.addons.base.models.ir_mail_server import (
+    MailDeliveryException,
+    extract_rfc2822_addresses,
+)
 
 from ..tools import address_filter, routing_params, sender_policy
 
@@ -74,12 +80,16 @@ class IrMailServer(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if vals.get("from_filter"):
-                vals["from_filter"] = self._normalize_from_filter_value(vals["from_filter"])
+                vals["from_filter"] = self._normalize_from_filter_value(
+                    vals["from_filter"]
+                )
         return super().create(vals_list)
 
     def write(self, vals):
         if vals.get("from_filter"):
-            vals = dict(vals, from_filter=self._normalize_from_filter_value(vals["from_filter"]))
+            vals = dict(
+                vals, from_filter=self._normalize_from_filter_value(vals["from_filter"])
+            )
         return super().write(vals)
 
     @api.model
@@ -88,7 +98,9 @@ class IrMailServer(models.Model):
         if not from_filter:
             return True
         address = email_normalize(email_from) or email_from
-        return bool(address_filter.match_address(self._parse_from_filter(from_filter), address))
+        return bool(
+            address_filter.match_address(self._parse_from_filter(from_filter), address)
+        )
 
     # ------------------------------------------------------------------
     # Default From (mail.default.from made to work again)
@@ -125,7 +137,9 @@ class IrMailServer(models.Model):
         value = self._get_default_from_param()
         if not value:
             return False
-        domain = domain_name or self.env["ir.config_parameter"].sudo().get_param("mail.catchall.domain")
+        domain = domain_name or self.env["ir.config_parameter"].sudo().get_param(
+            "mail.catchall.domain"
+        )
         return sender_policy.resolve_default_from(value, domain)
 
     @api.model
@@ -162,8 +176,14 @@ class IrMailServer(models.Model):
         """The effective default From for this context (bare address or False)."""
         alias_domain = self._alias_domain_from_context()
         if alias_domain is not None:
-            override = self._resolve_default_from(alias_domain) if alias_domain else self._resolve_default_from()
-            return override or email_normalize(self.env.context["domain_notifications_email"])
+            override = (
+                self._resolve_default_from(alias_domain)
+                if alias_domain
+                else self._resolve_default_from()
+            )
+            return override or email_normalize(
+                self.env.context["domain_notifications_email"]
+            )
         return email_normalize(self._get_default_from_address() or "") or False
 
     # ------------------------------------------------------------------
@@ -172,7 +192,9 @@ class IrMailServer(models.Model):
 
     @api.model
     def _get_from_policy(self):
-        return routing_params.read(self.env["ir.config_parameter"].sudo().get_param, "mail.default.from_policy")
+        return routing_params.read(
+            self.env["ir.config_parameter"].sudo().get_param, "mail.default.from_policy"
+        )
 
     @api.model
     def _sender_decision(self, email_from, mail_servers=None, pinned_server=None):
@@ -205,7 +227,10 @@ class IrMailServer(models.Model):
     @api.model
     def _sender_facts(self, server):
         return sender_policy.ServerFacts(
-            server.id, server.name or "", server.from_filter or "", self._parse_from_filter(server.from_filter)
+            server.id,
+            server.name or "",
+            server.from_filter or "",
+            self._parse_from_filter(server.from_filter),
         )
 
     @api.model
@@ -221,10 +246,14 @@ class IrMailServer(models.Model):
         decision = self._sender_decision(email_from, mail_servers=mail_servers)
         if decision.blocked:
             raise MailDeliveryException(
-                self.env._("Mail Delivery Failed"), self.env["mail.routing.explanation"]._sender_block_text(decision)
+                self.env._("Mail Delivery Failed"),
+                self.env["mail.routing.explanation"]._sender_block_text(decision),
             )
         if decision.tier == sender_policy.TIER_NO_MATCH and decision.server:
-            _logger.warning("No mail server matches the from_filter, using %s as fallback", decision.smtp_from)
+            _logger.warning(
+                "No mail server matches the from_filter, using %s as fallback",
+                decision.smtp_from,
+            )
         return decision
 
     def _find_mail_server(self, email_from, mail_servers=None):
@@ -278,7 +307,9 @@ class IrMailServer(models.Model):
             "allow_archived": allow_archived,
         }
         if host:
-            return super().connect(host, smtp_from=smtp_from, mail_server_id=mail_server_id, **kwargs)
+            return super().connect(
+                host, smtp_from=smtp_from, mail_server_id=mail_server_id, **kwargs
+            )
         # one decision per connection: the server and its failover candidates
         if mail_server_id:
             first = self.sudo().browse(mail_server_id)
@@ -288,15 +319,25 @@ class IrMailServer(models.Model):
             first, _candidates = self.sudo()._sender_decision_servers(decision)
             smtp_from = decision.smtp_from
         if not first:
-            return super().connect(host, smtp_from=smtp_from, mail_server_id=False, **kwargs)
-        servers = first | self.sudo()._get_failover_servers(first, smtp_from, decision=decision)
+            return super().connect(
+                host, smtp_from=smtp_from, mail_server_id=False, **kwargs
+            )
+        servers = first | self.sudo()._get_failover_servers(
+            first, smtp_from, decision=decision
+        )
         errors = []
         for server in servers:
             try:
-                connection = super().connect(host, smtp_from=smtp_from, mail_server_id=server.id, **kwargs)
+                connection = super().connect(
+                    host, smtp_from=smtp_from, mail_server_id=server.id, **kwargs
+                )
             except (OSError, smtplib.SMTPException) as exc:
                 errors.append(f"{server.name}: {exc.__class__.__name__}: {exc}")
-                _logger.warning("Outgoing server '%s' failed (%s), trying the next one", server.name, exc)
+                _logger.warning(
+                    "Outgoing server '%s' failed (%s), trying the next one",
+                    server.name,
+                    exc,
+                )
                 continue
             if connection is not None:
                 connection.mail_server_id = server.id
@@ -325,7 +366,9 @@ class IrMailServer(models.Model):
         entries = self._parse_from_filter(from_filter) if from_filter else ()
         author = email_normalize(original_from or "") or False
         default_from = self._get_notifications_email()
-        from_code, from_address = sender_policy.server_from(entries, author, default_from, self._get_from_policy())
+        from_code, from_address = sender_policy.server_from(
+            entries, author, default_from, self._get_from_policy()
+        )
         bounce = email_normalize(bounce_address or "") or False
         envelope, envelope_code = sender_policy.choose_envelope_sender(
             entries,
@@ -361,29 +404,45 @@ class IrMailServer(models.Model):
             or message["Return-Path"]
             or self._get_default_bounce_address()
         )
-        decision = self._decide_from_and_envelope(original_from, from_filter, bounce_address)
+        decision = self._decide_from_and_envelope(
+            original_from, from_filter, bounce_address
+        )
         if decision["from_code"] == sender_policy.FROM_BLOCKED:
             raise MailDeliveryException(
                 self.env._("Mail Delivery Failed"),
                 self.env._(
-                    "The outgoing server may send neither for %(sender)s nor for the default From, and the "
+                    "The outgoing server may send neither for %(sender)s nor for the "
+                    "default From, and the "
                     "no-match policy is 'Do not send'.",
                     sender=original_from,
                 ),
             )
         smtp_from = getattr(smtp_session, "smtp_from", False)
-        if decision["from_code"] in (sender_policy.FROM_DEFAULT, sender_policy.FROM_DEFAULT_REFUSED):
+        if decision["from_code"] in (
+            sender_policy.FROM_DEFAULT,
+            sender_policy.FROM_DEFAULT_REFUSED,
+        ):
             smtp_from = decision["from_address"]
         # the default From was read once, by the decision
-        self_ctx = self.with_context(domain_notifications_email=decision["default_from"] or False)
+        self_ctx = self.with_context(
+            domain_notifications_email=decision["default_from"] or False
+        )
         # core reads only these two attributes of the session
         session = _PreviewSession(from_filter, smtp_from)
-        core_envelope, smtp_to_list, message = super(IrMailServer, self_ctx)._prepare_email_message(message, session)
+        core_envelope, smtp_to_list, message = super(
+            IrMailServer, self_ctx
+        )._prepare_email_message(message, session)
         new_from = email_normalize(message["From"] or "")
         author = email_normalize(original_from or "")
         if original_from and new_from and new_from != author:
-            display_format = self.env["ir.config_parameter"].sudo().get_param("mail.default.from_display")
-            rewritten = sender_policy.rewrite_from(original_from, new_from, display_format, self.env.company.name)
+            display_format = (
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("mail.default.from_display")
+            )
+            rewritten = sender_policy.rewrite_from(
+                original_from, new_from, display_format, self.env.company.name
+            )
             del message["From"]
             message["From"] = rewritten
         envelope = extract_rfc2822_addresses(decision["envelope"] or "")
@@ -427,12 +486,20 @@ class IrMailServer(models.Model):
                 blocked=False,
                 reason="",
                 rewritten=False,
-                warnings=[_("'%s' is not an email address: type an address such as ann@example.com.", email_from)],
+                warnings=[
+                    _(
+                        "'%s' is not an email address: type an address such as "
+                        "ann@example.com.",
+                        email_from,
+                    )
+                ],
             )
             return decision
         company = company or self.env.company
         alias_domain = company.sudo().alias_domain_id
-        server_model = self.sudo().with_company(company)._with_alias_domain(alias_domain)
+        server_model = (
+            self.sudo().with_company(company)._with_alias_domain(alias_domain)
+        )
         chosen = server_model._sender_decision(email_from, pinned_server=pinned_server)
         server, candidates = server_model._sender_decision_servers(chosen)
         Explanation = self.env["mail.routing.explanation"]
@@ -450,12 +517,19 @@ class IrMailServer(models.Model):
         )
         if decision["blocked"]:
             return decision
-        from_filter = server.from_filter if server else server_model._get_default_from_filter()
+        from_filter = (
+            server.from_filter if server else server_model._get_default_from_filter()
+        )
         # what mail.mail hands to the session: the author for a pinned mail,
         # else the From chosen with the server
-        session = _PreviewSession(from_filter, email_from if pinned_server else decision["smtp_from"])
+        session = _PreviewSession(
+            from_filter, email_from if pinned_server else decision["smtp_from"]
+        )
         reply_to = alias_domain.catchall_email if alias_domain else False
-        bounce = server_model.env.context.get("domain_bounce_address") or server_model._get_default_bounce_address()
+        bounce = (
+            server_model.env.context.get("domain_bounce_address")
+            or server_model._get_default_bounce_address()
+        )
         message = server_model.build_email(
             email_from,
             ["recipient@example.invalid"],
@@ -464,20 +538,25 @@ class IrMailServer(models.Model):
             reply_to=reply_to,
             headers={"Return-Path": bounce} if bounce else None,
         )
-        envelope, _recipients, message = server_model._prepare_email_message(message, session)
+        envelope, _recipients, message = server_model._prepare_email_message(
+            message, session
+        )
         sent = server_model._decide_from_and_envelope(email_from, from_filter, bounce)
         header_address = email_normalize(message["From"] or "")
         server_name = server.name or _("SMTP settings of the Odoo configuration file")
         if sent["envelope_code"] == sender_policy.ENVELOPE_UNALLOWED:
             decision["warnings"].append(
                 _(
-                    "No address the FROM filter of '%(server)s' allows could be found for the envelope sender: "
+                    "No address the FROM filter of '%(server)s' allows could be found "
+                    "for the envelope sender: "
                     "%(envelope)s is used and the server may refuse it.",
                     server=server_name,
                     envelope=envelope,
                 )
             )
-        aligned, code, domain = sender_policy.dmarc_alignment(header_address, envelope, sent["entries"])
+        aligned, code, domain = sender_policy.dmarc_alignment(
+            header_address, envelope, sent["entries"]
+        )
         decision.update(
             rewritten=header_address != email_normalize(email_from),
             header_from=message["From"],
@@ -494,47 +573,58 @@ class IrMailServer(models.Model):
         _ = self.env._
         texts = {
             sender_policy.DMARC_BOTH: _(
-                "Aligned for %(domain)s: the FROM filter of '%(server)s' lists both the From and the envelope "
+                "Aligned for %(domain)s: the FROM filter of '%(server)s' lists both "
+                "the From and the envelope "
                 "sender %(envelope)s (SPF and DKIM can pass).",
                 domain=domain,
                 server=server_name,
                 envelope=envelope,
             ),
             sender_policy.DMARC_SPF: _(
-                "Aligned for %(domain)s through SPF only: the FROM filter of '%(server)s' lists the envelope "
+                "Aligned for %(domain)s through SPF only: the FROM filter of "
+                "'%(server)s' lists the envelope "
                 "sender %(envelope)s, not the From.",
                 domain=domain,
                 server=server_name,
                 envelope=envelope,
             ),
             sender_policy.DMARC_DKIM: _(
-                "Aligned for %(domain)s through DKIM only: the FROM filter of '%(server)s' lists the From; the "
+                "Aligned for %(domain)s through DKIM only: the FROM filter of "
+                "'%(server)s' lists the From; the "
                 "envelope sender %(envelope)s belongs to another domain.",
                 domain=domain,
                 server=server_name,
                 envelope=envelope,
             ),
             sender_policy.DMARC_NOT_DECLARED: _(
-                "Unknown for %(domain)s: '%(server)s' has no FROM filter, so nothing here says it is set up "
+                "Unknown for %(domain)s: '%(server)s' has no FROM filter, so nothing "
+                "here says it is set up "
                 "to send for %(domain)s.",
                 domain=domain,
                 server=server_name,
             ),
             sender_policy.DMARC_FAILS: _(
-                "Not aligned for %(domain)s: the FROM filter of '%(server)s' lists neither the From nor the "
-                "envelope sender %(envelope)s; receivers applying DMARC may reject the mail.",
+                "Not aligned for %(domain)s: the FROM filter of '%(server)s' lists "
+                "neither the From nor the "
+                "envelope sender %(envelope)s; receivers applying DMARC may reject "
+                "the mail.",
                 domain=domain,
                 server=server_name,
                 envelope=envelope,
             ),
             sender_policy.DMARC_NO_FROM: _("The From header has no valid address."),
         }
-        checked = _("(Checked against the FROM filters declared in Odoo; DNS records were not read.)")
+        checked = _(
+            "(Checked against the FROM filters declared in Odoo; DNS records were not "
+            "read.)"
+        )
         return f"{texts[code]} {checked}"
 
     def action_open_sender_check(self):
         """Open the Check sender wizard (pinned to this server from its form)."""
-        action = self.env["ir.actions.act_window"]._for_xml_id("mail_routing_policy.mail_sender_check_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_routing_policy.mail_sender_check_action"
+        )
         if len(self) == 1:
             action["context"] = {"default_pinned_server_id": self.id}
         return action

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -8,17 +11,35 @@ class MailAlias(models.Model):
     _inherit = "mail.alias"
 
     loop_minutes = fields.Integer(
-        "Loop window (minutes)", help="Loop window for this alias. Empty: the global value from Settings (Loop window)."
+        "Loop window (minutes)",
+        help=(
+            "Loop window for this alias. Empty: the global value from Settings (Loop "
+            "window)."
+        ),
     )
     loop_threshold = fields.Integer(
-        "Loop threshold", help="Loop threshold for this alias. Empty: the global value from Settings (Loop threshold)."
+        "Loop threshold",
+        help=(
+            "Loop threshold for this alias. Empty: the global value from Settings "
+            "(Loop threshold)."
+        ),
     )
-    loop_effective = fields.Char("Effective loop limit", compute="_compute_loop_effective")
+    loop_effective = fields.Char(
+        "Effective loop limit", compute="_compute_loop_effective"
+    )
     allow_list_warning = fields.Char(compute="_compute_allow_list_warning")
 
     _sql_constraints = [
-        ("loop_minutes_positive", "CHECK(loop_minutes IS NULL OR loop_minutes >= 0)", "Loop window must be >= 0."),
-        ("loop_threshold_positive", "CHECK(loop_threshold IS NULL OR loop_threshold >= 0)", "Threshold must be >= 0."),
+        (
+            "loop_minutes_positive",
+            "CHECK(loop_minutes IS NULL OR loop_minutes >= 0)",
+            "Loop window must be >= 0.",
+        ),
+        (
+            "loop_threshold_positive",
+            "CHECK(loop_threshold IS NULL OR loop_threshold >= 0)",
+            "Threshold must be >= 0.",
+        ),
     ]
 
     @api.depends("loop_minutes", "loop_threshold")
@@ -26,10 +47,14 @@ class MailAlias(models.Model):
         for alias in self:
             minutes, threshold = alias._get_loop_limits()
             if threshold == 1:
-                alias.loop_effective = self.env._("1 record per %(minutes)s minutes per sender", minutes=minutes)
+                alias.loop_effective = self.env._(
+                    "1 record per %(minutes)s minutes per sender", minutes=minutes
+                )
             else:
                 alias.loop_effective = self.env._(
-                    "%(threshold)s records per %(minutes)s minutes per sender", threshold=threshold, minutes=minutes
+                    "%(threshold)s records per %(minutes)s minutes per sender",
+                    threshold=threshold,
+                    minutes=minutes,
                 )
 
     @api.depends("alias_domain_id", "alias_incoming_local")
@@ -39,7 +64,8 @@ class MailAlias(models.Model):
             warning = False
             if policy["entries"] and alias.alias_incoming_local:
                 warning = self.env._(
-                    "Mail to %(name)s@<other domain> reaches this alias only for the alias domains and the allowed "
+                    "Mail to %(name)s@<other domain> reaches this alias only for the "
+                    "alias domains and the allowed "
                     "domains %(allowed)s.",
                     name=alias.alias_name or "",
                     allowed=policy["raw"],
@@ -63,7 +89,8 @@ class MailAlias(models.Model):
         self.env.cr.execute(
             SQL(
                 """SELECT id FROM mail_alias
-                    WHERE alias_full_name = ANY(%s::varchar[]) OR (alias_name = ANY(%s::varchar[]) AND alias_incoming_local)
+                    WHERE alias_full_name = ANY(%s::varchar[]) OR (alias_name =
+                        ANY(%s::varchar[]) AND alias_incoming_local)
                  ORDER BY id""",
                 list(addresses),
                 list(local_parts),

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import api, fields, models, tools
 
 from ..tools import address_filter
@@ -14,8 +17,10 @@ class MailAliasDomain(models.Model):
         string="DMARC of other domains",
         default="enforce",
         required=True,
-        help="Mail to this domain whose sender's domain fails DMARC: refused or quarantined as that domain's "
-        "policy asks, or only recorded. Mail claiming to come from your own users always needs proof.",
+        help="Mail to this domain whose sender's domain fails DMARC: refused or "
+        "quarantined as that domain's "
+        "policy asks, or only recorded. Mail claiming to come from your own users "
+        "always needs proof.",
     )
 
     @api.model

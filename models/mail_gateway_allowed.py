@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
@@ -11,7 +14,8 @@ class MailGatewayAllowed(models.Model):
     _inherit = ["mail.gateway.allowed", "mail.routing.cache.mixin"]
 
     email = fields.Char(
-        help="An address (robot@example.com), a domain (example.com) or every subdomain (*.example.com)."
+        help="An address (robot@example.com), a domain (example.com) or every "
+        "subdomain (*.example.com)."
     )
 
     @api.model_create_multi
@@ -43,13 +47,18 @@ class MailGatewayAllowed(models.Model):
             ) from exc
         if len(entries) != 1:
             raise ValidationError(
-                self.env._("Mail Gateway Allowed: give exactly one address or domain, not '%s'.", value)
+                self.env._(
+                    "Mail Gateway Allowed: give exactly one address or domain, not "
+                    "'%s'.",
+                    value,
+                )
             )
         return address_filter.format_entry(entries[0])
 
     @api.model
     def _is_trusted(self, sender):
-        """True when ``sender`` (normalised) is an allowed address or in an allowed domain."""
+        """True when ``sender`` (normalised) is an allowed address or in an allowed
+        domain."""
         if not sender:
             return False
         return bool(address_filter.match_address(self._trusted_entries(), sender))
@@ -62,4 +71,8 @@ class MailGatewayAllowed(models.Model):
         # values written before this module was installed may be invalid:
         # the stored-filter parser skips (and logs) those entries
         parse = self.env["ir.mail_server"]._parse_from_filter
-        return tuple(entry for value in self.sudo().search([]).mapped("email") for entry in parse(value))
+        return tuple(
+            entry
+            for value in self.sudo().search([]).mapped("email")
+            for entry in parse(value)
+        )

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import api, fields, models
 
 from ..hooks import post_load
@@ -18,10 +21,16 @@ class MailGatewayEvent(models.Model):
 
     sender = fields.Char(required=True, readonly=True, help="Normalised sender address")
     scope = fields.Char(
-        required=True, readonly=True, help="What is limited: alias:<id>, model:<name> or thread:<model>,<id>"
+        required=True,
+        readonly=True,
+        help="What is limited: alias:<id>, model:<name> or thread:<model>,<id>",
     )
     kind = fields.Selection(
-        [("create", "Record created"), ("reply", "Reply posted"), ("notice", "Loop notice sent")],
+        [
+            ("create", "Record created"),
+            ("reply", "Reply posted"),
+            ("notice", "Loop notice sent"),
+        ],
         required=True,
         readonly=True,
     )
@@ -41,7 +50,8 @@ class MailGatewayEvent(models.Model):
                ON mail_gateway_event (sender, scope, kind, event_date)"""
         )
         self.env.cr.execute(
-            """CREATE INDEX IF NOT EXISTS mail_gateway_event_date_idx ON mail_gateway_event (event_date)"""
+            """CREATE INDEX IF NOT EXISTS mail_gateway_event_date_idx ON
+                   mail_gateway_event (event_date)"""
         )
 
     @api.model
@@ -58,16 +68,25 @@ class MailGatewayEvent(models.Model):
         read it (PostgreSQL always executes data-modifying CTEs).
         """
         count_sql = """SELECT count(*) FROM mail_gateway_event
-                       WHERE sender = %(sender)s AND scope = %(scope)s AND kind = %(kind)s
+                       WHERE sender = %(sender)s AND scope = %(scope)s AND kind =
+                           %(kind)s
                          AND event_date > %(since)s"""
         if lock:
             count_sql = f"""WITH guard AS (
                                 INSERT INTO mail_gateway_loop_guard (key, touched)
                                 VALUES (%(key)s, now() at time zone 'UTC')
-                                ON CONFLICT (key) DO UPDATE SET touched = EXCLUDED.touched
+                                ON CONFLICT (key) DO UPDATE SET touched =
+                                    EXCLUDED.touched
                             ) {count_sql}"""
         self.env.cr.execute(
-            count_sql, {"sender": sender, "scope": scope, "kind": kind, "since": since, "key": f"{sender}|{scope}"}
+            count_sql,
+            {
+                "sender": sender,
+                "scope": scope,
+                "kind": kind,
+                "since": since,
+                "key": f"{sender}|{scope}",
+            },
         )
         return self.env.cr.fetchone()[0]
 
@@ -88,13 +107,20 @@ class MailGatewayEvent(models.Model):
     def _gc_events(self):
         """Cron: drop events older than the longest loop window in use."""
         windows = [self.env["mail.alias"]._get_loop_limits()[0]]
-        windows += self.env["mail.alias"].sudo().search([("loop_minutes", ">", 0)]).mapped("loop_minutes")
+        windows += (
+            self.env["mail.alias"]
+            .sudo()
+            .search([("loop_minutes", ">", 0)])
+            .mapped("loop_minutes")
+        )
         self.env.cr.execute(
-            "DELETE FROM mail_gateway_event WHERE event_date < %s - make_interval(mins => %s)",
+            "DELETE FROM mail_gateway_event WHERE event_date < %s - "
+            "make_interval(mins => %s)",
             [self.env.cr.now(), max(windows) + 1],
         )
         self.env.cr.execute(
-            "DELETE FROM mail_gateway_loop_guard WHERE touched < %s - make_interval(mins => %s)",
+            "DELETE FROM mail_gateway_loop_guard WHERE touched < %s - "
+            "make_interval(mins => %s)",
             [self.env.cr.now(), max(windows) + 1],
         )
 
@@ -109,4 +135,6 @@ class MailGatewayLoopGuard(models.Model):
     key = fields.Char(required=True, readonly=True)
     touched = fields.Datetime(readonly=True)
 
-    _sql_constraints = [("key_uniq", "unique(key)", "One guard row per sender and scope.")]
+    _sql_constraints = [
+        ("key_uniq", "unique(key)", "One guard row per sender and scope.")
+    ]

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import base64
 import datetime
 import email
@@ -13,7 +16,11 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize
 
 from ..tools import auth_policy, auto_mail, routing_params
-from ..tools.reason_texts import RCPT_REFUSALS, RCPT_REFUSALS_BY_REASON, SMTP_SESSION_REASONS
+from ..tools.reason_texts import (
+    RCPT_REFUSALS,
+    RCPT_REFUSALS_BY_REASON,
+    SMTP_SESSION_REASONS,
+)
 from .mail_thread import CONTEXT_TRUSTED_AUTHSERV_ID
 
 _logger = logging.getLogger(__name__)
@@ -59,7 +66,12 @@ REASONS = [
 def storable_text(value):
     """Text PostgreSQL stores: no NUL, no lone surrogate (undecodable bytes
     a client sent): one bad value must not stop the log's batch."""
-    return str(value or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+    return (
+        str(value or "")
+        .encode("utf-8", "replace")
+        .decode("utf-8")
+        .replace("\x00", "\ufffd")
+    )
 
 
 def storable_data(value):
@@ -85,7 +97,9 @@ class MailGatewayLog(models.Model):
     _order = "id desc"
     _rec_name = "subject"
 
-    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
+    date = fields.Datetime(
+        required=True, readonly=True, default=fields.Datetime.now, index=True
+    )
     reason = fields.Selection(REASONS, required=True, readonly=True, index=True)
     details = fields.Text("Details (as logged)", readonly=True)
     # the refusal's data (codes and values): worded in the reader's language
@@ -95,17 +109,26 @@ class MailGatewayLog(models.Model):
     smtp_refusal = fields.Boolean(
         "Refused during the SMTP dialogue",
         compute="_compute_smtp_refusal",
-        help="Refused by the mailgate at RCPT TO: the message itself was never sent to Odoo.",
+        help=(
+            "Refused by the mailgate at RCPT TO: the message itself was never sent to "
+            "Odoo."
+        ),
     )
-    result_record = fields.Reference(selection="_selection_result_model", string="Created or updated", readonly=True)
-    result_log_id = fields.Many2one("mail.gateway.log", string="Refused again as", readonly=True)
+    result_record = fields.Reference(
+        selection="_selection_result_model", string="Created or updated", readonly=True
+    )
+    result_log_id = fields.Many2one(
+        "mail.gateway.log", string="Refused again as", readonly=True
+    )
     email_from = fields.Char("Sender", readonly=True, index=True)
     recipients = fields.Char(readonly=True)
     subject = fields.Char(readonly=True)
     message_id = fields.Char("Message-ID", readonly=True, index=True)
     alias_id = fields.Many2one("mail.alias", readonly=True, ondelete="set null")
     model = fields.Char("Target model", readonly=True)
-    bounced = fields.Boolean("Answer sent", readonly=True, help="A bounce or notice was sent to the sender.")
+    bounced = fields.Boolean(
+        "Answer sent", readonly=True, help="A bounce or notice was sent to the sender."
+    )
     # The sources live in the filestore as ir.attachment (identical content
     # is stored once), never in this table: a storm must not bloat the rows
     # (see _store_source for the locks this avoids).
@@ -148,7 +171,10 @@ class MailGatewayLog(models.Model):
     )
     result = fields.Text("Result of processing again", readonly=True)
     client_address = fields.Char(
-        "SMTP client", readonly=True, index=True, help="Address of the server that connected to the mailgate."
+        "SMTP client",
+        readonly=True,
+        index=True,
+        help="Address of the server that connected to the mailgate.",
     )
 
     auth_result = fields.Selection(
@@ -156,15 +182,23 @@ class MailGatewayLog(models.Model):
         string="Sender authentication",
         readonly=True,
         index="btree_not_null",
-        help="DMARC verdict of the trusted Authentication-Results header; Unverified: no trusted server checked it.",
+        help=(
+            "DMARC verdict of the trusted Authentication-Results header; Unverified: "
+            "no trusted server checked it."
+        ),
     )
     auth_details = fields.Char(
-        "Authentication-Results", readonly=True, help="The trusted header the verdict was read from."
+        "Authentication-Results",
+        readonly=True,
+        help="The trusted header the verdict was read from.",
     )
 
     @api.model
     def _selection_result_model(self):
-        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
+        return [
+            (model.model, model.name)
+            for model in self.env["ir.model"].sudo().search([])
+        ]
 
     @api.depends("reason", "detail_params", "details")
     @api.depends_context("lang")
@@ -172,10 +206,14 @@ class MailGatewayLog(models.Model):
         Explanation = self.env["mail.routing.explanation"]
         for log in self:
             if log.detail_params and log.smtp_refusal:
-                text = Explanation._rcpt_refusal_text(log.reason, log.detail_params.get("recipient"), log.detail_params)
+                text = Explanation._rcpt_refusal_text(
+                    log.reason, log.detail_params.get("recipient"), log.detail_params
+                )
                 log.explanation = escape(text)
             elif log.detail_params is not None and log.detail_params is not False:
-                log.explanation = Explanation._outcome_text(dict(log.detail_params, reason=log.reason), html=True)
+                log.explanation = Explanation._outcome_text(
+                    dict(log.detail_params, reason=log.reason), html=True
+                )
             else:
                 # entries written before their data was kept (RCPT refusals included)
                 log.explanation = escape(log.details or "")
@@ -183,7 +221,10 @@ class MailGatewayLog(models.Model):
     @api.depends("reason")
     def _compute_smtp_refusal(self):
         for log in self:
-            log.smtp_refusal = log.reason in RCPT_REFUSALS_BY_REASON or log.reason in SMTP_SESSION_REASONS
+            log.smtp_refusal = (
+                log.reason in RCPT_REFUSALS_BY_REASON
+                or log.reason in SMTP_SESSION_REASONS
+            )
 
     @api.depends("subject", "reason", "recipients", "client_address")
     @api.depends_context("lang")
@@ -194,7 +235,9 @@ class MailGatewayLog(models.Model):
             label = reasons.get(log.reason, log.reason or "")
             # a limit's entry has no recipient: named by its client
             target = log.recipients or log.client_address
-            log.display_name = log.subject or (f"{label}: {target}" if target else label)
+            log.display_name = log.subject or (
+                f"{label}: {target}" if target else label
+            )
 
     @api.depends("message_id")
     def _compute_raw_filename(self):
@@ -211,7 +254,8 @@ class MailGatewayLog(models.Model):
         for log in self:
             log.fold_note = (
                 self.env._(
-                    "%(count)s messages folded into this entry; the sources of %(dropped)s of them were not kept "
+                    "%(count)s messages folded into this entry; the sources of "
+                    "%(dropped)s of them were not kept "
                     "(only the first %(kept)s are).",
                     count=log.count,
                     dropped=log.sources_dropped,
@@ -224,7 +268,8 @@ class MailGatewayLog(models.Model):
     def init(self):
         # the list opens on "not processed again", newest first
         self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS mail_gateway_log_state_id_idx ON mail_gateway_log (state, id DESC)"
+            "CREATE INDEX IF NOT EXISTS mail_gateway_log_state_id_idx ON "
+            "mail_gateway_log (state, id DESC)"
         )
         self._migrate_raw_message_column()
 
@@ -240,7 +285,8 @@ class MailGatewayLog(models.Model):
             return
         while True:
             cr.execute(
-                "SELECT id, raw_message FROM mail_gateway_log WHERE raw_message IS NOT NULL ORDER BY id LIMIT 500"
+                "SELECT id, raw_message FROM mail_gateway_log WHERE raw_message IS NOT "
+                "NULL ORDER BY id LIMIT 500"
             )
             rows = cr.fetchall()
             if not rows:
@@ -251,7 +297,8 @@ class MailGatewayLog(models.Model):
                 log._store_source(raw)
                 cr.execute(
                     """UPDATE mail_gateway_log SET raw_message = NULL, source_count = 1,
-                       raw_hash = %s, first_date = coalesce(first_date, date) WHERE id = %s""",
+                       raw_hash = %s, first_date = coalesce(first_date, date) WHERE id =
+                           %s""",
                     [hashlib.sha256(raw).hexdigest(), log_id],
                 )
         cr.execute("ALTER TABLE mail_gateway_log DROP COLUMN raw_message")
@@ -281,8 +328,12 @@ class MailGatewayLog(models.Model):
             "reason": reason,
             "details": text(details, 4000),
             "detail_params": detail_params,
-            "email_from": text(message_dict.get("email_from") or message_dict.get("from"), 500),
-            "recipients": text(message_dict.get("recipients") or message_dict.get("to")),
+            "email_from": text(
+                message_dict.get("email_from") or message_dict.get("from"), 500
+            ),
+            "recipients": text(
+                message_dict.get("recipients") or message_dict.get("to")
+            ),
             "subject": text(message_dict.get("subject"), 500),
             "message_id": text(message_dict.get("message_id"), 500),
             "alias_id": alias.id if alias else False,
@@ -292,7 +343,10 @@ class MailGatewayLog(models.Model):
         }
         facts = message_dict.get("_routing_auth")
         if facts is not None:
-            values.update(auth_result=facts.summary, auth_details=text(facts.header, 1000) or False)
+            values.update(
+                auth_result=facts.summary,
+                auth_details=text(facts.header, 1000) or False,
+            )
         raw = self._raw_source(message)
         raw_hash = hashlib.sha256(raw).hexdigest()
         Log = self.sudo()
@@ -301,7 +355,13 @@ class MailGatewayLog(models.Model):
         # a broken or reused Message-ID must not hide another message's
         # source): an indexed hash lookup
         existing = Log.search(
-            [("raw_hash", "=", raw_hash), ("reason", "=", reason), ("state", "=", "logged")], limit=1, order="id desc"
+            [
+                ("raw_hash", "=", raw_hash),
+                ("reason", "=", reason),
+                ("state", "=", "logged"),
+            ],
+            limit=1,
+            order="id desc",
         )
         if existing:
             existing.write(
@@ -318,7 +378,11 @@ class MailGatewayLog(models.Model):
             minutes = (alias or self.env["mail.alias"])._get_loop_limits()[0]
             since = now - datetime.timedelta(minutes=minutes)
             folded = Log.search(
-                [("fold_key", "=", fold_key), ("state", "=", "logged"), ("first_date", ">=", since)],
+                [
+                    ("fold_key", "=", fold_key),
+                    ("state", "=", "logged"),
+                    ("first_date", ">=", since),
+                ],
                 limit=1,
                 order="id desc",
             )
@@ -343,7 +407,15 @@ class MailGatewayLog(models.Model):
             reason,
             details,
         )
-        log = Log.create(dict(values, raw_hash=raw_hash, fold_key=fold_key, first_date=now, source_count=1))
+        log = Log.create(
+            dict(
+                values,
+                raw_hash=raw_hash,
+                fold_key=fold_key,
+                first_date=now,
+                source_count=1,
+            )
+        )
         log._store_source(raw)
         return log
 
@@ -357,7 +429,13 @@ class MailGatewayLog(models.Model):
         if reason not in FOLDED_REASONS and not verdict.kind:
             return False
         sender = email_normalize(values["email_from"]) or values["email_from"].lower()
-        scope = f"alias:{alias.id}" if alias else f"model:{model}" if model else f"to:{values['recipients'].lower()}"
+        scope = (
+            f"alias:{alias.id}"
+            if alias
+            else f"model:{model}"
+            if model
+            else f"to:{values['recipients'].lower()}"
+        )
         key = f"{reason}|{verdict.kind or 'person'}|{sender}|{scope}"
         return hashlib.sha1(key.encode("utf-8", "replace")).hexdigest()
 
@@ -435,8 +513,10 @@ class MailGatewayLog(models.Model):
             if log.smtp_refusal:
                 raise UserError(
                     self.env._(
-                        "Log %s is a refusal during the SMTP dialogue: the message never reached Odoo, so there is "
-                        "nothing to process again. The sending server keeps a deferred message and tries again; a "
+                        "Log %s is a refusal during the SMTP dialogue: the message "
+                        "never reached Odoo, so there is "
+                        "nothing to process again. The sending server keeps a deferred "
+                        "message and tries again; a "
                         "refused one goes back to its sender.",
                         log.id,
                     )
@@ -444,22 +524,36 @@ class MailGatewayLog(models.Model):
             raw = log._get_raw_source()
             if not raw:
                 raise UserError(
-                    self.env._("The raw message of log %s was purged: it cannot be processed again.", log.id)
+                    self.env._(
+                        "The raw message of log %s was purged: it cannot be processed "
+                        "again.",
+                        log.id,
+                    )
                 )
             bypass = {"mail_routing_bypass": log.reason}
             if log.auth_details:
                 # the verdict stored with the entry was read from a header
                 # this database trusted then (the mailgate's own): its
                 # authserv-id is trusted again for this source
-                bypass[CONTEXT_TRUSTED_AUTHSERV_ID] = log.auth_details.split(";", 1)[0].strip()
+                bypass[CONTEXT_TRUSTED_AUTHSERV_ID] = log.auth_details.split(";", 1)[
+                    0
+                ].strip()
             last_log_id = self.sudo().search([], limit=1, order="id desc").id
             try:
                 with self.env.cr.savepoint():
                     thread_id = (
-                        self.env["mail.thread"].sudo().with_context(**bypass).message_process(log.model or False, raw)
+                        self.env["mail.thread"]
+                        .sudo()
+                        .with_context(**bypass)
+                        .message_process(log.model or False, raw)
                     )
             except Exception as exc:
-                log.write({"state": "failed", "result": self.env._("Processing again failed: %s", exc)})
+                log.write(
+                    {
+                        "state": "failed",
+                        "result": self.env._("Processing again failed: %s", exc),
+                    }
+                )
                 continue
             log.write(log._process_again_outcome(thread_id, last_log_id))
         return True
@@ -468,11 +562,17 @@ class MailGatewayLog(models.Model):
         """What processing again did, read from the database: the record the
         message was posted on, or the new log entry that refused it again."""
         self.ensure_one()
-        refused = self.sudo().search([("id", ">", last_log_id)], limit=1, order="id desc")
+        refused = self.sudo().search(
+            [("id", ">", last_log_id)], limit=1, order="id desc"
+        )
         if not refused and self.message_id:
             # the same message refused again by a rule folded into an entry
             refused = self.sudo().search(
-                [("id", "!=", self.id), ("message_id", "=", self.message_id), ("write_date", ">=", self.write_date)],
+                [
+                    ("id", "!=", self.id),
+                    ("message_id", "=", self.message_id),
+                    ("write_date", ">=", self.write_date),
+                ],
                 limit=1,
                 order="id desc",
             )
@@ -480,7 +580,11 @@ class MailGatewayLog(models.Model):
             self.env["mail.message"]
             .sudo()
             .search(
-                [("message_id", "=", self.message_id), ("model", "!=", False), ("res_id", "!=", False)],
+                [
+                    ("message_id", "=", self.message_id),
+                    ("model", "!=", False),
+                    ("res_id", "!=", False),
+                ],
                 limit=1,
                 order="id desc",
             )
@@ -489,14 +593,22 @@ class MailGatewayLog(models.Model):
         )
         if message and message.model in self.env:
             record = self.env[message.model].sudo().browse(message.res_id)
-            label = f"{self.env['mail.routing.explanation']._model_label(message.model)} “{record.display_name}”"
+            label = (
+                f"{self.env['mail.routing.explanation']._model_label(message.model)} "
+                f"“{record.display_name}”"
+            )
             # created in this transaction, or an existing thread posted on
-            created = "create_date" in record._fields and record.create_date == self.env.cr.now()
+            created = (
+                "create_date" in record._fields
+                and record.create_date == self.env.cr.now()
+            )
             return {
                 "state": "done",
                 "result_record": f"{message.model},{message.res_id}",
                 "result_log_id": False,
-                "result": self.env._("Processed again: created %(record)s.", record=label)
+                "result": self.env._(
+                    "Processed again: created %(record)s.", record=label
+                )
                 if created
                 else self.env._("Processed again: posted on %(record)s.", record=label),
             }
@@ -507,17 +619,20 @@ class MailGatewayLog(models.Model):
                 "result_record": False,
                 "result": self.env._(
                     "Refused again (%(reason)s): see the linked log entry.",
-                    reason=dict(refused._fields["reason"]._description_selection(self.env)).get(refused.reason),
+                    reason=dict(
+                        refused._fields["reason"]._description_selection(self.env)
+                    ).get(refused.reason),
                 ),
             }
         return {
             "state": "done",
             "result_record": False,
             "result_log_id": False,
-            "result": self.env._("Processed again: no record was created or updated (thread %s).", thread_id or "-"),
+            "result": self.env._(
+                "Processed again: no record was created or updated (thread %s).",
+                thread_id or "-",
+            ),
         }
-
-        return True
 
     @api.model
     def _gc_logs(self, batch=1000):
@@ -533,18 +648,23 @@ class MailGatewayLog(models.Model):
         entries_before = now - datetime.timedelta(days=keep)
         Attachment = self.env["ir.attachment"].sudo()
         while True:
-            # the entry's last occurrence counts: a series still going on keeps its samples
+            # the entry's last occurrence counts: a series still going on keeps its
+            # samples
             self.env.cr.execute(
-                """SELECT a.id FROM ir_attachment a JOIN mail_gateway_log l ON l.id = a.res_id
+                """SELECT a.id FROM ir_attachment a JOIN mail_gateway_log l ON l.id =
+                       a.res_id
                    WHERE a.res_model = 'mail.gateway.log' AND l.date < %s LIMIT %s""",
                 [sources_before, batch],
             )
             ids = [row[0] for row in self.env.cr.fetchall()]
             if not ids:
                 break
-            # through the ORM: the files are marked for the filestore's garbage collector
+            # through the ORM: the files are marked for the filestore's garbage
+            # collector
             Attachment.browse(ids).unlink()
-        self.env.cr.execute("DELETE FROM mail_gateway_log WHERE date < %s", [entries_before])
+        self.env.cr.execute(
+            "DELETE FROM mail_gateway_log WHERE date < %s", [entries_before]
+        )
         self.invalidate_model()
 
     # ------------------------------------------------------------------
@@ -552,9 +672,13 @@ class MailGatewayLog(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _log_rcpt_refusal(self, reason, sender, recipient, client_address, details, count=1):
+    def _log_rcpt_refusal(
+        self, reason, sender, recipient, client_address, details, count=1
+    ):
         """Record one refusal of the mailgate (``_log_rcpt_refusals``)."""
-        return self._log_rcpt_refusals([(reason, sender, recipient, client_address, details, count)])
+        return self._log_rcpt_refusals(
+            [(reason, sender, recipient, client_address, details, count)]
+        )
 
     @api.model
     def _log_rcpt_refusals(self, refusals):
@@ -571,10 +695,14 @@ class MailGatewayLog(models.Model):
         (the mailgate's refusal log writes from a thread of its own, and the
         SMTP sessions wait for the interpreter lock meanwhile)."""
         admin = self.env.ref("base.user_admin", raise_if_not_found=False)
-        self = self.sudo().with_context(lang=self.env.context.get("lang") or (admin and admin.lang) or "en_US")
+        self = self.sudo().with_context(
+            lang=self.env.context.get("lang") or (admin and admin.lang) or "en_US"
+        )
         folded = {}
         for reason, sender, recipient, client_address, details, count in refusals:
-            reason = RCPT_REFUSALS[reason].log_reason if reason in RCPT_REFUSALS else reason
+            reason = (
+                RCPT_REFUSALS[reason].log_reason if reason in RCPT_REFUSALS else reason
+            )
             key = (
                 reason,
                 storable_text(sender or "<>")[:500],
@@ -588,18 +716,32 @@ class MailGatewayLog(models.Model):
             return self.browse()
         now = fields.Datetime.now()
         self.flush_model(
-            ["reason", "email_from", "recipients", "client_address", "state", "message_id", "date", "count"]
+            [
+                "reason",
+                "email_from",
+                "recipients",
+                "client_address",
+                "state",
+                "message_id",
+                "date",
+                "count",
+            ]
         )
         self.env.cr.execute(
             SQL(
-                """SELECT DISTINCT ON (l.reason, l.email_from, l.recipients, l.client_address)
-                          l.id, l.reason, l.email_from, COALESCE(l.recipients, ''), l.client_address
+                """SELECT DISTINCT ON (l.reason, l.email_from, l.recipients,
+                       l.client_address)
+                          l.id, l.reason, l.email_from, COALESCE(l.recipients, ''),
+                          l.client_address
                      FROM mail_gateway_log l
-                     JOIN (VALUES %s) AS v(reason, email_from, recipients, client_address)
+                     JOIN (VALUES %s) AS v(reason, email_from, recipients,
+                         client_address)
                        ON l.reason = v.reason AND l.email_from = v.email_from
-                      AND COALESCE(l.recipients, '') = v.recipients AND l.client_address = v.client_address
+                      AND COALESCE(l.recipients, '') = v.recipients AND l.client_address
+                          = v.client_address
                     WHERE l.state = 'logged' AND l.message_id IS NULL AND l.date >= %s
-                 ORDER BY l.reason, l.email_from, l.recipients, l.client_address, l.id DESC""",
+                 ORDER BY l.reason, l.email_from, l.recipients, l.client_address, l.id
+                     DESC""",
                 SQL(", ").join(SQL("(%s, %s, %s, %s)", *key) for key in folded),
                 fields.Datetime.subtract(now, days=1),
             )
@@ -608,13 +750,19 @@ class MailGatewayLog(models.Model):
         updates, creates = [], []
         for key, (count, details) in folded.items():
             reason, sender, recipient, client_address = key
-            text = self.env["mail.routing.explanation"]._rcpt_refusal_text(reason, recipient, details)
+            text = self.env["mail.routing.explanation"]._rcpt_refusal_text(
+                reason, recipient, details
+            )
             # the data of the refusal: the log words it in its reader's language
             params = dict(details, recipient=recipient)
             if key in existing:
                 updates.append((existing[key], count, text, params))
                 continue
-            alias_ids = [details.get("alias_id")] if details.get("alias_id") else details.get("alias_ids") or []
+            alias_ids = (
+                [details.get("alias_id")]
+                if details.get("alias_id")
+                else details.get("alias_ids") or []
+            )
             creates.append(
                 {
                     "email_from": sender,
@@ -633,8 +781,9 @@ class MailGatewayLog(models.Model):
             self.env.cr.execute(
                 SQL(
                     """UPDATE mail_gateway_log AS l
-                          SET count = l.count + v.count, date = %s, details = v.details,
-                              detail_params = v.params::jsonb, write_date = %s, write_uid = %s
+                          SET count = l.count + v.count, date = %s,
+                              details = v.details, detail_params = v.params::jsonb,
+                              write_date = %s, write_uid = %s
                          FROM (VALUES %s) AS v(id, count, details, params)
                         WHERE l.id = v.id""",
                     now,
@@ -660,12 +809,14 @@ class MailGatewayLog(models.Model):
             self.env.cr.execute(
                 SQL(
                     """INSERT INTO mail_gateway_log
-                           (create_uid, create_date, write_uid, write_date, state, date, first_date, count, reason,
-                            details, detail_params, email_from, recipients, client_address, alias_id)
+                           (create_uid, create_date, write_uid, write_date, state,
+                            date, first_date, count, reason, details, detail_params,
+                            email_from, recipients, client_address, alias_id)
                        VALUES %s RETURNING id""",
                     SQL(", ").join(
                         SQL(
-                            "(%s, %s, %s, %s, 'logged', %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)",
+                            "(%s, %s, %s, %s, 'logged', %s, %s, %s, %s, %s, "
+                            "%s::jsonb, %s, %s, %s, %s)",
                             self.env.uid,
                             now,
                             self.env.uid,

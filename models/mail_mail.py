@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import logging
 
 from odoo import _, fields, models, tools
@@ -20,14 +23,19 @@ class MailMail(models.Model):
         help="Outgoing server that actually sent this mail (after failover, if any).",
     )
 
-    def _prepare_outgoing_list(self, mail_server=False, recipients_follower_status=None):
+    def _prepare_outgoing_list(
+        self, mail_server=False, recipients_follower_status=None
+    ):
         emails = super()._prepare_outgoing_list(
-            mail_server=mail_server, recipients_follower_status=recipients_follower_status
+            mail_server=mail_server,
+            recipients_follower_status=recipients_follower_status,
         )
         root = self.env.ref("base.partner_root", raise_if_not_found=False)
         for email in emails:
             headers = email.setdefault("headers", {})
-            value = auto_mail.outgoing_auto_submitted(headers, self.message_type, bool(root) and self.author_id == root)
+            value = auto_mail.outgoing_auto_submitted(
+                headers, self.message_type, bool(root) and self.author_id == root
+            )
             if value:
                 headers["Auto-Submitted"] = value
         return emails
@@ -35,10 +43,15 @@ class MailMail(models.Model):
     def _get_sender_decision(self):
         """Server decision for this mail (pinned or not), as real sending makes it."""
         self.ensure_one()
-        IrMailServer = self.env["ir.mail_server"].sudo()._with_alias_domain(self.sudo().record_alias_domain_id)
+        IrMailServer = (
+            self.env["ir.mail_server"]
+            .sudo()
+            ._with_alias_domain(self.sudo().record_alias_domain_id)
+        )
         emails_from = tools.mail.email_split_and_format(self.email_from)
         return IrMailServer._sender_decision(
-            emails_from[0] if emails_from else self.email_from, pinned_server=self.sudo().mail_server_id or None
+            emails_from[0] if emails_from else self.email_from,
+            pinned_server=self.sudo().mail_server_id or None,
         )
 
     def _block_unroutable(self, raise_exception=False):
@@ -58,15 +71,25 @@ class MailMail(models.Model):
             if raise_exception:
                 raise MailDeliveryException(_("Mail Delivery Failed"), reason)
             _logger.warning("mail.mail %s not sent: %s", mail.id, reason)
-            mail.write({"state": "exception", "failure_reason": reason, "failure_type": "mail_from_invalid"})
-            mail._postprocess_sent_message(success_pids=[], failure_reason=reason, failure_type="mail_from_invalid")
+            mail.write(
+                {
+                    "state": "exception",
+                    "failure_reason": reason,
+                    "failure_type": "mail_from_invalid",
+                }
+            )
+            mail._postprocess_sent_message(
+                success_pids=[], failure_reason=reason, failure_type="mail_from_invalid"
+            )
             blocked |= mail
         return blocked
 
     def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
         blocked = self._block_unroutable(raise_exception=raise_exception)
         return super(MailMail, self - blocked).send(
-            auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback
+            auto_commit=auto_commit,
+            raise_exception=raise_exception,
+            post_send_callback=post_send_callback,
         )
 
     def _send(
@@ -86,7 +109,9 @@ class MailMail(models.Model):
             mail_server=mail_server,
             post_send_callback=post_send_callback,
         )
-        server_id = getattr(smtp_session, "mail_server_id", False) or (mail_server and mail_server.id)
+        server_id = getattr(smtp_session, "mail_server_id", False) or (
+            mail_server and mail_server.id
+        )
         if server_id:
             sent = self.exists().filtered(lambda mail: mail.state == "sent")
             if sent:

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import fields, models
 
 from ..tools.auth_policy import RESULT_LABELS
@@ -14,8 +17,10 @@ class MailMessage(models.Model):
         readonly=True,
         index="btree_not_null",
         groups="base.group_system",
-        help="DMARC verdict of the trusted Authentication-Results header (the mailgate's, or an authentication "
-        "server you trust) when the message came in by mail; Unverified: no trusted server checked it.",
+        help="DMARC verdict of the trusted Authentication-Results header (the "
+        "mailgate's, or an authentication "
+        "server you trust) when the message came in by mail; Unverified: no trusted "
+        "server checked it.",
     )
     gateway_auth_details = fields.Char(
         "Authentication-Results",

@@ -1,10 +1,18 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from markupsafe import Markup, escape
 
 from odoo import api, models
 from odoo.tools.misc import formatLang
 
 from ..tools import address_filter, auth_policy, sender_policy
-from ..tools.reason_texts import RCPT_REFUSALS_BY_REASON, RCPT_SENDER_IS_RECIPIENT, SMTP_SESSION_REASONS, word
+from ..tools.reason_texts import (
+    RCPT_REFUSALS_BY_REASON,
+    RCPT_SENDER_IS_RECIPIENT,
+    SMTP_SESSION_REASONS,
+    word,
+)
 
 
 class MailRoutingExplanation(models.AbstractModel):
@@ -42,7 +50,9 @@ class MailRoutingExplanation(models.AbstractModel):
             return f"{model},{res_id}"
         record = self.env[model].sudo().browse(res_id).exists()
         name = record.display_name if record else self.env._("(deleted record)")
-        return self.env._("%(model)s “%(name)s”", model=self._model_label(model), name=name)
+        return self.env._(
+            "%(model)s “%(name)s”", model=self._model_label(model), name=name
+        )
 
     @api.model
     def _link(self, model, res_id, label):
@@ -80,45 +90,74 @@ class MailRoutingExplanation(models.AbstractModel):
             alias = self._link("mail.alias", alias_id, alias)
         if reason == "allow_list":
             domains = ", ".join(params.get("domains") or [])
-            text = fmt(_("the recipient's domain %s is not an allowed alias domain"), domains)
+            text = fmt(
+                _("the recipient's domain %s is not an allowed alias domain"), domains
+            )
         elif reason == "auto_reply":
             text = fmt(
-                _("it is an automatic reply (%s) that answers no message of this database"), params.get("evidence")
+                _(
+                    "it is an automatic reply (%s) that answers no message of this "
+                    "database"
+                ),
+                params.get("evidence"),
             )
         elif reason == "read_receipt":
-            text = fmt(_("it is a read receipt (%s), not a message for a thread"), params.get("evidence"))
+            text = fmt(
+                _("it is a read receipt (%s), not a message for a thread"),
+                params.get("evidence"),
+            )
         elif reason == "self_loop":
             text = fmt(
-                _("the sender %s is one of this database's own addresses and the mail answers none of its messages"),
+                _(
+                    "the sender %s is one of this database's own addresses and the "
+                    "mail answers none of its messages"
+                ),
                 params.get("sender"),
             )
         elif reason == "forwarding_loop":
-            text = fmt(_("it is in a forwarding loop: it was delivered to %s more than once"), params.get("address"))
+            text = fmt(
+                _("it is in a forwarding loop: it was delivered to %s more than once"),
+                params.get("address"),
+            )
         elif reason == "loop_reply":
             text = fmt(_("it answers one of this database's loop notices"))
         elif reason in ("rate_limit", "reply_limit"):
             text = self._limit_text(params, html=html)
         elif reason == "write_to_catchall":
             text = fmt(
-                _("it is written only to the catchall address or to addresses that lead nowhere (%s)"),
+                _(
+                    "it is written only to the catchall address or to addresses that "
+                    "lead nowhere (%s)"
+                ),
                 params.get("recipients") or _("no recipient"),
             )
         elif reason == "alias_refused":
             text = fmt(
-                _("alias %(alias)s does not accept this sender (it accepts: %(contact)s)"),
+                _(
+                    "alias %(alias)s does not accept this sender (it accepts: "
+                    "%(contact)s)"
+                ),
                 alias=alias,
                 contact=self._contact_label(params.get("contact")),
             )
         elif reason == "no_route":
             text = fmt(
-                _("no alias, catchall address or existing thread matches its recipients (%s)"),
+                _(
+                    "no alias, catchall address or existing thread matches its "
+                    "recipients (%s)"
+                ),
                 params.get("recipients") or _("no recipient"),
             )
         elif reason == "unparseable":
             text = fmt(_("the message could not be read (%s)"), params.get("error"))
         elif reason in SMTP_SESSION_REASONS:
             text = self._smtp_limit_text(reason, params, html=html)
-        elif reason in ("auth_spoofed", "auth_unverified", "dmarc_reject", "dmarc_quarantine"):
+        elif reason in (
+            "auth_spoofed",
+            "auth_unverified",
+            "dmarc_reject",
+            "dmarc_quarantine",
+        ):
             text = self._auth_refusal_text(reason, params, html=html)
         else:
             text = fmt("%s", reason)
@@ -135,13 +174,22 @@ class MailRoutingExplanation(models.AbstractModel):
         _ = self.env._
         fmt = self._formatter(html)
         text = self._refusal_text(params.get("reason"), params, html=html)
-        if auth_policy.is_quarantine(params.get("reason"), smtp=bool(params.get("smtp"))):
-            return fmt(_("Would be quarantined: %s.") if dry_run else _("Quarantined: %s."), text)
+        if auth_policy.is_quarantine(
+            params.get("reason"), smtp=bool(params.get("smtp"))
+        ):
+            return fmt(
+                _("Would be quarantined: %s.") if dry_run else _("Quarantined: %s."),
+                text,
+            )
         return fmt(_("Would be refused: %s.") if dry_run else _("Refused: %s."), text)
 
     @api.model
     def _auth_result_label(self, result):
-        labels = dict(self.env["mail.gateway.log"]._fields["auth_result"]._description_selection(self.env))
+        labels = dict(
+            self.env["mail.gateway.log"]
+            ._fields["auth_result"]
+            ._description_selection(self.env)
+        )
         return labels.get(result, result or "")
 
     @api.model
@@ -156,26 +204,48 @@ class MailRoutingExplanation(models.AbstractModel):
         if reason == "auth_spoofed":
             if params.get("protected") == "internal_user":
                 text = fmt(
-                    _("its From belongs to one of your users, but the sender did not prove it (DMARC: %(result)s)"),
+                    _(
+                        "its From belongs to one of your users, but the sender did not "
+                        "prove it (DMARC: %(result)s)"
+                    ),
                     **values,
                 )
             else:
                 text = fmt(
                     _(
-                        "its From is in your protected domain %(domain)s, but the sender did not prove it (DMARC: %(result)s)"
+                        "its From is in your protected domain %(domain)s, but the "
+                        "sender did not prove it (DMARC: %(result)s)"
                     ),
                     **values,
                 )
         elif reason == "auth_unverified":
             text = fmt(
-                _("its From belongs to one of your users or domains, and no authentication server you trust checked it")
+                _(
+                    "its From belongs to one of your users or domains, and no "
+                    "authentication server you trust checked it"
+                )
             )
         elif reason == "dmarc_reject":
-            text = fmt(_("it fails DMARC for %(domain)s, whose owner asks to reject such mail"), **values)
+            text = fmt(
+                _(
+                    "it fails DMARC for %(domain)s, whose owner asks to reject such "
+                    "mail"
+                ),
+                **values,
+            )
         else:
-            text = fmt(_("it fails DMARC for %(domain)s, whose owner asks to quarantine such mail"), **values)
+            text = fmt(
+                _(
+                    "it fails DMARC for %(domain)s, whose owner asks to quarantine "
+                    "such mail"
+                ),
+                **values,
+            )
         if params.get("smtp"):
-            text = fmt(_("%s; the mailgate refused it at the end of the SMTP dialogue (550)"), text)
+            text = fmt(
+                _("%s; the mailgate refused it at the end of the SMTP dialogue (550)"),
+                text,
+            )
         return text
 
     @api.model
@@ -184,7 +254,9 @@ class MailRoutingExplanation(models.AbstractModel):
         _ = self.env._
         fmt = self._formatter(html)
         if params.get("result") == "unverified":
-            text = fmt(_("No authentication server you trust checked the sender: unverified."))
+            text = fmt(
+                _("No authentication server you trust checked the sender: unverified.")
+            )
         else:
             text = fmt(
                 _("%(server)s checked the sender: DMARC %(result)s for %(domain)s."),
@@ -193,11 +265,23 @@ class MailRoutingExplanation(models.AbstractModel):
                 domain=params.get("from_domain") or "?",
             )
             if params.get("arc_vouched"):
-                text = fmt("%s %s", text, _("A sealer you trust vouches for this forwarded message (ARC)."))
+                text = fmt(
+                    "%s %s",
+                    text,
+                    _("A sealer you trust vouches for this forwarded message (ARC)."),
+                )
         if params.get("protected") == "internal_user":
-            text = fmt("%s %s", text, _("The From belongs to one of your users: it needs proof."))
+            text = fmt(
+                "%s %s",
+                text,
+                _("The From belongs to one of your users: it needs proof."),
+            )
         elif params.get("protected"):
-            text = fmt("%s %s", text, _("The From is in one of your protected domains: it needs proof."))
+            text = fmt(
+                "%s %s",
+                text,
+                _("The From is in one of your protected domains: it needs proof."),
+            )
         return text
 
     @api.model
@@ -207,7 +291,11 @@ class MailRoutingExplanation(models.AbstractModel):
 
     @api.model
     def _contact_label(self, contact):
-        labels = dict(self.env["mail.alias"]._fields["alias_contact"]._description_selection(self.env))
+        labels = dict(
+            self.env["mail.alias"]
+            ._fields["alias_contact"]
+            ._description_selection(self.env)
+        )
         return labels.get(contact, contact or "")
 
     @api.model
@@ -223,33 +311,45 @@ class MailRoutingExplanation(models.AbstractModel):
         }
         if params.get("kind") == "reply":
             label = self._record_label(params.get("model"), params.get("res_id"))
-            values["target"] = self._link(params.get("model"), params.get("res_id"), label) if html else label
+            values["target"] = (
+                self._link(params.get("model"), params.get("res_id"), label)
+                if html
+                else label
+            )
             if values["count"] == 1:
                 return fmt(
-                    _("1 reply from this sender in the last %(minutes)s minutes in %(target)s (limit %(threshold)s)"),
+                    _(
+                        "1 reply from this sender in the last %(minutes)s minutes in "
+                        "%(target)s (limit %(threshold)s)"
+                    ),
                     **values,
                 )
             return fmt(
                 _(
-                    "%(count)s replies from this sender in the last %(minutes)s minutes in %(target)s "
+                    "%(count)s replies from this sender in the last %(minutes)s "
+                    "minutes in %(target)s "
                     "(limit %(threshold)s)"
                 ),
                 **values,
             )
         if params.get("alias_id"):
             label = self._alias_label(params["alias_id"])
-            values["target"] = self._link("mail.alias", params["alias_id"], label) if html else label
+            values["target"] = (
+                self._link("mail.alias", params["alias_id"], label) if html else label
+            )
             if values["count"] == 1:
                 return fmt(
                     _(
-                        "1 record from this sender in the last %(minutes)s minutes through alias %(target)s "
+                        "1 record from this sender in the last %(minutes)s minutes "
+                        "through alias %(target)s "
                         "(limit %(threshold)s)"
                     ),
                     **values,
                 )
             return fmt(
                 _(
-                    "%(count)s records from this sender in the last %(minutes)s minutes through alias %(target)s "
+                    "%(count)s records from this sender in the last %(minutes)s "
+                    "minutes through alias %(target)s "
                     "(limit %(threshold)s)"
                 ),
                 **values,
@@ -257,11 +357,17 @@ class MailRoutingExplanation(models.AbstractModel):
         values["target"] = self._model_label(params.get("model"))
         if values["count"] == 1:
             return fmt(
-                _("1 record of %(target)s from this sender in the last %(minutes)s minutes (limit %(threshold)s)"),
+                _(
+                    "1 record of %(target)s from this sender in the last %(minutes)s "
+                    "minutes (limit %(threshold)s)"
+                ),
                 **values,
             )
         return fmt(
-            _("%(count)s records of %(target)s from this sender in the last %(minutes)s minutes (limit %(threshold)s)"),
+            _(
+                "%(count)s records of %(target)s from this sender in the last "
+                "%(minutes)s minutes (limit %(threshold)s)"
+            ),
             **values,
         )
 
@@ -274,10 +380,16 @@ class MailRoutingExplanation(models.AbstractModel):
         """Where a route leads: a new record through an alias, or a thread."""
         _ = self.env._
         fmt = self._formatter(html)
-        model, res_id, alias_id = route.get("model"), route.get("res_id"), route.get("alias_id")
+        model, res_id, alias_id = (
+            route.get("model"),
+            route.get("res_id"),
+            route.get("alias_id"),
+        )
         if res_id:
             label = self._record_label(model, res_id)
-            return fmt(_("post in %s"), self._link(model, res_id, label) if html else label)
+            return fmt(
+                _("post in %s"), self._link(model, res_id, label) if html else label
+            )
         if alias_id:
             label = self._alias_label(alias_id)
             return fmt(
@@ -285,69 +397,110 @@ class MailRoutingExplanation(models.AbstractModel):
                 model=self._model_label(model),
                 alias=self._link("mail.alias", alias_id, label) if html else label,
             )
-        return fmt(_("create a new %s (the fallback model: no alias matches)"), self._model_label(model))
+        return fmt(
+            _("create a new %s (the fallback model: no alias matches)"),
+            self._model_label(model),
+        )
 
     @api.model
     def _step_text(self, code, params, html=False):
         """One step of the decision, as a sentence."""
         _ = self.env._
         fmt = self._formatter(html)
-        if code == "sender":
-            return (
-                fmt(_("Sender: %s."), params["address"]) if params.get("address") else fmt(_("The mail has no sender."))
-            )
-        if code == "authentication":
-            return self._auth_step_text(params, html=html)
-        if code == "recipients":
-            return fmt(_("Recipients: %s."), params.get("addresses") or _("none"))
-        if code == "automatic":
-            kind, evidence = params.get("kind"), params.get("evidence")
-            if kind == "auto_reply":
-                return fmt(_("It is an automatic reply (%s)."), evidence)
-            if kind == "read_receipt":
-                return fmt(_("It is a read receipt (%s)."), evidence)
-            if kind:
-                return fmt(_("It was sent by a machine (%s): it never gets an automatic answer."), evidence)
-            return fmt(_("It was written by a person: no header marks it as automatic."))
-        if code == "bounce":
-            return fmt(
-                _("It is a delivery status notification: handled as a bounce of %s."), params.get("address") or "?"
-            )
-        if code == "bounce_handled":
-            return fmt(_("The bounce would be counted on %s."), params.get("address") or "?")
-        if code == "reply":
-            if params.get("res_id"):
-                label = self._record_label(params.get("model"), params["res_id"])
-                target = self._link(params.get("model"), params["res_id"], label) if html else label
-                return fmt(_("It answers a message of %s."), target)
-            return fmt(_("It answers no message of this database."))
-        if code == "recipient_removed":
-            if params.get("why") == "sender":
-                return fmt(_("%s is the sender, not a recipient: ignored."), params.get("address"))
-            return fmt(_("%s is ignored: its domain is not an allowed alias domain."), params.get("address"))
-        if code == "route":
-            return fmt(_("Route: %s."), self._route_text(params, html=html))
-        if code == "trusted":
-            return fmt(
-                _("%s is on the Mail Gateway Allowed list: the loop protection does not limit it."),
+        address = params.get("address")
+        texts = {
+            "sender": lambda: (
+                fmt(_("Sender: %s."), address)
+                if address
+                else fmt(_("The mail has no sender."))
+            ),
+            "authentication": lambda: self._auth_step_text(params, html=html),
+            "recipients": lambda: fmt(
+                _("Recipients: %s."), params.get("addresses") or _("none")
+            ),
+            "automatic": lambda: self._automatic_step_text(params, html=html),
+            "bounce": lambda: fmt(
+                _("It is a delivery status notification: handled as a bounce of %s."),
+                address or "?",
+            ),
+            "bounce_handled": lambda: fmt(
+                _("The bounce would be counted on %s."), address or "?"
+            ),
+            "reply": lambda: self._reply_step_text(params, html=html),
+            "recipient_removed": lambda: (
+                fmt(_("%s is the sender, not a recipient: ignored."), address)
+                if params.get("why") == "sender"
+                else fmt(
+                    _("%s is ignored: its domain is not an allowed alias domain."),
+                    address,
+                )
+            ),
+            "route": lambda: fmt(_("Route: %s."), self._route_text(params, html=html)),
+            "trusted": lambda: fmt(
+                _(
+                    "%s is on the Mail Gateway Allowed list: the loop protection does "
+                    "not limit it."
+                ),
                 params.get("sender"),
+            ),
+            "replies_unlimited": lambda: fmt(
+                _("Replies to existing threads are not limited.")
+            ),
+            "loop_count": lambda: fmt(
+                _("Loop protection: %s."), self._limit_text(params, html=html)
+            ),
+            "answer": lambda: fmt(
+                _("An answer would be sent to %s (not now: this is a test)."),
+                params.get("to"),
+            ),
+            "refused": lambda: self._outcome_text(params, html=html),
+            "deliver": lambda: fmt(
+                _("It would %s."),
+                self._and(html).join(
+                    self._route_text(route, html=html)
+                    for route in params.get("routes") or []
+                ),
+            ),
+            "duplicate": lambda: fmt(
+                _(
+                    "A mail with this Message-ID was already processed: it would be "
+                    "ignored."
+                )
+            ),
+            "error": lambda: fmt(
+                _("Processing would fail with this error: %s"), params.get("text")
+            ),
+        }
+        text = texts.get(code)
+        return text() if text else code
+
+    @api.model
+    def _automatic_step_text(self, params, html=False):
+        _ = self.env._
+        fmt = self._formatter(html)
+        kind, evidence = params.get("kind"), params.get("evidence")
+        if kind == "auto_reply":
+            return fmt(_("It is an automatic reply (%s)."), evidence)
+        if kind == "read_receipt":
+            return fmt(_("It is a read receipt (%s)."), evidence)
+        if kind:
+            return fmt(
+                _("It was sent by a machine (%s): it never gets an automatic answer."),
+                evidence,
             )
-        if code == "replies_unlimited":
-            return fmt(_("Replies to existing threads are not limited."))
-        if code == "loop_count":
-            return fmt(_("Loop protection: %s."), self._limit_text(params, html=html))
-        if code == "answer":
-            return fmt(_("An answer would be sent to %s (not now: this is a test)."), params.get("to"))
-        if code == "refused":
-            return self._outcome_text(params, html=html)
-        if code == "deliver":
-            routes = [self._route_text(route, html=html) for route in params.get("routes") or []]
-            return fmt(_("It would %s."), self._and(html).join(routes))
-        if code == "duplicate":
-            return fmt(_("A mail with this Message-ID was already processed: it would be ignored."))
-        if code == "error":
-            return fmt(_("Processing would fail with this error: %s"), params.get("text"))
-        return code
+        return fmt(_("It was written by a person: no header marks it as automatic."))
+
+    @api.model
+    def _reply_step_text(self, params, html=False):
+        _ = self.env._
+        fmt = self._formatter(html)
+        if not params.get("res_id"):
+            return fmt(_("It answers no message of this database."))
+        label = self._record_label(params.get("model"), params["res_id"])
+        target = (
+            self._link(params.get("model"), params["res_id"], label) if html else label
+        )
+        return fmt(_("It answers a message of %s."), target)
 
     @api.model
     def _verdict_text(self, trace, html=False):
@@ -360,21 +513,34 @@ class MailRoutingExplanation(models.AbstractModel):
             if code == "error":
                 return fmt(_("Would fail with this error: %s"), params.get("text"))
             if code == "duplicate":
-                return fmt(_("Would be ignored: a mail with this Message-ID was already processed."))
+                return fmt(
+                    _(
+                        "Would be ignored: a mail with this Message-ID was already "
+                        "processed."
+                    )
+                )
         for code, params in trace:
             if code == "deliver":
-                routes = [self._route_text(route, html=html) for route in params.get("routes") or []]
+                routes = [
+                    self._route_text(route, html=html)
+                    for route in params.get("routes") or []
+                ]
                 return fmt(_("Would %s."), self._and(html).join(routes))
         for code, params in trace:
             if code == "bounce":
-                return fmt(_("Would be handled as a bounce of %s."), params.get("address") or "?")
+                return fmt(
+                    _("Would be handled as a bounce of %s."),
+                    params.get("address") or "?",
+                )
         return fmt(_("Would do nothing with it."))
 
     @api.model
     def _describe_trace(self, trace):
         """``(verdict, steps)`` as HTML: the verdict sentence and a list of
         the steps, each a sentence, with links to aliases and records."""
-        verdict = Markup("<p><strong>%s</strong></p>") % self._verdict_text(trace, html=True)
+        verdict = Markup("<p><strong>%s</strong></p>") % self._verdict_text(
+            trace, html=True
+        )
         items = Markup("").join(
             Markup("<li>%s</li>") % self._step_text(code, params, html=True)
             for code, params in trace
@@ -397,7 +563,10 @@ class MailRoutingExplanation(models.AbstractModel):
         """What the mailgate refused during the SMTP dialogue (a log reason of
         ``reason_texts.RCPT_REFUSALS`` or a session limit), for the log."""
         if reason in SMTP_SESSION_REASONS:
-            return self.env._("Refused during the SMTP dialogue: %s.", self._smtp_limit_text(reason, details))
+            return self.env._(
+                "Refused during the SMTP dialogue: %s.",
+                self._smtp_limit_text(reason, details),
+            )
         refusal = RCPT_REFUSALS_BY_REASON[reason]
         if refusal.code == "unknown_recipient" and details.get("why") == "sender":
             return word(RCPT_SENDER_IS_RECIPIENT, env=self.env)
@@ -412,42 +581,77 @@ class MailRoutingExplanation(models.AbstractModel):
         _ = self.env._
         fmt = self._formatter(html)
         limit, value = params.get("limit"), params.get("value")
-        value = self._number(value) if isinstance(value, int | float) else (value or "?")
+        value = (
+            self._number(value) if isinstance(value, int | float) else (value or "?")
+        )
         if limit == "server_sessions":
-            return fmt(_("the mailgate was serving its maximum of %s sessions (421 4.7.0)"), value)
+            return fmt(
+                _("the mailgate was serving its maximum of %s sessions (421 4.7.0)"),
+                value,
+            )
         if limit == "client_sessions":
-            return fmt(_("the client reached its limit of %s open sessions (421 4.7.0)"), value)
+            return fmt(
+                _("the client reached its limit of %s open sessions (421 4.7.0)"), value
+            )
         if limit == "connection_rate":
-            return fmt(_("the client opened more than %s connections a minute (421 4.7.0)"), value)
+            return fmt(
+                _("the client opened more than %s connections a minute (421 4.7.0)"),
+                value,
+            )
         if limit == "message_rate":
-            return fmt(_("the client sent more than %s messages a minute (421 4.7.0)"), value)
+            return fmt(
+                _("the client sent more than %s messages a minute (421 4.7.0)"), value
+            )
         if limit == "recipient_rate":
             return fmt(
-                _("the client gave more than %s recipients a minute (450 4.7.1: the sending server tries again later)"),
+                _(
+                    "the client gave more than %s recipients a minute (450 4.7.1: the "
+                    "sending server tries again later)"
+                ),
                 value,
             )
         if limit == "hard_errors":
             return fmt(
-                _("the client made %s errors in one session, such as unknown recipients or commands (421 4.7.0)"),
+                _(
+                    "the client made %s errors in one session, such as unknown "
+                    "recipients or commands (421 4.7.0)"
+                ),
                 value,
             )
         if limit == "junk_commands":
             return fmt(
-                _("the client sent NOOP, RSET, VRFY, EXPN or HELP more than %s times in one session (421 4.7.0)"),
+                _(
+                    "the client sent NOOP, RSET, VRFY, EXPN or HELP more than %s times "
+                    "in one session (421 4.7.0)"
+                ),
                 value,
             )
         if limit == "unknown_commands":
-            return fmt(_("the client sent %s unknown commands in one session (502 5.5.1)"), value)
+            return fmt(
+                _("the client sent %s unknown commands in one session (502 5.5.1)"),
+                value,
+            )
         if reason == "pregreet":
             return fmt(
-                _("the client talked before the greeting had ended (%s s), as spam robots do (554 5.5.1)"), value
+                _(
+                    "the client talked before the greeting had ended (%s s), as spam "
+                    "robots do (554 5.5.1)"
+                ),
+                value,
             )
         if limit == "data_rate":
-            return fmt(_("the client sent its message slower than %s bytes a second (421 4.4.2)"), value)
+            return fmt(
+                _(
+                    "the client sent its message slower than %s bytes a second (421 "
+                    "4.4.2)"
+                ),
+                value,
+            )
         if limit == "data_lines":
             return fmt(
                 _(
-                    "the client's message had too many short lines for its size, costing the mailgate more than "
+                    "the client's message had too many short lines for its size, "
+                    "costing the mailgate more than "
                     "four times the size limit of %s bytes in memory (552 5.3.4)"
                 ),
                 value,
@@ -455,7 +659,8 @@ class MailRoutingExplanation(models.AbstractModel):
         if limit == "data_memory":
             return fmt(
                 _(
-                    "the messages being received used all the memory the mailgate gives them (%s bytes); the "
+                    "the messages being received used all the memory the mailgate "
+                    "gives them (%s bytes); the "
                     "sending server tries again later (452 4.3.1)"
                 ),
                 value,
@@ -463,13 +668,16 @@ class MailRoutingExplanation(models.AbstractModel):
         if limit == "stress_timeout":
             return fmt(
                 _(
-                    "the mailgate was under stress (many sessions open) and the client sent no command for %s seconds "
+                    "the mailgate was under stress (many sessions open) and the client "
+                    "sent no command for %s seconds "
                     "(421 4.4.2)"
                 ),
                 value,
             )
         if limit == "command_timeout":
-            return fmt(_("the client sent no command for %s seconds (421 4.4.2)"), value)
+            return fmt(
+                _("the client sent no command for %s seconds (421 4.4.2)"), value
+            )
         return fmt("%s: %s", reason, limit or "")
 
     # ------------------------------------------------------------------
@@ -485,23 +693,31 @@ class MailRoutingExplanation(models.AbstractModel):
         texts = {
             1: _("A server is set up for the sender's own address (rule 1 of 7)."),
             2: _("A server is set up for the sender's domain (rule 2 of 7)."),
-            3: _("A server is set up for a wildcard covering the sender's domain (rule 3 of 7)."),
+            3: _(
+                "A server is set up for a wildcard covering the sender's domain (rule "
+                "3 of 7)."
+            ),
             4: _(
-                "No server is set up for the sender: the mail goes out with the default From, for which a server "
+                "No server is set up for the sender: the mail goes out with the "
+                "default From, for which a server "
                 "is set up (rule 4 of 7)."
             ),
             5: _(
-                "No server is set up for the sender nor for the default From: a server without FROM filter takes "
+                "No server is set up for the sender nor for the default From: a server "
+                "without FROM filter takes "
                 "any sender (rule 5 of 7)."
             ),
             6: _(
-                "No server may send for the sender nor for the default From: the no-match policy decides (rule 6 of 7)."
+                "No server may send for the sender nor for the default From: the "
+                "no-match policy decides (rule 6 of 7)."
             ),
             7: _(
-                "No outgoing mail server exists: the SMTP settings of the Odoo configuration file are used (rule 7 of 7)."
+                "No outgoing mail server exists: the SMTP settings of the Odoo "
+                "configuration file are used (rule 7 of 7)."
             ),
             sender_policy.TIER_PINNED: _(
-                "The mail names its server (a template or the code that sent it): no server is chosen, the server's "
+                "The mail names its server (a template or the code that sent it): no "
+                "server is chosen, the server's "
                 "FROM filter only decides the From."
             ),
         }
@@ -533,21 +749,27 @@ class MailRoutingExplanation(models.AbstractModel):
             )
         if decision.rule == sender_policy.RULE_PINNED_MATCH:
             return _(
-                "the mail is pinned to server '%(server)s', whose FROM filter allows %(match)s",
+                "the mail is pinned to server '%(server)s', whose FROM filter allows "
+                "%(match)s",
                 server=server,
                 match=self._sender_match_text(decision.match),
             )
         if decision.rule == sender_policy.RULE_PINNED:
             return _(
-                "the mail is pinned to server '%(server)s'; its FROM filter is %(filter)s",
+                "the mail is pinned to server '%(server)s'; its FROM filter is "
+                "%(filter)s",
                 server=server,
                 filter=decision.server.from_filter or _("empty (any sender)"),
             )
         if decision.rule == sender_policy.RULE_UNFILTERED:
-            return _("no server is set up for this sender; server '%s' has no FROM filter", server)
+            return _(
+                "no server is set up for this sender; server '%s' has no FROM filter",
+                server,
+            )
         if decision.rule == sender_policy.RULE_FALLBACK:
             return _(
-                "no server may send for this sender, nor for the default From: the first server by priority, '%s', "
+                "no server may send for this sender, nor for the default From: the "
+                "first server by priority, '%s', "
                 "is used",
                 server,
             )
@@ -555,7 +777,8 @@ class MailRoutingExplanation(models.AbstractModel):
             return _("no server may send for this sender, nor for the default From")
         if decision.rule == sender_policy.RULE_CONFIG_FILE:
             return _(
-                "no outgoing mail server is configured: the SMTP settings of the Odoo configuration file are used, "
+                "no outgoing mail server is configured: the SMTP settings of the Odoo "
+                "configuration file are used, "
                 "FROM filter %s",
                 decision.config_filter or _("empty (any sender)"),
             )
@@ -569,12 +792,19 @@ class MailRoutingExplanation(models.AbstractModel):
         texts = []
         for code, server in decision.warnings:
             if code == sender_policy.WARN_NO_DEFAULT_FROM:
-                texts.append(_("No default From is configured: senders no server accepts cannot be rewritten."))
+                texts.append(
+                    _(
+                        "No default From is configured: senders no server accepts "
+                        "cannot be rewritten."
+                    )
+                )
             elif code == sender_policy.WARN_DEFAULT_REFUSED:
                 texts.append(
                     _(
-                        "The FROM filter of '%(server)s' allows neither %(sender)s nor the default From "
-                        "%(default)s: the From is rewritten to %(default)s, which the server may refuse.",
+                        "The FROM filter of '%(server)s' allows neither %(sender)s nor "
+                        "the default From "
+                        "%(default)s: the From is rewritten to %(default)s, which the "
+                        "server may refuse.",
                         server=server,
                         sender=sender,
                         default=decision.default_from,
@@ -583,8 +813,10 @@ class MailRoutingExplanation(models.AbstractModel):
             elif code == sender_policy.WARN_AUTHOR_KEPT:
                 texts.append(
                     _(
-                        "The FROM filter of '%(server)s' does not allow %(sender)s and no default From is "
-                        "configured: the mail goes out with the author's From, which receivers may reject "
+                        "The FROM filter of '%(server)s' does not allow %(sender)s and "
+                        "no default From is "
+                        "configured: the mail goes out with the author's From, which "
+                        "receivers may reject "
                         "as spoofed.",
                         server=server,
                         sender=sender,
@@ -592,7 +824,10 @@ class MailRoutingExplanation(models.AbstractModel):
                 )
             elif code == sender_policy.WARN_CONFIG_DEFAULT_REFUSED:
                 texts.append(
-                    _("The FROM filter of the Odoo configuration file allows neither the sender nor the default From.")
+                    _(
+                        "The FROM filter of the Odoo configuration file allows neither "
+                        "the sender nor the default From."
+                    )
                 )
         return texts
 
@@ -600,11 +835,18 @@ class MailRoutingExplanation(models.AbstractModel):
     def _sender_block_text(self, decision):
         """Why a mail is kept in the queue (the no-match policy ``block``)."""
         _ = self.env._
-        server = _("Server '%s'", decision.server.name) if decision.server else _("No outgoing mail server")
+        server = (
+            _("Server '%s'", decision.server.name)
+            if decision.server
+            else _("No outgoing mail server")
+        )
         return _(
-            "%(server)s may not send for %(sender)s nor for the default From %(default)s, and the "
-            "no-match policy is 'Do not send': the mail is kept in the queue, not sent. Add the "
-            "sender's domain to a server's FROM filter, or set a default From a server accepts, then retry.",
+            "%(server)s may not send for %(sender)s nor for the default From "
+            "%(default)s, and the "
+            "no-match policy is 'Do not send': the mail is kept in the queue, not "
+            "sent. Add the "
+            "sender's domain to a server's FROM filter, or set a default From a "
+            "server accepts, then retry.",
             server=server,
             sender=decision.sender or decision.email_from or _("(no sender)"),
             default=decision.default_from or _("(none)"),

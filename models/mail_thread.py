@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import ast
 import datetime
 import email
@@ -92,7 +95,16 @@ class MailThread(models.AbstractModel):
         return bool(bypass) and bypass in reasons
 
     @api.model
-    def _routing_refuse(self, message, message_dict, reason, params=None, alias=None, model=None, bounced=False):
+    def _routing_refuse(
+        self,
+        message,
+        message_dict,
+        reason,
+        params=None,
+        alias=None,
+        model=None,
+        bounced=False,
+    ):
         """Log a refused incoming message (or only trace it in a dry run).
 
         ``params`` are the data of the refusal (JSON values): the log and the
@@ -107,7 +119,11 @@ class MailThread(models.AbstractModel):
             # the entry still shows where the message was going
             alias = self._routing_addressed_alias(message_dict)
             model = alias.alias_model_id.model or None
-        details = self.env["mail.routing.explanation"].with_context(lang="en_US")._refusal_text(reason, params)
+        details = (
+            self.env["mail.routing.explanation"]
+            .with_context(lang="en_US")
+            ._refusal_text(reason, params)
+        )
         return self.env["mail.gateway.log"]._log_refusal(
             message,
             message_dict,
@@ -135,7 +151,9 @@ class MailThread(models.AbstractModel):
             .get_param("mail.catchall.domain.allowed")
         )
         entries = self.env["ir.mail_server"]._parse_from_filter(raw) if raw else ()
-        alias_domains = {fact[2] for fact in self.env["mail.alias.domain"]._routing_domain_facts()}
+        alias_domains = {
+            fact[2] for fact in self.env["mail.alias.domain"]._routing_domain_facts()
+        }
         return {"raw": raw or "", "entries": entries, "alias_domains": alias_domains}
 
     @api.model
@@ -144,8 +162,20 @@ class MailThread(models.AbstractModel):
         every alias domain, and mail.default.from."""
         own = set()
         IrMailServer = self.env["ir.mail_server"].sudo()
-        for _id, name, _ascii, catchall, bounce, default_from in self.env["mail.alias.domain"]._routing_domain_facts():
-            own.update(filter(None, (catchall, bounce, default_from, IrMailServer._resolve_default_from_for(name))))
+        for _id, name, _ascii, catchall, bounce, default_from in self.env[
+            "mail.alias.domain"
+        ]._routing_domain_facts():
+            own.update(
+                filter(
+                    None,
+                    (
+                        catchall,
+                        bounce,
+                        default_from,
+                        IrMailServer._resolve_default_from_for(name),
+                    ),
+                )
+            )
         default_from = IrMailServer._get_default_from_address()
         if default_from:
             own.add(email_normalize(default_from) or default_from)
@@ -154,7 +184,9 @@ class MailThread(models.AbstractModel):
     @api.model
     def _routing_find_reply(self, message_dict):
         """The message this one replies to (core's References lookup)."""
-        thread_references = message_dict.get("references") or message_dict.get("in_reply_to") or ""
+        thread_references = (
+            message_dict.get("references") or message_dict.get("in_reply_to") or ""
+        )
         refs = [
             re.sub(r"[\r\n\t ]+", r"", ref)
             for ref in mail_header_msgid_re.findall(thread_references)
@@ -162,7 +194,11 @@ class MailThread(models.AbstractModel):
         ][-32:]
         if not refs:
             return self.env["mail.message"]
-        return self.env["mail.message"].sudo().search([("message_id", "in", refs)], limit=1, order="id desc")
+        return (
+            self.env["mail.message"]
+            .sudo()
+            .search([("message_id", "in", refs)], limit=1, order="id desc")
+        )
 
     @api.model
     def _routing_filter_recipients(self, addresses, sender, policy):
@@ -201,7 +237,13 @@ class MailThread(models.AbstractModel):
 
     @api.model
     def message_process(
-        self, model, message, custom_values=None, save_original=False, strip_attachments=False, thread_id=None
+        self,
+        model,
+        message,
+        custom_values=None,
+        save_original=False,
+        strip_attachments=False,
+        thread_id=None,
     ):
         """Keep the source bytes at hand: a refused message is logged as received."""
         if isinstance(message, xmlrpclib.Binary):
@@ -212,7 +254,9 @@ class MailThread(models.AbstractModel):
         # it: without this, one hostile header makes the delivery fail forever
         cleaned = message.replace(b"\x00", b"") if b"\x00" in message else message
         try:
-            thread_id = super(MailThread, self.with_context(mail_routing_raw=message)).message_process(
+            thread_id = super(
+                MailThread, self.with_context(mail_routing_raw=message)
+            ).message_process(
                 model,
                 cleaned,
                 custom_values=custom_values,
@@ -230,7 +274,9 @@ class MailThread(models.AbstractModel):
             # (or the mailgate's 451) again and again; the headers alone are
             # read, which cannot recurse
             cause = exc.__cause__ or exc
-            headers = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(message, headersonly=True)
+            headers = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(
+                message, headersonly=True
+            )
             message_dict = {
                 key: str(headers.get(name) or "")
                 for key, name in (
@@ -241,7 +287,10 @@ class MailThread(models.AbstractModel):
                 )
             }
             self.with_context(mail_routing_raw=message)._routing_refuse(
-                headers, message_dict, "unparseable", {"error": f"{cause.__class__.__name__}: {str(cause)[:500]}"}
+                headers,
+                message_dict,
+                "unparseable",
+                {"error": f"{cause.__class__.__name__}: {str(cause)[:500]}"},
             )
             return False
 
@@ -255,7 +304,9 @@ class MailThread(models.AbstractModel):
             raise UnparseableMessage() from exc
 
     @api.model
-    def message_route(self, message, message_dict, model=None, thread_id=None, custom_values=None):
+    def message_route(
+        self, message, message_dict, model=None, thread_id=None, custom_values=None
+    ):
         """Apply the module's incoming rules around core routing.
 
         Before core: forwarding loop, self-loop, automatic-mail verdict and
@@ -263,8 +314,12 @@ class MailThread(models.AbstractModel):
         recipients. Refusals are logged (mail.gateway.log), never silent.
         """
         sender = email_normalize(message_dict.get("email_from") or "") or ""
-        self._routing_trace("sender", address=sender or message_dict.get("email_from") or "")
-        self._routing_trace("recipients", addresses=message_dict.get("recipients") or "")
+        self._routing_trace(
+            "sender", address=sender or message_dict.get("email_from") or ""
+        )
+        self._routing_trace(
+            "recipients", addresses=message_dict.get("recipients") or ""
+        )
         if not self._routing_authentication_allows(message, message_dict):
             return []
         verdict = auto_mail.classify(message, sender)
@@ -272,33 +327,64 @@ class MailThread(models.AbstractModel):
         self._routing_trace("automatic", kind=verdict.kind, evidence=verdict.reason)
         # core takes every multipart/report for a bounce: a read receipt would
         # count as a bounce of the reader's address
-        if verdict.kind == auto_mail.READ_RECEIPT and not self._routing_bypassed(verdict.kind):
-            self._routing_refuse(message, message_dict, verdict.kind, {"evidence": verdict.reason})
+        if verdict.kind == auto_mail.READ_RECEIPT and not self._routing_bypassed(
+            verdict.kind
+        ):
+            self._routing_refuse(
+                message, message_dict, verdict.kind, {"evidence": verdict.reason}
+            )
             return []
         if message_dict.get("is_bounce"):
-            self._routing_trace("bounce", address=message_dict.get("bounced_email") or "")
-            return super().message_route(message, message_dict, model, thread_id, custom_values)
-        delivered_to = [email_normalize(str(v)) or str(v).lower() for v in message.get_all("Delivered-To") or []]
-        looping = [address for address, seen in Counter(delivered_to).items() if seen > 1]
+            self._routing_trace(
+                "bounce", address=message_dict.get("bounced_email") or ""
+            )
+            return super().message_route(
+                message, message_dict, model, thread_id, custom_values
+            )
+        delivered_to = [
+            email_normalize(str(v)) or str(v).lower()
+            for v in message.get_all("Delivered-To") or []
+        ]
+        looping = [
+            address for address, seen in Counter(delivered_to).items() if seen > 1
+        ]
         if looping and not self._routing_bypassed("forwarding_loop"):
-            self._routing_refuse(message, message_dict, "forwarding_loop", {"address": looping[0]})
+            self._routing_refuse(
+                message, message_dict, "forwarding_loop", {"address": looping[0]}
+            )
             return []
         from_own_address = bool(sender) and sender in self._get_own_addresses()
         # the References lookup is only needed by the two rules below (and
         # by the explainer): ordinary mail does not pay for it twice
-        if from_own_address or verdict.kind == auto_mail.AUTO_REPLY or self._routing_is_dry_run():
+        if (
+            from_own_address
+            or verdict.kind == auto_mail.AUTO_REPLY
+            or self._routing_is_dry_run()
+        ):
             reply_to = self._routing_find_reply(message_dict)
             is_reply = bool(reply_to and reply_to.model and reply_to.res_id)
             self._routing_trace(
-                "reply", model=reply_to.model if is_reply else False, res_id=reply_to.res_id if is_reply else False
+                "reply",
+                model=reply_to.model if is_reply else False,
+                res_id=reply_to.res_id if is_reply else False,
             )
         else:
             is_reply = None
-        if from_own_address and not is_reply and not self._routing_bypassed("self_loop"):
+        if (
+            from_own_address
+            and not is_reply
+            and not self._routing_bypassed("self_loop")
+        ):
             self._routing_refuse(message, message_dict, "self_loop", {"sender": sender})
             return []
-        if verdict.kind == auto_mail.AUTO_REPLY and not is_reply and not self._routing_bypassed(verdict.kind):
-            self._routing_refuse(message, message_dict, verdict.kind, {"evidence": verdict.reason})
+        if (
+            verdict.kind == auto_mail.AUTO_REPLY
+            and not is_reply
+            and not self._routing_bypassed(verdict.kind)
+        ):
+            self._routing_refuse(
+                message, message_dict, verdict.kind, {"evidence": verdict.reason}
+            )
             return []
 
         policy = self._get_recipient_policy()
@@ -306,7 +392,9 @@ class MailThread(models.AbstractModel):
         removed = []
         if not self._routing_bypassed("allow_list"):
             for key in ("to", "recipients"):
-                kept, dropped = self._routing_filter_recipients(email_split(originals[key] or ""), sender, policy)
+                kept, dropped = self._routing_filter_recipients(
+                    email_split(originals[key] or ""), sender, policy
+                )
                 message_dict[key] = ",".join(kept)
                 removed += [item for item in dropped if item not in removed]
         for address, why in removed:
@@ -322,7 +410,11 @@ class MailThread(models.AbstractModel):
         except ValueError:
             message_dict.update(originals)
             refused_domains = sorted(
-                {address.rpartition("@")[2].lower() for address, why in removed if why == "domain"}
+                {
+                    address.rpartition("@")[2].lower()
+                    for address, why in removed
+                    if why == "domain"
+                }
             )
             if refused_domains:
                 reason, params = "allow_list", {"domains": refused_domains}
@@ -331,7 +423,9 @@ class MailThread(models.AbstractModel):
             if self._routing_is_dry_run():
                 self._routing_trace("refused", reason=reason, answered=False, **params)
             else:
-                self._routing_log_in_own_transaction(message, message_dict, reason, params)
+                self._routing_log_in_own_transaction(
+                    message, message_dict, reason, params
+                )
             raise
         finally:
             message_dict.update(originals)
@@ -346,12 +440,17 @@ class MailThread(models.AbstractModel):
             )
         for route in routes:
             self._routing_trace(
-                "route", model=route[0], res_id=route[1] or False, alias_id=route[4].id if route[4] else False
+                "route",
+                model=route[0],
+                res_id=route[1] or False,
+                alias_id=route[4].id if route[4] else False,
             )
         return routes
 
     @api.model
-    def _routing_log_in_own_transaction(self, message, message_dict, reason, params, alias_id=None):
+    def _routing_log_in_own_transaction(
+        self, message, message_dict, reason, params, alias_id=None
+    ):
         """Log a message whose processing is about to fail: the current
         transaction will be rolled back, the log must survive it."""
         with self.env.registry.cursor() as cr:
@@ -365,7 +464,12 @@ class MailThread(models.AbstractModel):
             )
             alias = env["mail.alias"].browse(alias_id).exists() if alias_id else None
             env["mail.thread"]._routing_refuse(
-                message, message_dict, reason, params, alias=alias, model=alias.alias_model_id.model if alias else None
+                message,
+                message_dict,
+                reason,
+                params,
+                alias=alias,
+                model=alias.alias_model_id.model if alias else None,
             )
 
     @api.model
@@ -377,7 +481,9 @@ class MailThread(models.AbstractModel):
 
     @api.model
     def _routing_check_route(self, message, message_dict, route, raise_exception=True):
-        checked = super()._routing_check_route(message, message_dict, route, raise_exception=raise_exception)
+        checked = super()._routing_check_route(
+            message, message_dict, route, raise_exception=raise_exception
+        )
         alias = route[4]
         if checked is False and alias:
             verdict = message_dict.get("_routing_verdict") or auto_mail.HUMAN
@@ -392,7 +498,9 @@ class MailThread(models.AbstractModel):
         return checked
 
     @api.model
-    def _routing_create_bounce_email(self, email_from, body_html, message, **mail_values):
+    def _routing_create_bounce_email(
+        self, email_from, body_html, message, **mail_values
+    ):
         """Answer only when RFC 3834 allows it, and mark the answer as automatic."""
         sender = email_normalize(email_from or "") or ""
         verdict_kind = self.env.context.get("mail_routing_verdict")
@@ -400,10 +508,17 @@ class MailThread(models.AbstractModel):
             self._routing_trace("answer", to=email_from or "")
             return
         if verdict_kind or auto_mail.is_null_sender(message):
-            _logger.info("Not answering automatic mail from %s (%s)", email_from, verdict_kind or "null sender")
+            _logger.info(
+                "Not answering automatic mail from %s (%s)",
+                email_from,
+                verdict_kind or "null sender",
+            )
             return
         if not sender or sender in self._get_own_addresses():
-            _logger.info("Not answering %s: it is one of this database's own addresses", email_from)
+            _logger.info(
+                "Not answering %s: it is one of this database's own addresses",
+                email_from,
+            )
             return
         headers = mail_values.pop("headers", None) or {}
         if isinstance(headers, str):
@@ -418,7 +533,9 @@ class MailThread(models.AbstractModel):
     @api.model
     def _routing_handle_bounce(self, email_message, message_dict):
         if self._routing_is_dry_run():
-            self._routing_trace("bounce_handled", address=message_dict.get("bounced_email") or "")
+            self._routing_trace(
+                "bounce_handled", address=message_dict.get("bounced_email") or ""
+            )
             return
         return super()._routing_handle_bounce(email_message, message_dict)
 
@@ -443,10 +560,18 @@ class MailThread(models.AbstractModel):
     def _routing_auth_settings(self):
         get_param = self.env["ir.config_parameter"].sudo().get_param
         return {
-            "spoof_action": routing_params.read(get_param, "mail.gateway.auth.spoof_action"),
-            "unverified_action": routing_params.read(get_param, "mail.gateway.auth.unverified_action"),
-            "trusted_authserv_ids": auth_policy.split_list(get_param("mail.gateway.auth.trusted_authserv_ids")),
-            "protected_domains": auth_policy.split_list(get_param("mail.gateway.auth.protected_domains")),
+            "spoof_action": routing_params.read(
+                get_param, "mail.gateway.auth.spoof_action"
+            ),
+            "unverified_action": routing_params.read(
+                get_param, "mail.gateway.auth.unverified_action"
+            ),
+            "trusted_authserv_ids": auth_policy.split_list(
+                get_param("mail.gateway.auth.trusted_authserv_ids")
+            ),
+            "protected_domains": auth_policy.split_list(
+                get_param("mail.gateway.auth.protected_domains")
+            ),
         }
 
     @api.model
@@ -461,14 +586,19 @@ class MailThread(models.AbstractModel):
             # whatever the headers say (a header a sender smuggled above the
             # mailgate's, or a continuation line glued to it, must neither
             # replace nor blank the verdict)
-            values = [str(value) for value in message.get_all("Authentication-Results") or []]
+            values = [
+                str(value) for value in message.get_all("Authentication-Results") or []
+            ]
             if not values or not mail_auth.same_header_value(values[0], computed[0]):
                 _logger.warning(
-                    "The mailgate's Authentication-Results is not the topmost one of %s: its verdict is used",
+                    "The mailgate's Authentication-Results is not the topmost one of "
+                    "%s: its verdict is used",
                     message.get("Message-Id"),
                 )
             return computed[1]
-        values = [str(value) for value in message.get_all("Authentication-Results") or []]
+        values = [
+            str(value) for value in message.get_all("Authentication-Results") or []
+        ]
         if not values:
             return auth_policy.AuthFacts()
         trusted = set(trusted_authserv_ids)
@@ -490,17 +620,26 @@ class MailThread(models.AbstractModel):
         if (
             self.env["res.users"]
             .sudo()
-            .search_count([("email_normalized", "in", addresses), ("share", "=", False)], limit=1)
+            .search_count(
+                [("email_normalized", "in", addresses), ("share", "=", False)], limit=1
+            )
         ):
             return auth_policy.PROTECTED_INTERNAL_USER
         domains = set(protected_domains)
-        domains.update(fact[2] for fact in self.env["mail.alias.domain"]._routing_domain_facts())
+        domains.update(
+            fact[2] for fact in self.env["mail.alias.domain"]._routing_domain_facts()
+        )
         # read per message, not cached: a company's email is its partner's,
         # changed without a write on res.company that could clear a cache
         self.env["res.company"].flush_model(["email"])
-        self.env.cr.execute("SELECT DISTINCT email FROM res_company WHERE email IS NOT NULL AND email != ''")
+        self.env.cr.execute(
+            "SELECT DISTINCT email FROM res_company WHERE email IS NOT NULL AND email "
+            "!= ''"
+        )
         for (company_email,) in self.env.cr.fetchall():
-            parts = address_filter.split_address(email_normalize(company_email or "") or "")
+            parts = address_filter.split_address(
+                email_normalize(company_email or "") or ""
+            )
             if parts:
                 domains.add(parts[1])
         for address in addresses:
@@ -517,7 +656,9 @@ class MailThread(models.AbstractModel):
         ours = {fact[2] for fact in facts}
         record_only = self.env["mail.alias.domain"]._routing_dmarc_record_only()
         addressed = set()
-        for address in email_split(message_dict.get("recipients") or message_dict.get("to") or ""):
+        for address in email_split(
+            message_dict.get("recipients") or message_dict.get("to") or ""
+        ):
             parts = address_filter.split_address(address)
             if parts and parts[1] in ours:
                 addressed.add(parts[1])
@@ -533,7 +674,8 @@ class MailThread(models.AbstractModel):
         facts = self._routing_authentication(message, settings["trusted_authserv_ids"])
         message_dict["_routing_auth"] = facts
         protected = self._routing_protection(
-            email_split(message_dict.get("email_from") or ""), settings["protected_domains"]
+            email_split(message_dict.get("email_from") or ""),
+            settings["protected_domains"],
         )
         decision = auth_policy.decide(
             facts,
@@ -553,15 +695,27 @@ class MailThread(models.AbstractModel):
             "protected": protected,
         }
         self._routing_trace("authentication", **params)
-        if decision.action == auth_policy.ACCEPT or self._routing_bypassed(decision.reason):
+        if decision.action == auth_policy.ACCEPT or self._routing_bypassed(
+            decision.reason
+        ):
             return True
         if decision.action == auth_policy.REFUSE:
             if self._routing_is_dry_run():
-                self._routing_trace("refused", reason=decision.reason, answered=False, smtp=True, **params)
+                self._routing_trace(
+                    "refused",
+                    reason=decision.reason,
+                    answered=False,
+                    smtp=True,
+                    **params,
+                )
                 return False
             alias = self._routing_addressed_alias(message_dict)
             self._routing_log_in_own_transaction(
-                message, message_dict, decision.reason, dict(params, smtp=True), alias_id=alias.id
+                message,
+                message_dict,
+                decision.reason,
+                dict(params, smtp=True),
+                alias_id=alias.id,
             )
             raise GatewayRefusal(decision.reason, params)
         self._routing_refuse(message, message_dict, decision.reason, params)
@@ -572,7 +726,10 @@ class MailThread(models.AbstractModel):
         """The first alias a message stopped before routing was addressed to
         (core's lookup, as ``message_route`` would make it), so that its log
         entry shows where it was going."""
-        addresses = [email_normalize(address) for address in email_split(message_dict.get("recipients") or "")]
+        addresses = [
+            email_normalize(address)
+            for address in email_split(message_dict.get("recipients") or "")
+        ]
         addresses = [address for address in addresses if address]
         local_parts = [address.partition("@")[0] for address in addresses]
         alias_ids = self.env["mail.alias"]._routing_alias_ids(addresses, local_parts)
@@ -600,7 +757,9 @@ class MailThread(models.AbstractModel):
             self._routing_trace("trusted", sender=sender)
             return False
         get_param = self.env["ir.config_parameter"].sudo().get_param
-        reply_threshold = routing_params.read(get_param, "mail.gateway.loop.reply_threshold")
+        reply_threshold = routing_params.read(
+            get_param, "mail.gateway.loop.reply_threshold"
+        )
         global_minutes, _global_threshold = self.env["mail.alias"]._get_loop_limits()
         checks = {}
         for model, thread_id, _values, _uid, alias in routes:
@@ -642,13 +801,25 @@ class MailThread(models.AbstractModel):
             if count < threshold or self._routing_bypassed(bypass):
                 continue
             notices = Event._count(sender, scope, "notice", since)
-            verdict = message_dict.get("_routing_verdict") or auto_mail.classify(message, sender)
-            answer = not notices and auto_mail.may_answer(verdict, sender, self._get_own_addresses())
+            verdict = message_dict.get("_routing_verdict") or auto_mail.classify(
+                message, sender
+            )
+            answer = not notices and auto_mail.may_answer(
+                verdict, sender, self._get_own_addresses()
+            )
             if answer:
                 self._routing_send_loop_notice(message, message_dict)
                 if not dry_run:
                     Event._record(sender, scope, "notice")
-            self._routing_refuse(message, message_dict, bypass, limit, alias=alias, model=model, bounced=answer)
+            self._routing_refuse(
+                message,
+                message_dict,
+                bypass,
+                limit,
+                alias=alias,
+                model=model,
+                bounced=answer,
+            )
             return True
         if not dry_run:
             for scope, kind in checks:
@@ -665,9 +836,13 @@ class MailThread(models.AbstractModel):
         )
         # the tag lets core ignore a reply to this notice (_detect_loop_headers)
         references = (
-            message_dict.get("message_id", "") + " " + generate_tracking_message_id("loop-detection-bounce-email")
+            message_dict.get("message_id", "")
+            + " "
+            + generate_tracking_message_id("loop-detection-bounce-email")
         )
-        self._routing_create_bounce_email(message_dict.get("email_from"), body, message, references=references)
+        self._routing_create_bounce_email(
+            message_dict.get("email_from"), body, message, references=references
+        )
 
     # ------------------------------------------------------------------
     # processing
@@ -688,7 +863,12 @@ class MailThread(models.AbstractModel):
                 self._routing_trace(
                     "deliver",
                     routes=[
-                        {"model": r[0], "res_id": r[1] or False, "alias_id": r[4].id if r[4] else False} for r in routes
+                        {
+                            "model": r[0],
+                            "res_id": r[1] or False,
+                            "alias_id": r[4].id if r[4] else False,
+                        }
+                        for r in routes
                     ],
                 )
             return False
@@ -700,12 +880,19 @@ class MailThread(models.AbstractModel):
 
     def _get_message_create_valid_field_names(self):
         # the gateway posts the authentication verdict (_message_route_process)
-        return super()._get_message_create_valid_field_names() | {"gateway_auth_result", "gateway_auth_details"}
+        return super()._get_message_create_valid_field_names() | {
+            "gateway_auth_result",
+            "gateway_auth_details",
+        }
 
-    def _notify_thread_by_email(self, message, recipients_data, msg_vals=False, **kwargs):
+    def _notify_thread_by_email(
+        self, message, recipients_data, msg_vals=False, **kwargs
+    ):
         if self.env.context.get("mail_routing_no_email"):
             return True
-        return super()._notify_thread_by_email(message, recipients_data, msg_vals=msg_vals, **kwargs)
+        return super()._notify_thread_by_email(
+            message, recipients_data, msg_vals=msg_vals, **kwargs
+        )
 
     # ------------------------------------------------------------------
     # SMTP front door (cli/mailgate.py): the RCPT TO decision, built from the
@@ -750,14 +937,23 @@ class MailThread(models.AbstractModel):
             if catchall and catchall.lower() in kept:
                 return {"code": "ok", "target": "catchall", "alias_ids": []}
         # the lookup core's message_route makes for the message's recipients
-        aliases = self.env["mail.alias"].sudo().browse(self.env["mail.alias"]._routing_alias_ids(kept, [local]))
+        aliases = (
+            self.env["mail.alias"]
+            .sudo()
+            .browse(self.env["mail.alias"]._routing_alias_ids(kept, [local]))
+        )
         if not aliases:
             return {"code": "unknown_recipient", "why": "no_alias"}
         result = {"code": "ok", "target": "alias", "alias_ids": aliases.ids}
         action = routing_params.read(
-            self.env["ir.config_parameter"].sudo().get_param, "mail.gateway.smtp.rate_limit_action"
+            self.env["ir.config_parameter"].sudo().get_param,
+            "mail.gateway.smtp.rate_limit_action",
         )
-        if action != "defer" or not sender or self.env["mail.gateway.allowed"]._is_trusted(sender):
+        if (
+            action != "defer"
+            or not sender
+            or self.env["mail.gateway.allowed"]._is_trusted(sender)
+        ):
             return result
         Event = self.env["mail.gateway.event"].sudo()
         now = self.env.cr.now()
@@ -765,7 +961,12 @@ class MailThread(models.AbstractModel):
             if alias.alias_force_thread_id:
                 continue  # posts into an existing thread: a reply, not limited
             minutes, threshold = alias._get_loop_limits()
-            count = Event._count(sender, f"alias:{alias.id}", "create", now - datetime.timedelta(minutes=minutes))
+            count = Event._count(
+                sender,
+                f"alias:{alias.id}",
+                "create",
+                now - datetime.timedelta(minutes=minutes),
+            )
             if count >= threshold:
                 return {
                     "code": "rate_limited",

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import fields, models
 
 from ..tools.routing_params import KIND_INTEGER, PARAMS
@@ -18,65 +21,88 @@ class ResConfigSettings(models.TransientModel):
     routing_default_from = fields.Char(
         "Default From",
         config_parameter="mail.default.from",
-        help="Sender used when a server may not send as the author: a local part (notifications), "
+        help="Sender used when a server may not send as the author: a local part "
+        "(notifications), "
         "combined with the company's alias domain, or a full address.",
     )
     routing_default_from_display = fields.Char(
         "Display name of a rewritten From",
         config_parameter="mail.default.from_display",
-        help="Display name of a rewritten From, with {name} (the author) and {company}. Empty: the author's name.",
+        help=(
+            "Display name of a rewritten From, with {name} (the author) and {company}. "
+            "Empty: the author's name."
+        ),
     )
     routing_default_from_filter = fields.Char(
         "Senders of the configuration file's SMTP server",
         config_parameter="mail.default.from_filter",
-        help="Used only when no outgoing mail server is configured and Odoo sends through the SMTP server named "
-        "in its configuration file: the addresses and domains that server may send for (same syntax as a "
+        help="Used only when no outgoing mail server is configured and Odoo sends "
+        "through the SMTP server named "
+        "in its configuration file: the addresses and domains that server may send for "
+        "(same syntax as a "
         "server's FROM filter). Empty: any sender.",
     )
     routing_default_from_policy = fields.Selection(
-        [("rewrite", "Rewrite the From and use the first server"), ("block", "Do not send (keep in the queue)")],
+        [
+            ("rewrite", "Rewrite the From and use the first server"),
+            ("block", "Do not send (keep in the queue)"),
+        ],
         string="When no server matches",
         config_parameter="mail.default.from_policy",
         default=PARAMS["mail.default.from_policy"].default,
-        help="What happens to a mail no outgoing server may send for, neither as its author nor as the default From.",
+        help=(
+            "What happens to a mail no outgoing server may send for, neither as its "
+            "author nor as the default From."
+        ),
     )
     routing_catchall_domain_allowed = fields.Char(
         "Allowed alias domains",
         config_parameter="mail.catchall.domain.allowed",
-        help="Mail addressed to other domains never reaches an alias matched on its local part. "
-        "Comma-separated domains or *.domain wildcards; alias domains are always allowed.",
+        help="Mail addressed to other domains never reaches an alias matched on its "
+        "local part. "
+        "Comma-separated domains or *.domain wildcards; alias domains are always "
+        "allowed.",
     )
     routing_loop_minutes = fields.Integer(
         "Loop window (minutes)",
         config_parameter="mail.gateway.loop.minutes",
         default=PARAMS["mail.gateway.loop.minutes"].default,
-        help="How far back the loop threshold counts, in minutes (at least 1; default 120).",
+        help=(
+            "How far back the loop threshold counts, in minutes (at least 1; default "
+            "120)."
+        ),
     )
     routing_loop_threshold = fields.Integer(
         "Loop threshold",
         config_parameter="mail.gateway.loop.threshold",
         default=PARAMS["mail.gateway.loop.threshold"].default,
-        help="Records one sender may create through one alias in the loop window; the next mails are refused "
+        help="Records one sender may create through one alias in the loop window; the "
+        "next mails are refused "
         "and logged (at least 1; default 20).",
     )
     routing_loop_reply_threshold = fields.Integer(
         "Reply limit per thread",
         config_parameter="mail.gateway.loop.reply_threshold",
         default=PARAMS["mail.gateway.loop.reply_threshold"].default,
-        help="Replies one sender may post into one thread in the loop window. 0: unlimited (the default).",
+        help=(
+            "Replies one sender may post into one thread in the loop window. 0: "
+            "unlimited (the default)."
+        ),
     )
     routing_log_retention_days = fields.Integer(
         "Keep refused mail (days)",
         config_parameter="mail.gateway.log.retention_days",
         default=PARAMS["mail.gateway.log.retention_days"].default,
-        help="Days the source of a refused mail is kept in the gateway log, so it can be processed again "
+        help="Days the source of a refused mail is kept in the gateway log, so it can "
+        "be processed again "
         "(at least 1; default 30).",
     )
     routing_log_keep_days = fields.Integer(
         "Keep gateway log entries (days)",
         config_parameter="mail.gateway.log.keep_days",
         default=PARAMS["mail.gateway.log.keep_days"].default,
-        help="Days a gateway log entry (what was refused, when and why) is kept; its source goes earlier "
+        help="Days a gateway log entry (what was refused, when and why) is kept; its "
+        "source goes earlier "
         "(at least 1; default 180).",
     )
     routing_smtp_rate_limit_action = fields.Selection(
@@ -87,51 +113,79 @@ class ResConfigSettings(models.TransientModel):
         string="Mailgate: sender over the loop threshold",
         config_parameter="mail.gateway.smtp.rate_limit_action",
         default=PARAMS["mail.gateway.smtp.rate_limit_action"].default,
-        help="What the mailgate (odoo-bin mailgate) answers at RCPT TO to a sender over an alias's loop threshold.",
+        help=(
+            "What the mailgate (odoo-bin mailgate) answers at RCPT TO to a sender over "
+            "an alias's loop threshold."
+        ),
     )
     routing_auth_protected_domains = fields.Char(
         "Protected domains",
         config_parameter="mail.gateway.auth.protected_domains",
-        help="Besides your alias domains and your companies' mail domains: domains whose mail must prove "
-        "its sender (DMARC pass) before Odoo routes it. Comma-separated; subdomains included.",
+        help="Besides your alias domains and your companies' mail domains: domains "
+        "whose mail must prove "
+        "its sender (DMARC pass) before Odoo routes it. Comma-separated; subdomains "
+        "included.",
     )
     routing_auth_spoof_action = fields.Selection(
-        [("quarantine", "Quarantine in the gateway log"), ("refuse", "Refuse during the SMTP dialogue (mailgate)")],
+        [
+            ("quarantine", "Quarantine in the gateway log"),
+            ("refuse", "Refuse during the SMTP dialogue (mailgate)"),
+        ],
         string="Unproven mail in your name",
         config_parameter="mail.gateway.auth.spoof_action",
         default=PARAMS["mail.gateway.auth.spoof_action"].default,
-        help="Mail from one of your users or protected domains that fails authentication.",
+        help=(
+            "Mail from one of your users or protected domains that fails "
+            "authentication."
+        ),
     )
     routing_auth_unverified_action = fields.Selection(
-        [("accept", "Route it as Odoo does"), ("quarantine", "Quarantine in the gateway log")],
+        [
+            ("accept", "Route it as Odoo does"),
+            ("quarantine", "Quarantine in the gateway log"),
+        ],
         string="Unverified mail in your name",
         config_parameter="mail.gateway.auth.unverified_action",
         default=PARAMS["mail.gateway.auth.unverified_action"].default,
-        help="Mail in your users' or domains' name that no trusted server authenticated (fetchmail, pipe script).",
+        help=(
+            "Mail in your users' or domains' name that no trusted server authenticated "
+            "(fetchmail, pipe script)."
+        ),
     )
     routing_auth_trusted_authserv_ids = fields.Char(
         "Trusted authentication servers",
         config_parameter="mail.gateway.auth.trusted_authserv_ids",
-        help="Names (authserv-id) of the servers whose Authentication-Results headers Odoo reads on fetched mail, "
+        help="Names (authserv-id) of the servers whose Authentication-Results headers "
+        "Odoo reads on fetched mail, "
         "e.g. your mailbox provider's. The mailgate's own header is always read.",
     )
     routing_auth_trusted_arc_sealers = fields.Char(
         "Trusted ARC sealers",
         config_parameter="mail.gateway.auth.trusted_arc_sealers",
-        help="Domains of forwarders (mailing lists, mailbox providers) whose ARC seal may vouch for a forwarded "
+        help="Domains of forwarders (mailing lists, mailbox providers) whose ARC seal "
+        "may vouch for a forwarded "
         "message that broke SPF and DKIM.",
     )
     routing_dns_nameservers = fields.Char(
         "DNS servers",
         config_parameter="mail.dns.nameservers",
-        help="host:port, comma-separated, for SPF, DKIM and DMARC lookups. Empty: the machine's resolver.",
+        help=(
+            "host:port, comma-separated, for SPF, DKIM and DMARC lookups. Empty: the "
+            "machine's resolver."
+        ),
     )
     routing_catchall_alias = fields.Char(
-        related="alias_domain_id.catchall_alias", readonly=False, string="Catchall alias"
+        related="alias_domain_id.catchall_alias",
+        readonly=False,
+        string="Catchall alias",
     )
-    routing_bounce_alias = fields.Char(related="alias_domain_id.bounce_alias", readonly=False, string="Bounce alias")
+    routing_bounce_alias = fields.Char(
+        related="alias_domain_id.bounce_alias", readonly=False, string="Bounce alias"
+    )
     routing_alias_default_from = fields.Char(
-        related="alias_domain_id.default_from", readonly=False, string="Default From of the alias domain"
+        related="alias_domain_id.default_from",
+        readonly=False,
+        string="Default From of the alias domain",
     )
 
     def set_values(self):
@@ -146,7 +200,11 @@ class ResConfigSettings(models.TransientModel):
         return super().set_values()
 
     def action_open_mail_sender_check(self):
-        return self.env["ir.actions.act_window"]._for_xml_id("mail_routing_policy.mail_sender_check_action")
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_routing_policy.mail_sender_check_action"
+        )
 
     def action_open_mail_routing_check(self):
-        return self.env["ir.actions.act_window"]._for_xml_id("mail_routing_policy.mail_routing_check_action")
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_routing_policy.mail_routing_check_action"
+        )

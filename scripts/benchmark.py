@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Core ``mail`` vs. ``mail_routing_policy``, measured side by side.
 
 Run through ``scripts/bench``, which creates the two databases. Each figure
@@ -11,6 +14,7 @@ the same database size, and reported as a ratio module / core.
    (``ilike`` on the target model) vs. the module's (indexed gateway events);
 3. outgoing server selection: ``_find_mail_server`` over 5/50/500 servers.
 """
+# pylint: disable=print-used,invalid-commit  # a command-line tool: prints its report, commits its fixtures
 
 import argparse
 import base64
@@ -74,7 +78,11 @@ def raw_message(index, kind, run, reply_to=None, sender=None):
         *headers,
     ]
     text = "".join(f"{name}: {value}\r\n" for name, value in headers)
-    return (text + f"Content-Type: text/plain; charset=utf-8\r\n\r\nHello, this is message {index}.\r\n").encode()
+    return (
+        text
+        + "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        + f"Hello, this is message {index}.\r\n"
+    ).encode()
 
 
 class IncomingRun:
@@ -94,8 +102,16 @@ class IncomingRun:
             Thread = env_of(cr)["mail.thread"]
             for _step in range(count):
                 index = self.index
-                kind = ("new", "reply", "automatic")[index % 3] if self.first_ids else "new"
-                reply_to = self.first_ids[(index // 3) % len(self.first_ids)] if kind == "reply" else None
+                kind = (
+                    ("new", "reply", "automatic")[index % 3]
+                    if self.first_ids
+                    else "new"
+                )
+                reply_to = (
+                    self.first_ids[(index // 3) % len(self.first_ids)]
+                    if kind == "reply"
+                    else None
+                )
                 raw = raw_message(index, kind, self.run, reply_to)
                 before = cr.sql_log_count
                 start = time.perf_counter()
@@ -103,7 +119,9 @@ class IncomingRun:
                 cr.commit()  # one transaction per message, as fetchmail does
                 elapsed = time.perf_counter() - start
                 if kind == "new":
-                    self.first_ids.append(f"<bench-{self.run}-{index}@customer.example>")
+                    self.first_ids.append(
+                        f"<bench-{self.run}-{index}@customer.example>"
+                    )
                 if index >= self.WARMUP:
                     self.durations.append(elapsed)
                     self.queries.append(cr.sql_log_count - before)
@@ -132,21 +150,26 @@ def bench_incoming(registries, messages, rounds=10):
 def grow_history(cr, size, done, with_events):
     """Past records (and gateway events) of many senders inside the window."""
     cr.execute(
-        """INSERT INTO res_partner (name, complete_name, email, email_normalized, active, type,
-                                    create_date, write_date)
+        """INSERT INTO res_partner (name, complete_name, email, email_normalized,
+                                    active, type, create_date, write_date)
            SELECT 'Past ' || i, 'Past ' || i, s, s, true, 'contact', d, d
-           FROM (SELECT i, 'person' || (i %% %(pool)s) || '@senders' || (i %% 50) || '.example' AS s,
-                        (now() at time zone 'UTC') - make_interval(mins => i %% 100) AS d
-                 FROM generate_series(%(start)s, %(stop)s) AS i) AS g""",
+             FROM (SELECT i,
+                          'person' || (i %% %(pool)s) || '@senders' || (i %% 50)
+                              || '.example' AS s,
+                          (now() at time zone 'UTC')
+                              - make_interval(mins => i %% 100) AS d
+                     FROM generate_series(%(start)s, %(stop)s) AS i) AS g""",
         {"pool": SENDER_POOL, "start": done + 1, "stop": size},
     )
     cr.execute("ANALYZE res_partner")
     if with_events:
         cr.execute(
             """INSERT INTO mail_gateway_event (sender, scope, kind, event_date)
-               SELECT 'person' || (i %% %(pool)s) || '@senders' || (i %% 50) || '.example',
-                      'alias:' || (i %% 40), 'create', (now() at time zone 'UTC') - make_interval(mins => i %% 100)
-               FROM generate_series(%(start)s, %(stop)s) AS i""",
+               SELECT 'person' || (i %% %(pool)s) || '@senders' || (i %% 50)
+                          || '.example',
+                      'alias:' || (i %% 40), 'create',
+                      (now() at time zone 'UTC') - make_interval(mins => i %% 100)
+                 FROM generate_series(%(start)s, %(stop)s) AS i""",
             {"pool": SENDER_POOL, "start": done + 1, "stop": size},
         )
         cr.execute("ANALYZE mail_gateway_event")
@@ -166,15 +189,27 @@ def bench_loop_check(registry, size, done, with_events, calls):
         for index in range(calls):
             sender = f"person{(index * 7) % SENDER_POOL}@senders{index % 50}.example"
             message = message_from_bytes(
-                raw_message(index, "new", f"loop{size}", sender=sender), policy=email_policy.SMTP
+                raw_message(index, "new", f"loop{size}", sender=sender),
+                policy=email_policy.SMTP,
             )
-            message_dict = {"email_from": sender, "to": f"bench@{ALIAS_DOMAIN}", "message_id": message["Message-ID"]}
+            message_dict = {
+                "email_from": sender,
+                "to": f"bench@{ALIAS_DOMAIN}",
+                "message_id": message["Message-ID"],
+            }
             routes = [("res.partner", False, {}, SUPERUSER_ID, alias)]
             # timed inside a delivery transaction, as message_process calls it
             # (the alias and the transaction clock are already loaded there)
             if index % 50 == 0:
                 cr.commit()
-                alias.read(["alias_name"] + (["loop_minutes", "loop_threshold"] if "loop_minutes" in alias else []))
+                alias.read(
+                    ["alias_name"]
+                    + (
+                        ["loop_minutes", "loop_threshold"]
+                        if "loop_minutes" in alias
+                        else []
+                    )
+                )
                 cr.now()
             start = time.perf_counter()
             blocked = Thread._detect_loop_sender(message, message_dict, routes)
@@ -182,7 +217,10 @@ def bench_loop_check(registry, size, done, with_events, calls):
             timings.append((time.perf_counter() - start) * 1000)
             assert not blocked, "the benchmark threshold must never be reached"
         cr.commit()
-        return {"median_ms": statistics.median(timings), "p95_ms": sorted(timings)[int(len(timings) * 0.95)]}
+        return {
+            "median_ms": statistics.median(timings),
+            "p95_ms": sorted(timings)[int(len(timings) * 0.95)],
+        }
 
 
 SERVER_SHAPES = ("address", "domain", "wildcard", "list")
@@ -210,7 +248,9 @@ def bench_server_selection(registry, servers, calls):
                     "name": f"server {index}",
                     "smtp_host": "localhost",
                     "sequence": index,
-                    "from_filter": server_filter(index, SERVER_SHAPES[index % len(SERVER_SHAPES)]),
+                    "from_filter": server_filter(
+                        index, SERVER_SHAPES[index % len(SERVER_SHAPES)]
+                    ),
                 }
                 for index in range(servers)
             ]
@@ -237,13 +277,19 @@ STORM_SENDER = "autoresponder@looping.example"
 
 def storm_message(index, image_b64):
     """About 50 KB: a unique text part and the same signature image."""
-    text = "".join(f"Line {line} of looping message {index}: lorem ipsum dolor sit amet.\r\n" for line in range(150))
+    text = "".join(
+        f"Line {line} of looping message {index}: lorem ipsum dolor sit amet.\r\n"
+        for line in range(150)
+    )
     return (
-        f"From: Loop <{STORM_SENDER}>\r\nTo: bench@{ALIAS_DOMAIN}\r\nSubject: Re: loop {index}\r\n"
-        f"Message-ID: <storm-{index}@looping.example>\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\n"
+        f"From: Loop <{STORM_SENDER}>\r\nTo: bench@{ALIAS_DOMAIN}\r\nSubject: Re: loop "
+        f"{index}\r\n"
+        f"Message-ID: <storm-{index}@looping.example>\r\nDate: Sun, 22 Nov 2026 "
+        "10:00:00 +0000\r\n"
         "MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=b\r\n\r\n"
         f"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
-        "--b\r\nContent-Type: image/png; name=signature.png\r\nContent-Transfer-Encoding: base64\r\n"
+        "--b\r\nContent-Type: image/png; "
+        "name=signature.png\r\nContent-Transfer-Encoding: base64\r\n"
         f"Content-ID: <signature>\r\n\r\n{image_b64}\r\n--b--\r\n"
     ).encode()
 
@@ -263,7 +309,11 @@ def database_bytes(cr):
 def bench_storm(registry, messages):
     """Refused messages of one looping sender to one alias (threshold 20):
     growth of the database plus its filestore, and the time it takes."""
-    image = base64.encodebytes(random.Random(12).randbytes(30000)).decode().replace("\n", "\r\n")
+    image = (
+        base64.encodebytes(random.Random(12).randbytes(30000))
+        .decode()
+        .replace("\n", "\r\n")
+    )
     with registry.cursor() as cr:
         env = env_of(cr)
         setup_alias(env)
@@ -282,13 +332,20 @@ def bench_storm(registry, messages):
                 # the growth curve: linear in the count, not in the size
                 seconds = time.perf_counter() - start
                 grown = (database_bytes(cr) - before) / 2**20
-                checkpoints.append({"messages": index + 1, "seconds": seconds, "growth_mb": grown})
-                print(f"storm: {index + 1:,} messages, {seconds:.0f} s, grew {grown:.1f} MB", file=sys.stderr)
+                checkpoints.append(
+                    {"messages": index + 1, "seconds": seconds, "growth_mb": grown}
+                )
+                print(
+                    f"storm: {index + 1:,} messages, {seconds:.0f} s, grew "
+                    f"{grown:.1f} MB",
+                    file=sys.stderr,
+                )
         elapsed = time.perf_counter() - start
         cr.execute("CHECKPOINT")
         growth = database_bytes(cr) - before
         cr.execute(
-            "SELECT count(*), coalesce(sum(count), 0), coalesce(sum(source_count), 0) FROM mail_gateway_log"
+            "SELECT count(*), coalesce(sum(count), 0), coalesce(sum(source_count), 0) "
+            "FROM mail_gateway_log"
             " WHERE email_from LIKE %s",
             [f"%{STORM_SENDER}%"],
         )
@@ -316,15 +373,23 @@ def bench_log_list(registry, entries, runs=10):
         missing = entries - cr.fetchone()[0]
         if missing > 0:
             cr.execute(
-                """INSERT INTO mail_gateway_log (date, first_date, reason, details, email_from, recipients, subject,
-                                                 message_id, count, source_count, sources_dropped, state, bounced,
-                                                 raw_hash, create_uid, create_date, write_uid, write_date)
-                   SELECT d, d, (ARRAY['rate_limit','auto_reply','no_route','allow_list','self_loop'])[1 + i %% 5],
-                          'generated', 'sender' || (i %% 5000) || '@senders.example', 'info@bench.example',
+                """INSERT INTO mail_gateway_log
+                          (date, first_date, reason, details, email_from,
+                           recipients, subject, message_id, count, source_count,
+                           sources_dropped, state, bounced, raw_hash, create_uid,
+                           create_date, write_uid, write_date)
+                   SELECT d, d,
+                          (ARRAY['rate_limit', 'auto_reply', 'no_route',
+                                 'allow_list', 'self_loop'])[1 + i %% 5],
+                          'generated', 'sender' || (i %% 5000) || '@senders.example',
+                          'info@bench.example',
                           'Subject ' || i, '<gen-' || i || '@bench.example>', 1, 0, 0,
-                          CASE WHEN i %% 10 = 0 THEN 'done' ELSE 'logged' END, false, md5(i::text), 1, d, 1, d
-                   FROM (SELECT i, (now() at time zone 'UTC') - make_interval(secs => i) AS d
-                         FROM generate_series(1, %s) AS i) AS g""",
+                          CASE WHEN i %% 10 = 0 THEN 'done' ELSE 'logged' END,
+                          false, md5(i::text), 1, d, 1, d
+                     FROM (SELECT i,
+                                  (now() at time zone 'UTC')
+                                      - make_interval(secs => i) AS d
+                             FROM generate_series(1, %s) AS i) AS g""",
                 [missing],
             )
             cr.execute("ANALYZE mail_gateway_log")
@@ -332,9 +397,14 @@ def bench_log_list(registry, entries, runs=10):
         action = env.ref("mail_routing_policy.mail_gateway_log_action")
         view = env.ref("mail_routing_policy.mail_gateway_log_view_list")
         names = [node.get("name") for node in etree.fromstring(view.arch).iter("field")]
-        spec = {name: ({"fields": {"display_name": {}}} if name == "alias_id" else {}) for name in names}
+        spec = {
+            name: ({"fields": {"display_name": {}}} if name == "alias_id" else {})
+            for name in names
+        }
         context = safe_eval(action.context or "{}")
-        domain = [("state", "!=", "done")] if context.get("search_default_to_review") else []
+        domain = (
+            [("state", "!=", "done")] if context.get("search_default_to_review") else []
+        )
         group_by = context.get("group_by")
         Log = env["mail.gateway.log"]
         timings = []
@@ -344,10 +414,16 @@ def bench_log_list(registry, entries, runs=10):
             if group_by:
                 Log.web_read_group(domain, fields=[], groupby=[group_by], limit=80)
             else:
-                Log.web_search_read(domain, spec, offset=0, limit=80, order="id desc", count_limit=10001)
+                Log.web_search_read(
+                    domain, spec, offset=0, limit=80, order="id desc", count_limit=10001
+                )
             timings.append((time.perf_counter() - start) * 1000)
         cr.rollback()
-    return {"entries": entries, "median_ms": statistics.median(timings[1:]), "max_ms": max(timings[1:])}
+    return {
+        "entries": entries,
+        "median_ms": statistics.median(timings[1:]),
+        "max_ms": max(timings[1:]),
+    }
 
 
 def ratio(module, core):
@@ -365,7 +441,11 @@ def main():
     parser.add_argument("--loop-calls", type=int, default=200)
     parser.add_argument("--calls", type=int, default=10000)
     parser.add_argument("--servers", default="5,50,500")
-    parser.add_argument("--only", choices=["compare", "storm"], help="run only the core comparison or the storm")
+    parser.add_argument(
+        "--only",
+        choices=["compare", "storm"],
+        help="run only the core comparison or the storm",
+    )
     parser.add_argument("--storm-messages", type=int, default=100000)
     parser.add_argument("--log-entries", type=int, default=1000000)
     args = parser.parse_args()
@@ -373,8 +453,12 @@ def main():
     # both sides log a warning for every fallback sender: keep the table readable
     logging.getLogger("odoo.addons").setLevel(logging.ERROR)
     registries = {"core": Registry(args.core_db), "module": Registry(args.module_db)}
-    assert "mail.gateway.event" not in registries["core"], "the core database must not have the module"
-    assert "mail.gateway.event" in registries["module"], "the module database must have the module"
+    assert (
+        "mail.gateway.event" not in registries["core"]
+    ), "the core database must not have the module"
+    assert (
+        "mail.gateway.event" in registries["module"]
+    ), "the module database must have the module"
     results = {
         "odoo": odoo.release.version,
         "python": platform.python_version(),
@@ -392,7 +476,11 @@ def main():
                 f"incoming messages/s ({args.messages} mixed)",
                 f"{incoming['core']['per_second']:.1f}",
                 f"{incoming['module']['per_second']:.1f}",
-                f"{ratio(incoming['module']['per_second'], incoming['core']['per_second']):.2f}",
+                "{:.2f}".format(
+                    ratio(
+                        incoming["module"]["per_second"], incoming["core"]["per_second"]
+                    )
+                ),
             )
         )
         rows.append(
@@ -400,7 +488,10 @@ def main():
                 "SQL queries per incoming message",
                 f"{incoming['core']['queries_per_message']:.1f}",
                 f"{incoming['module']['queries_per_message']:.1f}",
-                f"{incoming['module']['queries_per_message'] - incoming['core']['queries_per_message']:+.1f}",
+                "{:+.1f}".format(
+                    incoming["module"]["queries_per_message"]
+                    - incoming["core"]["queries_per_message"]
+                ),
             )
         )
 
@@ -408,10 +499,16 @@ def main():
         done = 0
         for size in [int(value) for value in args.sizes.split(",")]:
             print(f"loop check at {size} past records ...", file=sys.stderr)
-            core = bench_loop_check(registries["core"], size, done, False, args.loop_calls)
-            module = bench_loop_check(registries["module"], size, done, True, args.loop_calls)
+            core = bench_loop_check(
+                registries["core"], size, done, False, args.loop_calls
+            )
+            module = bench_loop_check(
+                registries["module"], size, done, True, args.loop_calls
+            )
             done = size
-            results["loop_check"].append({"history": size, "core": core, "module": module})
+            results["loop_check"].append(
+                {"history": size, "core": core, "module": module}
+            )
             rows.append(
                 (
                     f"loop check ms/message, {size:,} past records",
@@ -426,7 +523,9 @@ def main():
             print(f"server selection over {servers} servers ...", file=sys.stderr)
             core = bench_server_selection(registries["core"], servers, args.calls)
             module = bench_server_selection(registries["module"], servers, args.calls)
-            results["server_selection"].append({"servers": servers, "core": core, "module": module})
+            results["server_selection"].append(
+                {"servers": servers, "core": core, "module": module}
+            )
             rows.append(
                 (
                     f"_find_mail_server calls/s, {servers} servers",
@@ -437,12 +536,16 @@ def main():
             )
 
     if args.only != "compare":
-        print(f"storm: {args.storm_messages} refused messages from one sender ...", file=sys.stderr)
+        print(
+            f"storm: {args.storm_messages} refused messages from one sender ...",
+            file=sys.stderr,
+        )
         storm = bench_storm(registries["module"], args.storm_messages)
         results["storm"] = storm
         rows.append(
             (
-                f"storm: {storm['messages']:,} messages of {storm['message_kb']:.0f} KB, growth MB",
+                f"storm: {storm['messages']:,} messages of {storm['message_kb']:.0f} "
+                "KB, growth MB",
                 "",
                 f"{storm['growth_mb']:.1f}",
                 "",
@@ -453,17 +556,37 @@ def main():
         log_list = bench_log_list(registries["module"], args.log_entries)
         results["log_list"] = log_list
         rows.append(
-            (f"gateway log list first page ms, {args.log_entries:,} entries", "", f"{log_list['median_ms']:.1f}", "")
+            (
+                f"gateway log list first page ms, {args.log_entries:,} entries",
+                "",
+                f"{log_list['median_ms']:.1f}",
+                "",
+            )
         )
 
-    results["table"] = [dict(zip(("measure", "core", "module", "module/core"), row, strict=True)) for row in rows]
+    results["table"] = [
+        dict(zip(("measure", "core", "module", "module/core"), row, strict=True))
+        for row in rows
+    ]
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=2)
-    widths = [max(len(row[col]) for row in [("Measure", "core", "module", "module/core"), *rows]) for col in range(4)]
+    widths = [
+        max(
+            len(row[col])
+            for row in [("Measure", "core", "module", "module/core"), *rows]
+        )
+        for col in range(4)
+    ]
     line = "+" + "+".join("-" * (width + 2) for width in widths) + "+"
     print(line)
     for index, row in enumerate([("Measure", "core", "module", "module/core"), *rows]):
-        print("| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) + " |")
+        print(
+            "| "
+            + " | ".join(
+                cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+            )
+            + " |"
+        )
         print(line.replace("-", "=") if index == 0 else line)
     print(f"written to {args.out}", file=sys.stderr)
 

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The mailgate vs. core's odoo-mailgate.py, same database, same messages.
 
 Run through ``scripts/bench --only mailgate``. Starts an Odoo server (HTTP,
@@ -29,6 +32,7 @@ DNS server (tests/dns_server.py) that the database's
 ``mail.dns.nameservers`` names: SPF ``pass`` and DMARC ``p=none`` for the
 benchmark's senders, unsigned, answered from the mailgate's warm cache.
 """
+# pylint: disable=print-used  # a command-line tool: prints its report
 
 import argparse
 import importlib
@@ -46,9 +50,10 @@ import xmlrpc.client
 CORE_MAILGATE_PY3 = """
 import sys, xmlrpc.client
 msg = sys.stdin.buffer.read()
-models = xmlrpc.client.ServerProxy('http://%s:%s/xmlrpc/2/object' % (sys.argv[1], sys.argv[2]), allow_none=True)
-models.execute_kw(sys.argv[3], int(sys.argv[4]), sys.argv[5], 'mail.thread', 'message_process',
-                  [False, xmlrpc.client.Binary(msg)], {})
+url = 'http://%s:%s/xmlrpc/2/object' % (sys.argv[1], sys.argv[2])
+models = xmlrpc.client.ServerProxy(url, allow_none=True)
+models.execute_kw(sys.argv[3], int(sys.argv[4]), sys.argv[5], 'mail.thread',
+                  'message_process', [False, xmlrpc.client.Binary(msg)], {})
 """
 
 DOMAIN = "bench-gate.example"
@@ -74,15 +79,21 @@ def load_test_helpers(addons_path):
         package.__path__ = [os.path.join(os.path.dirname(addon.__file__), "tests")]
         sys.modules[name] = package
     # odoo.tests logs an error with a stack when imported outside a test run
-    test_enable, odoo.tools.config["test_enable"] = odoo.tools.config["test_enable"], True
+    test_enable, odoo.tools.config["test_enable"] = (
+        odoo.tools.config["test_enable"],
+        True,
+    )
     try:
-        return importlib.import_module(f"{name}.dns_server"), importlib.import_module(f"{name}.test_mail_auth")
+        return importlib.import_module(f"{name}.dns_server"), importlib.import_module(
+            f"{name}.test_mail_auth"
+        )
     finally:
         odoo.tools.config["test_enable"] = test_enable
 
 
 def customer_zone(txt):
-    """SPF (loopback clients pass) and DMARC ``p=none`` of the senders of :func:`message`."""
+    """SPF (loopback clients pass) and DMARC ``p=none`` of the senders of
+    :func:`message`."""
     zone = {}
     for domain in CUSTOMER_DOMAINS:
         zone[(domain, "TXT")] = [txt("v=spf1 ip4:127.0.0.0/8 -all")]
@@ -92,15 +103,46 @@ def customer_zone(txt):
 
 def gate_command(args, port, *extra):
     """``odoo-bin mailgate`` on 127.0.0.1:``port`` for the benchmark's database."""
-    command = [sys.executable, args.odoo_bin, f"--addons-path={args.addons_path}", "mailgate", "-c", args.config]
-    return command + ["-d", args.db, "--listen", f"127.0.0.1:{port}", "--log-level", "warn", *extra]
+    command = [
+        sys.executable,
+        args.odoo_bin,
+        f"--addons-path={args.addons_path}",
+        "mailgate",
+        "-c",
+        args.config,
+    ]
+    return command + [
+        "-d",
+        args.db,
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warn",
+        *extra,
+    ]
 
 
 def start_server(args, http_port):
     """The Odoo server (XML-RPC for the set-up), no cron."""
     return subprocess.Popen(
-        [sys.executable, args.odoo_bin, "-c", args.config, "-d", args.db, "--http-port", str(http_port)]
-        + ["--http-interface", "127.0.0.1", "--db-filter", f"^{args.db}$", "--max-cron-threads", "0"]
+        [
+            sys.executable,
+            args.odoo_bin,
+            "-c",
+            args.config,
+            "-d",
+            args.db,
+            "--http-port",
+            str(http_port),
+        ]
+        + [
+            "--http-interface",
+            "127.0.0.1",
+            "--db-filter",
+            f"^{args.db}$",
+            "--max-cron-threads",
+            "0",
+        ]
         + ["--log-level", "warn"]
     )
 
@@ -133,7 +175,9 @@ def rcpt_refusal_rates(port, refusals, sessions=4, source="127.0.0.1"):
     ``source``, which the mailgate must treat as a relay (--relay-networks):
     a client under the limits per client is tarpitted after 10 refusals."""
     results = {}
-    with smtplib.SMTP("127.0.0.1", port, timeout=120, source_address=(source, 0)) as client:
+    with smtplib.SMTP(
+        "127.0.0.1", port, timeout=120, source_address=(source, 0)
+    ) as client:
         client.ehlo("bench.example")
         client.mail("flood@spammer.example")
         start = time.perf_counter()
@@ -144,14 +188,21 @@ def rcpt_refusal_rates(port, refusals, sessions=4, source="127.0.0.1"):
 
     # a dictionary attack comes over several connections: sessions at once
     def attack(session_no, count, codes):
-        with smtplib.SMTP("127.0.0.1", port, timeout=120, source_address=(source, 0)) as client:
+        with smtplib.SMTP(
+            "127.0.0.1", port, timeout=120, source_address=(source, 0)
+        ) as client:
             client.ehlo(f"bench{session_no}.example")
             client.mail(f"flood{session_no}@spammer.example")
-            codes.extend(client.rcpt(f"nobody{index % 20}@{DOMAIN}")[0] for index in range(count))
+            codes.extend(
+                client.rcpt(f"nobody{index % 20}@{DOMAIN}")[0] for index in range(count)
+            )
 
     per_session = refusals // sessions
     codes = []
-    threads = [threading.Thread(target=attack, args=(n, per_session, codes)) for n in range(sessions)]
+    threads = [
+        threading.Thread(target=attack, args=(n, per_session, codes))
+        for n in range(sessions)
+    ]
     start = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -159,7 +210,9 @@ def rcpt_refusal_rates(port, refusals, sessions=4, source="127.0.0.1"):
         thread.join()
     elapsed = time.perf_counter() - start
     assert codes == [550] * (sessions * per_session), sorted(set(codes))
-    results[f"rcpt_refusals_per_second_{sessions}_sessions"] = sessions * per_session / elapsed
+    results[f"rcpt_refusals_per_second_{sessions}_sessions"] = (
+        sessions * per_session / elapsed
+    )
     return results
 
 
@@ -193,7 +246,8 @@ def message(run, index):
         f"From: Person {index} <person{index}@customer{index % 20}.example>\r\n"
         f"To: bench@{DOMAIN}\r\nSubject: {run} {index}\r\n"
         f"Message-ID: <gate-bench-{run}-{index}-{time.time_ns()}@customer.example>\r\n"
-        "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; "
+        "charset=utf-8\r\n\r\n"
         f"Hello, this is message {index}.\r\n"
     ).encode()
 
@@ -207,8 +261,14 @@ def setup(url, db, password):
         return models.execute_kw(db, uid, password, model, method, list(args), kwargs)
 
     domains = call("mail.alias.domain", "search", [("name", "=", DOMAIN)])
-    domain_id = domains[0] if domains else call("mail.alias.domain", "create", {"name": DOMAIN})
-    if not call("mail.alias", "search", [("alias_name", "=", "bench"), ("alias_domain_id", "=", domain_id)]):
+    domain_id = (
+        domains[0] if domains else call("mail.alias.domain", "create", {"name": DOMAIN})
+    )
+    if not call(
+        "mail.alias",
+        "search",
+        [("alias_name", "=", "bench"), ("alias_domain_id", "=", domain_id)],
+    ):
         model_id = call("ir.model", "search", [("model", "=", "res.partner")])[0]
         call(
             "mail.alias",
@@ -243,23 +303,32 @@ def main():
     args, _rest = parser.parse_known_args()
 
     dns_server, _auth_helpers = load_test_helpers(args.addons_path)
-    dns = dns_server.DnsTestServer(customer_zone(dns_server.txt), host="127.0.0.1", ttl=3600).start()
+    dns = dns_server.DnsTestServer(
+        customer_zone(dns_server.txt), host="127.0.0.1", ttl=3600
+    ).start()
     http_port, gate_port = free_port(), free_port()
     server = start_server(args, http_port)
-    gate = subprocess.Popen(gate_command(args, gate_port, "--relay-networks", RELAY_NETWORK))
+    gate = subprocess.Popen(
+        gate_command(args, gate_port, "--relay-networks", RELAY_NETWORK)
+    )
     try:
         wait_port(http_port, server)
         wait_port(gate_port, gate)
         url = f"http://127.0.0.1:{http_port}"
         uid, call = setup(url, args.db, args.password)
-        call("ir.config_parameter", "set_param", "mail.dns.nameservers", dns.nameservers)
+        call(
+            "ir.config_parameter", "set_param", "mail.dns.nameservers", dns.nameservers
+        )
         count = args.gate_messages
         results = {
             "messages": count,
             "notes": (
-                f"client 127.0.0.1, mailgate --relay-networks {RELAY_NETWORK}: a trusted relay, exempt from the "
-                "limits per client (message and recipient rates, error tarpit), so that the refusals measure "
-                "the RCPT check; every mailgate delivery authenticated (SPF pass, DMARC p=none, unsigned) "
+                f"client 127.0.0.1, mailgate --relay-networks {RELAY_NETWORK}: a "
+                "trusted relay, exempt from the "
+                "limits per client (message and recipient rates, error tarpit), so "
+                "that the refusals measure "
+                "the RCPT check; every mailgate delivery authenticated (SPF pass, "
+                "DMARC p=none, unsigned) "
                 "against a loopback DNS server, warm cache"
             ),
         }
@@ -269,10 +338,19 @@ def main():
         with smtplib.SMTP("127.0.0.1", gate_port, timeout=120) as client:
             for index in range(20):
                 models.execute_kw(
-                    args.db, uid, args.password, "mail.thread", "message_process",
-                    [False, xmlrpc.client.Binary(message("warm-core", index))], {},
-                )  # fmt: skip
-                client.sendmail(f"person{index}@customer.example", [f"bench@{DOMAIN}"], message("warm-gate", index))
+                    args.db,
+                    uid,
+                    args.password,
+                    "mail.thread",
+                    "message_process",
+                    [False, xmlrpc.client.Binary(message("warm-core", index))],
+                    {},
+                )
+                client.sendmail(
+                    f"person{index}@customer.example",
+                    [f"bench@{DOMAIN}"],
+                    message("warm-gate", index),
+                )
         dns_warm = dns.total_queries
 
         # rounds alternate so that machine noise hits every path alike
@@ -284,7 +362,15 @@ def main():
                 start = time.perf_counter()
                 for index in range(per_round):
                     subprocess.run(
-                        [sys.executable, "-c", CORE_MAILGATE_PY3, "127.0.0.1", str(http_port), args.db, str(uid)]
+                        [
+                            sys.executable,
+                            "-c",
+                            CORE_MAILGATE_PY3,
+                            "127.0.0.1",
+                            str(http_port),
+                            args.db,
+                            str(uid),
+                        ]
                         + [args.password],
                         input=message(f"pipe{round_no}", index),
                         check=True,
@@ -293,30 +379,44 @@ def main():
                 start = time.perf_counter()
                 for index in range(per_round):
                     models.execute_kw(
-                        args.db, uid, args.password, "mail.thread", "message_process",
-                        [False, xmlrpc.client.Binary(message(f"rpc{round_no}", index))], {},
-                    )  # fmt: skip
+                        args.db,
+                        uid,
+                        args.password,
+                        "mail.thread",
+                        "message_process",
+                        [False, xmlrpc.client.Binary(message(f"rpc{round_no}", index))],
+                        {},
+                    )
                 timings["core_xmlrpc"] += time.perf_counter() - start
                 start = time.perf_counter()
                 for index in range(per_round):
                     refused = client.sendmail(
-                        f"person{index}@customer.example", [f"bench@{DOMAIN}"], message(f"gate{round_no}", index)
+                        f"person{index}@customer.example",
+                        [f"bench@{DOMAIN}"],
+                        message(f"gate{round_no}", index),
                     )
                     assert not refused
                 timings["mailgate"] += time.perf_counter() - start
         total = per_round * rounds
         for name, seconds in timings.items():
             results[f"{name}_per_second"] = total / seconds
-        results["ratio_vs_pipe"] = results["mailgate_per_second"] / results["core_pipe_per_second"]
-        results["ratio_vs_xmlrpc"] = results["mailgate_per_second"] / results["core_xmlrpc_per_second"]
+        results["ratio_vs_pipe"] = (
+            results["mailgate_per_second"] / results["core_pipe_per_second"]
+        )
+        results["ratio_vs_xmlrpc"] = (
+            results["mailgate_per_second"] / results["core_xmlrpc_per_second"]
+        )
         results["dns_queries_after_warm_up"] = dns.total_queries - dns_warm
 
-        logs_before = call("mail.gateway.log", "search_count", [("reason", "like", "rcpt_")])
+        logs_before = call(
+            "mail.gateway.log", "search_count", [("reason", "like", "rcpt_")]
+        )
         results.update(rcpt_refusal_rates(gate_port, args.refusals))
         results["rcpt_refusals"] = args.refusals
         time.sleep(2.5)  # the refusal log is written once a second
         results["log_entries_written"] = (
-            call("mail.gateway.log", "search_count", [("reason", "like", "rcpt_")]) - logs_before
+            call("mail.gateway.log", "search_count", [("reason", "like", "rcpt_")])
+            - logs_before
         )
     finally:
         stop_processes(gate, server)
@@ -325,17 +425,32 @@ def main():
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=2)
     rows = [
-        ("core odoo-mailgate.py, one process per message (MTA pipe)", f"{results['core_pipe_per_second']:.1f} msg/s"),
+        (
+            "core odoo-mailgate.py, one process per message (MTA pipe)",
+            f"{results['core_pipe_per_second']:.1f} msg/s",
+        ),
         (
             "core odoo-mailgate.py logic, XML-RPC calls from one process",
             f"{results['core_xmlrpc_per_second']:.1f} msg/s",
         ),
         ("mailgate, one SMTP session", f"{results['mailgate_per_second']:.1f} msg/s"),
         ("ratio mailgate / pipe", f"{results['ratio_vs_pipe']:.2f}"),
-        ("ratio mailgate / XML-RPC from one process", f"{results['ratio_vs_xmlrpc']:.2f}"),
-        ("RCPT TO refusals per second (one session)", f"{results['rcpt_refusals_per_second']:.0f}"),
-        ("RCPT TO refusals per second (4 sessions at once)", f"{results['rcpt_refusals_per_second_4_sessions']:.0f}"),
-        (f"gateway log entries for {2 * args.refusals} refusals", str(results["log_entries_written"])),
+        (
+            "ratio mailgate / XML-RPC from one process",
+            f"{results['ratio_vs_xmlrpc']:.2f}",
+        ),
+        (
+            "RCPT TO refusals per second (one session)",
+            f"{results['rcpt_refusals_per_second']:.0f}",
+        ),
+        (
+            "RCPT TO refusals per second (4 sessions at once)",
+            f"{results['rcpt_refusals_per_second_4_sessions']:.0f}",
+        ),
+        (
+            f"gateway log entries for {2 * args.refusals} refusals",
+            str(results["log_entries_written"]),
+        ),
     ]
     print_table(rows)
 

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The mailgate as a public MX: what authentication and the limits per client cost.
 
 Run through ``scripts/bench --only mailgate-security`` (``--only mailgate``
@@ -47,9 +50,11 @@ every default limit per client applies to them.
    them. RSS of the mailgate process: idle, with the sessions open, the
    peak during the attack.
 """
+# pylint: disable=print-used  # a command-line tool: prints its report
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import json
 import math
@@ -63,7 +68,8 @@ import subprocess
 import threading
 import time
 
-import benchmark_mailgate as base  # the script's folder is on sys.path: python puts it there
+# the script's folder is on sys.path: python puts it there
+import benchmark_mailgate as base
 
 GATE_NAME = "gate.bench.example"
 ALIAS = f"bench@{base.DOMAIN}"
@@ -87,7 +93,9 @@ MAX_SESSIONS = 10000  # the mailgate's default (not passed)
 ATTACK_RAMP = 10.0
 
 BODY = "".join(
-    f"Line {n} of a plain text message: the quote, the delivery date and the terms we agreed on.\r\n" for n in range(24)
+    f"Line {n} of a plain text message: the quote, the delivery date and the terms we "
+    "agreed on.\r\n"
+    for n in range(24)
 )
 
 # ``python -c LAUNCHER_WITHOUT_AUTH odoo-bin --addons-path=... mailgate ...``:
@@ -102,7 +110,9 @@ sys.argv = sys.argv[1:]
 odoo.tools.config._parse_config([sys.argv[1]])
 initialize_sys_path()
 from odoo.addons.mail_routing_policy.cli import gateway_work, mail_authentication
-mail_authentication.authenticate_message = lambda content, *args, **kwargs: (content, None, "")
+def unauthenticated(content, *args, **kwargs):
+    return content, None, ""
+mail_authentication.authenticate_message = unauthenticated
 gateway_work.GatewayWork.auth_settings = lambda self: None
 odoo.cli.main()
 """
@@ -159,7 +169,10 @@ def sender_zone(txt, key_record):
         zone[(f"{SELECTOR}._domainkey.{domain}", "TXT")] = (ZONE_TTL, [txt(key_record)])
         zone[(f"_dmarc.{domain}", "TXT")] = (ZONE_TTL, [txt("v=DMARC1; p=reject")])
     zone[(TTL_DOMAIN, "TXT")] = (SHORT_TTL, [txt("v=spf1 ip4:127.0.0.0/24 -all")])
-    zone[(f"{SELECTOR}._domainkey.{TTL_DOMAIN}", "TXT")] = (SHORT_TTL, [txt(key_record)])
+    zone[(f"{SELECTOR}._domainkey.{TTL_DOMAIN}", "TXT")] = (
+        SHORT_TTL,
+        [txt(key_record)],
+    )
     zone[(f"_dmarc.{TTL_DOMAIN}", "TXT")] = (SHORT_TTL, [txt("v=DMARC1; p=reject")])
     return zone
 
@@ -169,7 +182,8 @@ def query_counts(dns, names):
 
 
 class Senders:
-    """DKIM-signed messages of the sender domains (tests/test_mail_auth.py's ``sign``)."""
+    """DKIM-signed messages of the sender domains (tests/test_mail_auth.py's
+    ``sign``)."""
 
     def __init__(self, auth_helpers, private_key):
         self.sign = auth_helpers.sign
@@ -178,9 +192,11 @@ class Senders:
     def message(self, domain, tag, index):
         """``(envelope sender, signed message)``; a Message-ID of its own."""
         raw = (
-            f"From: Person {index} <person{index}@{domain}>\r\nTo: {ALIAS}\r\nSubject: {tag} {index}\r\n"
+            f"From: Person {index} <person{index}@{domain}>\r\nTo: {ALIAS}\r\nSubject: "
+            f"{tag} {index}\r\n"
             f"Message-ID: <{tag}-{index}-{time.time_ns()}@{domain}>\r\n"
-            "Date: Sun, 29 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + BODY
+            "Date: Sun, 29 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; "
+            "charset=utf-8\r\n\r\n" + BODY
         ).encode()
         return f"bounce{index}@{domain}", self.sign(raw, SELECTOR, domain, self.key)
 
@@ -192,7 +208,8 @@ def connect(port, source):
 
 
 def transaction(client, mail_from, raw):
-    """``(seconds, codes)`` of MAIL FROM, RCPT TO and DATA (to the reply after the dot)."""
+    """``(seconds, codes)`` of MAIL FROM, RCPT TO and DATA (to the reply after
+    the dot)."""
     start = time.perf_counter()
     codes = [client.mail(mail_from)[0]]
     if codes[-1] == 250:
@@ -204,10 +221,10 @@ def transaction(client, mail_from, raw):
             codes.append(error.smtp_code)
     elapsed = time.perf_counter() - start
     if codes != [250, 250, 250]:
-        try:
+        # the mailgate closed the session: the next transaction fails too, and is
+        # counted
+        with contextlib.suppress(smtplib.SMTPException):
             client.rset()
-        except smtplib.SMTPException:
-            pass  # the mailgate closed the session: the next transaction fails too, and is counted
     return elapsed, tuple(codes)
 
 
@@ -218,13 +235,18 @@ def transaction(client, mail_from, raw):
 
 def measure_authentication(ports, senders, count, warm):
     """Latencies of the same stream through both mailgates, alternating."""
-    sessions = {side: [connect(port, source) for source in AUTH_CLIENTS] for side, port in ports.items()}
+    sessions = {
+        side: [connect(port, source) for source in AUTH_CLIENTS]
+        for side, port in ports.items()
+    }
     subjects = {}
 
     def send(side, tag, index):
         domain = SENDER_DOMAINS[index % len(SENDER_DOMAINS)]
         mail_from, raw = senders.message(domain, f"{tag}-{side}", index)
-        elapsed, codes = transaction(sessions[side][index % len(AUTH_CLIENTS)], mail_from, raw)
+        elapsed, codes = transaction(
+            sessions[side][index % len(AUTH_CLIENTS)], mail_from, raw
+        )
         assert codes == (250, 250, 250), (side, codes)
         subjects[side] = f"{tag}-{side} {index}"
         return elapsed
@@ -258,12 +280,22 @@ def time_in_process(dns, senders, count):
     from odoo.addons.mail_routing_policy.cli import mail_authentication
     from odoo.addons.mail_routing_policy.tools import auth_policy, mail_auth, mail_dns
 
-    settings = mail_authentication.AuthSettings(nameservers=mail_dns.parse_nameservers(dns.nameservers))
-    messages = [senders.message(SENDER_DOMAINS[index % len(SENDER_DOMAINS)], "inproc", index) for index in range(count)]
+    settings = mail_authentication.AuthSettings(
+        nameservers=mail_dns.parse_nameservers(dns.nameservers)
+    )
+    messages = [
+        senders.message(SENDER_DOMAINS[index % len(SENDER_DOMAINS)], "inproc", index)
+        for index in range(count)
+    ]
 
     def authenticate(mail_from, raw):
         return mail_authentication.authenticate_message(
-            raw, AUTH_CLIENTS[0], "mx.bench-mail.example", mail_from, GATE_NAME, settings
+            raw,
+            AUTH_CLIENTS[0],
+            "mx.bench-mail.example",
+            mail_from,
+            GATE_NAME,
+            settings,
         )
 
     for mail_from, raw in messages[: len(SENDER_DOMAINS)]:
@@ -274,7 +306,11 @@ def time_in_process(dns, senders, count):
         start = time.perf_counter()
         _stamped, verdict, written = authenticate(mail_from, raw)
         seconds.append(time.perf_counter() - start)
-    results = (verdict.spf.result, [signature.result for signature in verdict.dkim], verdict.dmarc.result)
+    results = (
+        verdict.spf.result,
+        [signature.result for signature in verdict.dkim],
+        verdict.dmarc.result,
+    )
     assert results == ("pass", ["pass"], "pass"), results
     queries = dns.total_queries - before
     header = [verdict.header_value(GATE_NAME)]
@@ -285,16 +321,25 @@ def time_in_process(dns, senders, count):
         assert mail_auth.same_header_value(header[0], written)
         handed.append(time.perf_counter() - start)
         start = time.perf_counter()
-        read_facts = auth_policy.facts_from_results(mail_auth.read_results(header, {GATE_NAME}))
+        read_facts = auth_policy.facts_from_results(
+            mail_auth.read_results(header, {GATE_NAME})
+        )
         read.append(time.perf_counter() - start)
-    assert facts.summary == read_facts.summary == "pass", (facts.summary, read_facts.summary)
+    assert facts.summary == read_facts.summary == "pass", (
+        facts.summary,
+        read_facts.summary,
+    )
     return seconds, handed, read, queries
 
 
 def measure_short_ttl(port, senders, dns, seconds):
     """Messages of TTL_DOMAIN (TTL SHORT_TTL) from 4 clients at once for
     ``seconds``: queries per name and type against the bound."""
-    names = [(TTL_DOMAIN, "TXT"), (f"{SELECTOR}._domainkey.{TTL_DOMAIN}", "TXT"), (f"_dmarc.{TTL_DOMAIN}", "TXT")]
+    names = [
+        (TTL_DOMAIN, "TXT"),
+        (f"{SELECTOR}._domainkey.{TTL_DOMAIN}", "TXT"),
+        (f"_dmarc.{TTL_DOMAIN}", "TXT"),
+    ]
     before = query_counts(dns, names)
     sent, failed = [], []
 
@@ -308,7 +353,10 @@ def measure_short_ttl(port, senders, dns, seconds):
                 index += 1
 
     start = time.monotonic()
-    threads = [threading.Thread(target=client_loop, args=(source, start + seconds)) for source in TTL_CLIENTS]
+    threads = [
+        threading.Thread(target=client_loop, args=(source, start + seconds))
+        for source in TTL_CLIENTS
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -353,18 +401,21 @@ async def _command(reader, writer, line):
 async def open_session(port, source, name):
     """``(reader, writer, 250)`` after the greeting (waited for in full),
     EHLO and MAIL FROM; ``(None, None, code)`` when refused (0: closed)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port, local_addr=(source, 0)
+    )
     code = 0
-    try:
+    # a refused or closed session: the code says why
+    with contextlib.suppress(ConnectionError, OSError):
         code = await _reply(reader)
         if code == 220:
             code = await _command(reader, writer, f"EHLO {name}")
         if code == 250:
-            code = await _command(reader, writer, f"MAIL FROM:<{name.split('.')[0]}@{name}>")
+            code = await _command(
+                reader, writer, f"MAIL FROM:<{name.split('.')[0]}@{name}>"
+            )
         if code == 250:
             return reader, writer, code
-    except (ConnectionError, OSError):
-        pass
     writer.close()
     return None, None, code
 
@@ -384,7 +435,9 @@ class Attack:
 
     async def open(self, source, number):
         try:
-            reader, writer, code = await open_session(self.port, source, f"bot{number}.{source}.example")
+            reader, writer, code = await open_session(
+                self.port, source, f"bot{number}.{source}.example"
+            )
         except OSError as error:
             reader, writer, code = None, None, type(error).__name__
         if reader is None:
@@ -407,7 +460,9 @@ class Attack:
                     guess = next(self.guesses)
                     if self.local_parts:
                         guess %= self.local_parts
-                    code = await _command(reader, writer, f"RCPT TO:<user{guess}@{self.domain}>")
+                    code = await _command(
+                        reader, writer, f"RCPT TO:<user{guess}@{self.domain}>"
+                    )
                     self.replies[str(code)] += 1
                     if code == 421:
                         break
@@ -418,7 +473,9 @@ class Attack:
                 session = None
 
 
-async def _load(conn, port, domain, idle_per_client, attack_per_client, ramp, local_parts):
+async def _load(
+    conn, port, domain, idle_per_client, attack_per_client, ramp, local_parts
+):
     loop = asyncio.get_running_loop()
 
     async def receive():
@@ -440,14 +497,20 @@ async def _load(conn, port, domain, idle_per_client, attack_per_client, ramp, lo
             except OSError as error:
                 return None, None, type(error).__name__
 
-    opened = await asyncio.gather(*(idle(source, n) for n in range(idle_per_client) for source in IDLE_CLIENTS))
-    idle_sessions = [(reader, writer) for reader, writer, _code in opened if reader is not None]
+    opened = await asyncio.gather(
+        *(idle(source, n) for n in range(idle_per_client) for source in IDLE_CLIENTS)
+    )
+    idle_sessions = [
+        (reader, writer) for reader, writer, _code in opened if reader is not None
+    ]
     conn.send(
         {
             "attack_sessions_opened": attack_opened,
             "idle_attempted": len(opened),
             "idle_accepted": len(idle_sessions),
-            "idle_refused_by_reply": dict(collections.Counter(str(code) for r, _w, code in opened if r is None)),
+            "idle_refused_by_reply": dict(
+                collections.Counter(str(code) for r, _w, code in opened if r is None)
+            ),
             "idle_open_seconds": time.monotonic() - start,
         }
     )
@@ -472,7 +535,9 @@ async def _load(conn, port, domain, idle_per_client, attack_per_client, ramp, lo
             "attack_rcpt_per_second": rcpts / (attack.stopped - attack.started),
             "attack_sessions_served": attack.sessions,
             "attack_connections_refused_by_reply": dict(attack.refused),
-            "idle_still_open": sum(1 for reader, _writer in idle_sessions if not reader.at_eof()),
+            "idle_still_open": sum(
+                1 for reader, _writer in idle_sessions if not reader.at_eof()
+            ),
         }
     )
     assert await receive() == "close"
@@ -482,10 +547,18 @@ async def _load(conn, port, domain, idle_per_client, attack_per_client, ramp, lo
     conn.send("closed")
 
 
-def load_child(conn, port, domain, idle_per_client, attack_per_client, ramp, local_parts):
+def load_child(
+    conn, port, domain, idle_per_client, attack_per_client, ramp, local_parts
+):
     """The idle sessions and the attack, in a process of their own."""
-    raise_open_files(len(IDLE_CLIENTS) * idle_per_client + len(ATTACK_CLIENTS) * attack_per_client + 256)
-    asyncio.run(_load(conn, port, domain, idle_per_client, attack_per_client, ramp, local_parts))
+    raise_open_files(
+        len(IDLE_CLIENTS) * idle_per_client
+        + len(ATTACK_CLIENTS) * attack_per_client
+        + 256
+    )
+    asyncio.run(
+        _load(conn, port, domain, idle_per_client, attack_per_client, ramp, local_parts)
+    )
 
 
 def receive(conn, timeout=600):
@@ -531,7 +604,9 @@ def measure_load(args, gate, port, senders, call):
     client = connect(port, LEGIT_CLIENT)
     try:
         cpu_before, start = cpu_seconds(gate.pid), time.monotonic()
-        latencies["unloaded"], figures["legit_failures_unloaded"] = legit_phase(client, "unloaded", args.legit_messages)
+        latencies["unloaded"], figures["legit_failures_unloaded"] = legit_phase(
+            client, "unloaded", args.legit_messages
+        )
         figures["mailgate_cpu_percent_unloaded"] = (
             100 * (cpu_seconds(gate.pid) - cpu_before) / (time.monotonic() - start)
         )
@@ -564,18 +639,24 @@ def measure_load(args, gate, port, senders, call):
             ) / sessions
             # a sender arriving now: the server is full
             try:
-                with smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=(PROBE_CLIENT, 0)) as probe:
+                with smtplib.SMTP(
+                    "127.0.0.1", port, timeout=30, source_address=(PROBE_CLIENT, 0)
+                ) as probe:
                     figures["new_connection_while_full"] = "220 (served)"
                     probe.noop()
             except smtplib.SMTPConnectError as error:
-                figures["new_connection_while_full"] = f"{error.smtp_code} {error.smtp_error.decode()}"
+                figures["new_connection_while_full"] = (
+                    f"{error.smtp_code} {error.smtp_error.decode()}"
+                )
             logs_before = call("mail.gateway.log", "search_count", [])
             sampler = RssSampler(gate.pid)
             sampler.start()
             parent.send("go")
             time.sleep(ATTACK_RAMP + 1)  # every attack session under way
             cpu_before, start = cpu_seconds(gate.pid), time.monotonic()
-            latencies["loaded"], figures["legit_failures_loaded"] = legit_phase(client, "loaded", args.legit_messages)
+            latencies["loaded"], figures["legit_failures_loaded"] = legit_phase(
+                client, "loaded", args.legit_messages
+            )
             figures["mailgate_cpu_percent_loaded"] = (
                 100 * (cpu_seconds(gate.pid) - cpu_before) / (time.monotonic() - start)
             )
@@ -583,7 +664,9 @@ def measure_load(args, gate, port, senders, call):
             figures.update(receive(parent))
             sampler.done.set()
             sampler.join()
-            figures["rss_peak_loaded_kib"] = max(sampler.peak, figures["rss_sessions_open_kib"])
+            figures["rss_peak_loaded_kib"] = max(
+                sampler.peak, figures["rss_sessions_open_kib"]
+            )
             parent.send("close")
             receive(parent)
         finally:
@@ -592,10 +675,14 @@ def measure_load(args, gate, port, senders, call):
                 process.kill()
                 process.join()
         time.sleep(2.5)  # the refusal log is written once a second
-        figures["gateway_log_entries_during_attack"] = call("mail.gateway.log", "search_count", []) - logs_before
+        figures["gateway_log_entries_during_attack"] = (
+            call("mail.gateway.log", "search_count", []) - logs_before
+        )
         figures["rss_after_load_kib"] = base.rss_kib(gate.pid)
         figures["rss_peak_of_the_run_kib"] = base.rss_kib(gate.pid, "VmHWM")
-        latencies["after"], figures["legit_failures_after"] = legit_phase(client, "after", args.legit_messages // 2)
+        latencies["after"], figures["legit_failures_after"] = legit_phase(
+            client, "after", args.legit_messages // 2
+        )
     finally:
         client.quit()
     return latencies, figures
@@ -608,24 +695,39 @@ def measure_load(args, gate, port, senders, call):
 
 def main():
     parser = base.mailgate_parser(__doc__.splitlines()[0])
-    parser.add_argument("--auth-messages", type=int, default=300, help="measured messages per side")
+    parser.add_argument(
+        "--auth-messages", type=int, default=300, help="measured messages per side"
+    )
     parser.add_argument("--auth-warm", type=int, default=2 * len(AUTH_CLIENTS))
-    parser.add_argument("--in-process", type=int, default=500, help="authenticate_message calls timed")
+    parser.add_argument(
+        "--in-process", type=int, default=500, help="authenticate_message calls timed"
+    )
     parser.add_argument("--ttl-seconds", type=float, default=8.0)
     parser.add_argument("--refusals", type=int, default=3000)
     parser.add_argument("--legit-messages", type=int, default=100, help="per phase")
-    parser.add_argument("--legit-interval", type=float, default=0.6, help="seconds between a sender's messages")
+    parser.add_argument(
+        "--legit-interval",
+        type=float,
+        default=0.6,
+        help="seconds between a sender's messages",
+    )
     parser.add_argument("--idle-per-client", type=int, default=20)
     parser.add_argument("--attack-sessions-per-client", type=int, default=2)
     parser.add_argument(
         "--attack-local-parts",
         type=int,
         default=0,
-        help="unknown local parts the attack cycles through (0: every guess a new one, as a dictionary attack)",
+        help=(
+            "unknown local parts the attack cycles through (0: every guess a new one, "
+            "as a dictionary attack)"
+        ),
     )
     args, _rest = parser.parse_known_args()
     if args.legit_interval < 60 / (0.9 * CLIENT_MESSAGE_RATE):
-        parser.error("--legit-interval: the sender would exceed the default message rate of its address")
+        parser.error(
+            "--legit-interval: the sender would exceed the default message rate of its "
+            "address"
+        )
     raise_open_files(len(IDLE_CLIENTS) * args.idle_per_client + 1024)
 
     dns_server, auth_helpers = base.load_test_helpers(args.addons_path)
@@ -633,7 +735,11 @@ def main():
     senders = Senders(auth_helpers, private_key)
     zone = sender_zone(dns_server.txt, key_record)
     dns = dns_server.DnsTestServer(zone, host="127.0.0.1").start()
-    http_port, with_port, without_port = base.free_port(), base.free_port(), base.free_port()
+    http_port, with_port, without_port = (
+        base.free_port(),
+        base.free_port(),
+        base.free_port(),
+    )
     relay = ("--relay-networks", base.RELAY_NETWORK, "--hostname", GATE_NAME)
     server = base.start_server(args, http_port)
     gate = subprocess.Popen(base.gate_command(args, with_port, *relay))
@@ -650,12 +756,17 @@ def main():
         base.wait_port(with_port, gate)
         base.wait_port(without_port, gate_without)
         _uid, call = base.setup(f"http://127.0.0.1:{http_port}", args.db, args.password)
-        call("ir.config_parameter", "set_param", "mail.dns.nameservers", dns.nameservers)
+        call(
+            "ir.config_parameter", "set_param", "mail.dns.nameservers", dns.nameservers
+        )
         names = [key for key in zone if not key[0].endswith(TTL_DOMAIN)]
 
         # 1-2: authentication's cost, DNS queries per message
         steps = measure_authentication(
-            {"with": with_port, "without": without_port}, senders, args.auth_messages, args.auth_warm
+            {"with": with_port, "without": without_port},
+            senders,
+            args.auth_messages,
+            args.auth_warm,
         )
         subjects = next(steps)
         warm_queries = query_counts(dns, names)
@@ -664,13 +775,25 @@ def main():
         steps.close()
         measured_queries = dns.total_queries - warm_total
         verdicts = {
-            side: call("mail.message", "search_read", [("subject", "=", subject)], ["gateway_auth_result"])
+            side: call(
+                "mail.message",
+                "search_read",
+                [("subject", "=", subject)],
+                ["gateway_auth_result"],
+            )
             for side, subject in subjects.items()
         }
         base.stop_processes(gate_without)
-        with_ms, without_ms = summary_ms(latencies["with"]), summary_ms(latencies["without"])
-        paired = [a - b for a, b in zip(latencies["with"], latencies["without"], strict=True)]
-        in_process, handed_over, results_read, in_process_queries = time_in_process(dns, senders, args.in_process)
+        with_ms, without_ms = (
+            summary_ms(latencies["with"]),
+            summary_ms(latencies["without"]),
+        )
+        paired = [
+            a - b for a, b in zip(latencies["with"], latencies["without"], strict=True)
+        ]
+        in_process, handed_over, results_read, in_process_queries = time_in_process(
+            dns, senders, args.in_process
+        )
         in_process_ms = summary_ms(in_process)
         results["authentication"] = {
             "messages_per_side": args.auth_messages,
@@ -686,7 +809,8 @@ def main():
             "in_process_dns_queries": in_process_queries,
             "target_added_ms_median": 5.0,
             "gateway_auth_result_posted": {
-                side: (found[0]["gateway_auth_result"] if found else None) for side, found in verdicts.items()
+                side: (found[0]["gateway_auth_result"] if found else None)
+                for side, found in verdicts.items()
             },
         }
         results["dns"] = {
@@ -708,8 +832,10 @@ def main():
         legit = {phase: summary_ms(values) for phase, values in load_latencies.items()}
         results["load"] = {
             "legit_ms": legit,
-            "p95_loaded_over_unloaded": legit["loaded"]["p95"] / legit["unloaded"]["p95"],
-            "p50_loaded_over_unloaded": legit["loaded"]["p50"] / legit["unloaded"]["p50"],
+            "p95_loaded_over_unloaded": legit["loaded"]["p95"]
+            / legit["unloaded"]["p95"],
+            "p50_loaded_over_unloaded": legit["loaded"]["p50"]
+            / legit["unloaded"]["p50"],
             "target_p95_ratio": 2.0,
             "legit_interval_seconds": args.legit_interval,
             "idle_clients": len(IDLE_CLIENTS),
@@ -717,23 +843,36 @@ def main():
             "attack_sessions_per_client": args.attack_sessions_per_client,
             "attack_local_parts": args.attack_local_parts or "all distinct",
             "max_sessions": MAX_SESSIONS,
-            **{key: value for key, value in figures.items() if not key.startswith("rss_")},
+            **{
+                key: value
+                for key, value in figures.items()
+                if not key.startswith("rss_")
+            },
             "dns_queries_during_load_phases": queries,
         }
-        results["memory"] = {key: value for key, value in figures.items() if key.startswith("rss_")}
+        results["memory"] = {
+            key: value for key, value in figures.items() if key.startswith("rss_")
+        }
         legit_messages = sum(len(values) for values in load_latencies.values())
-        results["dns"]["queries_per_message_after_warm_up"] = (measured_queries + queries) / (
-            args.auth_messages + legit_messages
-        )
+        results["dns"]["queries_per_message_after_warm_up"] = (
+            measured_queries + queries
+        ) / (args.auth_messages + legit_messages)
         results["notes"] = [
-            "all clients 127.0.0.x outside --relay-networks (127.0.0.1/32) get the default limits per client; "
-            "the RCPT check rate is measured from 127.0.0.1, a relay exempt from the limits (no tarpit)",
-            "authentication 'without': the same mailgate command started with authenticate_message and "
-            "GatewayWork.auth_settings replaced by pass-throughs (benchmark launcher; the addon has no switch)",
-            "latencies: MAIL FROM to the 250 after DATA (authentication, message_process and its commit), "
+            "all clients 127.0.0.x outside --relay-networks (127.0.0.1/32) get the "
+            "default limits per client; "
+            "the RCPT check rate is measured from 127.0.0.1, a relay exempt from the "
+            "limits (no tarpit)",
+            "authentication 'without': the same mailgate command started with "
+            "authenticate_message and "
+            "GatewayWork.auth_settings replaced by pass-throughs (benchmark launcher; "
+            "the addon has no switch)",
+            "latencies: MAIL FROM to the 250 after DATA (authentication, "
+            "message_process and its commit), "
             "timed by the client on a kept session",
-            "the attack's sessions are opened before the idle ones; with the default --max-sessions (10000, "
-            "stress mode from 8000) all fit; the legitimate sender keeps the session it opened before",
+            "the attack's sessions are opened before the idle ones; with the default "
+            "--max-sessions (10000, "
+            "stress mode from 8000) all fit; the legitimate sender keeps the session "
+            "it opened before",
         ]
     finally:
         base.stop_processes(gate, gate_without, server)
@@ -747,22 +886,56 @@ def main():
         [
             ("delivery with authentication, p50 / p95", ms(**auth["with_ms"])),
             ("delivery without authentication, p50 / p95", ms(**auth["without_ms"])),
-            ("authentication added, median (target <= 5 ms)", f"{auth['added_ms_median']:.2f} ms"),
-            ("authentication added, median of pairs", f"{auth['added_ms_median_of_pairs']:.2f} ms"),
-            ("authenticate_message in process, p50 / p95", ms(**auth["in_process_authenticate_message_ms"])),
-            ("its verdict handed to the model layer, p50 / p95", ms(**auth["in_process_verdict_handover_ms"])),
-            ("its header read back (processing again), p50 / p95", ms(**auth["in_process_results_read_ms"])),
-            ("DNS queries per message after warm-up (target 0)", f"{results['dns']['queries_per_message_after_warm_up']:.3f}"),
-            ("RCPT checks per second, one session (target >= 500)", f"{results['rcpt']['rcpt_refusals_per_second']:.0f}"),
+            (
+                "authentication added, median (target <= 5 ms)",
+                f"{auth['added_ms_median']:.2f} ms",
+            ),
+            (
+                "authentication added, median of pairs",
+                f"{auth['added_ms_median_of_pairs']:.2f} ms",
+            ),
+            (
+                "authenticate_message in process, p50 / p95",
+                ms(**auth["in_process_authenticate_message_ms"]),
+            ),
+            (
+                "its verdict handed to the model layer, p50 / p95",
+                ms(**auth["in_process_verdict_handover_ms"]),
+            ),
+            (
+                "its header read back (processing again), p50 / p95",
+                ms(**auth["in_process_results_read_ms"]),
+            ),
+            (
+                "DNS queries per message after warm-up (target 0)",
+                f"{results['dns']['queries_per_message_after_warm_up']:.3f}",
+            ),
+            (
+                "RCPT checks per second, one session (target >= 500)",
+                f"{results['rcpt']['rcpt_refusals_per_second']:.0f}",
+            ),
             ("legit sender unloaded, p50 / p95", ms(**load["legit_ms"]["unloaded"])),
             ("legit sender loaded, p50 / p95", ms(**load["legit_ms"]["loaded"])),
-            ("p95 loaded / unloaded (target <= 2)", f"{load['p95_loaded_over_unloaded']:.2f}"),
-            ("idle sessions accepted / attempted", f"{load['idle_accepted']} / {load['idle_attempted']}"),
+            (
+                "p95 loaded / unloaded (target <= 2)",
+                f"{load['p95_loaded_over_unloaded']:.2f}",
+            ),
+            (
+                "idle sessions accepted / attempted",
+                f"{load['idle_accepted']} / {load['idle_attempted']}",
+            ),
             ("attack RCPT replies per second", f"{load['attack_rcpt_per_second']:.0f}"),
-            ("mailgate RSS idle / sessions open / peak", "{rss_idle_kib} / {rss_sessions_open_kib} / {rss_peak_loaded_kib} KiB".format(**memory)),
-            ("mailgate RSS per open session", f"{memory['rss_per_open_session_kib']:.1f} KiB"),
+            (
+                "mailgate RSS idle / sessions open / peak",
+                "{rss_idle_kib} / {rss_sessions_open_kib} / {rss_peak_loaded_kib}"
+                " KiB".format(**memory),
+            ),
+            (
+                "mailgate RSS per open session",
+                f"{memory['rss_per_open_session_kib']:.1f} KiB",
+            ),
         ]
-    )  # fmt: skip
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 # Run with "odoo-bin shell" on a database where the addon is installed:
 # ruff: noqa: F821  (env is a global of "odoo-bin shell")
 # uninstalls it and checks that nothing of it is left behind.
+# pylint: disable=print-used  # a command-line tool: prints its report
 import sys
 
 from odoo.addons.mail_routing_policy.hooks import MODULE_PARAMS

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Screenshot of a page of a running Odoo, logged in, through headless Chromium.
 
 Used by ``scripts/screenshot`` for static/description (the Apps screen):
@@ -5,9 +8,11 @@ the picture shows the real module, never a mock-up.
 
     python screenshot.py --url http://127.0.0.1:8071 --db DB --path /odoo/settings \
         --block "Mail routing" --out static/description/settings.png
-    python screenshot.py ... --path /odoo/action-mail_routing_policy.mail_gateway_log_action/7 \
+    python screenshot.py ... --path
+    /odoo/action-mail_routing_policy.mail_gateway_log_action/7 \
         --selector .o_form_view --wait-text Quarantined --out log.png
 """
+# pylint: disable=print-used  # a command-line tool: prints its report
 
 import argparse
 import base64
@@ -25,7 +30,10 @@ def login(url, db, login_name, password):
     session = requests.Session()
     response = session.post(
         f"{url}/web/session/authenticate",
-        json={"jsonrpc": "2.0", "params": {"db": db, "login": login_name, "password": password}},
+        json={
+            "jsonrpc": "2.0",
+            "params": {"db": db, "login": login_name, "password": password},
+        },
         timeout=60,
     )
     response.raise_for_status()
@@ -56,19 +64,25 @@ class Chrome:
         )
         for _attempt in range(100):
             try:
-                targets = requests.get(f"http://127.0.0.1:{port}/json", timeout=1).json()
+                targets = requests.get(
+                    f"http://127.0.0.1:{port}/json", timeout=1
+                ).json()
                 page = next(target for target in targets if target["type"] == "page")
                 break
             except (requests.RequestException, StopIteration):
                 time.sleep(0.2)
         else:
             raise SystemExit("Chromium did not start")
-        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60)
+        self.socket = websocket.create_connection(
+            page["webSocketDebuggerUrl"], timeout=60
+        )
         self.next_id = 0
 
     def call(self, method, **params):
         self.next_id += 1
-        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        self.socket.send(
+            json.dumps({"id": self.next_id, "method": method, "params": params})
+        )
         while True:
             answer = json.loads(self.socket.recv())
             if answer.get("id") == self.next_id:
@@ -77,7 +91,12 @@ class Chrome:
                 return answer.get("result", {})
 
     def evaluate(self, expression):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        result = self.call(
+            "Runtime.evaluate",
+            expression=expression,
+            returnByValue=True,
+            awaitPromise=True,
+        )
         return result.get("result", {}).get("value")
 
     def close(self):
@@ -87,15 +106,19 @@ class Chrome:
 
 
 BLOCK_BOX = """(() => {{
-    const title = [...document.querySelectorAll('h2')].find((h) => h.textContent.trim() === {name});
+    const title = [...document.querySelectorAll('h2')]
+        .find((h) => h.textContent.trim() === {name});
     if (!title) return null;
     let box = title.nextElementSibling;
-    while (box && !box.classList.contains('o_settings_container')) box = box.nextElementSibling;
+    while (box && !box.classList.contains('o_settings_container')) {{
+        box = box.nextElementSibling;
+    }}
     if (!box) return null;
     title.scrollIntoView({{block: 'start'}});
     const top = title.getBoundingClientRect(), body = box.getBoundingClientRect();
     const left = Math.min(top.left, body.left) - 16;
-    return {{x: left, y: top.top - 16, width: Math.max(top.right, body.right) - left + 16,
+    return {{x: left, y: top.top - 16,
+             width: Math.max(top.right, body.right) - left + 16,
              height: body.bottom - top.top + 32}};
 }})()"""
 
@@ -111,7 +134,8 @@ ELEMENT_BOX = """(() => {{
 # an Odoo text field filled as a user types it, then a button clicked
 FILL_AND_CLICK = """(() => {{
     const field = document.querySelector({field});
-    const button = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === {button});
+    const button = [...document.querySelectorAll('button')]
+        .find((b) => b.textContent.trim() === {button});
     if (!field || !button) return false;
     field.value = {value};
     field.dispatchEvent(new Event('input', {{bubbles: true}}));
@@ -138,10 +162,23 @@ def main():
     parser.add_argument("--path", required=True)
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--block", help="title of the settings block to capture")
-    target.add_argument("--selector", help="CSS selector of the element to capture (a form, a dialog)")
-    parser.add_argument("--wait-text", default="", help="with --selector: capture once the element shows this text")
-    parser.add_argument("--fill", nargs=2, metavar=("FIELD_SELECTOR", "FILE"), help="type FILE's text into a field")
-    parser.add_argument("--click", default="", help="with --fill: the button to click afterwards")
+    target.add_argument(
+        "--selector", help="CSS selector of the element to capture (a form, a dialog)"
+    )
+    parser.add_argument(
+        "--wait-text",
+        default="",
+        help="with --selector: capture once the element shows this text",
+    )
+    parser.add_argument(
+        "--fill",
+        nargs=2,
+        metavar=("FIELD_SELECTOR", "FILE"),
+        help="type FILE's text into a field",
+    )
+    parser.add_argument(
+        "--click", default="", help="with --fill: the button to click afterwards"
+    )
     parser.add_argument("--out", required=True)
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
@@ -151,21 +188,31 @@ def main():
     try:
         host = args.url.split("://", 1)[1].split(":")[0].split("/")[0]
         chrome.call("Network.enable")
-        chrome.call("Network.setCookie", name="session_id", value=session_id, domain=host, path="/")
+        chrome.call(
+            "Network.setCookie",
+            name="session_id",
+            value=session_id,
+            domain=host,
+            path="/",
+        )
         chrome.call("Page.enable")
         chrome.call("Page.navigate", url=f"{args.url}{args.path}")
         if args.fill:
             with open(args.fill[1], encoding="utf-8") as handle:
                 value = handle.read()
             fill = FILL_AND_CLICK.format(
-                field=json.dumps(args.fill[0]), button=json.dumps(args.click), value=json.dumps(value)
+                field=json.dumps(args.fill[0]),
+                button=json.dumps(args.click),
+                value=json.dumps(value),
             )
             wait_for(chrome, fill, f"field {args.fill[0]} and button {args.click!r}")
         if args.block:
             find_box = BLOCK_BOX.format(name=json.dumps(args.block))
             what = f"settings block {args.block!r}"
         else:
-            find_box = ELEMENT_BOX.format(selector=json.dumps(args.selector), text=json.dumps(args.wait_text))
+            find_box = ELEMENT_BOX.format(
+                selector=json.dumps(args.selector), text=json.dumps(args.wait_text)
+            )
             what = f"element {args.selector!r} showing {args.wait_text!r}"
         wait_for(chrome, find_box, what)
         time.sleep(1.5)  # let fonts and icons settle
@@ -174,7 +221,13 @@ def main():
             "Page.captureScreenshot",
             format="png",
             captureBeyondViewport=True,
-            clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"], "scale": 1},
+            clip={
+                "x": box["x"],
+                "y": box["y"],
+                "width": box["width"],
+                "height": box["height"],
+                "scale": 1,
+            },
         )
         with open(args.out, "wb") as handle:
             handle.write(base64.b64decode(shot["data"]))

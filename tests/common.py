@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import time
 
 from odoo.modules.registry import DummyRLock, Registry
@@ -41,7 +44,9 @@ def allow_registry_in_threads(case):
     case.addCleanup(restore)
 
 
-def raw_message(email_from, to, subject="Frogs", cc="", extra="", return_path=None, msg_id=None):
+def raw_message(
+    email_from, to, subject="Frogs", cc="", extra="", return_path=None, msg_id=None
+):
     """A plain-text message in RFC 5322 form; Return-Path defaults to the sender."""
     return RAW.format(
         email_from=email_from,
@@ -82,8 +87,12 @@ class GatewayCase(MailCommon):
 
     def process(self, email_from, to, subject="Frogs", model=None, **kwargs):
         """Process a raw message; return the partners named after the subject."""
-        self.env["mail.thread"].sudo().message_process(model, self.raw(email_from, to, subject=subject, **kwargs))
+        self.env["mail.thread"].sudo().message_process(
+            model, self.raw(email_from, to, subject=subject, **kwargs)
+        )
         return self.env["res.partner"].search([("name", "=", subject)])
 
     def logs(self, **domain):
-        return self.env["mail.gateway.log"].search([(k, "=", v) for k, v in domain.items()])
+        return self.env["mail.gateway.log"].search(
+            [(k, "=", v) for k, v in domain.items()]
+        )

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """A loopback DNS server for tests: answers from a zone held in a dict.
 
 Usage::
@@ -54,11 +57,14 @@ MAX_CNAME_CHAIN = 8
 
 
 def txt(value):
-    """TXT rdata text for ``value`` (``str`` or ``bytes``): quoted, in strings of at most 255 bytes."""
+    """TXT rdata text for ``value`` (``str`` or ``bytes``): quoted, in strings of at
+    most 255 bytes."""
     if isinstance(value, str):
         value = value.encode()
     chunks = [value[i : i + 255] for i in range(0, len(value), 255)] or [b""]
-    return " ".join('"' + "".join(_txt_char(byte) for byte in chunk) + '"' for chunk in chunks)
+    return " ".join(
+        '"' + "".join(_txt_char(byte) for byte in chunk) + '"' for chunk in chunks
+    )
 
 
 def _txt_char(byte):
@@ -74,13 +80,23 @@ def _name(name):
 
 
 class DnsTestServer:
-    """An authoritative DNS server on a loopback address and a free port (see the module docstring).
+    """An authoritative DNS server on a loopback address and a free port (see the module
+    docstring).
 
     ``nameservers`` is the value for ``mail.dns.nameservers``. Start and stop
     it with ``with``, or ``start()``/``stop()``.
     """
 
-    def __init__(self, zone, *, host="127.0.0.1", ttl=DEFAULT_TTL, negative_ttl=60, silent=(), servfail=()):
+    def __init__(
+        self,
+        zone,
+        *,
+        host="127.0.0.1",
+        ttl=DEFAULT_TTL,
+        negative_ttl=60,
+        silent=(),
+        servfail=(),
+    ):
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"{host} is not a loopback address")
         self.host = host
@@ -101,10 +117,13 @@ class DnsTestServer:
     # ------------------------------------------------------------------
 
     def update(self, zone):
-        """Add or replace records: ``{(name, type): texts or (ttl, texts)}``; an empty list removes them."""
+        """Add or replace records: ``{(name, type): texts or (ttl, texts)}``; an empty
+        list removes them."""
         with self._lock:
             for (name, rdtype), value in zone.items():
-                ttl, texts = value if isinstance(value, tuple) else (self.default_ttl, value)
+                ttl, texts = (
+                    value if isinstance(value, tuple) else (self.default_ttl, value)
+                )
                 key = (_name(name), rdtype.upper())
                 if texts:
                     self._zone[key] = (ttl, list(texts))
@@ -151,7 +170,9 @@ class DnsTestServer:
         self.port = port
         self._servers = [udp, tcp]
         for server in self._servers:
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+            )
             thread.start()
             self._threads.append(thread)
         return self
@@ -175,7 +196,8 @@ class DnsTestServer:
     # ------------------------------------------------------------------
 
     def answer(self, query):
-        """The response to ``query`` (a :class:`dns.message.Message`), or ``None`` to stay silent."""
+        """The response to ``query`` (a :class:`dns.message.Message`), or ``None`` to
+        stay silent."""
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA | dns.flags.RA
         if len(query.question) != 1:
@@ -206,13 +228,18 @@ class DnsTestServer:
             rrset = self._rrset(name, "CNAME", *cname)
             response.answer.append(rrset)
             name = _name(rrset[0].target.to_text())
-        exists = any(key_name == name or key_name.endswith("." + name) for key_name, _type in self._zone)
+        exists = any(
+            key_name == name or key_name.endswith("." + name)
+            for key_name, _type in self._zone
+        )
         if not exists:
             response.set_rcode(dns.rcode.NXDOMAIN)
         response.authority.append(self._soa(name))
 
     def _rrset(self, name, rdtype, ttl, texts):
-        return dns.rrset.from_text_list(name + ".", ttl, "IN", rdtype, texts, origin=dns.name.root, relativize=False)
+        return dns.rrset.from_text_list(
+            name + ".", ttl, "IN", rdtype, texts, origin=dns.name.root, relativize=False
+        )
 
     def _soa(self, name):
         labels = name.split(".")
@@ -222,7 +249,13 @@ class DnsTestServer:
             if found:
                 return self._rrset(owner, "SOA", *found)
         ttl = self.negative_ttl
-        return dns.rrset.from_text(".", ttl, "IN", "SOA", f"ns.invalid. hostmaster.invalid. 1 3600 600 86400 {ttl}")
+        return dns.rrset.from_text(
+            ".",
+            ttl,
+            "IN",
+            "SOA",
+            f"ns.invalid. hostmaster.invalid. 1 3600 600 86400 {ttl}",
+        )
 
 
 class _UdpHandler(socketserver.BaseRequestHandler):

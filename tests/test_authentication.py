@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Who may speak for whom: the authentication policy on every path into
 message_process (here fetchmail's / XML-RPC's: no SMTP transaction, the
 Authentication-Results of servers the admin trusts)."""
@@ -23,9 +26,12 @@ from .common import GatewayCase
 TRUSTED = "mx.provider.test"
 
 
-def results(dmarc, policy="none", header_from="thirdparty.example", authserv_id=TRUSTED):
+def results(
+    dmarc, policy="none", header_from="thirdparty.example", authserv_id=TRUSTED
+):
     return (
-        f"Authentication-Results: {authserv_id}; spf=fail smtp.mailfrom=attacker.invalid;\n"
+        f"Authentication-Results: {authserv_id}; spf=fail "
+        "smtp.mailfrom=attacker.invalid;\n"
         f" dkim=none; dmarc={dmarc} policy.dmarc={policy} header.from={header_from}\n"
     )
 
@@ -38,7 +44,11 @@ class TestAuthentication(GatewayCase):
         cls.ICP.set_param("mail.gateway.auth.trusted_authserv_ids", TRUSTED)
         # an internal user whose address is at a third-party domain
         cls.boss = mail_new_test_user(
-            cls.env, login="boss", name="The Boss", email="boss@thirdparty.example", groups="base.group_user"
+            cls.env,
+            login="boss",
+            name="The Boss",
+            email="boss@thirdparty.example",
+            groups="base.group_user",
         )
         cls.alias_partners = cls._make_alias("partnersonly", alias_contact="partners")
 
@@ -64,7 +74,11 @@ class TestAuthentication(GatewayCase):
         self.assertTrue(log._get_raw_source(), "the source is kept")
         self.assertIn("one of your users", log.explanation)
         self.assertTrue(log.explanation.startswith("Quarantined:"), log.explanation)
-        self.assertEqual((log.alias_id, log.model), (self.alias_partners, "res.partner"), "where it was going")
+        self.assertEqual(
+            (log.alias_id, log.model),
+            (self.alias_partners, "res.partner"),
+            "where it was going",
+        )
         # a false positive: the admin sees what processing again would do,
         # then processes it again, as the user
         action = log.action_confirm_process_again()
@@ -93,16 +107,29 @@ class TestAuthentication(GatewayCase):
         # the alias domain itself: p=none or no record does not help
         for subject, header in [
             ("Own domain none", results("none", header_from="test.mycompany.com")),
-            ("Own domain p=none", results("fail", "none", header_from="test.mycompany.com")),
+            (
+                "Own domain p=none",
+                results("fail", "none", header_from="test.mycompany.com"),
+            ),
         ]:
             with self.subTest(subject=subject):
                 self.assertFalse(
-                    self.deliver("ceo@test.mycompany.com", "commercial@test.mycompany.com", subject, header)
+                    self.deliver(
+                        "ceo@test.mycompany.com",
+                        "commercial@test.mycompany.com",
+                        subject,
+                        header,
+                    )
                 )
                 self.assertEqual(self.logs(subject=subject).reason, "auth_spoofed")
         # a domain the admin adds, subdomains included
-        self.ICP.set_param("mail.gateway.auth.protected_domains", "Partner-Bank.example")
-        self.assertEqual(self.ICP.get_param("mail.gateway.auth.protected_domains"), "partner-bank.example")
+        self.ICP.set_param(
+            "mail.gateway.auth.protected_domains", "Partner-Bank.example"
+        )
+        self.assertEqual(
+            self.ICP.get_param("mail.gateway.auth.protected_domains"),
+            "partner-bank.example",
+        )
         self.assertFalse(
             self.deliver(
                 "alerts@mail.partner-bank.example",
@@ -118,12 +145,28 @@ class TestAuthentication(GatewayCase):
         server's own, changes nothing."""
         forged = results("pass", "reject", authserv_id="mx.attacker.invalid")
         self.ICP.set_param("mail.gateway.auth.unverified_action", "quarantine")
-        self.assertFalse(self.deliver("boss@thirdparty.example", "commercial@test.mycompany.com", "Forged AR", forged))
+        self.assertFalse(
+            self.deliver(
+                "boss@thirdparty.example",
+                "commercial@test.mycompany.com",
+                "Forged AR",
+                forged,
+            )
+        )
         log = self.logs(subject="Forged AR")
-        self.assertEqual((log.reason, log.auth_result), ("auth_unverified", "unverified"))
+        self.assertEqual(
+            (log.reason, log.auth_result), ("auth_unverified", "unverified")
+        )
         # the topmost trusted header counts, not a pass written below it
         stacked = results("fail", "none") + results("pass", "none")
-        self.assertFalse(self.deliver("boss@thirdparty.example", "commercial@test.mycompany.com", "Stacked", stacked))
+        self.assertFalse(
+            self.deliver(
+                "boss@thirdparty.example",
+                "commercial@test.mycompany.com",
+                "Stacked",
+                stacked,
+            )
+        )
         self.assertEqual(self.logs(subject="Stacked").auth_result, "fail")
 
     def test_caller_context_cannot_weaken_the_policy(self):
@@ -131,7 +174,10 @@ class TestAuthentication(GatewayCase):
         a superuser environment only: a user calling message_process (over
         RPC the context is the caller's to write) gains nothing with them."""
         forged = results("pass", "reject", authserv_id="mx.attacker.invalid")
-        written = "gate.test; spf=pass; dkim=pass; dmarc=pass header.from=thirdparty.example; arc=none"
+        written = (
+            "gate.test; spf=pass; dkim=pass; dmarc=pass "
+            "header.from=thirdparty.example; arc=none"
+        )
         raw = self.raw(
             "The Boss <boss@thirdparty.example>",
             self.alias_partners.display_name,
@@ -141,7 +187,10 @@ class TestAuthentication(GatewayCase):
         context = {
             CONTEXT_BYPASS: "auth_spoofed",
             CONTEXT_TRUSTED_AUTHSERV_ID: "mx.attacker.invalid",
-            CONTEXT_AUTH_FACTS: (written, AuthFacts(result="pass", authserv_id="gate.test", header=written)),
+            CONTEXT_AUTH_FACTS: (
+                written,
+                AuthFacts(result="pass", authserv_id="gate.test", header=written),
+            ),
         }
         admin = self.env.ref("base.user_admin")
         self.ICP.set_param("mail.gateway.auth.unverified_action", "quarantine")
@@ -150,19 +199,36 @@ class TestAuthentication(GatewayCase):
         with mute_logger("odoo.addons.mail_routing_policy.models.mail_gateway_log"):
             self.assertFalse(thread.message_process(False, raw))
         log = self.logs(subject="Context forged")
-        self.assertEqual((log.reason, log.auth_result), ("auth_unverified", "unverified"))
-        self.assertFalse(self.env["res.partner"].search([("name", "=", "Context forged")]))
+        self.assertEqual(
+            (log.reason, log.auth_result), ("auth_unverified", "unverified")
+        )
+        self.assertFalse(
+            self.env["res.partner"].search([("name", "=", "Context forged")])
+        )
 
     def test_mailgate_verdict_decides_on_its_path(self):
         """On the mailgate's path the model layer takes the verdict the
         mailgate computed for this message, whatever header sits on top (a
         header smuggled above the mailgate's must not replace it)."""
-        written = "gate.test; spf=pass; dkim=none; dmarc=pass header.from=thirdparty.example; arc=none"
-        facts = AuthFacts(result="pass", from_domain="thirdparty.example", authserv_id="gate.test", header=written)
+        written = (
+            "gate.test; spf=pass; dkim=none; dmarc=pass "
+            "header.from=thirdparty.example; arc=none"
+        )
+        facts = AuthFacts(
+            result="pass",
+            from_domain="thirdparty.example",
+            authserv_id="gate.test",
+            header=written,
+        )
         thread = (
             self.env["mail.thread"]
             .sudo()
-            .with_context(**{CONTEXT_AUTH_FACTS: (written, facts), CONTEXT_TRUSTED_AUTHSERV_ID: "gate.test"})
+            .with_context(
+                **{
+                    CONTEXT_AUTH_FACTS: (written, facts),
+                    CONTEXT_TRUSTED_AUTHSERV_ID: "gate.test",
+                }
+            )
         )
         record = thread.message_process(
             False,
@@ -174,11 +240,20 @@ class TestAuthentication(GatewayCase):
             ),
         )
         self.assertTrue(record)
-        message = self.env["mail.message"].search([("subject", "=", "Handed over"), ("message_type", "=", "email")])
-        self.assertEqual((message.gateway_auth_result, message.gateway_auth_details), ("pass", written))
-        failed = dataclasses.replace(facts, result="fail", header=written.replace("dmarc=pass", "dmarc=fail"))
+        message = self.env["mail.message"].search(
+            [("subject", "=", "Handed over"), ("message_type", "=", "email")]
+        )
+        self.assertEqual(
+            (message.gateway_auth_result, message.gateway_auth_details),
+            ("pass", written),
+        )
+        failed = dataclasses.replace(
+            facts, result="fail", header=written.replace("dmarc=pass", "dmarc=fail")
+        )
         thread = thread.with_context(**{CONTEXT_AUTH_FACTS: (failed.header, failed)})
-        smuggled = results("pass", "reject", header_from="thirdparty.example", authserv_id="gate.test")
+        smuggled = results(
+            "pass", "reject", header_from="thirdparty.example", authserv_id="gate.test"
+        )
         with mute_logger(
             "odoo.addons.mail_routing_policy.models.mail_gateway_log",
             "odoo.addons.mail_routing_policy.models.mail_thread",
@@ -198,17 +273,31 @@ class TestAuthentication(GatewayCase):
         self.assertEqual((log.reason, log.auth_result), ("auth_spoofed", "fail"))
 
     def test_unverified_path_keeps_core_behaviour_unless_tightened(self):
-        record = self.deliver("The Boss <boss@thirdparty.example>", "commercial@test.mycompany.com", "Fetched boss")
-        self.assertEqual(record.create_uid, self.boss, "as core: fetchmail without a trusted result")
+        record = self.deliver(
+            "The Boss <boss@thirdparty.example>",
+            "commercial@test.mycompany.com",
+            "Fetched boss",
+        )
+        self.assertEqual(
+            record.create_uid, self.boss, "as core: fetchmail without a trusted result"
+        )
         message = record.message_ids.filtered(lambda m: m.message_type == "email")
         self.assertEqual(message.gateway_auth_result, "unverified")
         self.ICP.set_param("mail.gateway.auth.unverified_action", "quarantine")
         self.assertFalse(
-            self.deliver("The Boss <boss@thirdparty.example>", "commercial@test.mycompany.com", "Fetched again")
+            self.deliver(
+                "The Boss <boss@thirdparty.example>",
+                "commercial@test.mycompany.com",
+                "Fetched again",
+            )
         )
         self.assertEqual(self.logs(subject="Fetched again").reason, "auth_unverified")
         # an outsider is not affected by the tightening
-        self.assertTrue(self.deliver("ann@customer.example", "commercial@test.mycompany.com", "Outsider"))
+        self.assertTrue(
+            self.deliver(
+                "ann@customer.example", "commercial@test.mycompany.com", "Outsider"
+            )
+        )
 
     # ------------------------------------------------------------------
     # third-party domains: their own DMARC policy
@@ -224,26 +313,44 @@ class TestAuthentication(GatewayCase):
         for subject, dmarc, policy, reason in cases:
             with self.subTest(subject=subject):
                 record = self.deliver(
-                    "ann@thirdparty.example", "commercial@test.mycompany.com", subject, results(dmarc, policy)
+                    "ann@thirdparty.example",
+                    "commercial@test.mycompany.com",
+                    subject,
+                    results(dmarc, policy),
                 )
                 if reason:
                     self.assertFalse(record)
                     self.assertEqual(self.logs(subject=subject).reason, reason)
                 else:
                     self.assertEqual(len(record), 1)
-                    message = record.message_ids.filtered(lambda m: m.message_type == "email")
+                    message = record.message_ids.filtered(
+                        lambda m: m.message_type == "email"
+                    )
                     self.assertEqual(message.gateway_auth_result, dmarc)
 
     def test_alias_domain_record_only(self):
         self.mail_alias_domain.auth_dmarc_enforcement = "record"
         record = self.deliver(
-            "ann@thirdparty.example", "commercial@test.mycompany.com", "Recorded", results("fail", "reject")
+            "ann@thirdparty.example",
+            "commercial@test.mycompany.com",
+            "Recorded",
+            results("fail", "reject"),
         )
         self.assertEqual(len(record), 1)
-        self.assertEqual(record.message_ids.filtered(lambda m: m.message_type == "email").gateway_auth_result, "fail")
+        self.assertEqual(
+            record.message_ids.filtered(
+                lambda m: m.message_type == "email"
+            ).gateway_auth_result,
+            "fail",
+        )
         # your own users stay protected
         self.assertFalse(
-            self.deliver("boss@thirdparty.example", "commercial@test.mycompany.com", "Still boss", results("fail"))
+            self.deliver(
+                "boss@thirdparty.example",
+                "commercial@test.mycompany.com",
+                "Still boss",
+                results("fail"),
+            )
         )
 
     # ------------------------------------------------------------------
@@ -261,7 +368,9 @@ class TestAuthentication(GatewayCase):
         thread = (
             self.env["mail.thread"]
             .sudo()
-            .with_context(**{CONTEXT_SMTP: True, CONTEXT_TRUSTED_AUTHSERV_ID: "gate.test"})
+            .with_context(
+                **{CONTEXT_SMTP: True, CONTEXT_TRUSTED_AUTHSERV_ID: "gate.test"}
+            )
         )
         with (
             self.assertRaises(GatewayRefusal) as ctx,
@@ -271,15 +380,20 @@ class TestAuthentication(GatewayCase):
         self.assertEqual(ctx.exception.reason, "dmarc_reject")
         with self.env.registry.cursor() as cr:
             cr.execute(
-                "SELECT id, reason, auth_result, detail_params FROM mail_gateway_log WHERE message_id = %s",
+                "SELECT id, reason, auth_result, detail_params FROM mail_gateway_log "
+                "WHERE message_id = %s",
                 ["<refused-at-data@thirdparty.example>"],
             )
             rows = cr.fetchall()
             cr.execute(
-                "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND res_id = ANY(%s)",
+                "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND "
+                "res_id = ANY(%s)",
                 [[row[0] for row in rows]],
             )
-            cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [[row[0] for row in rows]])
+            cr.execute(
+                "DELETE FROM mail_gateway_log WHERE id = ANY(%s)",
+                [[row[0] for row in rows]],
+            )
         self.assertEqual([row[1:3] for row in rows], [("dmarc_reject", "fail")])
         self.assertTrue(rows[0][3]["smtp"])
         # without the mailgate's context the same header is nobody's
@@ -300,7 +414,10 @@ class TestAuthentication(GatewayCase):
         check = self.env["mail.routing.check"].create(
             {
                 "raw_message": self.raw(
-                    "boss@thirdparty.example", "commercial@test.mycompany.com", "Ex", extra=results("fail")
+                    "boss@thirdparty.example",
+                    "commercial@test.mycompany.com",
+                    "Ex",
+                    extra=results("fail"),
                 )
             }
         )

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Loop protection under parallel delivery, with real committed transactions.
 
 Each worker thread opens its own database connection and processes its own
@@ -7,6 +10,7 @@ HTTP requests are); the threshold must hold exactly and no message may
 vanish: each one either created a record or is in the gateway log.
 """
 
+import contextlib
 import threading
 import uuid
 from functools import partial
@@ -50,12 +54,27 @@ class TestLoopConcurrency(TransactionCase):
 
     def _cleanup(self):
         with self.registry.cursor() as cr:
-            cr.execute("DELETE FROM res_partner WHERE name LIKE %s", [f"Conc {self.tag}%"])
-            cr.execute("DELETE FROM mail_gateway_event WHERE sender = %s", [self.sender])
-            cr.execute("DELETE FROM mail_gateway_loop_guard WHERE key LIKE %s", [f"{self.sender}|%"])
-            cr.execute("DELETE FROM mail_gateway_log WHERE email_from LIKE %s", [f"%{self.sender}%"])
-            cr.execute("DELETE FROM mail_mail WHERE email_to LIKE %s", [f"%{self.sender}%"])
-            cr.execute("DELETE FROM mail_message WHERE email_from LIKE %s", [f"%{self.sender}%"])
+            cr.execute(
+                "DELETE FROM res_partner WHERE name LIKE %s", [f"Conc {self.tag}%"]
+            )
+            cr.execute(
+                "DELETE FROM mail_gateway_event WHERE sender = %s", [self.sender]
+            )
+            cr.execute(
+                "DELETE FROM mail_gateway_loop_guard WHERE key LIKE %s",
+                [f"{self.sender}|%"],
+            )
+            cr.execute(
+                "DELETE FROM mail_gateway_log WHERE email_from LIKE %s",
+                [f"%{self.sender}%"],
+            )
+            cr.execute(
+                "DELETE FROM mail_mail WHERE email_to LIKE %s", [f"%{self.sender}%"]
+            )
+            cr.execute(
+                "DELETE FROM mail_message WHERE email_from LIKE %s",
+                [f"%{self.sender}%"],
+            )
             cr.execute("DELETE FROM mail_alias WHERE id = %s", [self.alias_id])
 
     def _deliver(self, index, errors):
@@ -71,7 +90,9 @@ class TestLoopConcurrency(TransactionCase):
                 with self.registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
                     try:
-                        retrying(partial(env["mail.thread"].message_process, None, raw), env)
+                        retrying(
+                            partial(env["mail.thread"].message_process, None, raw), env
+                        )
                     except Exception:
                         cr.rollback()
                         continue
@@ -94,13 +115,14 @@ class TestLoopConcurrency(TransactionCase):
         def synchronised_lock(model, *args, **kwargs):
             if not getattr(waited, "done", False):
                 waited.done = True
-                try:
+                with contextlib.suppress(threading.BrokenBarrierError):
                     barrier.wait()
-                except threading.BrokenBarrierError:
-                    pass
             return original_lock(model, *args, **kwargs)
 
-        threads = [threading.Thread(target=self._deliver, args=(index, errors)) for index in range(workers)]
+        threads = [
+            threading.Thread(target=self._deliver, args=(index, errors))
+            for index in range(workers)
+        ]
         with patch.object(MailGatewayEvent, "_lock_and_count", synchronised_lock):
             for thread in threads:
                 thread.start()
@@ -108,15 +130,24 @@ class TestLoopConcurrency(TransactionCase):
                 thread.join(timeout=300)
         self.assertFalse(errors)
         with self.registry.cursor() as cr:
-            cr.execute("SELECT count(*) FROM res_partner WHERE name LIKE %s", [f"Conc {self.tag}%"])
+            cr.execute(
+                "SELECT count(*) FROM res_partner WHERE name LIKE %s",
+                [f"Conc {self.tag}%"],
+            )
             created = cr.fetchone()[0]
             cr.execute(
-                # rate-limited repeats fold into one entry: its count is the number of messages
-                "SELECT coalesce(sum(count), 0) FROM mail_gateway_log WHERE email_from LIKE %s AND reason = 'rate_limit'",
+                # rate-limited repeats fold into one entry: its count is the number of
+                # messages
+                "SELECT coalesce(sum(count), 0) FROM mail_gateway_log WHERE "
+                "email_from LIKE %s AND reason = 'rate_limit'",
                 [f"%{self.sender}%"],
             )
             logged = cr.fetchone()[0]
-            cr.execute("SELECT count(*) FROM mail_gateway_event WHERE sender = %s AND kind = 'notice'", [self.sender])
+            cr.execute(
+                "SELECT count(*) FROM mail_gateway_event WHERE sender = %s AND kind = "
+                "'notice'",
+                [self.sender],
+            )
             notices = cr.fetchone()[0]
         return created, logged, notices
 

@@ -1,4 +1,8 @@
-"""The deliverability decisions (tools/deliverability.py) against the loopback DNS server."""
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""The deliverability decisions (tools/deliverability.py) against the loopback DNS
+server."""
 
 import time
 
@@ -25,15 +29,23 @@ def zone(keys):
     records = {
         # SPF
         ("nospf.test", "A"): ["127.0.0.50"],
-        ("twospf.test", "TXT"): ["v=spf1 ip4:127.0.0.5 -all", "v=spf1 ip4:127.0.0.6 -all", "other=1"],
+        ("twospf.test", "TXT"): [
+            "v=spf1 ip4:127.0.0.5 -all",
+            "v=spf1 ip4:127.0.0.6 -all",
+            "other=1",
+        ],
         ("many.test", "TXT"): ["v=spf1 include:chain1.many.test -all"],
         ("chain1.many.test", "TXT"): [
-            "v=spf1 a:h1.many.test a:h2.many.test a:h3.many.test a:h4.many.test include:chain2.many.test -all"
+            "v=spf1 a:h1.many.test a:h2.many.test a:h3.many.test a:h4.many.test "
+            "include:chain2.many.test -all"
         ],
         ("chain2.many.test", "TXT"): [
-            "v=spf1 a:h5.many.test a:h6.many.test a:h7.many.test a:h8.many.test a:h9.many.test -all"
+            "v=spf1 a:h5.many.test a:h6.many.test a:h7.many.test a:h8.many.test "
+            "a:h9.many.test -all"
         ],
-        ("void.test", "TXT"): ["v=spf1 a:v1.void.test a:v2.void.test a:v3.void.test ~all"],
+        ("void.test", "TXT"): [
+            "v=spf1 a:v1.void.test a:v2.void.test a:v3.void.test ~all"
+        ],
         ("plusall.test", "TXT"): ["v=spf1 ip4:127.0.0.5 +all"],
         ("anyinclude.test", "TXT"): ["v=spf1 include:plusall.test -all"],
         ("soft.test", "TXT"): ["v=spf1 ip4:127.0.0.9   mx ~all"],
@@ -52,9 +64,13 @@ def zone(keys):
         ("revoked._domainkey.mail.test", "TXT"): ["v=DKIM1; k=rsa; p="],
         ("garbled._domainkey.mail.test", "TXT"): ["v=DKIM1; k=rsa; p=AAAA"],
         ("mail.test", "TXT"): ["v=spf1 include:relay.test -all"],
-        ("_dmarc.mail.test", "TXT"): ["v=DMARC1; p=quarantine; rua=mailto:dmarc@mail.test"],
+        ("_dmarc.mail.test", "TXT"): [
+            "v=DMARC1; p=quarantine; rua=mailto:dmarc@mail.test"
+        ],
         # DMARC
-        ("_dmarc.orgonly.test", "TXT"): ["v=DMARC1; p=none; sp=reject; rua=mailto:r@orgonly.test"],
+        ("_dmarc.orgonly.test", "TXT"): [
+            "v=DMARC1; p=none; sp=reject; rua=mailto:r@orgonly.test"
+        ],
         ("_dmarc.reject.test", "TXT"): ["v=DMARC1; p=reject; adkim=s; pct=50"],
         ("_dmarc.twodmarc.test", "TXT"): ["v=DMARC1; p=reject", "v=DMARC1; p=none"],
         ("_dmarc.baddmarc.test", "TXT"): ["v=DMARC1; p=bogus"],
@@ -91,7 +107,9 @@ class DeliverabilityCase(BaseCase):
     def setUp(self):
         super().setUp()
         self.resolver = mail_dns.MailResolver(
-            mail_dns.parse_nameservers(self.server.nameservers), query_timeout=1.0, attempt_timeout=0.5
+            mail_dns.parse_nameservers(self.server.nameservers),
+            query_timeout=1.0,
+            attempt_timeout=0.5,
         )
 
     def deadline(self):
@@ -128,12 +146,44 @@ class TestSpf(DeliverabilityCase):
                 'nospf.test. TXT "v=spf1 ip6:2001:db8::5 ip4:127.0.0.16/28 ~all"',
                 {},
             ),
-            ("twospf.test", [SERVER_IP], [], dlv.FAIL, dlv.CODE_MULTIPLE_RECORDS, "", {}),
-            ("many.test", [SERVER_IP], [], dlv.FAIL, dlv.CODE_TOO_MANY_LOOKUPS, "", {"lookups": 11, "limit": 10}),
-            ("void.test", [SERVER_IP], [], dlv.FAIL, dlv.CODE_TOO_MANY_VOID_LOOKUPS, "", {"void_lookups": 3}),
+            (
+                "twospf.test",
+                [SERVER_IP],
+                [],
+                dlv.FAIL,
+                dlv.CODE_MULTIPLE_RECORDS,
+                "",
+                {},
+            ),
+            (
+                "many.test",
+                [SERVER_IP],
+                [],
+                dlv.FAIL,
+                dlv.CODE_TOO_MANY_LOOKUPS,
+                "",
+                {"lookups": 11, "limit": 10},
+            ),
+            (
+                "void.test",
+                [SERVER_IP],
+                [],
+                dlv.FAIL,
+                dlv.CODE_TOO_MANY_VOID_LOOKUPS,
+                "",
+                {"void_lookups": 3},
+            ),
             ("plusall.test", [SERVER_IP], [], dlv.FAIL, dlv.CODE_ALLOWS_ANY, "", {}),
             ("anyinclude.test", [SERVER_IP], [], dlv.FAIL, dlv.CODE_ALLOWS_ANY, "", {}),
-            ("badsyntax.test", [SERVER_IP], [], dlv.FAIL, dlv.CODE_RECORD_SYNTAX, "", {"term": "bogus"}),
+            (
+                "badsyntax.test",
+                [SERVER_IP],
+                [],
+                dlv.FAIL,
+                dlv.CODE_RECORD_SYNTAX,
+                "",
+                {"term": "bogus"},
+            ),
             (
                 "soft.test",
                 [SERVER_IP, "127.0.0.10"],
@@ -169,21 +219,48 @@ class TestSpf(DeliverabilityCase):
                 dlv.PASS,
                 dlv.CODE_AUTHORISED,
                 "",
-                {"results": {SERVER_IP: "pass", "127.0.0.0/30": "pass", "127.0.0.0/29": "pass"}},
+                {
+                    "results": {
+                        SERVER_IP: "pass",
+                        "127.0.0.0/30": "pass",
+                        "127.0.0.0/29": "pass",
+                    }
+                },
             ),
-            ("viainclude.test", [SERVER_IP], [], dlv.PASS, dlv.CODE_AUTHORISED, "", {"lookups": 1}),
-            ("viainclude.test", [], [], dlv.UNKNOWN, dlv.CODE_NO_SENDING_ADDRESS, "", {}),
+            (
+                "viainclude.test",
+                [SERVER_IP],
+                [],
+                dlv.PASS,
+                dlv.CODE_AUTHORISED,
+                "",
+                {"lookups": 1},
+            ),
+            (
+                "viainclude.test",
+                [],
+                [],
+                dlv.UNKNOWN,
+                dlv.CODE_NO_SENDING_ADDRESS,
+                "",
+                {},
+            ),
             ("nospf.test", ["not-an-ip"], [], dlv.FAIL, dlv.CODE_BAD_ADDRESS, "", {}),
         ]
         for domain, ips, includes, status, code, record, data in table:
             with self.subTest(domain=domain, ips=ips):
-                fact = dlv.check_spf(domain, ips, includes, self.resolver, self.deadline())
+                fact = dlv.check_spf(
+                    domain, ips, includes, self.resolver, self.deadline()
+                )
                 self.assertEqual((fact.check, fact.domain), (dlv.CHECK_SPF, domain))
                 self.assertFact(fact, status, code, record, **data)
 
     def test_range_partly_authorised(self):
-        # relay.test authorises 127.0.0.0/29: 127.0.0.0/28 (.0-.15) is not authorised at its end
-        fact = dlv.check_spf("viainclude.test", ["127.0.0.0/28"], [], self.resolver, self.deadline())
+        # relay.test authorises 127.0.0.0/29: 127.0.0.0/28 (.0-.15) is not authorised at
+        # its end
+        fact = dlv.check_spf(
+            "viainclude.test", ["127.0.0.0/28"], [], self.resolver, self.deadline()
+        )
         self.assertFact(
             fact,
             dlv.FAIL,
@@ -194,9 +271,17 @@ class TestSpf(DeliverabilityCase):
 
     def test_timeout_in_include(self):
         started = time.monotonic()
-        fact = dlv.check_spf("slowinclude.test", [SERVER_IP], [], self.resolver, mail_dns.Deadline.after(2))
+        fact = dlv.check_spf(
+            "slowinclude.test",
+            [SERVER_IP],
+            [],
+            self.resolver,
+            mail_dns.Deadline.after(2),
+        )
         self.assertLess(time.monotonic() - started, 4)
-        self.assertFact(fact, dlv.UNKNOWN, dlv.CODE_DNS_TIMEOUT, name="silent.test", rdtype="TXT")
+        self.assertFact(
+            fact, dlv.UNKNOWN, dlv.CODE_DNS_TIMEOUT, name="silent.test", rdtype="TXT"
+        )
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
@@ -206,8 +291,18 @@ class TestDkim(DeliverabilityCase):
             ("s2048", dlv.PASS, dlv.CODE_KEY_OK, {"key_type": "rsa", "key_bits": 2048}),
             ("cname", dlv.PASS, dlv.CODE_KEY_OK, {"key_type": "rsa", "key_bits": 2048}),
             ("ed", dlv.PASS, dlv.CODE_KEY_OK, {"key_type": "ed25519"}),
-            ("s1024", dlv.WARNING, dlv.CODE_KEY_WEAK, {"key_bits": 1024, "recommended": 2048}),
-            ("s512", dlv.FAIL, dlv.CODE_KEY_TOO_SMALL, {"key_bits": 512, "minimum": 1024}),
+            (
+                "s1024",
+                dlv.WARNING,
+                dlv.CODE_KEY_WEAK,
+                {"key_bits": 1024, "recommended": 2048},
+            ),
+            (
+                "s512",
+                dlv.FAIL,
+                dlv.CODE_KEY_TOO_SMALL,
+                {"key_bits": 512, "minimum": 1024},
+            ),
             ("revoked", dlv.FAIL, dlv.CODE_KEY_REVOKED, {}),
             ("garbled", dlv.FAIL, dlv.CODE_KEY_FORMAT, {}),
             ("missing", dlv.FAIL, dlv.CODE_NO_KEY, {"selector": "missing"}),
@@ -217,7 +312,10 @@ class TestDkim(DeliverabilityCase):
         self.assertEqual(len(facts), len(table))
         for fact, (selector, status, code, data) in zip(facts, table, strict=True):
             with self.subTest(selector=selector):
-                self.assertEqual((fact.check, fact.domain), (dlv.CHECK_DKIM, f"{selector}._domainkey.mail.test"))
+                self.assertEqual(
+                    (fact.check, fact.domain),
+                    (dlv.CHECK_DKIM, f"{selector}._domainkey.mail.test"),
+                )
                 self.assertFact(fact, status, code, **data)
 
     def test_no_selector(self):
@@ -226,8 +324,12 @@ class TestDkim(DeliverabilityCase):
         self.assertEqual(self.resolver.queries_sent, 0)
 
     def test_timeout(self):
-        (fact,) = dlv.check_dkim("silent.test", ["s1"], self.resolver, mail_dns.Deadline.after(2))
-        self.assertFact(fact, dlv.UNKNOWN, dlv.CODE_DNS_TIMEOUT, name="s1._domainkey.silent.test")
+        (fact,) = dlv.check_dkim(
+            "silent.test", ["s1"], self.resolver, mail_dns.Deadline.after(2)
+        )
+        self.assertFact(
+            fact, dlv.UNKNOWN, dlv.CODE_DNS_TIMEOUT, name="s1._domainkey.silent.test"
+        )
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
@@ -238,14 +340,16 @@ class TestDmarc(DeliverabilityCase):
                 "nodmarc.test",
                 dlv.FAIL,
                 dlv.CODE_NO_RECORD,
-                '_dmarc.nodmarc.test. TXT "v=DMARC1; p=none; rua=mailto:dmarc@nodmarc.test"',
+                '_dmarc.nodmarc.test. TXT "v=DMARC1; p=none; '
+                'rua=mailto:dmarc@nodmarc.test"',
                 {},
             ),
             (
                 "news.nodmarc.test",
                 dlv.FAIL,
                 dlv.CODE_NO_RECORD,
-                '_dmarc.nodmarc.test. TXT "v=DMARC1; p=none; rua=mailto:dmarc@nodmarc.test"',
+                '_dmarc.nodmarc.test. TXT "v=DMARC1; p=none; '
+                'rua=mailto:dmarc@nodmarc.test"',
                 {"org_domain": "nodmarc.test"},
             ),
             (
@@ -263,37 +367,137 @@ class TestDmarc(DeliverabilityCase):
                 "",
                 {"policy": "reject", "p": "none", "record_domain": "orgonly.test"},
             ),
-            ("reject.test", dlv.PASS, dlv.CODE_POLICY_ENFORCED, "", {"policy": "reject", "pct": 50, "adkim": "s"}),
+            (
+                "reject.test",
+                dlv.PASS,
+                dlv.CODE_POLICY_ENFORCED,
+                "",
+                {"policy": "reject", "pct": 50, "adkim": "s"},
+            ),
             ("twodmarc.test", dlv.FAIL, dlv.CODE_MULTIPLE_RECORDS, "", {}),
             ("baddmarc.test", dlv.FAIL, dlv.CODE_RECORD_SYNTAX, "", {}),
-            ("silent.test", dlv.UNKNOWN, dlv.CODE_DNS_TIMEOUT, "", {"name": "_dmarc.silent.test"}),
+            (
+                "silent.test",
+                dlv.UNKNOWN,
+                dlv.CODE_DNS_TIMEOUT,
+                "",
+                {"name": "_dmarc.silent.test"},
+            ),
         ]
         for domain, status, code, record, data in table:
             with self.subTest(domain=domain):
-                fact = dlv.check_dmarc(domain, self.resolver, mail_dns.Deadline.after(3))
+                fact = dlv.check_dmarc(
+                    domain, self.resolver, mail_dns.Deadline.after(3)
+                )
                 self.assertEqual((fact.check, fact.domain), (dlv.CHECK_DMARC, domain))
                 self.assertFact(fact, status, code, record, **data)
 
     def test_alignment(self):
         table = [
             # from, envelope, dkim domains, status, code, aligned, would_be
-            ("reject.test", "bounces.other.test", [], dlv.FAIL, dlv.CODE_NOT_ALIGNED, [], "reject"),
+            (
+                "reject.test",
+                "bounces.other.test",
+                [],
+                dlv.FAIL,
+                dlv.CODE_NOT_ALIGNED,
+                [],
+                "reject",
+            ),
             # adkim=s: a DKIM signature of a subdomain does not align; aspf relaxed does
-            ("reject.test", "other.test", ["mail.reject.test"], dlv.FAIL, dlv.CODE_NOT_ALIGNED, [], "reject"),
-            ("reject.test", "bounces.reject.test", ["mail.reject.test"], dlv.PASS, dlv.CODE_ALIGNED, ["spf"], None),
-            ("reject.test", "other.test", ["Reject.Test."], dlv.PASS, dlv.CODE_ALIGNED, ["dkim"], None),
-            ("mail.test", "other.test", [], dlv.FAIL, dlv.CODE_NOT_ALIGNED, [], "quarantine"),
-            ("orgonly.test", "other.test", [], dlv.WARNING, dlv.CODE_NOT_ALIGNED, [], "none"),
-            ("nodmarc.test", "other.test", [], dlv.WARNING, dlv.CODE_NOT_ALIGNED, [], "none"),
-            ("nodmarc.test", "b.nodmarc.test", ["nodmarc.test"], dlv.PASS, dlv.CODE_ALIGNED, ["dkim", "spf"], None),
-            ("silent.test", "silent.test", [], dlv.UNKNOWN, dlv.CODE_DNS_TIMEOUT, None, None),
+            (
+                "reject.test",
+                "other.test",
+                ["mail.reject.test"],
+                dlv.FAIL,
+                dlv.CODE_NOT_ALIGNED,
+                [],
+                "reject",
+            ),
+            (
+                "reject.test",
+                "bounces.reject.test",
+                ["mail.reject.test"],
+                dlv.PASS,
+                dlv.CODE_ALIGNED,
+                ["spf"],
+                None,
+            ),
+            (
+                "reject.test",
+                "other.test",
+                ["Reject.Test."],
+                dlv.PASS,
+                dlv.CODE_ALIGNED,
+                ["dkim"],
+                None,
+            ),
+            (
+                "mail.test",
+                "other.test",
+                [],
+                dlv.FAIL,
+                dlv.CODE_NOT_ALIGNED,
+                [],
+                "quarantine",
+            ),
+            (
+                "orgonly.test",
+                "other.test",
+                [],
+                dlv.WARNING,
+                dlv.CODE_NOT_ALIGNED,
+                [],
+                "none",
+            ),
+            (
+                "nodmarc.test",
+                "other.test",
+                [],
+                dlv.WARNING,
+                dlv.CODE_NOT_ALIGNED,
+                [],
+                "none",
+            ),
+            (
+                "nodmarc.test",
+                "b.nodmarc.test",
+                ["nodmarc.test"],
+                dlv.PASS,
+                dlv.CODE_ALIGNED,
+                ["dkim", "spf"],
+                None,
+            ),
+            (
+                "silent.test",
+                "silent.test",
+                [],
+                dlv.UNKNOWN,
+                dlv.CODE_DNS_TIMEOUT,
+                None,
+                None,
+            ),
         ]
-        for from_domain, envelope, dkim_domains, status, code, mechanisms, would_be in table:
-            with self.subTest(from_domain=from_domain, envelope=envelope, dkim=dkim_domains):
-                dmarc = dlv.check_dmarc(from_domain, self.resolver, mail_dns.Deadline.after(3))
+        for (
+            from_domain,
+            envelope,
+            dkim_domains,
+            status,
+            code,
+            mechanisms,
+            would_be,
+        ) in table:
+            with self.subTest(
+                from_domain=from_domain, envelope=envelope, dkim=dkim_domains
+            ):
+                dmarc = dlv.check_dmarc(
+                    from_domain, self.resolver, mail_dns.Deadline.after(3)
+                )
                 fact = dlv.check_alignment(from_domain, envelope, dkim_domains, dmarc)
                 self.assertEqual(fact.check, dlv.CHECK_ALIGNMENT)
-                self.assertFact(fact, status, code, aligned=mechanisms, would_be=would_be)
+                self.assertFact(
+                    fact, status, code, aligned=mechanisms, would_be=would_be
+                )
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
@@ -310,14 +514,44 @@ class TestMxAndReverseDns(DeliverabilityCase):
                 f"elsewhere.test. MX 10 {GATE}.",
                 {"hosts": ["mx1.provider.test", "mx2.provider.test"]},
             ),
-            ("nomx.test", [GATE], dlv.WARNING, dlv.CODE_NO_MX, f"nomx.test. MX 10 {GATE}.", {}),
-            ("nullmx.test", [GATE], dlv.FAIL, dlv.CODE_NULL_MX, f"nullmx.test. MX 10 {GATE}.", {}),
-            ("nowhere.test", [GATE], dlv.FAIL, dlv.CODE_NO_DOMAIN, f"nowhere.test. MX 10 {GATE}.", {}),
-            ("silent.test", [GATE], dlv.UNKNOWN, dlv.CODE_DNS_TIMEOUT, "", {"name": "silent.test", "rdtype": "MX"}),
+            (
+                "nomx.test",
+                [GATE],
+                dlv.WARNING,
+                dlv.CODE_NO_MX,
+                f"nomx.test. MX 10 {GATE}.",
+                {},
+            ),
+            (
+                "nullmx.test",
+                [GATE],
+                dlv.FAIL,
+                dlv.CODE_NULL_MX,
+                f"nullmx.test. MX 10 {GATE}.",
+                {},
+            ),
+            (
+                "nowhere.test",
+                [GATE],
+                dlv.FAIL,
+                dlv.CODE_NO_DOMAIN,
+                f"nowhere.test. MX 10 {GATE}.",
+                {},
+            ),
+            (
+                "silent.test",
+                [GATE],
+                dlv.UNKNOWN,
+                dlv.CODE_DNS_TIMEOUT,
+                "",
+                {"name": "silent.test", "rdtype": "MX"},
+            ),
         ]
         for domain, expected, status, code, record, data in table:
             with self.subTest(domain=domain, expected=expected):
-                fact = dlv.check_mx(domain, expected, self.resolver, mail_dns.Deadline.after(3))
+                fact = dlv.check_mx(
+                    domain, expected, self.resolver, mail_dns.Deadline.after(3)
+                )
                 self.assertEqual((fact.check, fact.domain), (dlv.CHECK_MX, domain))
                 self.assertFact(fact, status, code, record, **data)
 
@@ -329,7 +563,10 @@ class TestMxAndReverseDns(DeliverabilityCase):
                 dlv.FAIL,
                 dlv.CODE_PTR_MISMATCH,
                 "wrong.mail.test. A 127.0.0.6",
-                {"ptr": ["wrong.mail.test"], "forward": {"wrong.mail.test": ["127.0.0.99"]}},
+                {
+                    "ptr": ["wrong.mail.test"],
+                    "forward": {"wrong.mail.test": ["127.0.0.99"]},
+                },
             ),
             (
                 "127.0.0.7",
@@ -338,12 +575,20 @@ class TestMxAndReverseDns(DeliverabilityCase):
                 f"7.0.0.127.in-addr.arpa. PTR {GATE}.",
                 {"reverse_name": "7.0.0.127.in-addr.arpa"},
             ),
-            ("127.0.0.8", dlv.UNKNOWN, dlv.CODE_DNS_TIMEOUT, "", {"name": "8.0.0.127.in-addr.arpa"}),
+            (
+                "127.0.0.8",
+                dlv.UNKNOWN,
+                dlv.CODE_DNS_TIMEOUT,
+                "",
+                {"name": "8.0.0.127.in-addr.arpa"},
+            ),
             ("127.0.0.300", dlv.FAIL, dlv.CODE_BAD_ADDRESS, "", {}),
         ]
         for ip, status, code, record, data in table:
             with self.subTest(ip=ip):
-                fact = dlv.check_reverse_dns(ip, self.resolver, mail_dns.Deadline.after(3), hostname=GATE)
+                fact = dlv.check_reverse_dns(
+                    ip, self.resolver, mail_dns.Deadline.after(3), hostname=GATE
+                )
                 self.assertEqual((fact.check, fact.domain), (dlv.CHECK_REVERSE_DNS, ip))
                 self.assertFact(fact, status, code, record, **data)
 
@@ -376,9 +621,14 @@ class TestSendingPath(DeliverabilityCase):
             ],
         )
         self.assertEqual(facts[3].data["aligned"], ["dkim", "spf"])
-        # each question once: the SPF record walked twice (limits, then the address), through the cache
+        # each question once: the SPF record walked twice (limits, then the address),
+        # through the cache
         sent = self.resolver.queries_sent
-        for name, rdtype in [("mail.test", "TXT"), ("relay.test", "TXT"), ("_dmarc.mail.test", "TXT")]:
+        for name, rdtype in [
+            ("mail.test", "TXT"),
+            ("relay.test", "TXT"),
+            ("_dmarc.mail.test", "TXT"),
+        ]:
             self.assertEqual(self.resolver.query_count(name, rdtype), 1, (name, rdtype))
         self.assertEqual(sent, 7)  # 2 SPF, 1 DKIM, 1 DMARC, 1 MX, 1 PTR, 1 A
         # within the TTLs, a second run asks nothing
@@ -402,10 +652,24 @@ class TestSendingPath(DeliverabilityCase):
         )
         self.assertFact(by_check[dlv.CHECK_DKIM], dlv.FAIL, dlv.CODE_NO_KEY)
         # no usable key: the DKIM domain does not align anything
-        self.assertFact(by_check[dlv.CHECK_ALIGNMENT], dlv.FAIL, dlv.CODE_NOT_ALIGNED, would_be="reject", aligned=[])
-        self.assertFact(by_check[dlv.CHECK_MX], dlv.WARNING, dlv.CODE_NO_MX, f"reject.test. MX 10 {GATE}.")
         self.assertFact(
-            by_check[dlv.CHECK_REVERSE_DNS], dlv.FAIL, dlv.CODE_PTR_MISMATCH, "wrong.mail.test. A 127.0.0.6"
+            by_check[dlv.CHECK_ALIGNMENT],
+            dlv.FAIL,
+            dlv.CODE_NOT_ALIGNED,
+            would_be="reject",
+            aligned=[],
+        )
+        self.assertFact(
+            by_check[dlv.CHECK_MX],
+            dlv.WARNING,
+            dlv.CODE_NO_MX,
+            f"reject.test. MX 10 {GATE}.",
+        )
+        self.assertFact(
+            by_check[dlv.CHECK_REVERSE_DNS],
+            dlv.FAIL,
+            dlv.CODE_PTR_MISMATCH,
+            "wrong.mail.test. A 127.0.0.6",
         )
 
     def test_silent_nameserver_within_deadline(self):

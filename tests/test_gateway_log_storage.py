@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Gateway log storage (issue 12, section 1): a mail storm cannot bloat the
 database, nothing a person wrote is lost, sources live in the filestore,
 retention applies to sources and then to entries."""
@@ -10,7 +13,10 @@ from odoo import SUPERUSER_ID, api
 from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
-from odoo.addons.mail_routing_policy.models.mail_gateway_log import FOLD_SAMPLE_SIZE, MailGatewayLog
+from odoo.addons.mail_routing_policy.models.mail_gateway_log import (
+    FOLD_SAMPLE_SIZE,
+    MailGatewayLog,
+)
 
 from .common import GatewayCase, allow_registry_in_threads, raw_message
 
@@ -27,10 +33,17 @@ def _store_without_waiting(log, raw):
 @tagged("post_install", "-at_install", "mail_routing_policy")
 class TestGatewayLogStorage(GatewayCase):
     def sources(self, log):
-        return self.env["ir.attachment"].search([("res_model", "=", "mail.gateway.log"), ("res_id", "=", log.id)])
+        return self.env["ir.attachment"].search(
+            [("res_model", "=", "mail.gateway.log"), ("res_id", "=", log.id)]
+        )
 
     def test_source_in_filestore_not_in_row(self):
-        self.process("ann@customer.example", "info@test.mycompany.com", subject="S1", extra="X-Autoreply: yes\n")
+        self.process(
+            "ann@customer.example",
+            "info@test.mycompany.com",
+            subject="S1",
+            extra="X-Autoreply: yes\n",
+        )
         log = self.logs(subject="S1")
         source = self.sources(log)
         self.assertEqual(len(source), 1)
@@ -40,32 +53,53 @@ class TestGatewayLogStorage(GatewayCase):
         self.assertEqual(log._get_raw_source(), source.raw)
         self.assertTrue(log.raw_hash)
         self.env.cr.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'mail_gateway_log'"
+            "SELECT column_name FROM information_schema.columns WHERE table_name = "
+            "'mail_gateway_log'"
             " AND data_type IN ('bytea', 'text') AND column_name LIKE 'raw%%'"
         )
-        self.assertFalse(self.env.cr.fetchall(), "no raw message column in the log table")
+        self.assertFalse(
+            self.env.cr.fetchall(), "no raw message column in the log table"
+        )
 
     def test_rate_limited_storm_folds_with_bounded_sample(self):
         self.ICP.set_param("mail.gateway.loop.threshold", 2)
         total = FOLD_SAMPLE_SIZE + 5
         for index in range(total):
-            self.process("storm@loop.example", "info@test.mycompany.com", subject=f"Storm {index}")
-        logs = self.env["mail.gateway.log"].search([("email_from", "like", "storm@loop.example")])
+            self.process(
+                "storm@loop.example",
+                "info@test.mycompany.com",
+                subject=f"Storm {index}",
+            )
+        logs = self.env["mail.gateway.log"].search(
+            [("email_from", "like", "storm@loop.example")]
+        )
         self.assertEqual(len(logs), 1, "one entry for the whole series")
         self.assertEqual(logs.reason, "rate_limit")
         self.assertEqual(logs.count, total - 2)
         self.assertEqual(logs.source_count, FOLD_SAMPLE_SIZE)
         self.assertEqual(len(self.sources(logs)), FOLD_SAMPLE_SIZE)
         self.assertEqual(logs.sources_dropped, total - 2 - FOLD_SAMPLE_SIZE)
-        self.assertIn(f"the sources of {total - 2 - FOLD_SAMPLE_SIZE} of them were not kept", logs.fold_note)
-        self.assertIn(b"Subject: Storm 2", logs._get_raw_source(), "the first refused message is kept")
+        self.assertIn(
+            f"the sources of {total - 2 - FOLD_SAMPLE_SIZE} of them were not kept",
+            logs.fold_note,
+        )
+        self.assertIn(
+            b"Subject: Storm 2",
+            logs._get_raw_source(),
+            "the first refused message is kept",
+        )
 
     def test_automatic_repeats_fold(self):
         for index in range(3):
             self.process(
-                "robot@customer.example", "info@test.mycompany.com", subject=f"Away {index}", extra="X-Autoreply: yes\n"
+                "robot@customer.example",
+                "info@test.mycompany.com",
+                subject=f"Away {index}",
+                extra="X-Autoreply: yes\n",
             )
-        log = self.env["mail.gateway.log"].search([("email_from", "like", "robot@customer.example")])
+        log = self.env["mail.gateway.log"].search(
+            [("email_from", "like", "robot@customer.example")]
+        )
         self.assertEqual(len(log), 1)
         self.assertEqual((log.count, log.source_count, log.sources_dropped), (3, 3, 0))
         self.assertFalse(log.fold_note, "nothing dropped: no note")
@@ -73,10 +107,18 @@ class TestGatewayLogStorage(GatewayCase):
     def test_human_refusals_never_folded(self):
         self._make_alias("staff", alias_contact="partners")
         for index in range(FOLD_SAMPLE_SIZE + 2):
-            self.process("person@customer.example", "staff@test.mycompany.com", subject=f"Human {index}")
-        logs = self.env["mail.gateway.log"].search([("email_from", "like", "person@customer.example")])
+            self.process(
+                "person@customer.example",
+                "staff@test.mycompany.com",
+                subject=f"Human {index}",
+            )
+        logs = self.env["mail.gateway.log"].search(
+            [("email_from", "like", "person@customer.example")]
+        )
         self.assertEqual(set(logs.mapped("reason")), {"alias_refused"})
-        self.assertEqual(len(logs), FOLD_SAMPLE_SIZE + 2, "one entry per message of a person")
+        self.assertEqual(
+            len(logs), FOLD_SAMPLE_SIZE + 2, "one entry per message of a person"
+        )
         for log in logs:
             self.assertEqual(len(self.sources(log)), 1, "its whole source is kept")
 
@@ -90,34 +132,58 @@ class TestGatewayLogStorage(GatewayCase):
             subject="NoRoute",
             msg_id=f"<noroute-{uuid.uuid4().hex}@x>",
         )
-        with patch.object(MailGatewayLog, "_store_source", _store_without_waiting), self.assertRaises(ValueError):
+        with (
+            patch.object(MailGatewayLog, "_store_source", _store_without_waiting),
+            self.assertRaises(ValueError),
+        ):
             self.env["mail.thread"].sudo().message_process(None, raw)
         with self.registry.cursor() as cr:
             cr.execute(
                 """SELECT l.id, count(a.id) FROM mail_gateway_log l
-                   LEFT JOIN ir_attachment a ON a.res_model = 'mail.gateway.log' AND a.res_id = l.id
-                   WHERE l.subject = 'NoRoute' AND l.reason = 'no_route' GROUP BY l.id"""
+                   LEFT JOIN ir_attachment a ON a.res_model = 'mail.gateway.log' AND
+                       a.res_id = l.id
+                   WHERE l.subject = 'NoRoute' AND l.reason = 'no_route' GROUP BY
+                       l.id"""
             )
             rows = cr.fetchall()
             cr.execute(
-                "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND res_id = ANY(%s)",
+                "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND "
+                "res_id = ANY(%s)",
                 [[row[0] for row in rows]],
             )
-            cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [[row[0] for row in rows]])
-        self.assertEqual([count for _id, count in rows], [1], "logged with its source, committed")
+            cr.execute(
+                "DELETE FROM mail_gateway_log WHERE id = ANY(%s)",
+                [[row[0] for row in rows]],
+            )
+        self.assertEqual(
+            [count for _id, count in rows], [1], "logged with its source, committed"
+        )
 
     def test_retention_purges_sources_then_entries(self):
-        self.process("ann@customer.example", "info@test.mycompany.com", subject="R1", extra="X-Autoreply: yes\n")
+        self.process(
+            "ann@customer.example",
+            "info@test.mycompany.com",
+            subject="R1",
+            extra="X-Autoreply: yes\n",
+        )
         log = self.logs(subject="R1")
         self.ICP.set_param("mail.gateway.log.retention_days", 10)
         self.ICP.set_param("mail.gateway.log.keep_days", 100)
-        self.env.cr.execute("UPDATE mail_gateway_log SET date = now() - interval '11 days' WHERE id = %s", [log.id])
+        self.env.cr.execute(
+            "UPDATE mail_gateway_log SET date = now() - interval '11 days' WHERE id = "
+            "%s",
+            [log.id],
+        )
         log.invalidate_recordset()
         log._gc_logs()
         self.assertTrue(log.exists())
         self.assertFalse(self.sources(log))
         self.assertIsNone(log._get_raw_source())
-        self.env.cr.execute("UPDATE mail_gateway_log SET date = now() - interval '101 days' WHERE id = %s", [log.id])
+        self.env.cr.execute(
+            "UPDATE mail_gateway_log SET date = now() - interval '101 days' WHERE id "
+            "= %s",
+            [log.id],
+        )
         log.invalidate_recordset()
         log._gc_logs()
         self.assertFalse(log.exists(), "older than keep_days: the entry goes too")
@@ -145,9 +211,16 @@ class TestNoRouteParallel(TransactionCase):
 
     def _cleanup(self):
         with self.registry.cursor() as cr:
-            cr.execute("SELECT id FROM mail_gateway_log WHERE subject LIKE %s", [f"Lost {self.tag}%"])
+            cr.execute(
+                "SELECT id FROM mail_gateway_log WHERE subject LIKE %s",
+                [f"Lost {self.tag}%"],
+            )
             ids = [row[0] for row in cr.fetchall()]
-            cr.execute("DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND res_id = ANY(%s)", [ids])
+            cr.execute(
+                "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND "
+                "res_id = ANY(%s)",
+                [ids],
+            )
             cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [ids])
 
     def _deliver(self, index, results):
@@ -160,7 +233,10 @@ class TestNoRouteParallel(TransactionCase):
         try:
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                cr.execute("SELECT id FROM res_company WHERE id = %s FOR UPDATE", [env.company.id])
+                cr.execute(
+                    "SELECT id FROM res_company WHERE id = %s FOR UPDATE",
+                    [env.company.id],
+                )
                 try:
                     env["mail.thread"].message_process(None, raw)
                     results.append("routed?")
@@ -172,7 +248,10 @@ class TestNoRouteParallel(TransactionCase):
 
     def test_parallel_no_route_logs_do_not_wait(self):
         results = []
-        threads = [threading.Thread(target=self._deliver, args=(i, results)) for i in range(self.WORKERS)]
+        threads = [
+            threading.Thread(target=self._deliver, args=(i, results))
+            for i in range(self.WORKERS)
+        ]
         with patch.object(MailGatewayLog, "_store_source", _store_without_waiting):
             for thread in threads:
                 thread.start()
@@ -182,8 +261,13 @@ class TestNoRouteParallel(TransactionCase):
         with self.registry.cursor() as cr:
             cr.execute(
                 """SELECT count(DISTINCT l.id), count(a.id) FROM mail_gateway_log l
-                   JOIN ir_attachment a ON a.res_model = 'mail.gateway.log' AND a.res_id = l.id
+                   JOIN ir_attachment a ON a.res_model = 'mail.gateway.log' AND a.res_id
+                       = l.id
                    WHERE l.subject LIKE %s AND l.reason = 'no_route'""",
                 [f"Lost {self.tag}%"],
             )
-            self.assertEqual(cr.fetchone(), (self.WORKERS, self.WORKERS), "every entry written with its source")
+            self.assertEqual(
+                cr.fetchone(),
+                (self.WORKERS, self.WORKERS),
+                "every entry written with its source",
+            )

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Mail authentication verdicts (tools/mail_auth.py) against the loopback DNS server.
 
 Keys are made here, messages are signed and sealed with dkimpy, the public
@@ -90,9 +93,13 @@ def rsa_key(bits):
     """``(private PEM, DNS key record)`` of a new RSA key of ``bits`` bits."""
     key = _small_rsa_key(bits) if bits < 1024 else rsa.generate_private_key(65537, bits)
     private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
     )
-    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return private, f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}"
 
 
@@ -103,7 +110,11 @@ def ed25519_key():
     return base64.b64encode(bytes(key)), f"v=DKIM1; k=ed25519; p={public}"
 
 
-def make_message(sender="Ann <ann@example.test>", body="Hello Bob,\r\nthe quote is attached.\r\n", headers=()):
+def make_message(
+    sender="Ann <ann@example.test>",
+    body="Hello Bob,\r\nthe quote is attached.\r\n",
+    headers=(),
+):
     lines = [
         f"From: {sender}",
         "To: desk@gate.test",
@@ -129,10 +140,13 @@ def sign(message, selector, domain, private_key, algorithm=b"rsa-sha256"):
 
 
 def forward(message, sealer, private_key, results):
-    """``message`` as a list at ``sealer`` forwards it: its results recorded, a footer added, ARC-sealed."""
+    """``message`` as a list at ``sealer`` forwards it: its results recorded, a footer
+    added, ARC-sealed."""
     received = f"Authentication-Results: {sealer}; {results}\r\n".encode() + message
     modified = received + b"-- \r\nThe list footer\r\n"
-    arc_set = dkim.arc_sign(modified, b"arc", sealer.encode(), private_key, sealer.encode())
+    arc_set = dkim.arc_sign(
+        modified, b"arc", sealer.encode(), private_key, sealer.encode()
+    )
     return b"".join(arc_set) + modified
 
 
@@ -155,7 +169,9 @@ class Keys:
 @functools.cache
 def make_keys():
     """Made once per test run: RSA key generation takes a while."""
-    return Keys(rsa_key(2048), rsa_key(1024), rsa_key(512), ed25519_key(), rsa_key(2048))
+    return Keys(
+        rsa_key(2048), rsa_key(1024), rsa_key(512), ed25519_key(), rsa_key(2048)
+    )
 
 
 def zone(keys):
@@ -173,7 +189,9 @@ def zone(keys):
         ("mx.helo.test", "A"): ["127.0.0.4"],
         # DKIM keys and DMARC
         ("example.test", "TXT"): ["v=spf1 ip4:127.0.0.2 -all"],
-        ("_dmarc.example.test", "TXT"): ["v=DMARC1; p=reject; rua=mailto:dmarc@example.test"],
+        ("_dmarc.example.test", "TXT"): [
+            "v=DMARC1; p=reject; rua=mailto:dmarc@example.test"
+        ],
         ("s2048._domainkey.example.test", "TXT"): [keys.rsa2048[1]],
         ("s2048._domainkey.mail.example.test", "TXT"): [keys.rsa2048[1]],
         ("s1024._domainkey.example.test", "TXT"): [keys.rsa1024[1]],
@@ -189,7 +207,9 @@ def zone(keys):
         ("_dmarc.orgonly.test", "TXT"): ["v=DMARC1; p=none; sp=reject"],
         ("_dmarc.pct.test", "TXT"): ["v=DMARC1; p=reject; pct=50"],
         ("_dmarc.badpolicy.test", "TXT"): ["v=DMARC1; p=bogus"],
-        ("_dmarc.withrua.test", "TXT"): ["v=DMARC1; p=bogus; rua=mailto:dmarc@withrua.test"],
+        ("_dmarc.withrua.test", "TXT"): [
+            "v=DMARC1; p=bogus; rua=mailto:dmarc@withrua.test"
+        ],
         ("_dmarc.twice.test", "TXT"): ["v=DMARC1; p=reject", "v=DMARC1; p=none"],
         ("_dmarc.other-txt.test", "TXT"): ["google-site-verification=abc"],
         # a list that forwards and seals
@@ -218,17 +238,41 @@ class AuthCase(BaseCase):
     def setUp(self):
         super().setUp()
         self.resolver = mail_dns.MailResolver(
-            mail_dns.parse_nameservers(self.server.nameservers), query_timeout=1.0, attempt_timeout=0.5
+            mail_dns.parse_nameservers(self.server.nameservers),
+            query_timeout=1.0,
+            attempt_timeout=0.5,
         )
 
-    def authenticate(self, message, client_ip="127.0.0.2", helo="mx.example.test", mail_from="", **kwargs):
+    def authenticate(
+        self,
+        message,
+        client_ip="127.0.0.2",
+        helo="mx.example.test",
+        mail_from="",
+        **kwargs,
+    ):
         kwargs.setdefault("authserv_id", GATE)
         kwargs.setdefault("pct_sample", 0.0)
         deadline = kwargs.pop("deadline", None) or mail_dns.Deadline.after(10)
-        return mail_auth.authenticate(message, client_ip, helo, mail_from, self.resolver, deadline, **kwargs)
+        return mail_auth.authenticate(
+            message, client_ip, helo, mail_from, self.resolver, deadline, **kwargs
+        )
 
-    def signed(self, key="rsa2048", selector="s2048", domain="example.test", message=None, algorithm=b"rsa-sha256"):
-        return sign(message or make_message(), selector, domain, getattr(self.keys, key)[0], algorithm)
+    def signed(
+        self,
+        key="rsa2048",
+        selector="s2048",
+        domain="example.test",
+        message=None,
+        algorithm=b"rsa-sha256",
+    ):
+        return sign(
+            message or make_message(),
+            selector,
+            domain,
+            getattr(self.keys, key)[0],
+            algorithm,
+        )
 
 
 # ----------------------------------------------------------------------
@@ -255,18 +299,31 @@ class TestSpf(AuthCase):
         for mail_from, client_ip, result, domain in cases:
             with self.subTest(mail_from=mail_from, client_ip=client_ip):
                 checked = mail_auth.check_spf(
-                    client_ip, "mx.other.test", mail_from, self.resolver, mail_dns.NO_DEADLINE
+                    client_ip,
+                    "mx.other.test",
+                    mail_from,
+                    self.resolver,
+                    mail_dns.NO_DEADLINE,
                 )
                 self.assertEqual(checked.result, result)
-                self.assertEqual((checked.identity, checked.domain), ("mailfrom", domain))
+                self.assertEqual(
+                    (checked.identity, checked.domain), ("mailfrom", domain)
+                )
                 self.assertEqual(checked.sender, mail_from.strip("<>"))
 
     def test_null_sender_checks_helo(self):
         for mail_from in ("<>", ""):
             with self.subTest(mail_from=mail_from):
-                verdict = self.authenticate(make_message(), "127.0.0.4", "mx.helo.test", mail_from)
-                self.assertEqual(verdict.spf, mail_auth.SpfResult("pass", "helo", "mx.helo.test", "mx.helo.test"))
-                self.assertIn("spf=pass smtp.helo=mx.helo.test;", verdict.header_value())
+                verdict = self.authenticate(
+                    make_message(), "127.0.0.4", "mx.helo.test", mail_from
+                )
+                self.assertEqual(
+                    verdict.spf,
+                    mail_auth.SpfResult("pass", "helo", "mx.helo.test", "mx.helo.test"),
+                )
+                self.assertIn(
+                    "spf=pass smtp.helo=mx.helo.test;", verdict.header_value()
+                )
         refused = self.authenticate(make_message(), "127.0.0.5", "mx.helo.test", "<>")
         self.assertEqual((refused.spf.result, refused.spf.identity), ("fail", "helo"))
 
@@ -276,7 +333,13 @@ class TestSpf(AuthCase):
         self.assertIn("; spf=none;", verdict.header_value())
 
     def test_invalid_client_address_is_permerror(self):
-        checked = mail_auth.check_spf("not-an-ip", "mx.test", "a@spf-pass.test", self.resolver, mail_dns.NO_DEADLINE)
+        checked = mail_auth.check_spf(
+            "not-an-ip",
+            "mx.test",
+            "a@spf-pass.test",
+            self.resolver,
+            mail_dns.NO_DEADLINE,
+        )
         self.assertEqual(checked.result, "permerror")
 
 
@@ -288,13 +351,24 @@ class TestSpf(AuthCase):
 @tagged("post_install", "-at_install", "mail_routing_policy")
 class TestDkim(AuthCase):
     def test_rsa_2048_and_ed25519_pass(self):
-        message = self.signed(key="ed25519", selector="ed", algorithm=b"ed25519-sha256", message=self.signed())
-        results = mail_auth.verify_dkim(message, self.resolver, mail_dns.Deadline.after(5))
+        message = self.signed(
+            key="ed25519",
+            selector="ed",
+            algorithm=b"ed25519-sha256",
+            message=self.signed(),
+        )
+        results = mail_auth.verify_dkim(
+            message, self.resolver, mail_dns.Deadline.after(5)
+        )
         self.assertEqual(
             results,
             (
-                mail_auth.DkimResult("pass", "example.test", "ed", "ed25519-sha256", 256),
-                mail_auth.DkimResult("pass", "example.test", "s2048", "rsa-sha256", 2048),
+                mail_auth.DkimResult(
+                    "pass", "example.test", "ed", "ed25519-sha256", 256
+                ),
+                mail_auth.DkimResult(
+                    "pass", "example.test", "s2048", "rsa-sha256", 2048
+                ),
             ),
         )
 
@@ -305,13 +379,22 @@ class TestDkim(AuthCase):
         ]
         for key, selector, result, reason, bits in cases:
             with self.subTest(key=key):
-                (found,) = mail_auth.verify_dkim(self.signed(key, selector), self.resolver, mail_dns.NO_DEADLINE)
-                self.assertEqual((found.result, found.reason, found.key_bits), (result, reason, bits))
+                (found,) = mail_auth.verify_dkim(
+                    self.signed(key, selector), self.resolver, mail_dns.NO_DEADLINE
+                )
+                self.assertEqual(
+                    (found.result, found.reason, found.key_bits), (result, reason, bits)
+                )
 
     def test_altered_body_fails(self):
-        message = self.signed().replace(b"the quote is attached", b"the price is doubled")
+        message = self.signed().replace(
+            b"the quote is attached", b"the price is doubled"
+        )
         (found,) = mail_auth.verify_dkim(message, self.resolver, mail_dns.NO_DEADLINE)
-        self.assertEqual((found.result, found.reason, found.domain), ("fail", "body_hash", "example.test"))
+        self.assertEqual(
+            (found.result, found.reason, found.domain),
+            ("fail", "body_hash", "example.test"),
+        )
 
     def test_two_signatures_one_good_one_bad(self):
         # signed with the 1024-bit key, published key is the 2048-bit one
@@ -321,9 +404,12 @@ class TestDkim(AuthCase):
             [(found.result, found.selector, found.reason) for found in verdict.dkim],
             [("fail", "wrong", "signature"), ("pass", "s2048", "")],
         )
-        self.assertEqual((verdict.dmarc.result, verdict.dmarc.aligned), ("pass", ("dkim",)))
+        self.assertEqual(
+            (verdict.dmarc.result, verdict.dmarc.aligned), ("pass", ("dkim",))
+        )
         self.assertIn(
-            "dkim=fail reason=signature header.d=example.test header.s=wrong header.a=rsa-sha256; "
+            "dkim=fail reason=signature header.d=example.test header.s=wrong "
+            "header.a=rsa-sha256; "
             "dkim=pass header.d=example.test header.s=s2048 header.a=rsa-sha256;",
             verdict.header_value(),
         )
@@ -337,16 +423,26 @@ class TestDkim(AuthCase):
         for selector, result, reason in cases:
             with self.subTest(selector=selector):
                 (found,) = mail_auth.verify_dkim(
-                    self.signed(selector=selector), self.resolver, mail_dns.Deadline.after(5)
+                    self.signed(selector=selector),
+                    self.resolver,
+                    mail_dns.Deadline.after(5),
                 )
                 self.assertEqual((found.result, found.reason), (result, reason))
 
     def test_rsa_sha1_is_not_a_pass(self):
-        (found,) = mail_auth.verify_dkim(self.signed(algorithm=b"rsa-sha1"), self.resolver, mail_dns.NO_DEADLINE)
-        self.assertEqual((found.result, found.reason, found.algorithm), ("policy", "weak_algorithm", "rsa-sha1"))
+        (found,) = mail_auth.verify_dkim(
+            self.signed(algorithm=b"rsa-sha1"), self.resolver, mail_dns.NO_DEADLINE
+        )
+        self.assertEqual(
+            (found.result, found.reason, found.algorithm),
+            ("policy", "weak_algorithm", "rsa-sha1"),
+        )
 
     def test_malformed_signature_is_permerror(self):
-        message = b"DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=s2048\r\n" + make_message()
+        message = (
+            b"DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=s2048\r\n"
+            + make_message()
+        )
         (found,) = mail_auth.verify_dkim(message, self.resolver, mail_dns.NO_DEADLINE)
         self.assertEqual(
             (found.result, found.reason, found.domain, found.selector),
@@ -367,32 +463,55 @@ class TestDkim(AuthCase):
 @tagged("post_install", "-at_install", "mail_routing_policy")
 class TestDmarc(AuthCase):
     def test_relaxed_dkim_alignment_with_a_subdomain_signer(self):
-        verdict = self.authenticate(self.signed(domain="mail.example.test"), mail_from="bounce@nospf.test")
+        verdict = self.authenticate(
+            self.signed(domain="mail.example.test"), mail_from="bounce@nospf.test"
+        )
         dmarc = verdict.dmarc
-        self.assertEqual((dmarc.result, dmarc.aligned, dmarc.policy), ("pass", ("dkim",), "reject"))
-        self.assertEqual((dmarc.from_domain, dmarc.org_domain, dmarc.record_domain), ("example.test",) * 3)
+        self.assertEqual(
+            (dmarc.result, dmarc.aligned, dmarc.policy), ("pass", ("dkim",), "reject")
+        )
+        self.assertEqual(
+            (dmarc.from_domain, dmarc.org_domain, dmarc.record_domain),
+            ("example.test",) * 3,
+        )
         self.assertTrue(verdict.dmarc_pass)
         self.assertEqual(verdict.disposition, "none")
 
     def test_strict_alignment_fails(self):
-        message = self.signed(domain="mail.strict.test", message=make_message("Ann <ann@strict.test>"))
+        message = self.signed(
+            domain="mail.strict.test", message=make_message("Ann <ann@strict.test>")
+        )
         verdict = self.authenticate(message, mail_from="bounce@mail.strict.test")
         self.assertEqual((verdict.spf.result, verdict.dkim[0].result), ("pass", "pass"))
-        self.assertEqual((verdict.dmarc.result, verdict.dmarc.adkim, verdict.dmarc.aspf), ("fail", "s", "s"))
+        self.assertEqual(
+            (verdict.dmarc.result, verdict.dmarc.adkim, verdict.dmarc.aspf),
+            ("fail", "s", "s"),
+        )
         self.assertFalse(verdict.dmarc_pass)
         self.assertEqual(verdict.disposition, "quarantine")
         # the same identities align exactly
-        exact = self.authenticate(make_message("Ann <ann@strict.test>"), mail_from="bounce@strict.test")
+        exact = self.authenticate(
+            make_message("Ann <ann@strict.test>"), mail_from="bounce@strict.test"
+        )
         self.assertEqual((exact.dmarc.result, exact.dmarc.aligned), ("pass", ("spf",)))
 
     def test_spf_aligned_pass(self):
-        verdict = self.authenticate(make_message("Ann <ann@spf-pass.test>"), mail_from="bounce@spf-pass.test")
-        self.assertEqual((verdict.dmarc.result, verdict.dmarc.aligned), ("pass", ("spf",)))
+        verdict = self.authenticate(
+            make_message("Ann <ann@spf-pass.test>"), mail_from="bounce@spf-pass.test"
+        )
+        self.assertEqual(
+            (verdict.dmarc.result, verdict.dmarc.aligned), ("pass", ("spf",))
+        )
         self.assertEqual(verdict.dkim, ())
 
     def test_no_record_is_none(self):
-        verdict = self.authenticate(make_message("a@nospf.test"), mail_from="bounce@spf-pass.test")
-        self.assertEqual((verdict.dmarc.result, verdict.dmarc.policy, verdict.dmarc.record_domain), ("none", "", ""))
+        verdict = self.authenticate(
+            make_message("a@nospf.test"), mail_from="bounce@spf-pass.test"
+        )
+        self.assertEqual(
+            (verdict.dmarc.result, verdict.dmarc.policy, verdict.dmarc.record_domain),
+            ("none", "", ""),
+        )
         self.assertFalse(verdict.dmarc_pass)
         self.assertEqual(verdict.disposition, "none")
         self.assertIn("dmarc=none header.from=nospf.test;", verdict.header_value())
@@ -409,58 +528,124 @@ class TestDmarc(AuthCase):
         for sender, policy, from_domain in cases:
             with self.subTest(sender=sender):
                 dmarc = self.authenticate(make_message(sender)).dmarc
-                self.assertEqual((dmarc.result, dmarc.policy, dmarc.applied_policy), ("fail", policy, policy))
-                self.assertEqual((dmarc.from_domain, dmarc.org_domain), (from_domain, "orgonly.test"))
+                self.assertEqual(
+                    (dmarc.result, dmarc.policy, dmarc.applied_policy),
+                    ("fail", policy, policy),
+                )
+                self.assertEqual(
+                    (dmarc.from_domain, dmarc.org_domain), (from_domain, "orgonly.test")
+                )
                 self.assertEqual(dmarc.record_domain, "orgonly.test")
 
     def test_reject_policy_fails(self):
-        verdict = self.authenticate(make_message(), client_ip="127.0.0.3", mail_from="ann@example.test")
+        verdict = self.authenticate(
+            make_message(), client_ip="127.0.0.3", mail_from="ann@example.test"
+        )
         self.assertEqual((verdict.spf.result, verdict.dmarc.result), ("fail", "fail"))
         self.assertEqual(verdict.disposition, "reject")
-        self.assertIn("dmarc=fail policy.dmarc=reject header.from=example.test;", verdict.header_value())
+        self.assertIn(
+            "dmarc=fail policy.dmarc=reject header.from=example.test;",
+            verdict.header_value(),
+        )
 
     def test_pct_sampling(self):
-        cases = [(0.0, "reject"), (49.9, "reject"), (50.0, "quarantine"), (99.9, "quarantine")]
+        cases = [
+            (0.0, "reject"),
+            (49.9, "reject"),
+            (50.0, "quarantine"),
+            (99.9, "quarantine"),
+        ]
         for sample, applied in cases:
             with self.subTest(sample=sample):
-                verdict = self.authenticate(make_message("a@pct.test"), pct_sample=sample)
-                self.assertEqual((verdict.dmarc.policy, verdict.dmarc.pct), ("reject", 50))
-                self.assertEqual((verdict.dmarc.applied_policy, verdict.disposition), (applied, applied))
+                verdict = self.authenticate(
+                    make_message("a@pct.test"), pct_sample=sample
+                )
+                self.assertEqual(
+                    (verdict.dmarc.policy, verdict.dmarc.pct), ("reject", 50)
+                )
+                self.assertEqual(
+                    (verdict.dmarc.applied_policy, verdict.disposition),
+                    (applied, applied),
+                )
 
     def test_from_header_rules(self):
         body = "\r\nHello\r\n"
         cases = [
-            (b"To: desk@gate.test\r\n" + body.encode(), "permerror", "from_missing", ""),
-            (b"From: a@example.test\r\nFrom: b@example.test\r\n" + body.encode(), "permerror", "from_multiple", ""),
-            (b"From: a@example.test, b@other.test\r\n" + body.encode(), "permerror", "from_multiple", ""),
-            (b"From: a@example.test, B@EXAMPLE.test\r\n" + body.encode(), "fail", "", "example.test"),
+            (
+                b"To: desk@gate.test\r\n" + body.encode(),
+                "permerror",
+                "from_missing",
+                "",
+            ),
+            (
+                b"From: a@example.test\r\nFrom: b@example.test\r\n" + body.encode(),
+                "permerror",
+                "from_multiple",
+                "",
+            ),
+            (
+                b"From: a@example.test, b@other.test\r\n" + body.encode(),
+                "permerror",
+                "from_multiple",
+                "",
+            ),
+            (
+                b"From: a@example.test, B@EXAMPLE.test\r\n" + body.encode(),
+                "fail",
+                "",
+                "example.test",
+            ),
             (b"From: undisclosed\r\n" + body.encode(), "permerror", "from_syntax", ""),
             (b"From: a@\r\n" + body.encode(), "permerror", "from_syntax", ""),
-            (b"From: a@[127.0.0.1]\r\n" + body.encode(), "permerror", "from_syntax", ""),
-            ("From: a@bücher.test\r\n".encode() + body.encode(), "none", "", "xn--bcher-kva.test"),
+            (
+                b"From: a@[127.0.0.1]\r\n" + body.encode(),
+                "permerror",
+                "from_syntax",
+                "",
+            ),
+            (
+                "From: a@bücher.test\r\n".encode() + body.encode(),
+                "none",
+                "",
+                "xn--bcher-kva.test",
+            ),
         ]
         for message, result, reason, domain in cases:
             with self.subTest(message=message):
                 verdict = self.authenticate(message)
-                self.assertEqual((verdict.dmarc.result, verdict.dmarc.reason), (result, reason))
+                self.assertEqual(
+                    (verdict.dmarc.result, verdict.dmarc.reason), (result, reason)
+                )
                 self.assertEqual(verdict.dmarc.from_domain, domain)
                 self.assertFalse(verdict.dmarc_pass)
 
     def test_record_rules(self):
         cases = [
             ("badpolicy.test", "permerror", "record_syntax", ""),
-            ("withrua.test", "fail", "", "none"),  # an invalid p= with rua reads as p=none
+            (
+                "withrua.test",
+                "fail",
+                "",
+                "none",
+            ),  # an invalid p= with rua reads as p=none
             ("twice.test", "none", "multiple_records", ""),
             ("slowdmarc.test", "temperror", "dns_timeout", ""),
         ]
         for domain, result, reason, policy in cases:
             with self.subTest(domain=domain):
-                dmarc = self.authenticate(make_message(f"a@{domain}"), deadline=mail_dns.Deadline.after(5)).dmarc
-                self.assertEqual((dmarc.result, dmarc.reason, dmarc.policy), (result, reason, policy))
+                dmarc = self.authenticate(
+                    make_message(f"a@{domain}"), deadline=mail_dns.Deadline.after(5)
+                ).dmarc
+                self.assertEqual(
+                    (dmarc.result, dmarc.reason, dmarc.policy), (result, reason, policy)
+                )
 
     def test_parse_dmarc_record(self):
         cases = [
-            (b"v=DMARC1; p=reject; pct=20", {"v": "DMARC1", "p": "reject", "pct": "20"}),
+            (
+                b"v=DMARC1; p=reject; pct=20",
+                {"v": "DMARC1", "p": "reject", "pct": "20"},
+            ),
             (b"v=DMARC1;P=Quarantine;", {"v": "DMARC1", "p": "Quarantine"}),
             (b"v=DMARC1; p=none; p=reject", None),  # a tag twice
             (b"v=DMARC1; p=none; P=reject", None),
@@ -474,8 +659,12 @@ class TestDmarc(AuthCase):
                 self.assertEqual(mail_auth.parse_dmarc_record(record), expected)
 
     def test_aligned_key_timeout_is_temperror(self):
-        verdict = self.authenticate(self.signed(selector="slow"), mail_from="bounce@nospf.test")
-        self.assertEqual((verdict.dkim[0].result, verdict.dmarc.result), ("temperror", "temperror"))
+        verdict = self.authenticate(
+            self.signed(selector="slow"), mail_from="bounce@nospf.test"
+        )
+        self.assertEqual(
+            (verdict.dkim[0].result, verdict.dmarc.result), ("temperror", "temperror")
+        )
         self.assertFalse(verdict.dmarc_pass)
         self.assertEqual(verdict.disposition, "none")
 
@@ -513,7 +702,8 @@ class TestDomains(BaseCase):
 # ----------------------------------------------------------------------
 
 LIST_RESULTS = (
-    "spf=pass smtp.mailfrom=ann@example.test; dkim=pass header.d=example.test; dmarc=pass header.from=example.test"
+    "spf=pass smtp.mailfrom=ann@example.test; dkim=pass header.d=example.test; "
+    "dmarc=pass header.from=example.test"
 )
 
 
@@ -524,22 +714,35 @@ class TestArc(AuthCase):
 
     def receive(self, message, trusted=("lists.test",)):
         return self.authenticate(
-            message, client_ip="127.0.0.9", mail_from="bounce@lists.test", trusted_arc_sealers=trusted
+            message,
+            client_ip="127.0.0.9",
+            mail_from="bounce@lists.test",
+            trusted_arc_sealers=trusted,
         )
 
     def test_trusted_sealer_vouches_for_a_modified_forward(self):
         verdict = self.receive(self.forwarded(), trusted=("LISTS.test.", "other.test"))
-        self.assertEqual((verdict.dkim[0].result, verdict.dkim[0].reason), ("fail", "body_hash"))
-        self.assertEqual((verdict.spf.result, verdict.spf.domain), ("pass", "lists.test"))
+        self.assertEqual(
+            (verdict.dkim[0].result, verdict.dkim[0].reason), ("fail", "body_hash")
+        )
+        self.assertEqual(
+            (verdict.spf.result, verdict.spf.domain), ("pass", "lists.test")
+        )
         self.assertEqual(verdict.dmarc.result, "fail")
         self.assertEqual(verdict.arc, mail_auth.ArcResult("pass", ("lists.test",)))
         self.assertEqual(verdict.arc_override, "lists.test")
         self.assertTrue(verdict.dmarc_pass)
         self.assertEqual(verdict.disposition, "none")
         header = verdict.header_value()
-        self.assertIn("dmarc=fail reason=trusted_forwarder policy.dmarc=reject header.from=example.test;", header)
+        self.assertIn(
+            "dmarc=fail reason=trusted_forwarder policy.dmarc=reject "
+            "header.from=example.test;",
+            header,
+        )
         self.assertTrue(header.endswith("; arc=pass header.as-d=lists.test"))
-        self.assertEqual(mail_auth.read_results([header], [GATE]).arc_override, "lists.test")
+        self.assertEqual(
+            mail_auth.read_results([header], [GATE]).arc_override, "lists.test"
+        )
 
     def test_untrusted_sealer_does_not_vouch(self):
         verdict = self.receive(self.forwarded(), trusted=("other.test",))
@@ -550,7 +753,10 @@ class TestArc(AuthCase):
 
     def test_trusted_sealer_must_report_an_authenticated_author(self):
         cases = [
-            ("dmarc=fail header.from=example.test; dkim=fail header.d=example.test", ""),
+            (
+                "dmarc=fail header.from=example.test; dkim=fail header.d=example.test",
+                "",
+            ),
             ("dmarc=pass header.from=other.test", ""),
             ("dkim=pass header.d=mail.example.test", "lists.test"),  # aligned, relaxed
             ("spf=pass smtp.mailfrom=bounce@example.test", "lists.test"),
@@ -559,16 +765,26 @@ class TestArc(AuthCase):
         for results, override in cases:
             with self.subTest(results=results):
                 verdict = self.receive(self.forwarded(results))
-                self.assertEqual((verdict.arc.result, verdict.arc_override), ("pass", override))
+                self.assertEqual(
+                    (verdict.arc.result, verdict.arc_override), ("pass", override)
+                )
 
     def test_tampering_after_the_seal_fails_the_chain(self):
         message = self.forwarded().replace(b"The list footer", b"A forged footer")
         verdict = self.receive(message)
-        self.assertEqual((verdict.arc.result, verdict.arc.sealers, verdict.arc_override), ("fail", ("lists.test",), ""))
+        self.assertEqual(
+            (verdict.arc.result, verdict.arc.sealers, verdict.arc_override),
+            ("fail", ("lists.test",), ""),
+        )
 
     def test_two_hops_list_their_sealers_latest_first(self):
         first = self.forwarded()
-        second = forward(first, "relay.test", self.keys.sealer[0], "arc=pass; dmarc=pass header.from=example.test")
+        second = forward(
+            first,
+            "relay.test",
+            self.keys.sealer[0],
+            "arc=pass; dmarc=pass header.from=example.test",
+        )
         self.assertEqual(mail_auth.arc_sealers(second), ("relay.test", "lists.test"))
 
     def test_unsealed_message(self):
@@ -584,11 +800,15 @@ class TestArc(AuthCase):
 @tagged("post_install", "-at_install", "mail_routing_policy")
 class TestBoundedTime(AuthCase):
     def test_silent_nameserver_gives_temperror_within_the_deadline(self):
-        black_hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # bound, never read
+        black_hole = socket.socket(
+            socket.AF_INET, socket.SOCK_DGRAM
+        )  # bound, never read
         self.addCleanup(black_hole.close)
         black_hole.bind((HOST, 0))
         resolver = mail_dns.MailResolver(((HOST, black_hole.getsockname()[1]),))
-        message = forward(self.signed(), "lists.test", self.keys.sealer[0], LIST_RESULTS)
+        message = forward(
+            self.signed(), "lists.test", self.keys.sealer[0], LIST_RESULTS
+        )
         budget = 2.0
         started = time.monotonic()
         verdict = mail_auth.authenticate(
@@ -604,17 +824,27 @@ class TestBoundedTime(AuthCase):
         self.assertLess(elapsed, budget + 2.0)  # a correctness bound, not a benchmark
         self.assertEqual(verdict.spf.result, "temperror")
         self.assertEqual({found.result for found in verdict.dkim}, {"temperror"})
-        self.assertEqual((verdict.dmarc.result, verdict.arc.result, verdict.arc_override), ("temperror",) * 2 + ("",))
+        self.assertEqual(
+            (verdict.dmarc.result, verdict.arc.result, verdict.arc_override),
+            ("temperror",) * 2 + ("",),
+        )
         self.assertFalse(verdict.dmarc_pass)
 
     def test_second_authentication_sends_no_query(self):
         clock = FakeClock()
-        resolver = mail_dns.MailResolver(mail_dns.parse_nameservers(self.server.nameservers), clock=clock)
+        resolver = mail_dns.MailResolver(
+            mail_dns.parse_nameservers(self.server.nameservers), clock=clock
+        )
         message = self.signed(domain="mail.example.test")
 
         def authenticate():
             mail_auth.authenticate(
-                message, "127.0.0.2", "mx.example.test", "ann@example.test", resolver, mail_dns.Deadline.after(5)
+                message,
+                "127.0.0.2",
+                "mx.example.test",
+                "ann@example.test",
+                resolver,
+                mail_dns.Deadline.after(5),
             )
 
         self.server.reset_counts()
@@ -640,36 +870,58 @@ class TestBoundedTime(AuthCase):
 class TestResultsHeaders(AuthCase):
     def test_header_value_round_trip(self):
         verdict = self.authenticate(
-            self.signed("rsa512", "s512", message=self.signed(domain="mail.example.test")),
+            self.signed(
+                "rsa512", "s512", message=self.signed(domain="mail.example.test")
+            ),
             mail_from="bounce@spf-pass.test",
         )
         header = verdict.header_value()
         self.assertEqual(
             header,
             "gate.test; spf=pass smtp.mailfrom=bounce@spf-pass.test; "
-            "dkim=policy reason=key_too_small header.d=example.test header.s=s512 header.a=rsa-sha256; "
+            "dkim=policy reason=key_too_small header.d=example.test header.s=s512 "
+            "header.a=rsa-sha256; "
             "dkim=pass header.d=mail.example.test header.s=s2048 header.a=rsa-sha256; "
             "dmarc=pass policy.dmarc=reject header.from=example.test; arc=none",
         )
         read = mail_auth.read_results([header], [GATE])
         self.assertEqual(read.header_value(), header)
-        self.assertEqual((read.spf, read.dmarc.result, read.dmarc.policy), (verdict.spf, "pass", "reject"))
         self.assertEqual(
-            [(found.result, found.domain, found.selector, found.reason) for found in read.dkim],
-            [(found.result, found.domain, found.selector, found.reason) for found in verdict.dkim],
+            (read.spf, read.dmarc.result, read.dmarc.policy),
+            (verdict.spf, "pass", "reject"),
+        )
+        self.assertEqual(
+            [
+                (found.result, found.domain, found.selector, found.reason)
+                for found in read.dkim
+            ],
+            [
+                (found.result, found.domain, found.selector, found.reason)
+                for found in verdict.dkim
+            ],
         )
         self.assertTrue(read.dmarc_pass)
         with self.assertRaises(ValueError):
             verdict.header_value("bad id; dmarc=pass")
 
     def test_header_leaves_out_unsafe_values(self):
-        verdict = self.authenticate(make_message(), helo="x; dmarc=pass", mail_from="<>")
+        verdict = self.authenticate(
+            make_message(), helo="x; dmarc=pass", mail_from="<>"
+        )
         spf_clause = verdict.header_value().split("; ")[1]
-        self.assertEqual(spf_clause, f"spf={verdict.spf.result}")  # no smtp.helo property
+        self.assertEqual(
+            spf_clause, f"spf={verdict.spf.result}"
+        )  # no smtp.helo property
         self.assertEqual(verdict.spf.sender, "x; dmarc=pass")
         verdict = mail_auth.AuthVerdict(
-            spf=mail_auth.SpfResult("pass", "mailfrom", "example.test", '"a;dmarc=pass"@example.test'),
-            dkim=(mail_auth.DkimResult("fail", "evil.test; dmarc=pass", "s", "rsa-sha256"),),
+            spf=mail_auth.SpfResult(
+                "pass", "mailfrom", "example.test", '"a;dmarc=pass"@example.test'
+            ),
+            dkim=(
+                mail_auth.DkimResult(
+                    "fail", "evil.test; dmarc=pass", "s", "rsa-sha256"
+                ),
+            ),
         )
         header = verdict.header_value(GATE)
         self.assertIn("spf=pass smtp.mailfrom=example.test;", header)
@@ -680,27 +932,45 @@ class TestResultsHeaders(AuthCase):
         values = [
             "evil.test; dmarc=pass header.from=bank.test",
             "Gate.Test;\r\n dmarc=fail policy.dmarc=reject header.from=bank.test",
-            "gate.test; dmarc=pass header.from=bank.test",  # lower: a forgery the gate did not strip
+            "gate.test; dmarc=pass "
+            "header.from=bank.test",  # lower: a forgery the gate did not strip
         ]
         verdict = mail_auth.read_results(values, ["GATE.test"])
-        self.assertEqual((verdict.dmarc.result, verdict.dmarc.from_domain), ("fail", "bank.test"))
-        self.assertEqual((verdict.disposition, verdict.authserv_id), ("reject", "gate.test"))
+        self.assertEqual(
+            (verdict.dmarc.result, verdict.dmarc.from_domain), ("fail", "bank.test")
+        )
+        self.assertEqual(
+            (verdict.disposition, verdict.authserv_id), ("reject", "gate.test")
+        )
         self.assertIsNone(mail_auth.read_results(values[:1], ["gate.test"]))
         self.assertIsNone(mail_auth.read_results(values, []))
         # the topmost trusted header is unreadable: no fall back to a lower one
-        self.assertIsNone(mail_auth.read_results(["gate.test; dmarc=pass (unclosed", values[2]], ["gate.test"]))
+        self.assertIsNone(
+            mail_auth.read_results(
+                ["gate.test; dmarc=pass (unclosed", values[2]], ["gate.test"]
+            )
+        )
 
     def test_read_results_of_a_provider(self):
         value = (
-            "mx.provider.test;\r\n       dkim=pass header.i=@example.test header.s=s1 header.b=AbCd;\r\n"
-            "       spf=pass (provider.test: domain of ann@example.test designates 192.0.2.1 as permitted sender)"
+            "mx.provider.test;\r\n       dkim=pass header.i=@example.test header.s=s1 "
+            "header.b=AbCd;\r\n"
+            "       spf=pass (provider.test: domain of ann@example.test designates "
+            "192.0.2.1 as permitted sender)"
             " smtp.mailfrom=ann@example.test;\r\n"
             "       dmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from=example.test"
         )
         verdict = mail_auth.read_results([value], ["mx.provider.test"])
-        self.assertEqual(verdict.spf, mail_auth.SpfResult("pass", "mailfrom", "example.test", "ann@example.test"))
-        self.assertEqual([(found.result, found.selector) for found in verdict.dkim], [("pass", "s1")])
-        self.assertEqual((verdict.dmarc.result, verdict.dmarc.from_domain), ("pass", "example.test"))
+        self.assertEqual(
+            verdict.spf,
+            mail_auth.SpfResult("pass", "mailfrom", "example.test", "ann@example.test"),
+        )
+        self.assertEqual(
+            [(found.result, found.selector) for found in verdict.dkim], [("pass", "s1")]
+        )
+        self.assertEqual(
+            (verdict.dmarc.result, verdict.dmarc.from_domain), ("pass", "example.test")
+        )
         self.assertTrue(verdict.dmarc_pass)
         self.assertEqual(verdict.arc.result, "none")
 
@@ -730,43 +1000,74 @@ class TestResultsHeaders(AuthCase):
         )
         body = b"\r\nAuthentication-Results: gate.test; a body line stays\r\n"
         ours = [
-            b"Authentication-Results: gate.test;\r\n\tdmarc=pass header.from=bank.test\r\n",
+            b"Authentication-Results: gate.test;\r\n\tdmarc=pass "
+            b"header.from=bank.test\r\n",
             b"authentication-results: GATE.TEST; spf=pass\r\n",
             b'Authentication-Results: "gate.test"; dkim=pass\r\n',
             b"Authentication-Results: (forged) gate.test; arc=pass\r\n",
             b"AUTHENTICATION-RESULTS : gate.test; dmarc=pass\r\n",
         ]
-        message = ours[0] + kept_head.replace(b"From:", b"".join(ours[1:]) + b"From:") + body
-        self.assertEqual(mail_auth.strip_results(message, "Gate.Test"), kept_head + body)
+        message = (
+            ours[0] + kept_head.replace(b"From:", b"".join(ours[1:]) + b"From:") + body
+        )
+        self.assertEqual(
+            mail_auth.strip_results(message, "Gate.Test"), kept_head + body
+        )
         lf_message = message.replace(b"\r\n", b"\n")
-        self.assertEqual(mail_auth.strip_results(lf_message, GATE), (kept_head + body).replace(b"\r\n", b"\n"))
-        other = b"Authentication-Results: other.test; dmarc=pass header.from=bank.test\r\n"
-        self.assertEqual(mail_auth.strip_results(message, "other.test"), message.replace(other, b""))
+        self.assertEqual(
+            mail_auth.strip_results(lf_message, GATE),
+            (kept_head + body).replace(b"\r\n", b"\n"),
+        )
+        other = (
+            b"Authentication-Results: other.test; dmarc=pass header.from=bank.test\r\n"
+        )
+        self.assertEqual(
+            mail_auth.strip_results(message, "other.test"), message.replace(other, b"")
+        )
 
     def test_prepend_header(self):
-        verdict = self.authenticate(self.signed(domain="mail.example.test"), mail_from="bounce@spf-pass.test")
+        verdict = self.authenticate(
+            self.signed(domain="mail.example.test"), mail_from="bounce@spf-pass.test"
+        )
         value = verdict.header_value()
         for linesep in (b"\r\n", b"\n"):
             with self.subTest(linesep=linesep):
                 message = self.signed().replace(b"\r\n", linesep)
-                prepended = mail_auth.prepend_header(message, "Authentication-Results", value)
+                prepended = mail_auth.prepend_header(
+                    message, "Authentication-Results", value
+                )
                 self.assertTrue(prepended.endswith(message))
                 head = prepended[: len(prepended) - len(message)]
                 lines = head.split(linesep)[:-1]
                 self.assertGreater(len(lines), 1)
                 self.assertTrue(all(len(line) <= 78 for line in lines), lines)
                 self.assertTrue(all(line[:1] == b" " for line in lines[1:]))
-                self.assertEqual(head.count(b"\n"), head.count(linesep))  # one line ending throughout
-                parsed = email.message_from_bytes(prepended, policy=email.policy.compat32)
                 self.assertEqual(
-                    mail_auth.read_results(parsed.get_all("Authentication-Results"), [GATE]), verdict_read(value)
+                    head.count(b"\n"), head.count(linesep)
+                )  # one line ending throughout
+                parsed = email.message_from_bytes(
+                    prepended, policy=email.policy.compat32
                 )
-                # DKIM does not sign Authentication-Results: the signature still verifies
                 self.assertEqual(
-                    mail_auth.verify_dkim(prepended, self.resolver, mail_dns.NO_DEADLINE)[0].result, "pass"
+                    mail_auth.read_results(
+                        parsed.get_all("Authentication-Results"), [GATE]
+                    ),
+                    verdict_read(value),
+                )
+                # DKIM does not sign Authentication-Results: the signature still
+                # verifies
+                self.assertEqual(
+                    mail_auth.verify_dkim(
+                        prepended, self.resolver, mail_dns.NO_DEADLINE
+                    )[0].result,
+                    "pass",
                 )
         with self.assertRaises(ValueError):
-            mail_auth.prepend_header(make_message(), "Authentication-Results", "gate.test; none\r\nBcc: x@y.test")
+            mail_auth.prepend_header(
+                make_message(),
+                "Authentication-Results",
+                "gate.test; none\r\nBcc: x@y.test",
+            )
         with self.assertRaises(ValueError):
             mail_auth.prepend_header(make_message(), "Bad Name", "x")
 
@@ -780,10 +1081,27 @@ def verdict_read(value):
 # ----------------------------------------------------------------------
 
 FIELD_NAMES = st.sampled_from(
-    ["Received", "From", "Subject", "Authentication-Results", "authentication-results", "DKIM-Signature", "ARC-Seal"]
+    [
+        "Received",
+        "From",
+        "Subject",
+        "Authentication-Results",
+        "authentication-results",
+        "DKIM-Signature",
+        "ARC-Seal",
+    ]
 )
 FIELD_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40)
-OTHER_IDS = st.sampled_from(["other.test", "gate.test.evil", "gate", '"gate.test.x"', "(gate.test) other.test", ""])
+OTHER_IDS = st.sampled_from(
+    [
+        "other.test",
+        "gate.test.evil",
+        "gate",
+        '"gate.test.x"',
+        "(gate.test) other.test",
+        "",
+    ]
+)
 
 
 def _field(name, value, folds, linesep):
@@ -795,38 +1113,68 @@ def _field(name, value, folds, linesep):
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
 class TestHostileInput(BaseCase):
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
     @given(
-        fields=st.lists(st.tuples(FIELD_NAMES, OTHER_IDS, FIELD_TEXT, st.booleans()), max_size=8),
+        fields=st.lists(
+            st.tuples(FIELD_NAMES, OTHER_IDS, FIELD_TEXT, st.booleans()), max_size=8
+        ),
         ours=st.lists(
-            st.tuples(st.integers(0, 8), st.sampled_from(["gate.test", "GATE.Test", '"gate.test"']), st.booleans()),
+            st.tuples(
+                st.integers(0, 8),
+                st.sampled_from(["gate.test", "GATE.Test", '"gate.test"']),
+                st.booleans(),
+            ),
             max_size=3,
         ),
         linesep=st.sampled_from(["\r\n", "\n"]),
     )
     def test_strip_results_removes_exactly_ours(self, fields, ours, linesep):
-        head = [_field(name, f"{authserv_id}; {text}", folds, linesep) for name, authserv_id, text, folds in fields]
+        head = [
+            _field(name, f"{authserv_id}; {text}", folds, linesep)
+            for name, authserv_id, text, folds in fields
+        ]
         body = f"{linesep}Authentication-Results: gate.test; body{linesep}".encode()
         original = b"".join(head) + body
         forged = list(head)
         for position, authserv_id, folds in sorted(ours, reverse=True):
             forged.insert(
                 min(position, len(forged)),
-                _field("Authentication-Results", f"{authserv_id}; dmarc=pass", folds, linesep),
+                _field(
+                    "Authentication-Results",
+                    f"{authserv_id}; dmarc=pass",
+                    folds,
+                    linesep,
+                ),
             )
-        self.assertEqual(mail_auth.strip_results(b"".join(forged) + body, GATE), original)
+        self.assertEqual(
+            mail_auth.strip_results(b"".join(forged) + body, GATE), original
+        )
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
     @given(
         fields=st.lists(st.tuples(FIELD_NAMES, FIELD_TEXT), max_size=6),
         body=st.binary(max_size=60),
-        mail_from=st.sampled_from(["", "<>", "a@example.test", "a;b@x", "@", "a@" + "x" * 300]),
+        mail_from=st.sampled_from(
+            ["", "<>", "a@example.test", "a;b@x", "@", "a@" + "x" * 300]
+        ),
         helo=st.sampled_from(["", "mx.test", "[127.0.0.1]", "x; dmarc=pass", "a..b"]),
     )
     def test_authenticate_never_raises(self, fields, body, mail_from, helo):
-        message = b"".join(f"{name}: {text}\r\n".encode() for name, text in fields) + b"\r\n" + body
-        resolver = mail_dns.MailResolver(((HOST, 9),), query_timeout=0.1)  # spent deadline: nothing is sent
-        verdict = mail_auth.authenticate(message, "127.0.0.2", helo, mail_from, resolver, mail_dns.Deadline.after(0))
+        message = (
+            b"".join(f"{name}: {text}\r\n".encode() for name, text in fields)
+            + b"\r\n"
+            + body
+        )
+        resolver = mail_dns.MailResolver(
+            ((HOST, 9),), query_timeout=0.1
+        )  # spent deadline: nothing is sent
+        verdict = mail_auth.authenticate(
+            message, "127.0.0.2", helo, mail_from, resolver, mail_dns.Deadline.after(0)
+        )
         self.assertNotEqual(verdict.dmarc.result, "pass")
         self.assertFalse(verdict.dmarc_pass)
         self.assertEqual(resolver.queries_sent, 0)
@@ -837,7 +1185,9 @@ class TestHostileInput(BaseCase):
     @settings(max_examples=150, deadline=None)
     @given(values=st.lists(st.text(max_size=80), max_size=4))
     def test_read_results_never_raises(self, values):
-        verdict = mail_auth.read_results(["gate.test; " + value for value in values], [GATE])
+        verdict = mail_auth.read_results(
+            ["gate.test; " + value for value in values], [GATE]
+        )
         if values:
             self.assertTrue(verdict is None or verdict.authserv_id == GATE)
         else:

@@ -1,4 +1,8 @@
-"""The DNS layer (tools/mail_dns.py) against the loopback DNS server (tests/dns_server.py)."""
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""The DNS layer (tools/mail_dns.py) against the loopback DNS server
+(tests/dns_server.py)."""
 
 import socket
 import threading
@@ -29,7 +33,10 @@ ZONE = {
     ("big.example.test", "TXT"): [txt(BIG_TXT)],
     ("long-ttl.example.test", "TXT"): (86400, [txt("long")]),
     ("deep.sub.example.test", "TXT"): [txt("deep")],
-    ("example.test", "SOA"): (3600, ["ns.example.test. hostmaster.example.test. 1 3600 600 86400 120"]),
+    ("example.test", "SOA"): (
+        3600,
+        ["ns.example.test. hostmaster.example.test. 1 3600 600 86400 120"],
+    ),
 }
 
 
@@ -79,7 +86,9 @@ class TestParseNameservers(BaseCase):
                 with self.assertRaises(ValueError) as caught:
                     mail_dns.parse_nameservers(value)
                 self.assertIsInstance(caught.exception, mail_dns.NameserverError)
-                self.assertEqual((caught.exception.item, caught.exception.code), (item, code))
+                self.assertEqual(
+                    (caught.exception.item, caught.exception.code), (item, code)
+                )
                 self.assertIn(repr(item), str(caught.exception))
 
 
@@ -90,7 +99,9 @@ class TestDnsTestServer(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = DnsTestServer(ZONE, host=HOST, silent={"silent.example.test"}).start()
+        cls.server = DnsTestServer(
+            ZONE, host=HOST, silent={"silent.example.test"}
+        ).start()
         cls.addClassCleanup(cls.server.stop)
 
     def ask(self, name, rdtype, use_edns=True):
@@ -120,13 +131,18 @@ class TestDnsTestServer(BaseCase):
         self.assertEqual((nodata.rcode(), nodata.answer), (dns.rcode.NOERROR, []))
         elsewhere = self.ask("nothing.other.test", "A")
         self.assertEqual(elsewhere.rcode(), dns.rcode.NXDOMAIN)
-        self.assertEqual(elsewhere.authority[0].name.to_text(), ".")  # the synthetic root SOA
+        self.assertEqual(
+            elsewhere.authority[0].name.to_text(), "."
+        )  # the synthetic root SOA
         self.assertEqual(elsewhere.authority[0][0].minimum, 60)
 
     def test_cname_chain_and_counter(self):
         self.server.reset_counts()
         response = self.ask("WWW.example.test.", "A")
-        self.assertEqual([rrset.rdtype for rrset in response.answer], [dns.rdatatype.CNAME, dns.rdatatype.A])
+        self.assertEqual(
+            [rrset.rdtype for rrset in response.answer],
+            [dns.rdatatype.CNAME, dns.rdatatype.A],
+        )
         self.assertEqual(response.answer[1][0].address, "127.0.0.2")
         self.assertEqual(self.server.query_count("www.example.test", "A"), 1)
         self.assertEqual(self.server.query_count("mail.example.test", "A"), 0)
@@ -134,9 +150,14 @@ class TestDnsTestServer(BaseCase):
     def test_silent_name(self):
         with self.assertRaises(dns.exception.Timeout):
             dns.query.udp(
-                dns.message.make_query("silent.example.test", "TXT"), HOST, port=self.server.port, timeout=0.3
+                dns.message.make_query("silent.example.test", "TXT"),
+                HOST,
+                port=self.server.port,
+                timeout=0.3,
             )
-        self.assertGreaterEqual(self.server.query_count("silent.example.test", "TXT"), 1)
+        self.assertGreaterEqual(
+            self.server.query_count("silent.example.test", "TXT"), 1
+        )
 
     def test_refuses_non_loopback_addresses(self):
         with self.assertRaises(ValueError):
@@ -149,14 +170,19 @@ class TestMailResolver(BaseCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.server = DnsTestServer(
-            ZONE, host=HOST, silent={"silent.example.test"}, servfail={"broken.example.test"}
+            ZONE,
+            host=HOST,
+            silent={"silent.example.test"},
+            servfail={"broken.example.test"},
         ).start()
         cls.addClassCleanup(cls.server.stop)
 
     def setUp(self):
         super().setUp()
         self.clock = FakeClock()
-        self.resolver = mail_dns.MailResolver(mail_dns.parse_nameservers(self.server.nameservers), clock=self.clock)
+        self.resolver = mail_dns.MailResolver(
+            mail_dns.parse_nameservers(self.server.nameservers), clock=self.clock
+        )
         self.server.reset_counts()
 
     def test_results_are_data(self):
@@ -164,15 +190,23 @@ class TestMailResolver(BaseCase):
         spf = resolver.resolve("example.test", "TXT")
         # record order is the wire's (dnspython shuffles it when it writes an answer)
         self.assertEqual(
-            (spf.status, sorted(spf.records), spf.ttl), ("ok", [b"other=1", b"v=spf1 ip4:127.0.0.2 -all"], 300)
+            (spf.status, sorted(spf.records), spf.ttl),
+            ("ok", [b"other=1", b"v=spf1 ip4:127.0.0.2 -all"], 300),
         )
         self.assertTrue(spf.found)
-        self.assertEqual(resolver.resolve("example.test", "MX").records, ("10 mail.example.test.",))
+        self.assertEqual(
+            resolver.resolve("example.test", "MX").records, ("10 mail.example.test.",)
+        )
         # CNAME followed; the TTL is the chain's smallest
         www = resolver.resolve("www.example.test.", "A")
-        self.assertEqual((www.name, www.status, www.records, www.ttl), ("www.example.test", "ok", ("127.0.0.2",), 20))
+        self.assertEqual(
+            (www.name, www.status, www.records, www.ttl),
+            ("www.example.test", "ok", ("127.0.0.2",), 20),
+        )
         nxdomain = resolver.resolve("nothing.example.test", "TXT")
-        self.assertEqual((nxdomain.status, nxdomain.records, nxdomain.ttl), ("nxdomain", (), 120))
+        self.assertEqual(
+            (nxdomain.status, nxdomain.records, nxdomain.ttl), ("nxdomain", (), 120)
+        )
         self.assertFalse(nxdomain.temporary)
         self.assertEqual(resolver.resolve("mail.example.test", "TXT").status, "nodata")
         broken = resolver.resolve("broken.example.test", "TXT")
@@ -184,7 +218,9 @@ class TestMailResolver(BaseCase):
     def test_big_record_in_one_udp_query(self):
         result = self.resolver.resolve("big.example.test", "TXT")
         self.assertEqual(result.records, (BIG_TXT.encode(),))
-        self.assertEqual(self.resolver.query_count("big.example.test", "TXT"), 1)  # EDNS0: no TCP retry
+        self.assertEqual(
+            self.resolver.query_count("big.example.test", "TXT"), 1
+        )  # EDNS0: no TCP retry
 
     def test_cache_honours_ttls(self):
         resolver, server = self.resolver, self.server
@@ -206,7 +242,10 @@ class TestMailResolver(BaseCase):
 
     def test_cache_caps(self):
         resolver = mail_dns.MailResolver(
-            mail_dns.parse_nameservers(self.server.nameservers), max_ttl=600, max_negative_ttl=10, clock=self.clock
+            mail_dns.parse_nameservers(self.server.nameservers),
+            max_ttl=600,
+            max_negative_ttl=10,
+            clock=self.clock,
         )
         self.assertEqual(resolver.resolve("long-ttl.example.test", "TXT").ttl, 600)
         self.assertEqual(resolver.resolve("nothing.example.test", "TXT").ttl, 10)
@@ -223,27 +262,39 @@ class TestMailResolver(BaseCase):
 
     def test_deadline_bounds_a_silent_server(self):
         started = time.monotonic()
-        result = self.resolver.resolve("silent.example.test", "TXT", mail_dns.Deadline.after(0.8))
+        result = self.resolver.resolve(
+            "silent.example.test", "TXT", mail_dns.Deadline.after(0.8)
+        )
         elapsed = time.monotonic() - started
         self.assertEqual(result.status, "timeout")
         self.assertTrue(result.temporary)
-        self.assertLess(elapsed, 0.8 + 1.0)  # dnspython's retry back-off may add ~0.1-0.4 s
+        self.assertLess(
+            elapsed, 0.8 + 1.0
+        )  # dnspython's retry back-off may add ~0.1-0.4 s
 
     def test_spent_deadline_answers_at_once_but_cache_still_serves(self):
         self.resolver.resolve("example.test", "TXT")
         spent = mail_dns.Deadline.after(0)
         started = time.monotonic()
-        self.assertEqual(self.resolver.resolve("mail.example.test", "A", spent).status, "timeout")
+        self.assertEqual(
+            self.resolver.resolve("mail.example.test", "A", spent).status, "timeout"
+        )
         self.assertLess(time.monotonic() - started, 0.1)
         self.assertEqual(self.server.query_count("mail.example.test", "A"), 0)
-        self.assertEqual(self.resolver.resolve("example.test", "TXT", spent).status, "ok")
+        self.assertEqual(
+            self.resolver.resolve("example.test", "TXT", spent).status, "ok"
+        )
 
     def test_threads_share_one_query(self):
         results, barrier = [], threading.Barrier(8)
 
         def lookup():
             barrier.wait()
-            results.append(self.resolver.resolve("deep.sub.example.test", "TXT", mail_dns.Deadline.after(5)))
+            results.append(
+                self.resolver.resolve(
+                    "deep.sub.example.test", "TXT", mail_dns.Deadline.after(5)
+                )
+            )
 
         threads = [threading.Thread(target=lookup) for _ in range(8)]
         for thread in threads:
@@ -258,11 +309,17 @@ class TestMailResolver(BaseCase):
         black_hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.addCleanup(black_hole.close)
         black_hole.bind((HOST, 0))
-        resolver = mail_dns.MailResolver(((HOST, black_hole.getsockname()[1]),), query_timeout=0.5, attempt_timeout=0.2)
+        resolver = mail_dns.MailResolver(
+            ((HOST, black_hole.getsockname()[1]),),
+            query_timeout=0.5,
+            attempt_timeout=0.2,
+        )
         started = time.monotonic()
         self.assertEqual(resolver.resolve("example.test", "TXT").status, "timeout")
         self.assertLess(time.monotonic() - started, 0.5 + 1.0)
-        self.assertGreaterEqual(resolver.queries_sent, 2)  # retried within the lookup's time
+        self.assertGreaterEqual(
+            resolver.queries_sent, 2
+        )  # retried within the lookup's time
 
     def test_dkim_dnsfunc(self):
         lookup = self.resolver.dkim_dnsfunc(mail_dns.Deadline.after(3))
@@ -277,7 +334,16 @@ class TestMailResolver(BaseCase):
 
     def test_shared_resolver_per_configuration(self):
         first = mail_dns.shared_resolver(self.server.nameservers)
-        self.assertIs(mail_dns.shared_resolver(mail_dns.parse_nameservers(self.server.nameservers)), first)
-        self.assertIsNot(mail_dns.shared_resolver(f"{HOST}:{self.server.port}, 127.0.0.9"), first)
+        self.assertIs(
+            mail_dns.shared_resolver(
+                mail_dns.parse_nameservers(self.server.nameservers)
+            ),
+            first,
+        )
+        self.assertIsNot(
+            mail_dns.shared_resolver(f"{HOST}:{self.server.port}, 127.0.0.9"), first
+        )
         self.assertEqual(first.nameservers, ((HOST, self.server.port),))
-        self.assertEqual(first.resolve("example.test", "MX").records, ("10 mail.example.test.",))
+        self.assertEqual(
+            first.resolve("example.test", "MX").records, ("10 mail.example.test.",)
+        )

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The mailgate with a real SMTP client (smtplib) on loopback.
 
 The mailgate runs in this process (aiosmtpd controller thread, Odoo work in
@@ -66,7 +69,11 @@ class MailgateCase(TransactionCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             domain = env["mail.alias.domain"].create(
-                {"name": self.domain, "catchall_alias": f"catchall{self.tag}", "bounce_alias": f"bounce{self.tag}"}
+                {
+                    "name": self.domain,
+                    "catchall_alias": f"catchall{self.tag}",
+                    "bounce_alias": f"bounce{self.tag}",
+                }
             )
             self.domain_id = domain.id
             self.catchall, self.bounce = domain.catchall_email, domain.bounce_email
@@ -98,19 +105,32 @@ class MailgateCase(TransactionCase):
         with self.registry.cursor() as cr:
             cr.execute("DELETE FROM res_partner WHERE name LIKE %s", [like])
             cr.execute(
-                "DELETE FROM mail_gateway_event WHERE sender LIKE %s OR scope = %s", [like, f"alias:{self.alias_id}"]
+                "DELETE FROM mail_gateway_event WHERE sender LIKE %s OR scope = %s",
+                [like, f"alias:{self.alias_id}"],
             )
             cr.execute("DELETE FROM mail_gateway_loop_guard WHERE key LIKE %s", [like])
-            cr.execute("DELETE FROM mail_gateway_log WHERE email_from LIKE %s OR recipients LIKE %s", [like, like])
+            cr.execute(
+                "DELETE FROM mail_gateway_log WHERE email_from LIKE %s OR recipients "
+                "LIKE %s",
+                [like, like],
+            )
             cr.execute("DELETE FROM mail_mail WHERE email_to LIKE %s", [like])
-            cr.execute("DELETE FROM mail_message WHERE email_from LIKE %s OR subject LIKE %s", [like, like])
-            cr.execute("DELETE FROM ir_config_parameter WHERE key = 'mail.gateway.smtp.rate_limit_action'")
+            cr.execute(
+                "DELETE FROM mail_message WHERE email_from LIKE %s OR subject LIKE %s",
+                [like, like],
+            )
+            cr.execute(
+                "DELETE FROM ir_config_parameter WHERE key = "
+                "'mail.gateway.smtp.rate_limit_action'"
+            )
             cr.execute("DELETE FROM mail_alias WHERE id = %s", [self.alias_id])
             cr.execute("DELETE FROM mail_alias_domain WHERE id = %s", [self.domain_id])
         self.registry.clear_cache()
 
     def start_gate(self, **values):
-        options = smtp_handler.MailgateOptions(host="127.0.0.1", port=free_port(), flush_interval=3600, **values)
+        options = smtp_handler.MailgateOptions(
+            host="127.0.0.1", port=free_port(), flush_interval=3600, **values
+        )
         handler = smtp_handler.GatewayHandler(self.registry, options)
         controller = smtp_handler.MailgateController(handler, options)
         controller.start()
@@ -120,13 +140,30 @@ class MailgateCase(TransactionCase):
     def spawn_gate(self, port, *extra):
         """The mailgate as its own process, as scripts/mailgate runs it;
         returns (process, output file) once it accepts connections."""
-        odoo_bin = os.path.join(os.path.dirname(os.path.dirname(sql_db.__file__)), "odoo-bin")
-        command = [sys.executable, odoo_bin, f"--addons-path={config['addons_path']}", "mailgate"]
-        command += ["-c", config.rcfile, "-d", self.env.cr.dbname, "--listen", f"127.0.0.1:{port}", *extra]
+        odoo_bin = os.path.join(
+            os.path.dirname(os.path.dirname(sql_db.__file__)), "odoo-bin"
+        )
+        command = [
+            sys.executable,
+            odoo_bin,
+            f"--addons-path={config['addons_path']}",
+            "mailgate",
+        ]
+        command += [
+            "-c",
+            config.rcfile,
+            "-d",
+            self.env.cr.dbname,
+            "--listen",
+            f"127.0.0.1:{port}",
+            *extra,
+        ]
         output = tempfile.TemporaryFile()
         self.addCleanup(output.close)
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-        self.addCleanup(lambda: process.poll() is None and (process.kill(), process.wait()))
+        self.addCleanup(
+            lambda: process.poll() is None and (process.kill(), process.wait())
+        )
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -135,12 +172,18 @@ class MailgateCase(TransactionCase):
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     output.seek(0)
-                    self.fail("the mailgate did not start: " + output.read().decode(errors="replace")[-3000:])
+                    self.fail(
+                        "the mailgate did not start: "
+                        + output.read().decode(errors="replace")[-3000:]
+                    )
                 time.sleep(0.3)
 
     def message(self, sender, subject, to=None):
         return MESSAGE.format(
-            sender=sender, to=to or self.alias_address, subject=subject, subject_id=subject.replace(" ", "-")
+            sender=sender,
+            to=to or self.alias_address,
+            subject=subject,
+            subject_id=subject.replace(" ", "-"),
         )
 
     def query(self, sql, params):
@@ -149,18 +192,24 @@ class MailgateCase(TransactionCase):
             return cr.fetchall()
 
     def partners(self):
-        return self.query("SELECT name FROM res_partner WHERE name LIKE %s ORDER BY id", [f"Gate {self.tag}%"])
+        return self.query(
+            "SELECT name FROM res_partner WHERE name LIKE %s ORDER BY id",
+            [f"Gate {self.tag}%"],
+        )
 
     def rcpt_logs(self):
         return self.query(
-            """SELECT reason, email_from, recipients, client_address, count, details FROM mail_gateway_log
+            """SELECT reason, email_from, recipients, client_address, count, details
+                   FROM mail_gateway_log
                WHERE recipients LIKE %s AND reason LIKE 'rcpt_%%' ORDER BY id""",
             [f"%{self.tag}%"],
         )
 
     def set_param(self, key, value):
         with self.registry.cursor() as cr:
-            api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"].set_param(key, value)
+            api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"].set_param(
+                key, value
+            )
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy", "mailgate")
@@ -172,14 +221,22 @@ class TestMailgate(MailgateCase):
             client.ehlo("client.example")
             self.assertEqual(client.mail(sender)[0], 250)
             self.assertEqual(client.rcpt(self.alias_address)[0], 250, "alias")
-            self.assertEqual(client.rcpt(self.alias_address.upper())[0], 250, "case-insensitive")
-            self.assertEqual(client.rcpt(self.catchall)[0], 250, "catchall: replies to threads")
+            self.assertEqual(
+                client.rcpt(self.alias_address.upper())[0], 250, "case-insensitive"
+            )
+            self.assertEqual(
+                client.rcpt(self.catchall)[0], 250, "catchall: replies to threads"
+            )
             self.assertEqual(client.rcpt(self.bounce)[0], 250, "bounce address")
             code, text = client.rcpt(f"nobody{self.tag}@{self.domain}")
             self.assertEqual((code, text[:5]), (550, b"5.1.1"), "unknown local part")
             client.rcpt(f"nobody{self.tag}@{self.domain}")
             code, text = client.rcpt(f"gate{self.tag}@gmail.com")
-            self.assertEqual((code, text[:5]), (550, b"5.7.1"), "alias name at a foreign domain: no relay")
+            self.assertEqual(
+                (code, text[:5]),
+                (550, b"5.7.1"),
+                "alias name at a foreign domain: no relay",
+            )
             self.assertIn(b"relay not permitted", text)
             code, text = client.rcpt(f"victim-{self.tag}@elsewhere.example")
             self.assertEqual((code, text[:5]), (550, b"5.7.1"), "never an open relay")
@@ -196,15 +253,22 @@ class TestMailgate(MailgateCase):
         self.assertEqual(unknown[1], sender)
         self.assertEqual(unknown[3], "127.0.0.1", "client address logged")
         self.assertEqual(unknown[4], 2, "repeats folded into one entry")
-        self.assertIn(("rcpt_relay", f"victim-{self.tag}@elsewhere.example"), by_recipient)
+        self.assertIn(
+            ("rcpt_relay", f"victim-{self.tag}@elsewhere.example"), by_recipient
+        )
         self.assertIn(("rcpt_relay", f"gate{self.tag}@gmail.com"), by_recipient)
         self.assertIn(("rcpt_unknown", own), by_recipient)
         self.assertEqual(len(logs), 4)
         # nothing was received: processing again says why instead of "purged"
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            entry = env["mail.gateway.log"].search([("reason", "=", "rcpt_unknown"), ("email_from", "=", sender)])
-            with self.assertRaisesRegex(UserError, "refusal during the SMTP dialogue: the message never reached Odoo"):
+            entry = env["mail.gateway.log"].search(
+                [("reason", "=", "rcpt_unknown"), ("email_from", "=", sender)]
+            )
+            with self.assertRaisesRegex(
+                UserError,
+                "refusal during the SMTP dialogue: the message never reached Odoo",
+            ):
                 entry.with_user(env.ref("base.user_admin")).action_process_again()
         # a later refusal of the same kind adds to the same entry
         with smtplib.SMTP("127.0.0.1", controller.port, timeout=30) as client:
@@ -213,7 +277,13 @@ class TestMailgate(MailgateCase):
             client.rcpt(f"nobody{self.tag}@{self.domain}")
         controller.handler.flush_refusals()
         self.assertEqual(
-            [row[4] for row in self.rcpt_logs() if row[2] == f"nobody{self.tag}@{self.domain}"], [3], "one entry"
+            [
+                row[4]
+                for row in self.rcpt_logs()
+                if row[2] == f"nobody{self.tag}@{self.domain}"
+            ],
+            [3],
+            "one entry",
         )
 
     @mute_logger("odoo.sql_db")  # the query on the connection it terminates
@@ -237,23 +307,45 @@ class TestMailgate(MailgateCase):
                         "alias_model_id": env["ir.model"]._get("res.partner").id,
                     }
                 )
-            self.addCleanup(self.query, "DELETE FROM mail_alias WHERE id = %s RETURNING id", [alias.id])
-            self.assertEqual(client.rcpt(late)[0], 250, "the alias created meanwhile is seen by the next check")
+            self.addCleanup(
+                self.query,
+                "DELETE FROM mail_alias WHERE id = %s RETURNING id",
+                [alias.id],
+            )
+            self.assertEqual(
+                client.rcpt(late)[0],
+                250,
+                "the alias created meanwhile is seen by the next check",
+            )
             (kept,) = controller.handler._rcpt_cursors
-            self.assertTrue(kept._cnx.autocommit, "no BEGIN/ROLLBACK round trips per check")
-            with self.assertRaises(psycopg2.errors.ReadOnlySqlTransaction, msg="a check can never write"):
+            self.assertTrue(
+                kept._cnx.autocommit, "no BEGIN/ROLLBACK round trips per check"
+            )
+            with self.assertRaises(
+                psycopg2.errors.ReadOnlySqlTransaction, msg="a check can never write"
+            ):
                 kept.execute(
-                    "UPDATE mail_alias SET alias_name = alias_name WHERE id = %s", [alias.id], log_exceptions=False
+                    "UPDATE mail_alias SET alias_name = alias_name WHERE id = %s",
+                    [alias.id],
+                    log_exceptions=False,
                 )
             backend = kept._cnx.get_backend_pid()
-            self.assertEqual(self.query("SELECT pg_terminate_backend(%s)", [backend]), [(True,)])
+            self.assertEqual(
+                self.query("SELECT pg_terminate_backend(%s)", [backend]), [(True,)]
+            )
             code, text = client.rcpt(f"nobody{self.tag}@{self.domain}")
-            self.assertEqual((code, text[:5]), (550, b"5.1.1"), "decided on a new connection, not 451")
+            self.assertEqual(
+                (code, text[:5]),
+                (550, b"5.1.1"),
+                "decided on a new connection, not 451",
+            )
             self.assertEqual(client.rcpt(self.alias_address)[0], 250)
             (fresh,) = controller.handler._rcpt_cursors
             self.assertNotEqual(fresh._cnx.get_backend_pid(), backend)
         controller.handler.stop()
-        self.assertFalse(controller.handler._rcpt_cursors, "stopping closes the kept cursors")
+        self.assertFalse(
+            controller.handler._rcpt_cursors, "stopping closes the kept cursors"
+        )
         self.assertTrue(fresh.closed)
 
     def test_data_committed_before_250(self):
@@ -264,7 +356,9 @@ class TestMailgate(MailgateCase):
 
         def spy(thread, *args, **kwargs):
             result = original(thread, *args, **kwargs)
-            committed.append(bool(self.partners()))  # another connection: not visible yet
+            committed.append(
+                bool(self.partners())
+            )  # another connection: not visible yet
             return result
 
         with (
@@ -273,17 +367,25 @@ class TestMailgate(MailgateCase):
         ):
             # the alias only as envelope recipient (Bcc): Delivered-To routes it
             refused = client.sendmail(
-                sender, [self.alias_address], self.message(sender, f"Gate {self.tag} one", to="someone@else.example")
+                sender,
+                [self.alias_address],
+                self.message(sender, f"Gate {self.tag} one", to="someone@else.example"),
             )
         self.assertEqual(refused, {})
         self.assertEqual(committed, [False], "not committed while message_process runs")
-        self.assertEqual(self.partners(), [(f"Gate {self.tag} one",)], "committed when 250 arrives")
+        self.assertEqual(
+            self.partners(), [(f"Gate {self.tag} one",)], "committed when 250 arrives"
+        )
         raw = self.query(
-            "SELECT body FROM mail_message WHERE model = 'res.partner' AND subject = %s", [f"Gate {self.tag} one"]
+            "SELECT body FROM mail_message WHERE model = 'res.partner' AND subject = "
+            "%s",
+            [f"Gate {self.tag} one"],
         )
         self.assertTrue(raw, "message posted on the new record")
 
-    @mute_logger("odoo.addons.mail_routing_policy.cli.smtp_handler")  # the crash it provokes
+    @mute_logger(
+        "odoo.addons.mail_routing_policy.cli.smtp_handler"
+    )  # the crash it provokes
     def test_data_failure_answers_451_and_writes_nothing(self):
         controller = self.start_gate()
         sender = f"carl-{self.tag}@customer.example"
@@ -304,22 +406,38 @@ class TestMailgate(MailgateCase):
             closed = sql_db.Connection(
                 sql_db.ConnectionPool(1),
                 self.env.cr.dbname,
-                {"host": "127.0.0.1", "port": free_port(), "dbname": self.env.cr.dbname},
+                {
+                    "host": "127.0.0.1",
+                    "port": free_port(),
+                    "dbname": self.env.cr.dbname,
+                },
             )
             with patch.object(self.registry, "_db", closed):
                 code, text = client.data(self.message(sender, f"Gate {self.tag} nodb"))
                 self.assertEqual((code, text[:5]), (451, b"4.3.0"))
                 client.mail(sender)
                 code, text = client.rcpt(self.alias_address)
-                self.assertEqual((code, text[:5]), (451, b"4.3.0"), "RCPT check without database: try later")
+                self.assertEqual(
+                    (code, text[:5]),
+                    (451, b"4.3.0"),
+                    "RCPT check without database: try later",
+                )
             client.rset()
             # back: the retried message is delivered once
             self.assertEqual(
-                client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} nodb")), {}
+                client.sendmail(
+                    sender,
+                    [self.alias_address],
+                    self.message(sender, f"Gate {self.tag} nodb"),
+                ),
+                {},
             )
         self.assertEqual(self.partners(), [(f"Gate {self.tag} nodb",)])
         self.assertFalse(
-            self.query("SELECT 1 FROM mail_gateway_log WHERE email_from LIKE %s", [f"%{self.tag}%"]),
+            self.query(
+                "SELECT 1 FROM mail_gateway_log WHERE email_from LIKE %s",
+                [f"%{self.tag}%"],
+            ),
             "a failed delivery is not a refusal: nothing logged",
         )
 
@@ -328,10 +446,16 @@ class TestMailgate(MailgateCase):
         sender = f"storm-{self.tag}@loop.example"
         with smtplib.SMTP("127.0.0.1", controller.port, timeout=60) as client:
             for index in range(self.THRESHOLD):
-                client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} {index}"))
+                client.sendmail(
+                    sender,
+                    [self.alias_address],
+                    self.message(sender, f"Gate {self.tag} {index}"),
+                )
             client.mail(sender)
             code, text = client.rcpt(self.alias_address)
-            self.assertEqual((code, text[:5]), (450, b"4.7.1"), "over the threshold: try later")
+            self.assertEqual(
+                (code, text[:5]), (450, b"4.7.1"), "over the threshold: try later"
+            )
             client.rset()
             # other senders are not affected
             other = f"calm-{self.tag}@customer.example"
@@ -340,12 +464,21 @@ class TestMailgate(MailgateCase):
             client.rset()
             self.set_param("mail.gateway.smtp.rate_limit_action", "accept")
             # today's behaviour: accepted, dropped after DATA and logged
-            refused = client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} late"))
+            refused = client.sendmail(
+                sender,
+                [self.alias_address],
+                self.message(sender, f"Gate {self.tag} late"),
+            )
             self.assertEqual(refused, {})
-        self.assertEqual(len(self.partners()), self.THRESHOLD, "never more records than the threshold")
+        self.assertEqual(
+            len(self.partners()),
+            self.THRESHOLD,
+            "never more records than the threshold",
+        )
         self.assertEqual(
             self.query(
-                "SELECT reason FROM mail_gateway_log WHERE email_from LIKE %s AND reason = 'rate_limit'",
+                "SELECT reason FROM mail_gateway_log WHERE email_from LIKE %s AND "
+                "reason = 'rate_limit'",
                 [f"%{sender}%"],
             ),
             [("rate_limit",)],
@@ -374,12 +507,16 @@ class TestMailgate(MailgateCase):
                     client.mail(sender)
                     code, _text = client.rcpt(self.alias_address)
                     if code == 250:
-                        code, _text = client.data(self.message(sender, f"Gate {self.tag} flood {index}"))
+                        code, _text = client.data(
+                            self.message(sender, f"Gate {self.tag} flood {index}")
+                        )
                     codes.append(code)
             except Exception as exc:
                 errors.append(repr(exc))
 
-        threads = [threading.Thread(target=session, args=(index,)) for index in range(sessions)]
+        threads = [
+            threading.Thread(target=session, args=(index,)) for index in range(sessions)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -387,13 +524,22 @@ class TestMailgate(MailgateCase):
         self.assertFalse(errors)
         created = len(self.partners())
         logged = self.query(
-            "SELECT coalesce(sum(count), 0) FROM mail_gateway_log WHERE email_from LIKE %s AND reason = 'rate_limit'",
+            "SELECT coalesce(sum(count), 0) FROM mail_gateway_log WHERE email_from "
+            "LIKE %s AND reason = 'rate_limit'",
             [f"%{sender}%"],
         )[0][0]
-        self.assertEqual(created, self.THRESHOLD, "never more records than the threshold")
+        self.assertEqual(
+            created, self.THRESHOLD, "never more records than the threshold"
+        )
         self.assertEqual(sorted(set(codes)) <= [250, 450], True, codes)
-        self.assertEqual(created + logged + codes.count(450), sessions, "every message created, logged or deferred")
-        self.assertEqual(codes.count(250), created + logged, "250 only for what was committed")
+        self.assertEqual(
+            created + logged + codes.count(450),
+            sessions,
+            "every message created, logged or deferred",
+        )
+        self.assertEqual(
+            codes.count(250), created + logged, "250 only for what was committed"
+        )
         return codes
 
     def test_parallel_8_sessions(self):
@@ -404,40 +550,61 @@ class TestMailgate(MailgateCase):
 
     def test_parallel_32_sessions_accept(self):
         codes = self._flood(32, action="accept")
-        self.assertEqual(codes, [250] * 32, "accept: every message taken, the excess logged")
+        self.assertEqual(
+            codes, [250] * 32, "accept: every message taken, the excess logged"
+        )
 
     def test_rate_limit_action_validated(self):
         from odoo.exceptions import ValidationError
 
         with self.assertRaises(ValidationError):
-            self.env["ir.config_parameter"].set_param("mail.gateway.smtp.rate_limit_action", "drop")
-        self.env["ir.config_parameter"].set_param("mail.gateway.smtp.rate_limit_action", " accept ")
-        self.assertEqual(self.env["ir.config_parameter"].get_param("mail.gateway.smtp.rate_limit_action"), "accept")
+            self.env["ir.config_parameter"].set_param(
+                "mail.gateway.smtp.rate_limit_action", "drop"
+            )
+        self.env["ir.config_parameter"].set_param(
+            "mail.gateway.smtp.rate_limit_action", " accept "
+        )
+        self.assertEqual(
+            self.env["ir.config_parameter"].get_param(
+                "mail.gateway.smtp.rate_limit_action"
+            ),
+            "accept",
+        )
 
     def test_limits(self):
         controller = self.start_gate(max_recipients=2, max_size=2000, max_sessions=1)
         sender = f"dora-{self.tag}@customer.example"
         with smtplib.SMTP("127.0.0.1", controller.port, timeout=60) as client:
             client.ehlo("client.example")
-            self.assertEqual(client.esmtp_features.get("size"), "2000", "SIZE advertised")
+            self.assertEqual(
+                client.esmtp_features.get("size"), "2000", "SIZE advertised"
+            )
             # one session at most: a second client is told to come back
-            second = socket.create_connection(("127.0.0.1", controller.port), timeout=10)
+            second = socket.create_connection(
+                ("127.0.0.1", controller.port), timeout=10
+            )
             self.assertTrue(second.recv(200).startswith(b"421 4.7.0"))
             second.close()
             client.mail(sender)
             self.assertEqual(client.rcpt(self.alias_address)[0], 250)
             self.assertEqual(client.rcpt(self.catchall)[0], 250)
             self.assertEqual(client.rcpt(self.bounce)[0], 452, "recipients per message")
-            code, _text = client.data(self.message(sender, f"Gate {self.tag} big") + ("x" * 70 + "\n") * 50)
+            code, _text = client.data(
+                self.message(sender, f"Gate {self.tag} big") + ("x" * 70 + "\n") * 50
+            )
             self.assertEqual(code, 552, "message size")
         self.assertFalse(self.partners())
 
     def test_client_networks(self):
-        controller = self.start_gate(allow_networks=smtp_handler.parse_networks("10.0.0.0/8, 192.168.0.0/16"))
+        controller = self.start_gate(
+            allow_networks=smtp_handler.parse_networks("10.0.0.0/8, 192.168.0.0/16")
+        )
         with self.assertRaises(smtplib.SMTPConnectError) as caught:
             smtplib.SMTP("127.0.0.1", controller.port, timeout=10)
         self.assertEqual(caught.exception.smtp_code, 554)
-        controller = self.start_gate(allow_networks=smtp_handler.parse_networks("127.0.0.0/8"))
+        controller = self.start_gate(
+            allow_networks=smtp_handler.parse_networks("127.0.0.0/8")
+        )
         with smtplib.SMTP("127.0.0.1", controller.port, timeout=10) as client:
             self.assertEqual(client.noop()[0], 250)
 
@@ -453,7 +620,12 @@ class TestMailgate(MailgateCase):
             self.assertEqual(client.sock.version()[:3], "TLS")
             client.ehlo("client.example")
             self.assertEqual(
-                client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} tls")), {}
+                client.sendmail(
+                    sender,
+                    [self.alias_address],
+                    self.message(sender, f"Gate {self.tag} tls"),
+                ),
+                {},
             )
         self.assertEqual(self.partners(), [(f"Gate {self.tag} tls",)])
 
@@ -464,19 +636,27 @@ class TestMailgate(MailgateCase):
         try:
             self.assertEqual(
                 client.sendmail(
-                    sender, [self.alias_address, self.catchall], self.message(sender, f"Gate {self.tag} lmtp")
+                    sender,
+                    [self.alias_address, self.catchall],
+                    self.message(sender, f"Gate {self.tag} lmtp"),
                 ),
                 {},
             )
         finally:
             client.quit()
-        self.assertEqual(self.partners(), [(f"Gate {self.tag} lmtp",)], "one delivery for all recipients")
+        self.assertEqual(
+            self.partners(),
+            [(f"Gate {self.tag} lmtp",)],
+            "one delivery for all recipients",
+        )
 
     def test_odoo_bin_command(self):
         """``odoo-bin --addons-path=... mailgate`` starts the server (the
         command is found in the addon's cli/ folder)."""
         port = free_port()
-        process, output = self.spawn_gate(port, "--log-handler", f"{smtp_handler.__name__}:INFO")
+        process, output = self.spawn_gate(
+            port, "--log-handler", f"{smtp_handler.__name__}:INFO"
+        )
         sender = f"gina-{self.tag}@customer.example"
         try:
             with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
@@ -484,7 +664,11 @@ class TestMailgate(MailgateCase):
                 client.mail(sender)
                 self.assertEqual(client.rcpt(f"nobody{self.tag}@{self.domain}")[0], 550)
                 client.rset()
-                client.sendmail(sender, [self.alias_address], self.message(sender, f"Gate {self.tag} cli"))
+                client.sendmail(
+                    sender,
+                    [self.alias_address],
+                    self.message(sender, f"Gate {self.tag} cli"),
+                )
         finally:
             process.terminate()
             process.wait(timeout=60)
@@ -492,10 +676,16 @@ class TestMailgate(MailgateCase):
         log = output.read().decode(errors="replace")
         self.assertEqual(self.partners(), [(f"Gate {self.tag} cli",)], log)
         # the refusal was written when the command stopped (SIGTERM)
-        self.assertTrue([row for row in self.rcpt_logs() if row[0] == "rcpt_unknown"], log)
+        self.assertTrue(
+            [row for row in self.rcpt_logs() if row[0] == "rcpt_unknown"], log
+        )
         self.assertEqual(process.returncode, 0, log)
         # the dialogue's log line names the database, like an Odoo worker's
-        self.assertIn(f" INFO {self.env.cr.dbname} {smtp_handler.__name__}: mailgate: RCPT nobody{self.tag}@", log)
+        self.assertIn(
+            f" INFO {self.env.cr.dbname} {smtp_handler.__name__}: mailgate: RCPT "
+            f"nobody{self.tag}@",
+            log,
+        )
 
     def test_no_permanent_refusal_from_stale_caches(self):
         """An alias domain added by another Odoo process counts at the very
@@ -509,17 +699,29 @@ class TestMailgate(MailgateCase):
             client.ehlo("client.example")
             client.mail(sender)
             code, text = client.rcpt(f"catchall@{new_domain}")
-            self.assertEqual((code, text[:5]), (550, b"5.7.1"), "not an alias domain yet")
+            self.assertEqual(
+                (code, text[:5]), (550, b"5.7.1"), "not an alias domain yet"
+            )
             # what the web client does: commit, then signal the caches' change
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 domain = env["mail.alias.domain"].create({"name": new_domain})
-            self.addCleanup(self.query, "DELETE FROM mail_alias_domain WHERE id = %s RETURNING id", [domain.id])
+            self.addCleanup(
+                self.query,
+                "DELETE FROM mail_alias_domain WHERE id = %s RETURNING id",
+                [domain.id],
+            )
             # Odoo's own signal_changes (TransactionCase replaces it by a simulation)
             type(self.registry).signal_changes(self.registry)
-            self.assertEqual(client.rcpt(f"catchall@{new_domain}")[0], 250, "the new domain's catchall")
+            self.assertEqual(
+                client.rcpt(f"catchall@{new_domain}")[0],
+                250,
+                "the new domain's catchall",
+            )
             code, text = client.rcpt(f"nobody@{new_domain}")
-            self.assertEqual((code, text[:5]), (550, b"5.1.1"), "the new domain, but no such alias")
+            self.assertEqual(
+                (code, text[:5]), (550, b"5.1.1"), "the new domain, but no such alias"
+            )
         process.terminate()
         process.wait(timeout=60)
         output.seek(0)
@@ -542,19 +744,29 @@ class TestMailgate(MailgateCase):
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                False,
+            )
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
             .sign(key, hashes.SHA256())
         )
         folder = tempfile.mkdtemp(prefix="mail_routing_gate_tls_")
         self.addCleanup(shutil.rmtree, folder, True)
-        cert_path, key_path = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+        cert_path, key_path = (
+            os.path.join(folder, "cert.pem"),
+            os.path.join(folder, "key.pem"),
+        )
         with open(cert_path, "wb") as handle:
             handle.write(certificate.public_bytes(serialization.Encoding.PEM))
         with open(key_path, "wb") as handle:
             handle.write(
                 key.private_bytes(
-                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
                 )
             )
         return cert_path, key_path

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """End to end with a real MTA: a private Postfix relays a domain to the mailgate.
 
 The Postfix instance is the test's own (config, queue and data directories
@@ -7,6 +10,7 @@ installs it); without its binaries, or without root (Postfix's master runs
 as root), the test is skipped and says why.
 """
 
+import contextlib
 import os
 import shutil
 import smtplib
@@ -23,7 +27,9 @@ from odoo.tools import config
 from .dns_server import txt
 from .test_mailgate import MailgateCase, free_port
 
-POSTFIX = shutil.which("postfix") or ("/usr/sbin/postfix" if os.path.exists("/usr/sbin/postfix") else None)
+POSTFIX = shutil.which("postfix") or (
+    "/usr/sbin/postfix" if os.path.exists("/usr/sbin/postfix") else None
+)
 POSTQUEUE = shutil.which("postqueue") or "/usr/sbin/postqueue"
 MASTER_CF = "/usr/share/postfix/master.cf.dist"
 SKIP_REASON = (
@@ -76,7 +82,8 @@ class PrivatePostfix:
             # only to a server offering XFORWARD (a mailgate with --relay-networks)
             "smtp_send_xforward_command": "yes",
             "smtp_bind_address": POSTFIX_ADDRESS,
-            "smtpd_recipient_restrictions": "reject_unauth_destination, reject_unverified_recipient, permit",
+            "smtpd_recipient_restrictions": "reject_unauth_destination, "
+            "reject_unverified_recipient, permit",
             "unverified_recipient_reject_code": "550",
             "address_verify_poll_count": "10",
             "address_verify_poll_delay": "1s",
@@ -99,11 +106,15 @@ class PrivatePostfix:
                 fields[4] = "n"  # no chroot: it would need copies of /etc files
                 line = " ".join(fields)
             master.append(line)
-        with open(os.path.join(self.conf, "master.cf"), "w", encoding="utf-8") as handle:
+        with open(
+            os.path.join(self.conf, "master.cf"), "w", encoding="utf-8"
+        ) as handle:
             handle.write("\n".join(master) + "\n")
 
     def run(self, *args, binary=POSTFIX):
-        return subprocess.run([binary, "-c", self.conf, *args], capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [binary, "-c", self.conf, *args], capture_output=True, text=True, timeout=60
+        )
 
     def start(self):
         result = self.run("start")
@@ -121,7 +132,9 @@ class PrivatePostfix:
 
     def log(self):
         try:
-            with open(os.path.join(self.folder, "maillog"), encoding="utf-8", errors="replace") as handle:
+            with open(
+                os.path.join(self.folder, "maillog"), encoding="utf-8", errors="replace"
+            ) as handle:
                 return handle.read()[-4000:]
         except OSError:
             return ""
@@ -161,15 +174,18 @@ class DatabaseLink:
             server.settimeout(None)
             with self.lock:
                 self.sockets.update((client, server))
-            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+            threading.Thread(
+                target=self._pump, args=(client, server), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._pump, args=(server, client), daemon=True
+            ).start()
 
     def _pump(self, source, target):
         try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
+            with contextlib.suppress(OSError):
+                while data := source.recv(65536):
+                    target.sendall(data)
         finally:
             self._close(source, target)
 
@@ -177,10 +193,8 @@ class DatabaseLink:
         for sock in sockets:
             with self.lock:
                 self.sockets.discard(sock)
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
     def cut(self):
@@ -209,16 +223,26 @@ class TestMailgatePostfix(MailgateCase):
         self.addCleanup(self.postfix.stop)
 
     def send(self, subjects, sender, pause=0.0, source_address=None):
-        with smtplib.SMTP(POSTFIX_ADDRESS, self.postfix.port, timeout=120, source_address=source_address) as client:
+        with smtplib.SMTP(
+            POSTFIX_ADDRESS,
+            self.postfix.port,
+            timeout=120,
+            source_address=source_address,
+        ) as client:
             for subject in subjects:
-                client.sendmail(sender, [self.alias_address], self.message(sender, subject))
+                client.sendmail(
+                    sender, [self.alias_address], self.message(sender, subject)
+                )
                 time.sleep(pause)
 
     def wait_for(self, predicate, timeout, what):
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
-                self.fail(f"timed out waiting for {what}\nqueue:\n{self.postfix.queue()}\nlog:\n{self.postfix.log()}")
+                self.fail(
+                    "timed out waiting for "
+                    f"{what}\nqueue:\n{self.postfix.queue()}\nlog:\n{self.postfix.log()}"
+                )
             time.sleep(0.5)
 
     def test_restart_loses_nothing(self):
@@ -244,18 +268,31 @@ class TestMailgatePostfix(MailgateCase):
         gate.kill()
         gate.wait()
         flow.join(timeout=300)
-        self.wait_for(lambda: "Connection refused" in self.postfix.queue(), 60, "deferred mail in the queue")
+        self.wait_for(
+            lambda: "Connection refused" in self.postfix.queue(),
+            60,
+            "deferred mail in the queue",
+        )
         delivered_before = len(self.partners())
         self.assertLess(delivered_before, 40, "some mail waits in Postfix's queue")
 
         self.spawn_gate(self.gate_port)
         self.postfix.flush()
-        self.wait_for(lambda: "Mail queue is empty" in self.postfix.queue(), 180, "the queue to drain")
+        self.wait_for(
+            lambda: "Mail queue is empty" in self.postfix.queue(),
+            180,
+            "the queue to drain",
+        )
         names = [name for (name,) in self.partners()]
-        self.assertEqual(sorted(names), subjects, "every message in Odoo once: none lost, none duplicated")
+        self.assertEqual(
+            sorted(names),
+            subjects,
+            "every message in Odoo once: none lost, none duplicated",
+        )
         # the mailgate's refusal during the probe is in the gateway log
         self.assertIn(
-            ("rcpt_unknown", f"nobody{self.tag}@{self.domain}"), [(row[0], row[2]) for row in self.rcpt_logs()]
+            ("rcpt_unknown", f"nobody{self.tag}@{self.domain}"),
+            [(row[0], row[2]) for row in self.rcpt_logs()],
         )
 
     def test_database_outage_loses_nothing(self):
@@ -263,11 +300,19 @@ class TestMailgatePostfix(MailgateCase):
         the messages (``451`` at ``RCPT TO``), the mailgate stays up and, once
         the database is back, reconnects; after a queue flush every message
         is in Odoo once."""
-        link = DatabaseLink((config["db_host"] or "127.0.0.1", int(config["db_port"] or 5432)))
+        link = DatabaseLink(
+            (config["db_host"] or "127.0.0.1", int(config["db_port"] or 5432))
+        )
         link.open()
         self.addCleanup(link.cut)
         gate, output = self.spawn_gate(
-            self.gate_port, "--db_host", "127.0.0.1", "--db_port", str(link.port), "--log-level", "warn"
+            self.gate_port,
+            "--db_host",
+            "127.0.0.1",
+            "--db_port",
+            str(link.port),
+            "--log-level",
+            "warn",
         )
         sender = f"outage-{self.tag}@customer.example"
         subjects = [f"Gate {self.tag} {index:03d}" for index in range(15)]
@@ -276,51 +321,81 @@ class TestMailgatePostfix(MailgateCase):
 
         link.cut()
         self.send(subjects[5:], sender)
-        self.wait_for(lambda: "451 4.3.0" in self.postfix.queue(), 60, "mail deferred with 451 in Postfix's queue")
-        self.assertEqual(len(self.partners()), 5, "nothing delivered while the database is away")
+        self.wait_for(
+            lambda: "451 4.3.0" in self.postfix.queue(),
+            60,
+            "mail deferred with 451 in Postfix's queue",
+        )
+        self.assertEqual(
+            len(self.partners()), 5, "nothing delivered while the database is away"
+        )
         self.assertIsNone(gate.poll(), "the mailgate stays up")
 
         link.open()
         self.postfix.flush()
-        self.wait_for(lambda: "Mail queue is empty" in self.postfix.queue(), 180, "the queue to drain")
+        self.wait_for(
+            lambda: "Mail queue is empty" in self.postfix.queue(),
+            180,
+            "the queue to drain",
+        )
         names = [name for (name,) in self.partners()]
         output.seek(0)
         self.assertEqual(
             sorted(names),
             subjects,
-            "every message in Odoo once: none lost, none duplicated\n" + output.read()[-3000:].decode(errors="replace"),
+            "every message in Odoo once: none lost, none duplicated\n"
+            + output.read()[-3000:].decode(errors="replace"),
         )
         self.assertIsNone(gate.poll(), "the same mailgate process delivered them")
         output.seek(0)
         log = output.read().decode(errors="replace")
         self.assertIn("mailgate: database unreachable, RCPT", log)
-        self.assertNotIn("Traceback", log, "an outage is one line per answer, not a traceback")
+        self.assertNotIn(
+            "Traceback", log, "an outage is one line per answer, not a traceback"
+        )
 
     def test_xforward_original_client_reaches_spf(self):
         """Behind Postfix (``smtp_send_xforward_command = yes``, its address in
         ``--relay-networks``), SPF judges the client that connected to
         Postfix, not Postfix: a domain authorising that client passes, one
         authorising only Postfix's address fails."""
-        original_domain, relay_domain = f"xf-client-{self.tag}.test", f"xf-relay-{self.tag}.test"
+        original_domain, relay_domain = (
+            f"xf-client-{self.tag}.test",
+            f"xf-relay-{self.tag}.test",
+        )
         self.dns.update(
             {
                 (original_domain, "TXT"): [txt(f"v=spf1 ip4:{OUTSIDE_CLIENT} -all")],
                 (relay_domain, "TXT"): [txt(f"v=spf1 ip4:{POSTFIX_ADDRESS} -all")],
             }
         )
-        self.spawn_gate(self.gate_port, "--hostname", GATE_NAME, "--relay-networks", f"{POSTFIX_ADDRESS}/32")
+        self.spawn_gate(
+            self.gate_port,
+            "--hostname",
+            GATE_NAME,
+            "--relay-networks",
+            f"{POSTFIX_ADDRESS}/32",
+        )
         cases = {
             f"Gate {self.tag} spf pass": ("pass", f"ann-{self.tag}@{original_domain}"),
             f"Gate {self.tag} spf fail": ("fail", f"bob-{self.tag}@{relay_domain}"),
         }
         for subject, (_result, sender) in cases.items():
             self.send([subject], sender, source_address=(OUTSIDE_CLIENT, 0))
-        self.wait_for(lambda: len(self.partners()) == len(cases), 120, "both messages in Odoo")
+        self.wait_for(
+            lambda: len(self.partners()) == len(cases), 120, "both messages in Odoo"
+        )
         for subject, (result, sender) in cases.items():
-            [(details,)] = self.query("SELECT gateway_auth_details FROM mail_message WHERE subject = %s", [subject])
+            [(details,)] = self.query(
+                "SELECT gateway_auth_details FROM mail_message WHERE subject = %s",
+                [subject],
+            )
             self.assertTrue(
-                details.startswith(f"{GATE_NAME}; spf={result} smtp.mailfrom={sender};"),
-                f"SPF of {OUTSIDE_CLIENT} (the client Postfix forwarded), not of {POSTFIX_ADDRESS}: {details}",
+                details.startswith(
+                    f"{GATE_NAME}; spf={result} smtp.mailfrom={sender};"
+                ),
+                f"SPF of {OUTSIDE_CLIENT} (the client Postfix forwarded), not of "
+                f"{POSTFIX_ADDRESS}: {details}",
             )
         # the outside client really reached Postfix from its own address
         self.assertIn(f"[{OUTSIDE_CLIENT}]", self.postfix.log())

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Two mailgate processes on one database, as when a second MX host is added.
 
 Each gate is its own ``odoo-bin mailgate`` process (MailgateCase.spawn_gate)
@@ -47,7 +50,9 @@ class TestMailgateTwoGates(MailgateCase):
         def session(gate, port, index):
             client_address = (f"127.0.0.{10 + index}", 0)
             try:
-                with smtplib.SMTP("127.0.0.1", port, timeout=300, source_address=client_address) as client:
+                with smtplib.SMTP(
+                    "127.0.0.1", port, timeout=300, source_address=client_address
+                ) as client:
                     client.ehlo("client.example")
                     barrier.wait()
                     for number in range(MESSAGES_PER_SESSION):
@@ -74,7 +79,10 @@ class TestMailgateTwoGates(MailgateCase):
         for thread in threads:
             thread.join(timeout=600)
         self.assertFalse(errors)
-        self.assertFalse(unexpected, "only 250 or 450: no 451/5xx when the gates meet in the database")
+        self.assertFalse(
+            unexpected,
+            "only 250 or 450: no 451/5xx when the gates meet in the database",
+        )
         total = GATES * SESSIONS_PER_GATE * MESSAGES_PER_SESSION
         flat = [code for port_codes in codes.values() for code in port_codes]
         self.assertEqual(len(flat), total, "every message answered")
@@ -86,18 +94,34 @@ class TestMailgateTwoGates(MailgateCase):
 
         created = len(self.partners())
         logged = self.query(
-            "SELECT coalesce(sum(count), 0) FROM mail_gateway_log WHERE email_from = %s AND reason = 'rate_limit'",
+            "SELECT coalesce(sum(count), 0) FROM mail_gateway_log WHERE email_from = "
+            "%s AND reason = 'rate_limit'",
             [sender],
         )[0][0]
-        self.assertLessEqual(created, self.THRESHOLD, "never more records than the threshold")
-        self.assertEqual(created, self.THRESHOLD, "the threshold's records were created")
-        self.assertEqual(flat.count(250), created + logged, "250 only for what was committed (created or logged)")
-        self.assertEqual(created + logged + flat.count(450), total, "every message created, logged or deferred")
+        self.assertLessEqual(
+            created, self.THRESHOLD, "never more records than the threshold"
+        )
+        self.assertEqual(
+            created, self.THRESHOLD, "the threshold's records were created"
+        )
+        self.assertEqual(
+            flat.count(250),
+            created + logged,
+            "250 only for what was committed (created or logged)",
+        )
+        self.assertEqual(
+            created + logged + flat.count(450),
+            total,
+            "every message created, logged or deferred",
+        )
         events = self.query(
-            "SELECT count(*) FROM mail_gateway_event WHERE sender = %s AND scope = %s AND kind = 'create'",
+            "SELECT count(*) FROM mail_gateway_event WHERE sender = %s AND scope = %s "
+            "AND kind = 'create'",
             [sender, f"alias:{self.alias_id}"],
         )[0][0]
-        self.assertEqual(events, created, "one loop event per record, whichever gate delivered it")
+        self.assertEqual(
+            events, created, "one loop event per record, whichever gate delivered it"
+        )
 
         # the deferrals reach the gateway log too (each gate writes its own
         # once a second): none lost although both gates fold the same keys
@@ -111,7 +135,9 @@ class TestMailgateTwoGates(MailgateCase):
         deadline = time.monotonic() + 60
         while deferred_logged() < flat.count(450) and time.monotonic() < deadline:
             time.sleep(0.5)
-        self.assertEqual(deferred_logged(), flat.count(450), "every 450 in the gateway log")
+        self.assertEqual(
+            deferred_logged(), flat.count(450), "every 450 in the gateway log"
+        )
 
         for port, (process, output) in gates.items():
             self.assertIsNone(process.poll(), f"the gate on {port} stays up")
@@ -127,7 +153,9 @@ class TestMailgateTwoGates(MailgateCase):
     def test_flood_split_across_two_gates_defer(self):
         codes = self._flood_two_gates()
         flat = [code for port_codes in codes.values() for code in port_codes]
-        self.assertIn(450, flat, "once the threshold is committed, both gates defer at RCPT")
+        self.assertIn(
+            450, flat, "once the threshold is committed, both gates defer at RCPT"
+        )
 
     def test_flood_split_across_two_gates_accept(self):
         codes = self._flood_two_gates(action="accept")

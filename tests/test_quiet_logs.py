@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Quiet, correct logs under load (issue 12, section 2).
 
 A serialization failure or lock timeout that Odoo retries by design is not
@@ -28,9 +31,15 @@ class TestQuietSqlLog(TransactionCase):
     def _lock_not_available(self):
         """Raise a real LOCK_NOT_AVAILABLE: another transaction holds the row."""
         with self.registry.cursor() as holder, self.registry.cursor() as waiter:
-            holder.execute("SELECT id FROM res_company WHERE id = %s FOR UPDATE", [self.env.company.id])
+            holder.execute(
+                "SELECT id FROM res_company WHERE id = %s FOR UPDATE",
+                [self.env.company.id],
+            )
             with self.assertRaises(psycopg2.errors.LockNotAvailable):
-                waiter.execute("SELECT id FROM res_company WHERE id = %s FOR UPDATE NOWAIT", [self.env.company.id])
+                waiter.execute(
+                    "SELECT id FROM res_company WHERE id = %s FOR UPDATE NOWAIT",
+                    [self.env.company.id],
+                )
             holder.rollback()
 
     def test_retried_conflict_is_not_an_error(self):
@@ -40,13 +49,18 @@ class TestQuietSqlLog(TransactionCase):
     def test_retried_conflict_kept_at_debug(self):
         with self.assertLogs("odoo.sql_db", "DEBUG") as logs:
             self._lock_not_available()
-        bad = [record for record in logs.records if str(record.msg).startswith("bad query")]
+        bad = [
+            record for record in logs.records if str(record.msg).startswith("bad query")
+        ]
         self.assertEqual(len(bad), 1)
         self.assertEqual(bad[0].levelno, logging.DEBUG)
         self.assertIn("could not obtain lock", bad[0].getMessage())
 
     def test_real_sql_error_still_logged_at_error(self):
-        with self.assertLogs("odoo.sql_db", "ERROR") as logs, self.assertRaises(psycopg2.errors.SyntaxError):
+        with (
+            self.assertLogs("odoo.sql_db", "ERROR") as logs,
+            self.assertRaises(psycopg2.errors.SyntaxError),
+        ):
             with self.env.cr.savepoint():
                 self.env.cr.execute("SELEC 1")
         self.assertEqual(logs.records[0].levelno, logging.ERROR)
@@ -77,7 +91,19 @@ class TestQuietParallelDelivery(test_concurrency.TestLoopConcurrency):
         self.assertEqual(created, test_concurrency.THRESHOLD, "the threshold held")
         self.assertEqual(created + logged, 8, "every message routed or logged")
         self.assertEqual(notices, 1)
-        retries = [r for r in collect.records if r.name == "odoo.service.model" and "try again" in r.getMessage()]
-        self.assertTrue(retries, "the deliveries did conflict and were retried (else this test proves nothing)")
-        errors = [f"{r.name}: {r.getMessage()[:300]}" for r in collect.records if r.levelno >= logging.ERROR]
+        retries = [
+            r
+            for r in collect.records
+            if r.name == "odoo.service.model" and "try again" in r.getMessage()
+        ]
+        self.assertTrue(
+            retries,
+            "the deliveries did conflict and were retried (else this test proves "
+            "nothing)",
+        )
+        errors = [
+            f"{r.name}: {r.getMessage()[:300]}"
+            for r in collect.records
+            if r.levelno >= logging.ERROR
+        ]
         self.assertEqual(errors, [], "no ERROR record for conflicts Odoo retries")

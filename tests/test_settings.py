@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Settings block: values round-trip through system parameters, bad values refused."""
 
 import os
@@ -31,23 +34,39 @@ class TestRoutingSettings(MailCommon):
         self.assertEqual(ICP.get_param("mail.gateway.smtp.rate_limit_action"), "accept")
         self.assertEqual(ICP.get_param("mail.default.from"), "robot")
         self.assertEqual(ICP.get_param("mail.default.from_policy"), "block")
-        self.assertEqual(ICP.get_param("mail.catchall.domain.allowed"), "example.org,*.trusted.example")
+        self.assertEqual(
+            ICP.get_param("mail.catchall.domain.allowed"),
+            "example.org,*.trusted.example",
+        )
         self.assertEqual(ICP.get_param("mail.gateway.loop.threshold"), "7")
         self.assertEqual(ICP.get_param("mail.gateway.loop.minutes"), "15")
         # edited under System Parameters, shown in Settings
         ICP.set_param("mail.gateway.loop.threshold", "9")
         self.assertEqual(self.settings().routing_loop_threshold, 9)
-        self.assertEqual(self.settings().routing_catchall_domain_allowed, "example.org,*.trusted.example")
-        # clearing removes the parameter: core defaults apply
-        self.settings(routing_default_from=False, routing_catchall_domain_allowed=False).execute()
-        self.assertFalse(ICP.search([("key", "in", ("mail.default.from", "mail.catchall.domain.allowed"))]))
         self.assertEqual(
-            self.env["ir.mail_server"]._get_default_from_address(), "notifications.test@test.mycompany.com"
+            self.settings().routing_catchall_domain_allowed,
+            "example.org,*.trusted.example",
+        )
+        # clearing removes the parameter: core defaults apply
+        self.settings(
+            routing_default_from=False, routing_catchall_domain_allowed=False
+        ).execute()
+        self.assertFalse(
+            ICP.search(
+                [("key", "in", ("mail.default.from", "mail.catchall.domain.allowed"))]
+            )
+        )
+        self.assertEqual(
+            self.env["ir.mail_server"]._get_default_from_address(),
+            "notifications.test@test.mycompany.com",
         )
 
     def test_settings_refuse_bad_values_naming_them(self):
         cases = [
-            ({"routing_catchall_domain_allowed": "example.org, exa mple.com"}, "exa mple.com"),
+            (
+                {"routing_catchall_domain_allowed": "example.org, exa mple.com"},
+                "exa mple.com",
+            ),
             ({"routing_default_from_filter": "foo@"}, "foo@"),
             ({"routing_default_from": "not an address"}, "mail.default.from"),
             ({"routing_default_from_display": "{email}"}, "mail.default.from_display"),
@@ -74,33 +93,54 @@ class TestRoutingSettings(MailCommon):
                     ICP.set_param(key, "0")
                 label = self.env["res.config.settings"]._fields[field].string
                 # the field as the admin sees it, the parameter in brackets, one prefix
-                self.assertTrue(str(ui.exception).startswith(f"{label} ({key}): invalid value '0'"), ui.exception)
+                self.assertTrue(
+                    str(ui.exception).startswith(f"{label} ({key}): invalid value '0'"),
+                    ui.exception,
+                )
                 self.assertEqual(str(ui.exception), str(rpc.exception))
-        self.assertEqual(ICP.get_param("mail.gateway.loop.threshold"), "7", "nothing was deleted")
+        self.assertEqual(
+            ICP.get_param("mail.gateway.loop.threshold"), "7", "nothing was deleted"
+        )
         # 0 replies per thread means unlimited: accepted
         self.settings(routing_loop_reply_threshold=0).execute()
 
     def test_german_grammar_errors_are_translated(self):
         self.env["res.lang"]._activate_lang("de_DE")
         importer = TranslationImporter(self.env.cr, verbose=False)
-        importer.load_file(os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n", "de.po"), "de_DE")
+        importer.load_file(
+            os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n", "de.po"),
+            "de_DE",
+        )
         importer.save(overwrite=True)
         german = self.env(context={"lang": "de_DE"})
         with self.assertRaises(ValidationError) as ctx:
-            german["ir.config_parameter"].sudo().set_param("mail.catchall.domain.allowed", "exa mple.com")
+            german["ir.config_parameter"].sudo().set_param(
+                "mail.catchall.domain.allowed", "exa mple.com"
+            )
         message = str(ctx.exception)
-        self.assertIn("Zugelassene Alias-Domains (mail.catchall.domain.allowed)", message)
+        self.assertIn(
+            "Zugelassene Alias-Domains (mail.catchall.domain.allowed)", message
+        )
         self.assertIn("eine Domain darf keine Leerzeichen enthalten", message)
         self.assertNotIn("cannot contain", message)
 
     def test_alias_domain_addresses_editable(self):
-        self.settings(routing_catchall_alias="replies", routing_bounce_alias="bounces").execute()
-        self.assertEqual(self.env.company.alias_domain_id.catchall_email, "replies@test.mycompany.com")
-        self.assertEqual(self.env.company.alias_domain_id.bounce_email, "bounces@test.mycompany.com")
+        self.settings(
+            routing_catchall_alias="replies", routing_bounce_alias="bounces"
+        ).execute()
+        self.assertEqual(
+            self.env.company.alias_domain_id.catchall_email,
+            "replies@test.mycompany.com",
+        )
+        self.assertEqual(
+            self.env.company.alias_domain_id.bounce_email, "bounces@test.mycompany.com"
+        )
 
     def test_settings_admin_only(self):
         with self.assertRaises(AccessError):
-            self.env["res.config.settings"].with_user(self.user_employee).create({"routing_loop_threshold": 5})
+            self.env["res.config.settings"].with_user(self.user_employee).create(
+                {"routing_loop_threshold": 5}
+            )
 
     def test_block_is_compact_and_every_setting_reachable(self):
         """The block in Settings is as short as core's Emails block (a few
@@ -109,16 +149,26 @@ class TestRoutingSettings(MailCommon):
         from lxml import etree
 
         Settings = self.env["res.config.settings"]
-        main = etree.fromstring(Settings.get_views([(False, "form")])["views"]["form"]["arch"])
+        main = etree.fromstring(
+            Settings.get_views([(False, "form")])["views"]["form"]["arch"]
+        )
         (block,) = main.xpath("//block[@id='mail_routing']")
         settings = block.xpath(".//setting")
         self.assertLessEqual(len(settings), 6)
         for setting in settings:
             with self.subTest(setting=setting.get("id")):
-                self.assertLessEqual(len(setting.get("help") or ""), 100, "one line of help")
-        more_view = self.env.ref("mail_routing_policy.mail_routing_settings_more_view_form")
-        more = etree.fromstring(Settings.get_views([(more_view.id, "form")])["views"]["form"]["arch"])
-        shown = {node.get("name") for node in block.xpath(".//field") + more.xpath("//field")}
+                self.assertLessEqual(
+                    len(setting.get("help") or ""), 100, "one line of help"
+                )
+        more_view = self.env.ref(
+            "mail_routing_policy.mail_routing_settings_more_view_form"
+        )
+        more = etree.fromstring(
+            Settings.get_views([(more_view.id, "form")])["views"]["form"]["arch"]
+        )
+        shown = {
+            node.get("name") for node in block.xpath(".//field") + more.xpath("//field")
+        }
         ours = {name for name in Settings._fields if name.startswith("routing_")}
         self.assertEqual(ours - shown, set(), "a setting of the module shown nowhere")
         # Outgoing servers only when core's "Use Custom Email Servers" is ticked
@@ -127,7 +177,10 @@ class TestRoutingSettings(MailCommon):
         # More settings saves like the settings page
         wizard = Settings.create({"routing_dns_nameservers": "127.0.0.53:53"})
         wizard.execute()
-        self.assertEqual(self.env["ir.config_parameter"].sudo().get_param("mail.dns.nameservers"), "127.0.0.53:53")
+        self.assertEqual(
+            self.env["ir.config_parameter"].sudo().get_param("mail.dns.nameservers"),
+            "127.0.0.53:53",
+        )
 
     def test_one_parameter_table_for_models_settings_and_readme(self):
         """tools/routing_params.PARAMS: validation, Settings' defaults, the
@@ -138,9 +191,14 @@ class TestRoutingSettings(MailCommon):
             for field in self.env["res.config.settings"]._fields.values()
             if getattr(field, "config_parameter", None)
         }
-        with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.rst"), encoding="utf-8") as file:
+        with open(
+            os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.rst"),
+            encoding="utf-8",
+        ) as file:
             readme = file.read()
-        table = readme.split("System parameters\n~~~~~~~~~~~~~~~~~", 1)[1].split("\n\n", 3)[1]
+        table = readme.split("System parameters\n~~~~~~~~~~~~~~~~~", 1)[1].split(
+            "\n\n", 3
+        )[1]
         rows = {}
         for line in table.splitlines():
             if line.startswith("``"):
@@ -152,18 +210,37 @@ class TestRoutingSettings(MailCommon):
             with self.subTest(key=key):
                 self.assertIn(key, rows, "every parameter has its README row")
                 if param.default is not None:
-                    self.assertRegex(rows[key], rf"\((``)?{param.default}(``)?[,:)]", "the README's default")
+                    self.assertRegex(
+                        rows[key],
+                        rf"\((``)?{param.default}(``)?[,:)]",
+                        "the README's default",
+                    )
                 if key in fields_by_key and param.default is not None:
-                    self.assertEqual(fields_by_key[key].default(self.env["res.config.settings"]), param.default)
+                    self.assertEqual(
+                        fields_by_key[key].default(self.env["res.config.settings"]),
+                        param.default,
+                    )
                 if param.minimum is not None:
-                    with self.assertRaisesRegex(ValidationError, f"the smallest allowed value is {param.minimum}"):
+                    with self.assertRaisesRegex(
+                        ValidationError,
+                        f"the smallest allowed value is {param.minimum}",
+                    ):
                         ICP.set_param(key, str(param.minimum - 1))
                 if param.choices:
-                    with self.assertRaisesRegex(ValidationError, "use one of: " + ", ".join(param.choices)):
+                    with self.assertRaisesRegex(
+                        ValidationError, "use one of: " + ", ".join(param.choices)
+                    ):
                         ICP.set_param(key, "nonsense")
                 # unset (or broken by SQL): the models read the default
                 ICP.search([("key", "=", key)]).unlink()
                 self.assertEqual(routing_params.read(ICP.get_param, key), param.default)
-        self.env.cr.execute("INSERT INTO ir_config_parameter (key, value) VALUES ('mail.gateway.loop.minutes', '-5')")
+        self.env.cr.execute(
+            "INSERT INTO ir_config_parameter (key, value) VALUES "
+            "('mail.gateway.loop.minutes', '-5')"
+        )
         self.env.registry.clear_cache()
-        self.assertEqual(self.env["mail.alias"]._get_loop_limits()[0], 120, "a value SQL wrote below the minimum")
+        self.assertEqual(
+            self.env["mail.alias"]._get_loop_limits()[0],
+            120,
+            "a value SQL wrote below the minimum",
+        )

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """End-to-end sending through real SMTP servers on loopback (aiosmtpd).
 
 No mock of smtplib here: Odoo connects, authenticates and sends over TCP to
@@ -28,7 +31,9 @@ class RecordingHandler:
             {
                 "mail_from": envelope.mail_from,
                 "rcpt_tos": list(envelope.rcpt_tos),
-                "message": email.message_from_bytes(envelope.original_content, policy=email.policy.SMTP),
+                "message": email.message_from_bytes(
+                    envelope.original_content, policy=email.policy.SMTP
+                ),
             }
         )
         return "250 OK"
@@ -67,7 +72,11 @@ class TestRealSmtp(MailCommon):
         cls.addClassCleanup(cls.controller.stop)
         cls.port = cls.controller.port
         cls.env["ir.mail_server"].search([]).unlink()
-        base = {"smtp_host": "127.0.0.1", "smtp_encryption": "none", "from_filter": "test.mycompany.com"}
+        base = {
+            "smtp_host": "127.0.0.1",
+            "smtp_encryption": "none",
+            "from_filter": "test.mycompany.com",
+        }
         cls.srv_down, cls.srv_bad_auth, cls.srv_up = cls.env["ir.mail_server"].create(
             [
                 {"name": "Down", "smtp_port": _closed_port(), "sequence": 1, **base},
@@ -115,12 +124,19 @@ class TestRealSmtp(MailCommon):
         mail = self._mail()
         self._send(mail)
         self.assertEqual(mail.state, "sent", mail.failure_reason)
-        self.assertEqual(mail.sent_mail_server_id, self.srv_up, "down and bad-auth servers were skipped")
+        self.assertEqual(
+            mail.sent_mail_server_id,
+            self.srv_up,
+            "down and bad-auth servers were skipped",
+        )
         self.assertEqual(len(self.handler.envelopes), 1, "sent exactly once")
         received = self.handler.envelopes[0]
         self.assertEqual(received["mail_from"], "bounce.test@test.mycompany.com")
         self.assertEqual(received["rcpt_tos"], ["bob@example.org"])
-        self.assertEqual(received["message"]["From"], "Ann Author <notifications.test@test.mycompany.com>")
+        self.assertEqual(
+            received["message"]["From"],
+            "Ann Author <notifications.test@test.mycompany.com>",
+        )
         self.assertNotIn("Auto-Submitted", received["message"])
 
     def test_connect_decides_once(self):
@@ -140,7 +156,11 @@ class TestRealSmtp(MailCommon):
         ):
             connection = self.env["ir.mail_server"].connect(smtp_from="ann@gmail.com")
         connection.quit()
-        self.assertEqual(connection.mail_server_id, self.srv_up.id, "down and bad-auth servers were skipped")
+        self.assertEqual(
+            connection.mail_server_id,
+            self.srv_up.id,
+            "down and bad-auth servers were skipped",
+        )
         self.assertEqual(len(calls), 1, calls)
 
     def test_server_timing_out_is_skipped(self):

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The admin's path through Settings, in headless Chromium."""
 
 from odoo import http
@@ -19,15 +22,23 @@ class TestSettingsTour(HttpCase):
         # requests, and Python 3.11's ast keeps its recursion depth in state
         # the threads share (a CI run failed with "SystemError: AST
         # constructor recursion depth mismatch"; see CPython gh-106905).
-        http.root.statics  # noqa: B018
+        assert http.root.statics
 
     def test_settings_tour(self):
         self.env["ir.mail_server"].create(
-            {"name": "Tour Server", "smtp_host": "smtp.invalid", "from_filter": "corp.example", "sequence": 1}
+            {
+                "name": "Tour Server",
+                "smtp_host": "smtp.invalid",
+                "from_filter": "corp.example",
+                "sequence": 1,
+            }
         )
         self.start_tour("/odoo/settings", "mail_routing_policy_settings", login="admin")
         ICP = self.env["ir.config_parameter"].sudo()
-        self.assertEqual(ICP.get_param("mail.catchall.domain.allowed"), "example.org,*.trusted.example")
+        self.assertEqual(
+            ICP.get_param("mail.catchall.domain.allowed"),
+            "example.org,*.trusted.example",
+        )
         self.assertEqual(ICP.get_param("mail.gateway.loop.threshold"), "7")
         self.assertEqual(ICP.get_param("mail.dns.nameservers"), "127.0.0.53:53")
 
@@ -53,8 +64,12 @@ class TestSettingsTour(HttpCase):
             msg_id="<{msg_id}@sender.example>",
         )
         Thread = self.env["mail.thread"].sudo()
-        Thread.message_process(False, raw.format(subject="Tour accepted", msg_id="tour-1"))
-        Thread.message_process(False, raw.format(subject="Tour refused", msg_id="tour-2"))
+        Thread.message_process(
+            False, raw.format(subject="Tour accepted", msg_id="tour-1")
+        )
+        Thread.message_process(
+            False, raw.format(subject="Tour refused", msg_id="tour-2")
+        )
         log = self.env["mail.gateway.log"].search([("subject", "=", "Tour refused")])
         self.assertEqual(log.reason, "rate_limit")
         self.start_tour(
@@ -63,7 +78,10 @@ class TestSettingsTour(HttpCase):
             login="admin",
         )
         self.assertEqual(log.state, "done", log.result)
-        self.assertEqual(log.result_record, self.env["res.partner"].search([("name", "=", "Tour refused")]))
+        self.assertEqual(
+            log.result_record,
+            self.env["res.partner"].search([("name", "=", "Tour refused")]),
+        )
 
     def test_gateway_allowed_button_and_alias_overrides(self):
         """The Settings button opens a list titled as the button; alias
@@ -72,5 +90,9 @@ class TestSettingsTour(HttpCase):
         self.assertEqual(action.name, "Mail Gateway Allowed")
         arch = self.env["res.config.settings"].get_view(view_type="form")["arch"]
         self.assertIn(f'name="{action.id}"', arch)
-        alias_arch = self.env["mail.alias"].get_view(self.env.ref("mail.mail_alias_view_form").id)["arch"]
-        self.assertRegex(alias_arch, r'name="loop_threshold"[^>]*widget="mail_routing_integer_empty"')
+        alias_arch = self.env["mail.alias"].get_view(
+            self.env.ref("mail.mail_alias_view_form").id
+        )["arch"]
+        self.assertRegex(
+            alias_arch, r'name="loop_threshold"[^>]*widget="mail_routing_integer_empty"'
+        )

@@ -1,2 +1,5 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from . import address_filter
 from . import sender_policy

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Address filter grammar shared by outgoing and incoming rules.
 
 One grammar serves the ``from_filter`` of outgoing mail servers, the
@@ -231,7 +234,9 @@ def match_address(entries, address):
             return FilterMatch(TIER_ADDRESS, entry, 0)
         if entry.kind == KIND_DOMAIN and entry.value == domain:
             best = FilterMatch(TIER_DOMAIN, entry, 0)
-        elif entry.kind == KIND_WILDCARD and (best is None or best.tier == TIER_WILDCARD):
+        elif entry.kind == KIND_WILDCARD and (
+            best is None or best.tier == TIER_WILDCARD
+        ):
             if domain.endswith("." + entry.value):
                 specificity = entry.value.count(".") + 1
                 if best is None or specificity > best.specificity:
@@ -270,7 +275,9 @@ def rank_candidates(candidates, address):
     for position, (key, entries) in enumerate(candidates):
         found = match_address(entries, address)
         if found:
-            by_tier.setdefault(found.tier, []).append((-found.specificity, position, key, found))
+            by_tier.setdefault(found.tier, []).append(
+                (-found.specificity, position, key, found)
+            )
     if not by_tier:
         return None, []
     tier = min(by_tier)

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Who may speak for whom: the incoming authentication policy.
 
 Pure decisions (codes and small dataclasses, no Odoo, no sentences): what
@@ -58,7 +61,12 @@ REASON_SPOOFED = "auth_spoofed"  # protected From, authentication failed
 REASON_UNVERIFIED = "auth_unverified"  # protected From, nothing trusted said anything
 REASON_DMARC_REJECT = "dmarc_reject"
 REASON_DMARC_QUARANTINE = "dmarc_quarantine"
-REASONS = (REASON_SPOOFED, REASON_UNVERIFIED, REASON_DMARC_REJECT, REASON_DMARC_QUARANTINE)
+REASONS = (
+    REASON_SPOOFED,
+    REASON_UNVERIFIED,
+    REASON_DMARC_REJECT,
+    REASON_DMARC_QUARANTINE,
+)
 
 
 def is_quarantine(reason, *, smtp):
@@ -94,11 +102,20 @@ class AuthFacts:
     @property
     def summary(self):
         """One of ``RESULTS`` (a vouched ARC forward counts as a pass)."""
-        return "pass" if self.passed else self.result if self.result in RESULTS else "permerror"
+        return (
+            "pass"
+            if self.passed
+            else self.result
+            if self.result in RESULTS
+            else "permerror"
+        )
 
     def message_values(self):
         """The verdict as the fields of the posted ``mail.message``."""
-        return {"gateway_auth_result": self.summary, "gateway_auth_details": self.header[:1000] or False}
+        return {
+            "gateway_auth_result": self.summary,
+            "gateway_auth_details": self.header[:1000] or False,
+        }
 
 
 @dataclass(frozen=True)
@@ -136,7 +153,9 @@ def facts_from_results(verdict, header=None):
 
 def sample_bucket(message_id):
     """A stable number in [0, 100) for a message (RFC 7489 pct sampling)."""
-    digest = hashlib.sha256((message_id or "").strip().encode("utf-8", "replace")).digest()
+    digest = hashlib.sha256(
+        (message_id or "").strip().encode("utf-8", "replace")
+    ).digest()
     return int.from_bytes(digest[:4], "big") % 100
 
 
@@ -150,7 +169,16 @@ def applied_policy(policy, pct, bucket):
     return "quarantine" if policy == "reject" else "none"
 
 
-def decide(facts, protected, *, smtp, spoof_action="quarantine", unverified_action="accept", enforce=True, bucket=0):
+def decide(
+    facts,
+    protected,
+    *,
+    smtp,
+    spoof_action="quarantine",
+    unverified_action="accept",
+    enforce=True,
+    bucket=0,
+):
     """What the gateway does with a message.
 
     ``protected``: ``internal_user``, ``protected_domain`` or ``""``;
@@ -172,7 +200,9 @@ def decide(facts, protected, *, smtp, spoof_action="quarantine", unverified_acti
         return AuthDecision(ACCEPT)
     policy = applied_policy(facts.policy, facts.pct, bucket)
     if policy == "reject":
-        return AuthDecision(REFUSE if smtp else QUARANTINE, REASON_DMARC_REJECT, policy=policy)
+        return AuthDecision(
+            REFUSE if smtp else QUARANTINE, REASON_DMARC_REJECT, policy=policy
+        )
     if policy == "quarantine":
         return AuthDecision(QUARANTINE, REASON_DMARC_QUARANTINE, policy=policy)
     return AuthDecision(ACCEPT, policy=policy)
@@ -181,11 +211,17 @@ def decide(facts, protected, *, smtp, spoof_action="quarantine", unverified_acti
 def domain_in(domain, domains):
     """Whether ``domain`` is one of ``domains`` or a subdomain of one."""
     domain = (domain or "").lower().rstrip(".")
-    return bool(domain) and any(domain == d or domain.endswith("." + d) for d in domains if d)
+    return bool(domain) and any(
+        domain == d or domain.endswith("." + d) for d in domains if d
+    )
 
 
 def split_list(value):
     """A list parameter (comma or white space separated) as lower-case
     items without a trailing dot: domains, authserv-ids."""
     items = (value or "").replace(",", " ").split()
-    return tuple(dict.fromkeys(item.strip().lower().rstrip(".") for item in items if item.strip(". ")))
+    return tuple(
+        dict.fromkeys(
+            item.strip().lower().rstrip(".") for item in items if item.strip(". ")
+        )
+    )

@@ -1,4 +1,8 @@
-"""What DNS says about a sending path: SPF, DKIM, DMARC, alignment, MX, reverse DNS (pure Python, no ORM).
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""What DNS says about a sending path: SPF, DKIM, DMARC, alignment, MX, reverse DNS
+(pure Python, no ORM).
 
 The decision layer of the deliverability checks: each ``check_*`` function
 asks DNS through :class:`.mail_dns.MailResolver` (its cache, its query
@@ -180,7 +184,8 @@ class Fact:
 
 
 def worst(statuses):
-    """The worst of ``statuses`` (unknown > fail > warning > pass); ``pass`` for none."""
+    """The worst of ``statuses`` (unknown > fail > warning > pass); ``pass``
+    for none."""
     return max(statuses, key=_SEVERITY.__getitem__, default=PASS)
 
 
@@ -202,7 +207,9 @@ def _dns_fact(check, subject, result, /, **data):
 def _quote_txt(text):
     """``text`` as zone-file TXT data: quoted strings of at most 255 characters."""
     chunks = [text[i : i + 255] for i in range(0, len(text), 255)] or [""]
-    return " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
+    return " ".join(
+        '"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks
+    )
 
 
 def txt_record(name, text):
@@ -216,7 +223,8 @@ def txt_record(name, text):
 
 
 class _Recorder:
-    """The resolver as pyspf's query sees it, keeping the first temporary error (the question asked)."""
+    """The resolver as pyspf's query sees it, keeping the first temporary error (the
+    question asked)."""
 
     def __init__(self, resolver):
         self.resolver = resolver
@@ -230,7 +238,8 @@ class _Recorder:
 
 
 def _networks(sending_ips):
-    """``sending_ips`` (addresses or ranges) as networks, duplicates dropped; raises ``ValueError``."""
+    """``sending_ips`` (addresses or ranges) as networks, duplicates dropped; raises
+    ``ValueError``."""
     networks = []
     for item in sending_ips:
         network = ipaddress.ip_network(str(item).strip(), strict=False)
@@ -247,18 +256,29 @@ def _spf_term(network):
 
 
 def _spf_check(ip, domain, record, resolver, deadline, strict):
-    """pyspf's evaluation of ``record`` for ``postmaster@<domain>`` sending from ``ip``: ``(result, query, recorder)``."""
+    """pyspf's evaluation of ``record`` for ``postmaster@<domain>`` sending from ``ip``:
+    ``(result, query, recorder)``."""
     recorder = _Recorder(resolver)
-    query = _SpfQuery(i=ip, s=f"postmaster@{domain}", h=domain, resolver=recorder, deadline=deadline, strict=strict)
+    query = _SpfQuery(
+        i=ip,
+        s=f"postmaster@{domain}",
+        h=domain,
+        resolver=recorder,
+        deadline=deadline,
+        strict=strict,
+    )
     try:
         result, _code, _explanation = query.check(spf=record)
-    except Exception:  # pyspf on hostile records (as mail_auth.check_spf): a permanent error
+    except (
+        Exception
+    ):  # pyspf on hostile records (as mail_auth.check_spf): a permanent error
         result = mail_auth.PERMERROR
     return result, query, recorder
 
 
 def check_spf(domain, sending_ips, includes, resolver, deadline):
-    """The SPF record of ``domain`` for mail sent from ``sending_ips``; returns a :class:`Fact`.
+    """The SPF record of ``domain`` for mail sent from ``sending_ips``; returns a
+    :class:`Fact`.
 
     ``sending_ips``: addresses or ranges (``"203.0.113.0/24"``) the path
     sends from; ``includes``: domains a new record should include (a
@@ -269,11 +289,21 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
     try:
         networks = _networks(sending_ips or ())
     except ValueError:
-        return Fact(CHECK_SPF, domain, FAIL, CODE_BAD_ADDRESS, {"sending_ips": [str(ip) for ip in sending_ips]})
+        return Fact(
+            CHECK_SPF,
+            domain,
+            FAIL,
+            CODE_BAD_ADDRESS,
+            {"sending_ips": [str(ip) for ip in sending_ips]},
+        )
     answer = resolver.resolve(domain, "TXT", deadline)
     if answer.temporary:
         return _dns_fact(CHECK_SPF, domain, answer)
-    records = [record for record in answer.records if spf.RE_SPF.match(record)] if answer.found else []
+    records = (
+        [record for record in answer.records if spf.RE_SPF.match(record)]
+        if answer.found
+        else []
+    )
     if not records:
         terms = ["v=spf1", *(_spf_term(network) for network in networks)]
         terms += [f"include:{include}" for include in includes] + [NEW_SPF_ALL]
@@ -285,21 +315,45 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
     record = texts[0]
     data = {"record": record}
     # one walk of the whole record: limits, syntax, catch-all
-    result, walk, recorder = _spf_check(SPF_PROBE_ADDRESS, domain, record, resolver, deadline, strict=False)
+    result, walk, recorder = _spf_check(
+        SPF_PROBE_ADDRESS, domain, record, resolver, deadline, strict=False
+    )
     data.update(lookups=walk.lookups, void_lookups=walk.void_lookups)
     if result == mail_auth.TEMPERROR:
         return _spf_temporary(domain, recorder, answer, data)
     if walk.void_lookups > spf.MAX_VOID_LOOKUPS:
-        return Fact(CHECK_SPF, domain, FAIL, CODE_TOO_MANY_VOID_LOOKUPS, {**data, "limit": spf.MAX_VOID_LOOKUPS})
+        return Fact(
+            CHECK_SPF,
+            domain,
+            FAIL,
+            CODE_TOO_MANY_VOID_LOOKUPS,
+            {**data, "limit": spf.MAX_VOID_LOOKUPS},
+        )
     if walk.lookups > spf.MAX_LOOKUP:
-        return Fact(CHECK_SPF, domain, FAIL, CODE_TOO_MANY_LOOKUPS, {**data, "limit": spf.MAX_LOOKUP})
+        return Fact(
+            CHECK_SPF,
+            domain,
+            FAIL,
+            CODE_TOO_MANY_LOOKUPS,
+            {**data, "limit": spf.MAX_LOOKUP},
+        )
     if result == mail_auth.PERMERROR:
         error = walk.perm_error
         return Fact(
-            CHECK_SPF, domain, FAIL, CODE_RECORD_SYNTAX, {**data, "term": str(getattr(error, "mech", "") or "")}
+            CHECK_SPF,
+            domain,
+            FAIL,
+            CODE_RECORD_SYNTAX,
+            {**data, "term": str(getattr(error, "mech", "") or "")},
         )
     if result == mail_auth.PASS:
-        return Fact(CHECK_SPF, domain, FAIL, CODE_ALLOWS_ANY, {**data, "probe": SPF_PROBE_ADDRESS})
+        return Fact(
+            CHECK_SPF,
+            domain,
+            FAIL,
+            CODE_ALLOWS_ANY,
+            {**data, "probe": SPF_PROBE_ADDRESS},
+        )
     if not networks:
         return Fact(CHECK_SPF, domain, UNKNOWN, CODE_NO_SENDING_ADDRESS, data)
     # each sending address, as a receiver evaluates it
@@ -308,30 +362,54 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
     for network in networks:
         outcomes = []
         for address in dict.fromkeys((network[0], network[-1])):
-            outcome, _query, recorder = _spf_check(str(address), domain, record, resolver, deadline, strict=True)
+            outcome, _query, recorder = _spf_check(
+                str(address), domain, record, resolver, deadline, strict=True
+            )
             if outcome == mail_auth.TEMPERROR:
                 return _spf_temporary(domain, recorder, answer, data)
             outcomes.append(outcome)
-        outcome = max(outcomes, key=lambda result: _SPF_SEVERITY.get(result, len(_SPF_SEVERITY)))
-        results[str(network) if network.prefixlen != network.max_prefixlen else str(network.network_address)] = outcome
+        outcome = max(
+            outcomes, key=lambda result: _SPF_SEVERITY.get(result, len(_SPF_SEVERITY))
+        )
+        results[
+            str(network)
+            if network.prefixlen != network.max_prefixlen
+            else str(network.network_address)
+        ] = outcome
         if outcome != mail_auth.PASS:
             missing.append(network)
     data["results"] = results
     if not missing:
         return Fact(CHECK_SPF, domain, PASS, CODE_AUTHORISED, data)
-    status = FAIL if any(_SPF_STATUS.get(outcome, FAIL) == FAIL for outcome in results.values()) else WARNING
+    status = (
+        FAIL
+        if any(_SPF_STATUS.get(outcome, FAIL) == FAIL for outcome in results.values())
+        else WARNING
+    )
     terms = record.split()
-    proposal = txt_record(domain, " ".join([terms[0], *(_spf_term(network) for network in missing), *terms[1:]]))
+    proposal = txt_record(
+        domain,
+        " ".join([terms[0], *(_spf_term(network) for network in missing), *terms[1:]]),
+    )
     return Fact(CHECK_SPF, domain, status, CODE_NOT_AUTHORISED, data, proposal)
 
 
 #: pyspf results of a sending address -> status
 _SPF_STATUS = {"pass": PASS, "softfail": WARNING, "neutral": WARNING, "none": WARNING}
-_SPF_SEVERITY = {"pass": 0, "neutral": 1, "none": 1, "softfail": 2, "fail": 3, "permerror": 4}
+_SPF_SEVERITY = {
+    "pass": 0,
+    "neutral": 1,
+    "none": 1,
+    "softfail": 2,
+    "fail": 3,
+    "permerror": 4,
+}
 
 
 def _spf_temporary(domain, recorder, answer, data):
-    result = recorder.temporary or mail_dns.DnsResult(answer.name, "TXT", mail_dns.TIMEOUT)
+    result = recorder.temporary or mail_dns.DnsResult(
+        answer.name, "TXT", mail_dns.TIMEOUT
+    )
     return _dns_fact(CHECK_SPF, domain, result, **data)
 
 
@@ -341,12 +419,21 @@ def _spf_temporary(domain, recorder, answer, data):
 
 
 def check_dkim(domain, selectors, resolver, deadline):
-    """The DKIM key of each selector of ``domain``; returns a tuple of :class:`Fact` (one per selector)."""
+    """The DKIM key of each selector of ``domain``; returns a tuple of :class:`Fact`
+    (one per selector)."""
     domain = _name(domain)
-    selectors = tuple(dict.fromkeys(_name(selector) for selector in selectors or () if _name(selector)))
+    selectors = tuple(
+        dict.fromkeys(
+            _name(selector) for selector in selectors or () if _name(selector)
+        )
+    )
     if not selectors:
-        return (Fact(CHECK_DKIM, domain, WARNING, CODE_NO_SELECTOR, {"domain": domain}),)
-    return tuple(_check_selector(domain, selector, resolver, deadline) for selector in selectors)
+        return (
+            Fact(CHECK_DKIM, domain, WARNING, CODE_NO_SELECTOR, {"domain": domain}),
+        )
+    return tuple(
+        _check_selector(domain, selector, resolver, deadline) for selector in selectors
+    )
 
 
 def _check_selector(domain, selector, resolver, deadline):
@@ -371,9 +458,21 @@ def _check_selector(domain, selector, resolver, deadline):
     key_type = (key_type or b"").decode("ascii", "replace")
     data.update(key_type=key_type, key_bits=bits or 0)
     if key_type == "rsa" and (bits or 0) < MIN_RSA_BITS:
-        return Fact(CHECK_DKIM, name, FAIL, CODE_KEY_TOO_SMALL, {**data, "minimum": MIN_RSA_BITS})
+        return Fact(
+            CHECK_DKIM,
+            name,
+            FAIL,
+            CODE_KEY_TOO_SMALL,
+            {**data, "minimum": MIN_RSA_BITS},
+        )
     if key_type == "rsa" and bits < GOOD_RSA_BITS:
-        return Fact(CHECK_DKIM, name, WARNING, CODE_KEY_WEAK, {**data, "recommended": GOOD_RSA_BITS})
+        return Fact(
+            CHECK_DKIM,
+            name,
+            WARNING,
+            CODE_KEY_WEAK,
+            {**data, "recommended": GOOD_RSA_BITS},
+        )
     return Fact(CHECK_DKIM, name, PASS, CODE_KEY_OK, data)
 
 
@@ -405,11 +504,24 @@ def check_dmarc(from_domain, resolver, deadline):
     if answer.temporary:
         return _dns_fact(CHECK_DMARC, from_domain, answer, **data)
     if not records:
-        return Fact(CHECK_DMARC, from_domain, FAIL, CODE_NO_RECORD, data, dmarc_proposal(organisational))
+        return Fact(
+            CHECK_DMARC,
+            from_domain,
+            FAIL,
+            CODE_NO_RECORD,
+            data,
+            dmarc_proposal(organisational),
+        )
     data["record_domain"] = record_domain
     if len(records) > 1:
         texts = [record.decode("utf-8", "replace") for record in records]
-        return Fact(CHECK_DMARC, from_domain, FAIL, CODE_MULTIPLE_RECORDS, {**data, "records": texts})
+        return Fact(
+            CHECK_DMARC,
+            from_domain,
+            FAIL,
+            CODE_MULTIPLE_RECORDS,
+            {**data, "records": texts},
+        )
     data["record"] = records[0].decode("utf-8", "replace")
     tags = parse_dmarc_record(records[0])
     policy = _record_policy(tags, subdomain=record_domain != from_domain)
@@ -430,7 +542,8 @@ def check_dmarc(from_domain, resolver, deadline):
 
 
 def check_alignment(from_domain, envelope_domain, dkim_domains, dmarc):
-    """Whether mail with this From aligns (DMARC) through SPF or DKIM; returns a :class:`Fact`.
+    """Whether mail with this From aligns (DMARC) through SPF or DKIM; returns a
+    :class:`Fact`.
 
     ``envelope_domain``: the MAIL FROM domain the path writes;
     ``dkim_domains``: the ``d=`` the path signs with; ``dmarc``: the
@@ -441,9 +554,15 @@ def check_alignment(from_domain, envelope_domain, dkim_domains, dmarc):
     from_domain = _name(from_domain)
     envelope_domain = _name(envelope_domain)
     dkim_domains = [_name(domain) for domain in dkim_domains or () if _name(domain)]
-    data = {"from_domain": from_domain, "envelope_domain": envelope_domain, "dkim_domains": dkim_domains}
+    data = {
+        "from_domain": from_domain,
+        "envelope_domain": envelope_domain,
+        "dkim_domains": dkim_domains,
+    }
     if dmarc.status == UNKNOWN:
-        return Fact(CHECK_ALIGNMENT, from_domain, UNKNOWN, dmarc.code, {**dmarc.data, **data})
+        return Fact(
+            CHECK_ALIGNMENT, from_domain, UNKNOWN, dmarc.code, {**dmarc.data, **data}
+        )
     policy = dmarc.data.get("policy", "")
     strict_dkim = dmarc.data.get("adkim") == "s"
     strict_spf = dmarc.data.get("aspf") == "s"
@@ -452,12 +571,29 @@ def check_alignment(from_domain, envelope_domain, dkim_domains, dmarc):
         mechanisms.append(mail_auth.ALIGNED_DKIM)
     if aligned(envelope_domain, from_domain, strict_spf):
         mechanisms.append(mail_auth.ALIGNED_SPF)
-    data.update(aligned=mechanisms, policy=policy, adkim="s" if strict_dkim else "r", aspf="s" if strict_spf else "r")
+    data.update(
+        aligned=mechanisms,
+        policy=policy,
+        adkim="s" if strict_dkim else "r",
+        aspf="s" if strict_spf else "r",
+    )
     if mechanisms:
         return Fact(CHECK_ALIGNMENT, from_domain, PASS, CODE_ALIGNED, data)
     if policy in (mail_auth.POLICY_REJECT, mail_auth.POLICY_QUARANTINE):
-        return Fact(CHECK_ALIGNMENT, from_domain, FAIL, CODE_NOT_ALIGNED, {**data, "would_be": policy})
-    return Fact(CHECK_ALIGNMENT, from_domain, WARNING, CODE_NOT_ALIGNED, {**data, "would_be": mail_auth.POLICY_NONE})
+        return Fact(
+            CHECK_ALIGNMENT,
+            from_domain,
+            FAIL,
+            CODE_NOT_ALIGNED,
+            {**data, "would_be": policy},
+        )
+    return Fact(
+        CHECK_ALIGNMENT,
+        from_domain,
+        WARNING,
+        CODE_NOT_ALIGNED,
+        {**data, "would_be": mail_auth.POLICY_NONE},
+    )
 
 
 # ----------------------------------------------------------------------
@@ -466,7 +602,8 @@ def check_alignment(from_domain, envelope_domain, dkim_domains, dmarc):
 
 
 def check_mx(domain, expected_hosts, resolver, deadline):
-    """Whether the MX records of ``domain`` name one of ``expected_hosts``; returns a :class:`Fact`."""
+    """Whether the MX records of ``domain`` name one of ``expected_hosts``; returns a
+    :class:`Fact`."""
     domain = _name(domain)
     expected = [_name(host) for host in expected_hosts or () if _name(host)]
     data = {"expected": expected}
@@ -526,12 +663,29 @@ def check_reverse_dns(ip, resolver, deadline, hostname=""):
         result = resolver.resolve(name, rdtype, deadline)
         if result.temporary:
             return _dns_fact(CHECK_REVERSE_DNS, ip, result, **data)
-        addresses = [str(ipaddress.ip_address(record)) for record in result.records] if result.found else []
+        addresses = (
+            [str(ipaddress.ip_address(record)) for record in result.records]
+            if result.found
+            else []
+        )
         forward[name] = addresses
         if ip in addresses:
-            return Fact(CHECK_REVERSE_DNS, ip, PASS, CODE_FORWARD_CONFIRMED, {**data, "name": name})
+            return Fact(
+                CHECK_REVERSE_DNS,
+                ip,
+                PASS,
+                CODE_FORWARD_CONFIRMED,
+                {**data, "name": name},
+            )
     data["forward"] = forward
-    return Fact(CHECK_REVERSE_DNS, ip, FAIL, CODE_PTR_MISMATCH, data, f"{names[0]}. {rdtype} {ip}")
+    return Fact(
+        CHECK_REVERSE_DNS,
+        ip,
+        FAIL,
+        CODE_PTR_MISMATCH,
+        data,
+        f"{names[0]}. {rdtype} {ip}",
+    )
 
 
 # ----------------------------------------------------------------------
@@ -579,7 +733,9 @@ def check_sending_path(
     dmarc = check_dmarc(from_domain, resolver, deadline)
     facts.append(dmarc)
     # a signature only counts with a key receivers can use
-    usable = dkim_selectors and any(fact.status in (PASS, WARNING) for fact in dkim_facts)
+    usable = dkim_selectors and any(
+        fact.status in (PASS, WARNING) for fact in dkim_facts
+    )
     signing = [dkim_domain] if usable else []
     facts.append(check_alignment(from_domain, envelope_domain, signing, dmarc))
     facts.append(check_mx(from_domain, mx_hosts, resolver, deadline))

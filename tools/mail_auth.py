@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Authentication of incoming mail: SPF, DKIM, DMARC, ARC (pure Python, no ORM).
 
 :func:`authenticate` checks one message as received (client address, HELO,
@@ -122,7 +125,11 @@ POLICY_QUARANTINE = "quarantine"
 POLICY_REJECT = "reject"
 DMARC_POLICIES = (POLICY_NONE, POLICY_QUARANTINE, POLICY_REJECT)
 #: the next less strict policy, for messages outside the pct sample
-_POLICY_OUTSIDE_SAMPLE = {POLICY_REJECT: POLICY_QUARANTINE, POLICY_QUARANTINE: POLICY_NONE, POLICY_NONE: POLICY_NONE}
+_POLICY_OUTSIDE_SAMPLE = {
+    POLICY_REJECT: POLICY_QUARANTINE,
+    POLICY_QUARANTINE: POLICY_NONE,
+    POLICY_NONE: POLICY_NONE,
+}
 
 SPF_MAILFROM = "mailfrom"
 SPF_HELO = "helo"
@@ -154,8 +161,12 @@ REASON_DNS_PREFIX = "dns_"  # + the DNS status: dns_timeout, dns_servfail
 
 # what may stand unquoted in a header we write (authres does not quote
 # values containing "@", whatever else they hold)
-_DOMAIN_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\Z")
-_LOCAL_PART_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+_DOMAIN_RE = re.compile(
+    r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\Z"
+)
+_LOCAL_PART_RE = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z"
+)
 _TOKEN_RE = re.compile(authres.core.RFC2045_TOKEN_PATTERN)
 _QUOTED_STRING_RE = re.compile(r'"((?:[^"\\\r\n]|\\.)*)"')
 _QUOTED_PAIR_RE = re.compile(r"\\(.)")
@@ -163,7 +174,9 @@ _UNFOLD_RE = re.compile(r"\r?\n(?=[ \t])")
 _HEADER_NAME_RE = re.compile(r"[!-9;-~]+\Z")
 _AAR_INSTANCE_RE = re.compile(rb"\s*i\s*=\s*\d+\s*;")
 _DMARC_VERSION_RE = re.compile(rb"\s*v\s*=\s*DMARC1\s*(?:;|\Z)")
-_DKIM_SIGNATURE_RE = re.compile(rb"^dkim-signature[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_DKIM_SIGNATURE_RE = re.compile(
+    rb"^dkim-signature[ \t]*:", re.IGNORECASE | re.MULTILINE
+)
 
 
 # ----------------------------------------------------------------------
@@ -233,7 +246,8 @@ class DmarcResult:
 
 @dataclasses.dataclass(frozen=True)
 class ArcResult:
-    """The ARC chain: ``result`` none, pass, fail or temperror; ``sealers``: d= of each ARC-Seal, latest first."""
+    """The ARC chain: ``result`` none, pass, fail or temperror; ``sealers``: d= of each
+    ARC-Seal, latest first."""
 
     result: str = NONE
     sealers: tuple = ()
@@ -262,7 +276,8 @@ class AuthVerdict:
 
     @property
     def disposition(self):
-        """What the author domain asks for this message: ``none``, ``quarantine`` or ``reject``.
+        """What the author domain asks for this message: ``none``, ``quarantine`` or
+        ``reject``.
 
         Only a DMARC ``fail`` without an ARC override asks for anything;
         ``temperror`` is left to the caller (e.g. answer 451).
@@ -303,7 +318,9 @@ class AuthVerdict:
     def _dmarc_clause(self):
         dmarc = self.dmarc
         reason = REASON_TRUSTED_FORWARDER if self.arc_override else dmarc.reason
-        clause = authres.dmarc.DMARCAuthenticationResult(result=dmarc.result or NONE, reason=reason or None)
+        clause = authres.dmarc.DMARCAuthenticationResult(
+            result=dmarc.result or NONE, reason=reason or None
+        )
         if dmarc.applied_policy:
             clause.policy = dmarc.applied_policy
         if _safe_domain(dmarc.from_domain):
@@ -321,7 +338,11 @@ class AuthVerdict:
 def _dkim_clause(signature):
     properties = [
         authres.core.AuthenticationResultProperty("header", name, value)
-        for name, value in (("d", signature.domain), ("s", signature.selector), ("a", signature.algorithm))
+        for name, value in (
+            ("d", signature.domain),
+            ("s", signature.selector),
+            ("a", signature.algorithm),
+        )
         if _safe_domain(value)
     ]
     return authres.core.DKIMAuthenticationResult(
@@ -374,7 +395,8 @@ def org_domain(domain):
 
 
 def aligned(domain_a, domain_b, strict):
-    """DMARC identifier alignment: ``strict`` wants the same name, relaxed the same organisational domain."""
+    """DMARC identifier alignment: ``strict`` wants the same name, relaxed the same
+    organisational domain."""
     domain_a = (domain_a or "").strip().rstrip(".").lower()
     domain_b = (domain_b or "").strip().rstrip(".").lower()
     if not domain_a or not domain_b:
@@ -412,7 +434,8 @@ def authenticate(
     authserv_id="",
     pct_sample=None,
 ):
-    """Check SPF, DKIM, DMARC and ARC of a received message; return an :class:`AuthVerdict`.
+    """Check SPF, DKIM, DMARC and ARC of a received message; return an
+    :class:`AuthVerdict`.
 
     ``mail_from``: the envelope sender ("" or ``<>`` for a null sender);
     ``resolver``: a :class:`.mail_dns.MailResolver`; ``deadline``: a
@@ -425,7 +448,15 @@ def authenticate(
     from_domain, from_reason = author_domain(message_bytes)
     if pct_sample is None:
         pct_sample = random.random() * 100  # in [0, 100): pct=100 always samples
-    dmarc_result = evaluate_dmarc(from_domain, from_reason, spf_result, dkim_results, resolver, deadline, pct_sample)
+    dmarc_result = evaluate_dmarc(
+        from_domain,
+        from_reason,
+        spf_result,
+        dkim_results,
+        resolver,
+        deadline,
+        pct_sample,
+    )
     arc_result, latest_aar = verify_arc(message_bytes, resolver, deadline)
     trusted = {_normal_name(sealer) for sealer in trusted_arc_sealers}
     arc_override = ""
@@ -460,7 +491,8 @@ def _normal_name(name):
 
 
 class _SpfQuery(spf.query):
-    """pyspf's query, asking our resolver within the deadline (its per-instance DNS hook)."""
+    """pyspf's query, asking our resolver within the deadline (its per-instance DNS
+    hook)."""
 
     def __init__(self, *args, resolver, deadline, **kwargs):
         self._resolver = resolver
@@ -468,19 +500,25 @@ class _SpfQuery(spf.query):
         super().__init__(*args, **kwargs)
 
     def dns(self, name, qtype, cnames=None, ignore_void=False):
-        """Records of ``name`` in pyspf's shapes; CNAMEs are followed by the resolver."""
+        """Records of ``name`` in pyspf's shapes; the resolver follows CNAMEs."""
         name = str(name).rstrip(".").lower()
         if not name or not all(0 < len(label) < 64 for label in name.split(".")):
             return []  # as pyspf: an invalid name has no records
         result = self._resolver.resolve(name, qtype, self._deadline)
         if result.temporary:
             raise spf.TempError(f"DNS {result.status} for {name} {qtype}")
-        values = [_spf_value(qtype, record) for record in result.records] if result.status == mail_dns.OK else []
+        values = (
+            [_spf_value(qtype, record) for record in result.records]
+            if result.status == mail_dns.OK
+            else []
+        )
         if not values and not ignore_void:
             # RFC 7208 §4.6.4, as pyspf counts them
             self.void_lookups += 1
             if self.void_lookups > spf.MAX_VOID_LOOKUPS:
-                raise spf.PermError(f"Void lookup limit of {spf.MAX_VOID_LOOKUPS} exceeded")
+                raise spf.PermError(
+                    f"Void lookup limit of {spf.MAX_VOID_LOOKUPS} exceeded"
+                )
         return values
 
 
@@ -504,7 +542,14 @@ def check_spf(client_ip, helo, mail_from, resolver, deadline):
         return SpfResult(NONE, "", "", "")
     domain = ""
     try:
-        query = _SpfQuery(i=client_ip, s=mail_from, h=helo, resolver=resolver, deadline=deadline, strict=True)
+        query = _SpfQuery(
+            i=client_ip,
+            s=mail_from,
+            h=helo,
+            resolver=resolver,
+            deadline=deadline,
+            strict=True,
+        )
         domain = (query.o or "").lower()
         result, _code, _explanation = query.check()
     except spf.TempError:
@@ -523,7 +568,8 @@ def check_spf(client_ip, helo, mail_from, resolver, deadline):
 
 
 class _DkimpyLog:
-    """dkimpy logs every bad signature at ERROR, which is routine here: all of it goes to DEBUG."""
+    """dkimpy logs every bad signature at ERROR, which is routine here: all of it goes
+    to DEBUG."""
 
     def __init__(self, logger):
         self._logger = logger
@@ -547,12 +593,21 @@ def _text(value):
 
 
 def verify_dkim(message_bytes, resolver, deadline):
-    """Verify every DKIM-Signature of ``message_bytes``; a tuple of :class:`DkimResult`, top one first."""
+    """Verify every DKIM-Signature of ``message_bytes``; a tuple of :class:`DkimResult`,
+    top one first."""
     try:
-        signatures = [value for name, value in dkim.DKIM(message_bytes).headers if name.lower() == b"dkim-signature"]
+        signatures = [
+            value
+            for name, value in dkim.DKIM(message_bytes).headers
+            if name.lower() == b"dkim-signature"
+        ]
     except Exception:  # dkimpy's parser on hostile input
         head = re.split(rb"\r?\n\r?\n", message_bytes, maxsplit=1)[0]
-        return (DkimResult(PERMERROR, reason=REASON_MESSAGE_FORMAT),) if _DKIM_SIGNATURE_RE.search(head) else ()
+        return (
+            (DkimResult(PERMERROR, reason=REASON_MESSAGE_FORMAT),)
+            if _DKIM_SIGNATURE_RE.search(head)
+            else ()
+        )
     results = []
     for index, signature in enumerate(signatures):
         try:
@@ -565,9 +620,13 @@ def verify_dkim(message_bytes, resolver, deadline):
             "algorithm": _text(tags.get(b"a", b"")).strip().lower(),
         }
         if index >= MAX_DKIM_SIGNATURES:
-            results.append(DkimResult(POLICY, reason=REASON_TOO_MANY_SIGNATURES, **fields))
+            results.append(
+                DkimResult(POLICY, reason=REASON_TOO_MANY_SIGNATURES, **fields)
+            )
             continue
-        results.append(_verify_signature(message_bytes, index, fields, resolver, deadline))
+        results.append(
+            _verify_signature(message_bytes, index, fields, resolver, deadline)
+        )
     return tuple(results)
 
 
@@ -584,17 +643,30 @@ def _verify_signature(message_bytes, index, fields, resolver, deadline):
     except dkim.KeyFormatError:
         # raised after a valid signature when the RSA key is under minkey
         small = verifier.ktag == b"rsa" and 0 < verifier.keysize < MIN_RSA_BITS
-        result, reason = (POLICY, REASON_KEY_TOO_SMALL) if small else (PERMERROR, REASON_KEY_FORMAT)
-        return DkimResult(result, key_bits=verifier.keysize or 0, reason=reason, **fields)
+        result, reason = (
+            (POLICY, REASON_KEY_TOO_SMALL) if small else (PERMERROR, REASON_KEY_FORMAT)
+        )
+        return DkimResult(
+            result, key_bits=verifier.keysize or 0, reason=reason, **fields
+        )
     except dkim.ValidationError:
-        return DkimResult(FAIL, key_bits=verifier.keysize or 0, reason=REASON_BODY_HASH, **fields)
+        return DkimResult(
+            FAIL, key_bits=verifier.keysize or 0, reason=REASON_BODY_HASH, **fields
+        )
     except Exception:  # dkimpy on hostile input
         _logger.debug("DKIM verification of signature %d failed", index, exc_info=True)
-        return DkimResult(PERMERROR, key_bits=verifier.keysize or 0, reason=REASON_VERIFIER_ERROR, **fields)
+        return DkimResult(
+            PERMERROR,
+            key_bits=verifier.keysize or 0,
+            reason=REASON_VERIFIER_ERROR,
+            **fields,
+        )
     key_bits = verifier.keysize or 0
     if valid:
         if fields["algorithm"] == "rsa-sha1":
-            return DkimResult(POLICY, key_bits=key_bits, reason=REASON_WEAK_ALGORITHM, **fields)
+            return DkimResult(
+                POLICY, key_bits=key_bits, reason=REASON_WEAK_ALGORITHM, **fields
+            )
         return DkimResult(PASS, key_bits=key_bits, **fields)
     # dkimpy says False for a bad signature, no key, a bad key and a DNS error alike
     key = lookup.result_for(f"{fields['selector']}._domainkey.{fields['domain']}")
@@ -625,9 +697,12 @@ def _key_parses(key):
 
 
 def author_domain(message_bytes):
-    """The RFC5322.From domain as ``(A-label domain, "")``, or ``("", reason code)``; see the module docstring."""
+    """The RFC5322.From domain as ``(A-label domain, "")``, or ``("", reason code)``;
+    see the module docstring."""
     try:
-        headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(message_bytes)
+        headers = email.parser.BytesHeaderParser(
+            policy=email.policy.default
+        ).parsebytes(message_bytes)
         from_headers = headers.get_all("From") or []
         if len(from_headers) > 1:
             return "", REASON_FROM_MULTIPLE
@@ -645,14 +720,20 @@ def author_domain(message_bytes):
 
 
 def _find_dmarc_record(domain, resolver, deadline):
-    """``(DnsResult, DMARC record texts)`` at ``_dmarc.<domain>``; records not opening with v=DMARC1 are dropped."""
+    """``(DnsResult, DMARC record texts)`` at ``_dmarc.<domain>``; records not opening
+    with v=DMARC1 are dropped."""
     answer = resolver.resolve(f"_dmarc.{domain}", "TXT", deadline)
-    records = [record for record in answer.records if _DMARC_VERSION_RE.match(record)] if answer.found else []
+    records = (
+        [record for record in answer.records if _DMARC_VERSION_RE.match(record)]
+        if answer.found
+        else []
+    )
     return answer, records
 
 
 def parse_dmarc_record(record):
-    """Parse a DMARC record (``bytes``) into a dict of lower-case tag -> value, or ``None`` when invalid.
+    """Parse a DMARC record (``bytes``) into a dict of lower-case tag -> value, or
+    ``None`` when invalid.
 
     The tag-list is split by dkimpy's ``parse_tag_value``; the first tag must
     be ``v=DMARC1``; tag names are case-insensitive, a tag given twice makes
@@ -673,8 +754,17 @@ def parse_dmarc_record(record):
     return tags
 
 
-def evaluate_dmarc(from_domain, from_reason, spf_result, dkim_results, resolver, deadline, pct_sample=0.0):
-    """DMARC for the From domain given the SPF and DKIM results; returns a :class:`DmarcResult`."""
+def evaluate_dmarc(
+    from_domain,
+    from_reason,
+    spf_result,
+    dkim_results,
+    resolver,
+    deadline,
+    pct_sample=0.0,
+):
+    """DMARC for the From domain given the SPF and DKIM results; returns a
+    :class:`DmarcResult`."""
     if not from_domain:
         return DmarcResult(PERMERROR, reason=from_reason or REASON_FROM_SYNTAX)
     organisational = org_domain(from_domain)
@@ -688,21 +778,33 @@ def evaluate_dmarc(from_domain, from_reason, spf_result, dkim_results, resolver,
         return DmarcResult(TEMPERROR, reason=REASON_DNS_PREFIX + answer.status, **base)
     if not records:
         return DmarcResult(
-            NONE, aligned=_aligned_mechanisms(from_domain, spf_result, dkim_results, False, False), **base
+            NONE,
+            aligned=_aligned_mechanisms(
+                from_domain, spf_result, dkim_results, False, False
+            ),
+            **base,
         )
     if len(records) > 1:
-        return DmarcResult(NONE, record_domain=record_domain, reason=REASON_MULTIPLE_RECORDS, **base)
+        return DmarcResult(
+            NONE, record_domain=record_domain, reason=REASON_MULTIPLE_RECORDS, **base
+        )
     tags = parse_dmarc_record(records[0])
     policy = _record_policy(tags, subdomain=record_domain != from_domain)
     if policy is None:
-        return DmarcResult(PERMERROR, record_domain=record_domain, reason=REASON_RECORD_SYNTAX, **base)
+        return DmarcResult(
+            PERMERROR, record_domain=record_domain, reason=REASON_RECORD_SYNTAX, **base
+        )
     pct = _int_tag(tags.get("pct"), 100)
     adkim = _mode_tag(tags.get("adkim"))
     aspf = _mode_tag(tags.get("aspf"))
-    mechanisms = _aligned_mechanisms(from_domain, spf_result, dkim_results, adkim == "s", aspf == "s")
+    mechanisms = _aligned_mechanisms(
+        from_domain, spf_result, dkim_results, adkim == "s", aspf == "s"
+    )
     if mechanisms:
         result = PASS
-    elif _aligned_temperror(from_domain, spf_result, dkim_results, adkim == "s", aspf == "s"):
+    elif _aligned_temperror(
+        from_domain, spf_result, dkim_results, adkim == "s", aspf == "s"
+    ):
         result = TEMPERROR
     else:
         result = FAIL
@@ -721,7 +823,8 @@ def evaluate_dmarc(from_domain, from_reason, spf_result, dkim_results, resolver,
 
 
 def _record_policy(tags, subdomain):
-    """The policy for the From domain, or ``None`` for an invalid record (RFC 7489 §6.6.3 step 6)."""
+    """The policy for the From domain, or ``None`` for an invalid record (RFC 7489
+    §6.6.3 step 6)."""
     if tags is None:
         return None
     p = tags.get("p", "").lower()
@@ -729,7 +832,10 @@ def _record_policy(tags, subdomain):
     if p not in DMARC_POLICIES or (sp and sp not in DMARC_POLICIES):
         if "rua" not in tags:
             return None
-        p, sp = POLICY_NONE, ""  # an invalid policy with reports asked for reads as p=none
+        p, sp = (
+            POLICY_NONE,
+            "",
+        )  # an invalid policy with reports asked for reads as p=none
     return sp if subdomain and sp else p
 
 
@@ -740,24 +846,34 @@ def _int_tag(value, default):
 
 
 def _mode_tag(value):
-    """An alignment mode: ``s`` (strict) or ``r`` (relaxed, also for an invalid value)."""
+    """An alignment mode: ``s`` (strict) or ``r`` (relaxed, also when invalid)."""
     value = (value or "r").lower()
     return value if value in ("r", "s") else "r"
 
 
 def _aligned_mechanisms(from_domain, spf_result, dkim_results, strict_dkim, strict_spf):
     mechanisms = []
-    if any(sig.result == PASS and aligned(sig.domain, from_domain, strict_dkim) for sig in dkim_results):
+    if any(
+        sig.result == PASS and aligned(sig.domain, from_domain, strict_dkim)
+        for sig in dkim_results
+    ):
         mechanisms.append(ALIGNED_DKIM)
-    if spf_result.result == PASS and aligned(spf_result.domain, from_domain, strict_spf):
+    if spf_result.result == PASS and aligned(
+        spf_result.domain, from_domain, strict_spf
+    ):
         mechanisms.append(ALIGNED_SPF)
     return tuple(mechanisms)
 
 
 def _aligned_temperror(from_domain, spf_result, dkim_results, strict_dkim, strict_spf):
-    if any(sig.result == TEMPERROR and aligned(sig.domain, from_domain, strict_dkim) for sig in dkim_results):
+    if any(
+        sig.result == TEMPERROR and aligned(sig.domain, from_domain, strict_dkim)
+        for sig in dkim_results
+    ):
         return True
-    return spf_result.result == TEMPERROR and aligned(spf_result.domain, from_domain, strict_spf)
+    return spf_result.result == TEMPERROR and aligned(
+        spf_result.domain, from_domain, strict_spf
+    )
 
 
 # ----------------------------------------------------------------------
@@ -776,18 +892,23 @@ def arc_sealers(message_bytes):
         if name.lower() != b"arc-seal":
             continue
         try:
-            sealers.append(_normal_name(dkim.util.parse_tag_value(value).get(b"d", b"")))
+            sealers.append(
+                _normal_name(dkim.util.parse_tag_value(value).get(b"d", b""))
+            )
         except dkim.util.InvalidTagValueList:
             sealers.append("")
     return tuple(sealers)
 
 
 def verify_arc(message_bytes, resolver, deadline):
-    """Verify the ARC chain: ``(ArcResult, parsed latest ARC-Authentication-Results or None)``."""
+    """Verify the ARC chain: ``(ArcResult, parsed latest ARC-Authentication-Results or
+    None)``."""
     sealers = arc_sealers(message_bytes)
     lookup = resolver.dkim_dnsfunc(deadline)
     try:
-        chain, hops, _reason = dkim.arc_verify(message_bytes, logger=_DKIMPY_LOG, dnsfunc=lookup, minkey=MIN_RSA_BITS)
+        chain, hops, _reason = dkim.arc_verify(
+            message_bytes, logger=_DKIMPY_LOG, dnsfunc=lookup, minkey=MIN_RSA_BITS
+        )
     except Exception:  # dkimpy on hostile input
         _logger.debug("ARC verification failed", exc_info=True)
         chain, hops = dkim.CV_Fail, []
@@ -806,7 +927,8 @@ def verify_arc(message_bytes, resolver, deadline):
 
 
 def _parse_aar(value):
-    """An ARC-Authentication-Results value (``i=N; authserv-id; …``) parsed by authres, or ``None``."""
+    """An ARC-Authentication-Results value (``i=N; authserv-id; …``) parsed by authres,
+    or ``None``."""
     match = _AAR_INSTANCE_RE.match(value)
     if not match:
         return None
@@ -825,15 +947,21 @@ def _property(clause, ptype, name):
 
 
 def _aar_vouches(aar, dmarc_result):
-    """Does a trusted sealer's ARC-Authentication-Results show an authenticated author domain?"""
+    """Does a trusted sealer's ARC-Authentication-Results show an authenticated author
+    domain?"""
     from_domain = dmarc_result.from_domain
     for clause in aar.results:
         if getattr(clause, "result", "") != PASS:
             continue
         method = getattr(clause, "method", "")
-        if method == "dmarc" and _normal_name(_property(clause, "header", "from")) == from_domain:
+        if (
+            method == "dmarc"
+            and _normal_name(_property(clause, "header", "from")) == from_domain
+        ):
             return True
-        if method == "dkim" and aligned(_property(clause, "header", "d"), from_domain, dmarc_result.adkim == "s"):
+        if method == "dkim" and aligned(
+            _property(clause, "header", "d"), from_domain, dmarc_result.adkim == "s"
+        ):
             return True
         if method == "spf":
             mailfrom_domain = _property(clause, "smtp", "mailfrom").rpartition("@")[2]
@@ -848,7 +976,8 @@ def _aar_vouches(aar, dmarc_result):
 
 
 def header_authserv_id(value):
-    """The authserv-id of an ``Authentication-Results`` value, lower case ("" when there is none).
+    """The authserv-id of an ``Authentication-Results`` value, lower case ("" when there
+    is none).
 
     RFC 8601: after optional comments, a token or a quoted string. authres
     reads only a dot-atom, so this small reader decides which header is
@@ -858,7 +987,9 @@ def header_authserv_id(value):
     text = _skip_cfws(text)
     if text.startswith('"'):
         match = _QUOTED_STRING_RE.match(text)
-        return _QUOTED_PAIR_RE.sub(r"\1", match.group(1)).strip().lower() if match else ""
+        return (
+            _QUOTED_PAIR_RE.sub(r"\1", match.group(1)).strip().lower() if match else ""
+        )
     match = _TOKEN_RE.match(text)
     return match.group().lower() if match else ""
 
@@ -893,11 +1024,15 @@ _WHITESPACE_RE = re.compile(r"\s+")
 def same_header_value(found, written):
     """Whether a header value read from the message is the one written
     (folding and whitespace aside)."""
-    return _WHITESPACE_RE.sub(" ", _text(found)).strip() == _WHITESPACE_RE.sub(" ", _text(written)).strip()
+    return (
+        _WHITESPACE_RE.sub(" ", _text(found)).strip()
+        == _WHITESPACE_RE.sub(" ", _text(written)).strip()
+    )
 
 
 def read_results(header_values, trusted_authserv_ids):
-    """The :class:`AuthVerdict` of the topmost trusted ``Authentication-Results``, or ``None``.
+    """The :class:`AuthVerdict` of the topmost trusted ``Authentication-Results``, or
+    ``None``.
 
     ``header_values``: the values of every Authentication-Results header,
     topmost first (folded or not). Headers of an authserv-id not in
@@ -943,9 +1078,17 @@ def _verdict_from_header(header, authserv_id):
     spf_result = SpfResult()
     if "spf" in clauses:
         clause = clauses["spf"]
-        mailfrom, helo = _property(clause, "smtp", "mailfrom"), _property(clause, "smtp", "helo")
+        mailfrom, helo = (
+            _property(clause, "smtp", "mailfrom"),
+            _property(clause, "smtp", "helo"),
+        )
         if mailfrom:
-            spf_result = SpfResult(clause.result, SPF_MAILFROM, _normal_name(mailfrom.rpartition("@")[2]), mailfrom)
+            spf_result = SpfResult(
+                clause.result,
+                SPF_MAILFROM,
+                _normal_name(mailfrom.rpartition("@")[2]),
+                mailfrom,
+            )
         elif helo:
             spf_result = SpfResult(clause.result, SPF_HELO, _normal_name(helo), helo)
         else:
@@ -970,7 +1113,11 @@ def _verdict_from_header(header, authserv_id):
         sealer = _normal_name(_property(clauses["arc"], "header", "as-d"))
         arc_result = ArcResult(clauses["arc"].result, (sealer,) if sealer else ())
     arc_override = ""
-    if dmarc_result.reason == REASON_TRUSTED_FORWARDER and arc_result.result == PASS and arc_result.sealers:
+    if (
+        dmarc_result.reason == REASON_TRUSTED_FORWARDER
+        and arc_result.result == PASS
+        and arc_result.sealers
+    ):
         arc_override = arc_result.sealers[0]
         dmarc_result = dataclasses.replace(dmarc_result, reason="")
     return AuthVerdict(
@@ -984,7 +1131,8 @@ def _verdict_from_header(header, authserv_id):
 
 
 def _header_fields(message_bytes):
-    """Split ``message_bytes`` into ``(fields, rest)``: each field a list of its raw lines, endings kept."""
+    """Split ``message_bytes`` into ``(fields, rest)``: each field a list of its raw
+    lines, endings kept."""
     # lines end at LF only: a stray CR stays inside its line
     lines = [line + b"\n" for line in message_bytes.split(b"\n")]
     lines[-1] = lines[-1][:-1]
@@ -1000,7 +1148,8 @@ def _header_fields(message_bytes):
 
 
 def strip_results(message_bytes, authserv_id):
-    """Remove every ``Authentication-Results`` header claiming ``authserv_id`` (RFC 8601 §5).
+    """Remove every ``Authentication-Results`` header claiming ``authserv_id`` (RFC 8601
+    §5).
 
     Folded headers go whole; the authserv-id is compared case-insensitively;
     every other byte of the message is kept as it was.
@@ -1018,7 +1167,8 @@ def strip_results(message_bytes, authserv_id):
 
 
 def _fold(name, value, linesep, width=78):
-    """``name: value`` folded before spaces into lines of at most ``width`` characters where possible."""
+    """``name: value`` folded before spaces into lines of at most ``width`` characters
+    where possible."""
     out = name + ":"
     line_length = len(out)
     for word in value.split(" "):
@@ -1032,11 +1182,17 @@ def _fold(name, value, linesep, width=78):
 
 
 def prepend_header(message_bytes, name, value):
-    """``message_bytes`` with ``name: value`` added on top, folded, with the message's line ending."""
+    """``message_bytes`` with ``name: value`` added on top, folded, with the message's
+    line ending."""
     if not _HEADER_NAME_RE.match(name):
         raise ValueError(f"invalid header name {name!r}")
     if "\r" in value or "\n" in value:
         raise ValueError("a header value cannot contain line breaks")
     first_line_end = message_bytes.find(b"\n")
-    linesep = "\n" if first_line_end > 0 and message_bytes[first_line_end - 1 : first_line_end] != b"\r" else "\r\n"
+    linesep = (
+        "\n"
+        if first_line_end > 0
+        and message_bytes[first_line_end - 1 : first_line_end] != b"\r"
+        else "\r\n"
+    )
     return _fold(name, value.strip(), linesep).encode("utf-8") + message_bytes

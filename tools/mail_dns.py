@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The addon's one DNS layer (pure Python, no ORM).
 
 Lookups for mail authentication (SPF, DKIM, DMARC, ARC) and, later, the
@@ -216,7 +219,10 @@ class _CountingNameserver(dns.nameserver.Do53Nameserver):
 
     def query(self, request, *args, **kwargs):  # pylint: disable=arguments-differ
         question = request.question[0]
-        self._counter.add(question.name.to_text(omit_final_dot=True).lower(), dns.rdatatype.to_text(question.rdtype))
+        self._counter.add(
+            question.name.to_text(omit_final_dot=True).lower(),
+            dns.rdatatype.to_text(question.rdtype),
+        )
         return super().query(request, *args, **kwargs)
 
 
@@ -279,7 +285,9 @@ class MailResolver:
         self._clock = clock
         self._counter = _QueryCounter()
         self._lock = threading.Lock()
-        self._cache = collections.OrderedDict()  # (name, rdtype) -> (expires_at, DnsResult)
+        self._cache = (
+            collections.OrderedDict()
+        )  # (name, rdtype) -> (expires_at, DnsResult)
         self._in_flight = {}
         self._resolver = self._make_resolver(attempt_timeout)
 
@@ -297,7 +305,10 @@ class MailResolver:
                     for ns in system.nameservers
                     if isinstance(ns, str)
                 )
-        resolver.nameservers = [_CountingNameserver(address, port, self._counter) for address, port in servers]
+        resolver.nameservers = [
+            _CountingNameserver(address, port, self._counter)
+            for address, port in servers
+        ]
         resolver.timeout = attempt_timeout
         resolver.lifetime = self.query_timeout
         resolver.use_edns(0, 0, EDNS_PAYLOAD)
@@ -310,7 +321,8 @@ class MailResolver:
 
     @property
     def queries_sent(self):
-        """Queries sent to nameservers since this resolver was made (TCP retries included)."""
+        """Queries sent to nameservers since this resolver was made (TCP retries
+        included)."""
         return self._counter.total()
 
     def query_count(self, name, rdtype):
@@ -326,7 +338,8 @@ class MailResolver:
     # ------------------------------------------------------------------
 
     def resolve(self, name, rdtype, deadline=NO_DEADLINE):
-        """Look ``name`` up (``str``, or ``bytes`` as dkimpy passes it); return a :class:`DnsResult`.
+        """Look ``name`` up (``str``, or ``bytes`` as dkimpy passes it); return a
+        :class:`DnsResult`.
 
         A cached answer is returned even when the deadline is spent (it costs
         no time); otherwise a spent deadline answers ``timeout`` at once.
@@ -375,7 +388,9 @@ class MailResolver:
         # a lifetime spent meanwhile: dnspython raises LifetimeTimeout before sending
         lifetime = min(self.query_timeout, deadline.remaining())
         try:
-            answer = self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, lifetime=lifetime, search=False)
+            answer = self._resolver.resolve(
+                qname, rdtype, raise_on_no_answer=False, lifetime=lifetime, search=False
+            )
         except dns.resolver.NXDOMAIN as exc:
             responses = exc.responses()
             ttl = self._negative_ttl(responses[qname]) if qname in responses else 0
@@ -386,7 +401,9 @@ class MailResolver:
             # NoNameservers (SERVFAIL, REFUSED, broken answers), YXDOMAIN, ...
             return DnsResult(key_name, rdtype, SERVFAIL)
         if answer.rrset is None:
-            return DnsResult(key_name, rdtype, NODATA, ttl=self._negative_ttl(answer.response))
+            return DnsResult(
+                key_name, rdtype, NODATA, ttl=self._negative_ttl(answer.response)
+            )
         if answer.rrset.rdtype == dns.rdatatype.TXT:
             records = tuple(b"".join(rdata.strings) for rdata in answer.rrset)
         else:
@@ -434,7 +451,8 @@ def _key_name(name):
 
 
 class DkimTxtLookup:
-    """dkimpy's ``dnsfunc(name, timeout=5)``: the first TXT record as ``bytes``, or ``None``.
+    """dkimpy's ``dnsfunc(name, timeout=5)``: the first TXT record as ``bytes``, or
+    ``None``.
 
     As dkimpy's own lookup: with several TXT records at a key's name, the
     first in the answer is the key (RFC 6376 §3.6.2.2 lets a verifier pick).
@@ -462,7 +480,8 @@ class DkimTxtLookup:
         return result.records[0]
 
     def result_for(self, name):
-        """The result fetched for ``name`` (``str`` or ``bytes``), or ``None`` when it was not looked up."""
+        """The result fetched for ``name`` (``str`` or ``bytes``), or ``None`` when it
+        was not looked up."""
         return self.results.get(_key_name(name))
 
 

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Is a text an email message at all? (pure, no ORM)"""
 
 import re
@@ -38,7 +41,11 @@ def not_email_reason(raw):
     lines = head.split(b"\n")
     if not _HEADER_LINE_RE.match(lines[0]):
         return NOT_EMAIL_NO_HEADERS
-    names = {line.split(b":", 1)[0].strip().lower() for line in lines if b":" in line and line[:1] not in b" \t"}
+    names = {
+        line.split(b":", 1)[0].strip().lower()
+        for line in lines
+        if b":" in line and line[:1] not in b" \t"
+    }
     if not names.intersection(MESSAGE_HEADERS):
         return NOT_EMAIL_NO_HEADERS
     return None

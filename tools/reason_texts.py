@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Reason codes and their texts, in one place.
 
 The pure functions decide with codes and parameters; this module says, for
@@ -27,9 +30,16 @@ INPUT_ERRORS = {
     "domain_missing": _lt("the domain after '@' is missing"),
     "local_invalid": _lt("the part before '@' is not a valid mailbox name"),
     "address_wildcard": _lt("an address cannot have a wildcard domain"),
-    "star_misplaced": _lt("'*' is only allowed as the first part, as in '*.example.com'"),
-    "wildcard_too_wide": _lt("a wildcard must name a domain with at least two parts, e.g. '*.example.com'"),
-    "default_from_syntax": _lt("use a bare local part (notifications) or an address (notifications@example.com)"),
+    "star_misplaced": _lt(
+        "'*' is only allowed as the first part, as in '*.example.com'"
+    ),
+    "wildcard_too_wide": _lt(
+        "a wildcard must name a domain with at least two parts, e.g. '*.example.com'"
+    ),
+    "default_from_syntax": _lt(
+        "use a bare local part (notifications) or an address "
+        "(notifications@example.com)"
+    ),
     "default_from_parts": _lt("the address must have a part before and after '@'"),
     "display_fields": _lt("only {name} and {company} may be used"),
 }
@@ -56,7 +66,8 @@ RCPT_REFUSALS = {
             "rcpt_relay",
             "550 5.7.1 <{rcpt}>: relay not permitted",
             _lt(
-                "Refused at RCPT TO (550 5.7.1): %(domain)s is neither an alias domain nor an allowed domain "
+                "Refused at RCPT TO (550 5.7.1): %(domain)s is neither an alias domain "
+                "nor an allowed domain "
                 "(mail.catchall.domain.allowed); relaying is not permitted."
             ),
         ),
@@ -64,15 +75,20 @@ RCPT_REFUSALS = {
             "unknown_recipient",
             "rcpt_unknown",
             "550 5.1.1 <{rcpt}>: recipient address rejected: no such alias",
-            _lt("Refused at RCPT TO (550 5.1.1): %(recipient)s is no alias, catchall or bounce address."),
+            _lt(
+                "Refused at RCPT TO (550 5.1.1): %(recipient)s is no alias, catchall "
+                "or bounce address."
+            ),
         ),
         RcptRefusal(
             "rate_limited",
             "rcpt_deferred",
             "450 4.7.1 <{rcpt}>: too many messages from this sender, try again later",
             _lt(
-                "Deferred at RCPT TO (450 4.7.1): %(count)s records from this sender in %(minutes)s minutes "
-                "(threshold %(threshold)s); the sending server keeps the message and tries again later."
+                "Deferred at RCPT TO (450 4.7.1): %(count)s records from this sender "
+                "in %(minutes)s minutes "
+                "(threshold %(threshold)s); the sending server keeps the message and "
+                "tries again later."
             ),
         ),
     )
@@ -80,9 +96,13 @@ RCPT_REFUSALS = {
 # refusals of a whole SMTP session (cli/client_limits.py), logged under these reasons
 SMTP_SESSION_REASONS = ("client_limit", "error_limit", "pregreet", "timeout")
 
-RCPT_REFUSALS_BY_REASON = {refusal.log_reason: refusal for refusal in RCPT_REFUSALS.values()}
+RCPT_REFUSALS_BY_REASON = {
+    refusal.log_reason: refusal for refusal in RCPT_REFUSALS.values()
+}
 # the recipient was the sender itself: an unknown_recipient with why=sender
-RCPT_SENDER_IS_RECIPIENT = _lt("Refused at RCPT TO (550 5.1.1): the sender is not a recipient.")
+RCPT_SENDER_IS_RECIPIENT = _lt(
+    "Refused at RCPT TO (550 5.1.1): the sender is not a recipient."
+)
 
 
 class _Params(dict):

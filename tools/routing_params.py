@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The system parameters this module reads, in one table.
 
 Each parameter has a kind (how its value is checked and normalised when it
@@ -45,16 +48,32 @@ PARAMS = {
         RoutingParam("mail.default.from_display", KIND_DISPLAY),
         RoutingParam("mail.catchall.domain.allowed", KIND_FILTER),
         RoutingParam("mail.gateway.loop.minutes", KIND_INTEGER, default=120, minimum=1),
-        RoutingParam("mail.gateway.loop.threshold", KIND_INTEGER, default=20, minimum=1),
+        RoutingParam(
+            "mail.gateway.loop.threshold", KIND_INTEGER, default=20, minimum=1
+        ),
         # 0: replies are not limited
-        RoutingParam("mail.gateway.loop.reply_threshold", KIND_INTEGER, default=0, minimum=0),
-        RoutingParam("mail.gateway.log.retention_days", KIND_INTEGER, default=30, minimum=1),
-        RoutingParam("mail.gateway.log.keep_days", KIND_INTEGER, default=180, minimum=1),
+        RoutingParam(
+            "mail.gateway.loop.reply_threshold", KIND_INTEGER, default=0, minimum=0
+        ),
+        RoutingParam(
+            "mail.gateway.log.retention_days", KIND_INTEGER, default=30, minimum=1
+        ),
+        RoutingParam(
+            "mail.gateway.log.keep_days", KIND_INTEGER, default=180, minimum=1
+        ),
         # the mailgate's answer at RCPT TO to a sender over the loop threshold:
         # defer (450 4.7.1) or accept and handle it after DATA as fetchmail does
-        RoutingParam("mail.gateway.smtp.rate_limit_action", KIND_CHOICE, default="defer", choices=("defer", "accept")),
         RoutingParam(
-            "mail.gateway.auth.spoof_action", KIND_CHOICE, default="quarantine", choices=auth_policy.SPOOF_ACTIONS
+            "mail.gateway.smtp.rate_limit_action",
+            KIND_CHOICE,
+            default="defer",
+            choices=("defer", "accept"),
+        ),
+        RoutingParam(
+            "mail.gateway.auth.spoof_action",
+            KIND_CHOICE,
+            default="quarantine",
+            choices=auth_policy.SPOOF_ACTIONS,
         ),
         RoutingParam(
             "mail.gateway.auth.unverified_action",

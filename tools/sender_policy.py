@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Pure helpers for outgoing sender decisions (no ORM)."""
 
 import dataclasses
@@ -6,7 +9,14 @@ from email.utils import getaddresses
 # core's formatting: the display name is always quoted ("Ann" <a@b>)
 from odoo.tools.mail import email_normalize, formataddr
 
-from .address_filter import KIND_DOMAIN, InputError, domain_to_ascii, match_address, rank_candidates, split_address
+from .address_filter import (
+    KIND_DOMAIN,
+    InputError,
+    domain_to_ascii,
+    match_address,
+    rank_candidates,
+    split_address,
+)
 
 POLICY_REWRITE = "rewrite"
 POLICY_BLOCK = "block"
@@ -33,7 +43,7 @@ def resolve_default_from(value, domain):
 
 
 def validate_default_from(value):
-    """Raise :class:`InputError` when ``value`` is neither a local part nor an address."""
+    """Raise :class:`InputError` unless ``value`` is a local part or an address."""
     value = (value or "").strip()
     if not value:
         return
@@ -46,7 +56,7 @@ def validate_default_from(value):
 
 
 def validate_display_format(fmt):
-    """Raise :class:`InputError` when ``fmt`` uses a field other than {name}/{company}."""
+    """Raise :class:`InputError` when ``fmt`` uses a field but {name}/{company}."""
     if not fmt:
         return
     try:
@@ -80,8 +90,10 @@ def rewrite_from(original_from, new_address, display_format=None, company_name="
 # What From a server sends for an author (see server_from).
 FROM_AUTHOR = "author"  # the server may send as the author (or has no FROM filter)
 FROM_DEFAULT = "default"  # rewritten to the default From, which the server accepts
-FROM_DEFAULT_REFUSED = "default_refused"  # rewritten; the server's filter refuses the default From too
-FROM_NO_DEFAULT = "no_default"  # the server refuses the author and no default From exists
+# rewritten; the server's filter refuses the default From too
+FROM_DEFAULT_REFUSED = "default_refused"
+# the server refuses the author and no default From exists
+FROM_NO_DEFAULT = "no_default"
 FROM_BLOCKED = "blocked"  # no-match policy "block": not sent
 
 
@@ -99,7 +111,11 @@ def server_from(entries, author, default_from, policy=POLICY_REWRITE):
         return FROM_AUTHOR, author
     if default_from and default_from == author:
         # the author is the default From and the server refuses it
-        return (FROM_BLOCKED, False) if policy == POLICY_BLOCK else (FROM_DEFAULT_REFUSED, default_from)
+        return (
+            (FROM_BLOCKED, False)
+            if policy == POLICY_BLOCK
+            else (FROM_DEFAULT_REFUSED, default_from)
+        )
     if default_from and match_address(entries, default_from):
         return FROM_DEFAULT, default_from
     if policy == POLICY_BLOCK:
@@ -117,7 +133,9 @@ ENVELOPE_BUILT = "built"  # bounce local part @ a domain of the server's FROM fi
 ENVELOPE_UNALLOWED = "unallowed"  # the bounce address, which the server may refuse
 
 
-def choose_envelope_sender(entries, bounce, author, default_from, bounce_local="bounce"):
+def choose_envelope_sender(
+    entries, bounce, author, default_from, bounce_local="bounce"
+):
     """Pick the envelope sender (SMTP MAIL FROM) of a mail.
 
     ``entries`` are the parsed FROM filter of the server used (empty: it
@@ -130,7 +148,11 @@ def choose_envelope_sender(entries, bounce, author, default_from, bounce_local="
     """
     if not entries:
         return (bounce or author or default_from or False), ENVELOPE_BOUNCE
-    for address, code in ((bounce, ENVELOPE_BOUNCE), (author, ENVELOPE_AUTHOR), (default_from, ENVELOPE_DEFAULT)):
+    for address, code in (
+        (bounce, ENVELOPE_BOUNCE),
+        (author, ENVELOPE_AUTHOR),
+        (default_from, ENVELOPE_DEFAULT),
+    ):
         if address and match_address(entries, address):
             return address, code
     for entry in entries:
@@ -141,14 +163,17 @@ def choose_envelope_sender(entries, bounce, author, default_from, bounce_local="
 
 def _aligned(domain, other):
     """Relaxed DMARC alignment: same domain, or one a subdomain of the other."""
-    return domain == other or domain.endswith("." + other) or other.endswith("." + domain)
+    return (
+        domain == other or domain.endswith("." + other) or other.endswith("." + domain)
+    )
 
 
 # DMARC verdicts (see dmarc_alignment)
 DMARC_BOTH = "both"
 DMARC_SPF = "spf"
 DMARC_DKIM = "dkim"
-DMARC_NOT_DECLARED = "not_declared"  # the server has no FROM filter: nothing declares the domain
+# the server has no FROM filter: nothing declares the domain
+DMARC_NOT_DECLARED = "not_declared"
 DMARC_FAILS = "fails"
 DMARC_NO_FROM = "no_from"
 
@@ -197,7 +222,8 @@ TIER_CONFIG_FILE = 7  # no server record: odoo-bin's SMTP settings
 # tiers 1-3: address_filter.TIER_ADDRESS / TIER_DOMAIN / TIER_WILDCARD of the sender
 
 # why the server was chosen (worded by mail.routing.explanation)
-RULE_MATCH = "match"  # the server's FROM filter allows ``match`` (the sender or the default From)
+# the server's FROM filter allows ``match`` (the sender or the default From)
+RULE_MATCH = "match"
 RULE_PINNED = "pinned"  # pinned; its filter does not allow the sender (or it has none)
 RULE_PINNED_MATCH = "pinned_match"  # pinned; its filter allows ``match``
 RULE_UNFILTERED = "unfiltered"  # no server for the sender; this one has no FROM filter
@@ -207,9 +233,12 @@ RULE_CONFIG_FILE = "config_file"  # no server record
 
 # what may go wrong (worded by mail.routing.explanation)
 WARN_NO_DEFAULT_FROM = "no_default_from"  # nothing to rewrite to
-WARN_DEFAULT_REFUSED = "default_refused"  # rewritten to a default From the server refuses
-WARN_AUTHOR_KEPT = "author_kept"  # the server refuses the author and there is no default From
-WARN_CONFIG_DEFAULT_REFUSED = "config_default_refused"  # the same for the configuration file's server
+# rewritten to a default From the server refuses
+WARN_DEFAULT_REFUSED = "default_refused"
+# the server refuses the author and there is no default From
+WARN_AUTHOR_KEPT = "author_kept"
+# the same for the configuration file's server
+WARN_CONFIG_DEFAULT_REFUSED = "config_default_refused"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -255,14 +284,25 @@ class SenderDecision:
     @property
     def rewritten(self):
         """The From is not the author's address (blocked: nothing is sent)."""
-        return not self.blocked and (email_normalize(self.smtp_from or "") or "") != (self.sender or "")
+        return not self.blocked and (email_normalize(self.smtp_from or "") or "") != (
+            self.sender or ""
+        )
 
     @property
     def candidate_ids(self):
         return tuple(server.id for server in self.candidates)
 
 
-def decide_sender(servers, email_from, sender, default_from, policy, config_filter="", config_entries=(), pinned=None):
+def decide_sender(
+    servers,
+    email_from,
+    sender,
+    default_from,
+    policy,
+    config_filter="",
+    config_entries=(),
+    pinned=None,
+):
     """The one rule of outgoing server selection (real sending, failover,
     the block policy, Check sender): a ``SenderDecision``.
 
@@ -272,7 +312,9 @@ def decide_sender(servers, email_from, sender, default_from, policy, config_filt
     decides the From); ``config_filter``/``config_entries``: the
     configuration file's FROM filter, used without any server.
     """
-    base = SenderDecision(email_from=email_from, sender=sender or "", default_from=default_from or "")
+    base = SenderDecision(
+        email_from=email_from, sender=sender or "", default_from=default_from or ""
+    )
     warnings = [] if default_from else [(WARN_NO_DEFAULT_FROM, "")]
 
     def settle(server, candidates, tier, rule, match=None, smtp_from=None):
@@ -298,31 +340,61 @@ def decide_sender(servers, email_from, sender, default_from, policy, config_filt
         )
 
     if pinned is not None:
-        found = match_address(pinned.entries, sender) if pinned.entries and sender else None
-        return settle(pinned, (pinned,), TIER_PINNED, RULE_PINNED_MATCH if found else RULE_PINNED, found)
+        found = (
+            match_address(pinned.entries, sender) if pinned.entries and sender else None
+        )
+        return settle(
+            pinned,
+            (pinned,),
+            TIER_PINNED,
+            RULE_PINNED_MATCH if found else RULE_PINNED,
+            found,
+        )
     ranked = [(server, server.entries) for server in servers]
     # tiers 1-3: a server allowed to send for the sender itself
     if sender:
         tier, matched = rank_candidates(ranked, sender)
         if matched:
             return settle(
-                matched[0][0], [server for server, _found in matched], tier, RULE_MATCH, matched[0][1], email_from
+                matched[0][0],
+                [server for server, _found in matched],
+                tier,
+                RULE_MATCH,
+                matched[0][1],
+                email_from,
             )
     # tier 4: a server allowed to send for the default From
     if default_from:
         _tier, matched = rank_candidates(ranked, default_from)
         if matched:
             candidates = [server for server, _found in matched]
-            return settle(matched[0][0], candidates, TIER_DEFAULT_FROM, RULE_MATCH, matched[0][1], default_from)
+            return settle(
+                matched[0][0],
+                candidates,
+                TIER_DEFAULT_FROM,
+                RULE_MATCH,
+                matched[0][1],
+                default_from,
+            )
     # tier 5: servers accepting any sender; core sends the default From there
     unfiltered = [server for server in servers if not server.entries]
     if unfiltered:
-        return settle(unfiltered[0], unfiltered, TIER_UNFILTERED, RULE_UNFILTERED, smtp_from=default_from or email_from)
+        return settle(
+            unfiltered[0],
+            unfiltered,
+            TIER_UNFILTERED,
+            RULE_UNFILTERED,
+            smtp_from=default_from or email_from,
+        )
     # tier 6: servers exist, none may send for this sender
     if servers:
         if policy == POLICY_BLOCK:
             return dataclasses.replace(
-                base, tier=TIER_NO_MATCH, rule=RULE_NONE_ALLOWED, from_code=FROM_BLOCKED, warnings=tuple(warnings)
+                base,
+                tier=TIER_NO_MATCH,
+                rule=RULE_NONE_ALLOWED,
+                from_code=FROM_BLOCKED,
+                warnings=tuple(warnings),
             )
         return settle(servers[0], servers, TIER_NO_MATCH, RULE_FALLBACK)
     # tier 7: no server record at all, odoo-bin's SMTP settings

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Quiet logs under load: a concurrency conflict Odoo retries is not an error.
 
 ``odoo.sql_db`` logs ``bad query: ... ERROR: ...`` at ERROR for every
@@ -39,7 +42,9 @@ class RetriedConflictFilter(logging.Filter):
     """Downgrade ``bad query`` records of conflicts Odoo retries."""
 
     def filter(self, record):
-        if record.levelno < logging.ERROR or not str(record.msg).startswith("bad query"):
+        if record.levelno < logging.ERROR or not str(record.msg).startswith(
+            "bad query"
+        ):
             return True
         args = record.args if isinstance(record.args, tuple) else ()
         level = _level_for(args[-1]) if args else None
@@ -54,5 +59,7 @@ class RetriedConflictFilter(logging.Filter):
 def install():
     """Install the filter on ``odoo.sql_db`` once per process."""
     logger = logging.getLogger(LOGGER_NAME)
-    if not any(isinstance(existing, RetriedConflictFilter) for existing in logger.filters):
+    if not any(
+        isinstance(existing, RetriedConflictFilter) for existing in logger.filters
+    ):
         logger.addFilter(RetriedConflictFilter())

@@ -1,3 +1,6 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import api, fields, models
 
 from ..models.mail_thread import CONTEXT_BYPASS, CONTEXT_TRUSTED_AUTHSERV_ID
@@ -12,7 +15,9 @@ class MailGatewayLogProcess(models.TransientModel):
     _name = "mail.gateway.log.process"
     _description = "Process a gateway log entry again"
 
-    log_id = fields.Many2one("mail.gateway.log", required=True, readonly=True, ondelete="cascade")
+    log_id = fields.Many2one(
+        "mail.gateway.log", required=True, readonly=True, ondelete="cascade"
+    )
     preview = fields.Html("What it would do", readonly=True, sanitize=False)
 
     @api.model_create_multi
@@ -30,11 +35,16 @@ class MailGatewayLogProcess(models.TransientModel):
             return False
         context = {CONTEXT_BYPASS: log.reason}
         if log.auth_details:
-            context[CONTEXT_TRUSTED_AUTHSERV_ID] = log.auth_details.split(";", 1)[0].strip()
+            context[CONTEXT_TRUSTED_AUTHSERV_ID] = log.auth_details.split(";", 1)[
+                0
+            ].strip()
         # the dry run runs as processing again will (superuser: the bypass is
         # honoured on such an environment only); only a system user gets here
         _verdict, trace = (
-            self.env["mail.routing.check"].sudo().with_context(**context)._explain_incoming(raw, log.model or False)
+            self.env["mail.routing.check"]
+            .sudo()
+            .with_context(**context)
+            ._explain_incoming(raw, log.model or False)
         )
         return self.env["mail.routing.explanation"]._describe_trace(trace)[0]
 

@@ -1,24 +1,40 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import api, fields, models
 
 
 class MailSenderCheck(models.TransientModel):
-    """Answers "which server and which From would this address get?", sending nothing."""
+    """Answers "which server and which From would this address get?" without
+    sending."""
 
     _name = "mail.sender.check"
     _description = "Check outgoing sender"
 
-    email_from = fields.Char("From address", required=True, help="Author address, e.g. ann@example.com")
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    email_from = fields.Char(
+        "From address", required=True, help="Author address, e.g. ann@example.com"
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
     pinned_server_id = fields.Many2one(
-        "ir.mail_server", string="Pinned server", help="Simulate a mail pinned to this server (e.g. by a template)."
+        "ir.mail_server",
+        string="Pinned server",
+        help="Simulate a mail pinned to this server (e.g. by a template).",
     )
     summary = fields.Text("Verdict", compute="_compute_decision")
-    mail_server_id = fields.Many2one("ir.mail_server", string="Server used", compute="_compute_decision")
-    failover_server_ids = fields.Many2many("ir.mail_server", string="Failover servers", compute="_compute_decision")
+    mail_server_id = fields.Many2one(
+        "ir.mail_server", string="Server used", compute="_compute_decision"
+    )
+    failover_server_ids = fields.Many2many(
+        "ir.mail_server", string="Failover servers", compute="_compute_decision"
+    )
     tier = fields.Char("Rule", compute="_compute_decision")
     rule = fields.Char("In detail", compute="_compute_decision")
-    header_from = fields.Char("Header From", compute="_compute_decision")
-    envelope_from = fields.Char("Envelope sender (Return-Path)", compute="_compute_decision")
+    header_from = fields.Char(compute="_compute_decision")
+    envelope_from = fields.Char(
+        "Envelope sender (Return-Path)", compute="_compute_decision"
+    )
     reply_to = fields.Char("Reply-To", compute="_compute_decision")
     rewritten = fields.Boolean("From rewritten", compute="_compute_decision")
     dmarc_aligned = fields.Boolean("DMARC aligned", compute="_compute_decision")
@@ -29,7 +45,18 @@ class MailSenderCheck(models.TransientModel):
 
     @api.depends("email_from", "company_id", "pinned_server_id")
     def _compute_decision(self):
-        empty = dict.fromkeys(["summary", "tier", "rule", "header_from", "envelope_from", "reply_to", "dmarc"], False)
+        empty = dict.fromkeys(
+            [
+                "summary",
+                "tier",
+                "rule",
+                "header_from",
+                "envelope_from",
+                "reply_to",
+                "dmarc",
+            ],
+            False,
+        )
         empty.update(
             mail_server_id=False,
             failover_server_ids=False,
@@ -44,10 +71,14 @@ class MailSenderCheck(models.TransientModel):
                 wizard.update(empty)
                 continue
             decision = self.env["ir.mail_server"]._explain_sending(
-                wizard.email_from, company=wizard.company_id, pinned_server=wizard.pinned_server_id
+                wizard.email_from,
+                company=wizard.company_id,
+                pinned_server=wizard.pinned_server_id,
             )
             if decision["invalid"]:
-                wizard.update(dict(empty, invalid=True, summary=decision["warnings"][0]))
+                wizard.update(
+                    dict(empty, invalid=True, summary=decision["warnings"][0])
+                )
                 continue
             warnings = list(decision["warnings"])
             if decision["blocked"]:
@@ -56,8 +87,12 @@ class MailSenderCheck(models.TransientModel):
                 {
                     "summary": wizard._summarize_case() + wizard._summarize(decision),
                     "mail_server_id": decision["server"].id,
-                    "failover_server_ids": [(6, 0, (decision["candidates"] - decision["server"]).ids)],
-                    "tier": self.env["mail.routing.explanation"]._sender_tier_text(decision["tier"]),
+                    "failover_server_ids": [
+                        (6, 0, (decision["candidates"] - decision["server"]).ids)
+                    ],
+                    "tier": self.env["mail.routing.explanation"]._sender_tier_text(
+                        decision["tier"]
+                    ),
                     "rule": decision["rule"],
                     "header_from": decision["header_from"],
                     "envelope_from": decision["envelope_from"],
@@ -78,7 +113,8 @@ class MailSenderCheck(models.TransientModel):
         self.ensure_one()
         if self.pinned_server_id:
             return self.env._(
-                "For a mail pinned to server '%s' (by a template or the code that sends it; clear Pinned server "
+                "For a mail pinned to server '%s' (by a template or the code that "
+                "sends it; clear Pinned server "
                 "to ask for any mail): ",
                 self.pinned_server_id.name,
             )
@@ -89,7 +125,9 @@ class MailSenderCheck(models.TransientModel):
         _ = self.env._
         if decision["blocked"]:
             return _("Would not be sent: it stays in the queue with the reason below.")
-        server = decision["server"].name or _("the SMTP settings of the Odoo configuration file")
+        server = decision["server"].name or _(
+            "the SMTP settings of the Odoo configuration file"
+        )
         if not decision["rewritten"]:
             return _(
                 "Would be sent through %(server)s with the From unchanged: %(header)s.",
@@ -102,7 +140,8 @@ class MailSenderCheck(models.TransientModel):
             else _("the server may not send for the author")
         )
         return _(
-            "Would be sent through %(server)s with the From rewritten to %(header)s, because %(why)s.",
+            "Would be sent through %(server)s with the From rewritten to %(header)s, "
+            "because %(why)s.",
             server=server,
             why=why,
             header=decision["header_from"],
