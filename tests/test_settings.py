@@ -6,7 +6,7 @@
 import os
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools.translate import TranslationImporter
 
 from odoo.addons.mail.tests.common import MailCommon
@@ -244,3 +244,14 @@ class TestRoutingSettings(MailCommon):
             120,
             "a value SQL wrote below the minimum",
         )
+
+    def test_more_settings_dialog_shows_the_company_alias_domain(self):
+        """The dialog reads the company's alias domain (its fields are shown),
+        and saving it writes them."""
+        self.assertTrue(self.env.company.alias_domain_id)
+        view = "mail_routing_policy.mail_routing_settings_more_view_form"
+        with Form(self.env["res.config.settings"], view=view) as form:
+            self.assertEqual(form.alias_domain_id, self.env.company.alias_domain_id)
+            form.routing_bounce_alias = "returns"
+        self.assertEqual(self.env.company.alias_domain_id.bounce_alias, "returns")
+

@@ -93,7 +93,8 @@ class MailSenderCheck(models.TransientModel):
                     "tier": self.env["mail.routing.explanation"]._sender_tier_text(
                         decision["tier"]
                     ),
-                    "rule": decision["rule"],
+                    # a clause in a sentence elsewhere; a sentence here
+                    "rule": decision["rule"][:1].upper() + decision["rule"][1:],
                     "header_from": decision["header_from"],
                     "envelope_from": decision["envelope_from"],
                     "reply_to": decision["reply_to"],
