@@ -254,4 +254,3 @@ class TestRoutingSettings(MailCommon):
             self.assertEqual(form.alias_domain_id, self.env.company.alias_domain_id)
             form.routing_bounce_alias = "returns"
         self.assertEqual(self.env.company.alias_domain_id.bounce_alias, "returns")
-
