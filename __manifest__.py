@@ -31,6 +31,7 @@
         "views/ir_mail_server_views.xml",
         "views/mail_alias_views.xml",
         "views/mail_gateway_log_views.xml",
+        "views/mail_delivery_event_views.xml",
         "views/mail_message_views.xml",
         "wizard/mail_routing_check_views.xml",
         "wizard/mail_gateway_log_process_views.xml",

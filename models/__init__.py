@@ -3,6 +3,9 @@
 
 from . import mail_routing_cache_mixin
 from . import ir_config_parameter
+from . import mail_delivery_event
+from . import mail_delivery_refusal
+from . import mail_delivery_replay
 from . import ir_mail_server
 from . import mail_alias
 from . import mail_alias_domain

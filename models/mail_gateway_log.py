@@ -666,6 +666,9 @@ class MailGatewayLog(models.Model):
             "DELETE FROM mail_gateway_log WHERE date < %s", [entries_before]
         )
         self.invalidate_model()
+        # what relay services reported: kept as long as the log entries
+        self.env["mail.delivery.event"]._gc_delivery_events()
+        self.env["mail.delivery.replay"]._gc_replay_keys()
 
     # ------------------------------------------------------------------
     # SMTP front door (cli/mailgate.py): refusals during the dialogue

@@ -122,8 +122,9 @@ def gate_command(args, port, *extra):
     ]
 
 
-def start_server(args, http_port):
-    """The Odoo server (XML-RPC for the set-up), no cron."""
+def start_server(args, http_port, extra=()):
+    """The Odoo server (XML-RPC for the set-up), no cron; ``extra``: more
+    odoo-bin options (e.g. ``--workers``)."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -144,6 +145,7 @@ def start_server(args, http_port):
             "0",
         ]
         + ["--log-level", "warn"]
+        + list(extra)
     )
 
 

@@ -23,3 +23,5 @@ from . import test_mailgate_two_gates
 from . import test_i18n
 from . import test_xmlrpc
 from . import test_deliverability
+from . import test_delivery_feedback
+from . import test_delivery_feedback_mass_mailing

@@ -1,0 +1,315 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+import datetime
+import json
+import logging
+
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+from ..tools import delivery_feedback, routing_params
+
+_logger = logging.getLogger(__name__)
+
+KIND_SELECTION = [
+    (delivery_feedback.KIND_BOUNCE, "Bounce"),
+    (delivery_feedback.KIND_COMPLAINT, "Spam complaint"),
+    (delivery_feedback.KIND_UNSUBSCRIBE, "Unsubscribe"),
+    (delivery_feedback.KIND_DEFERRED, "Deferred"),
+    (delivery_feedback.KIND_DELIVERED, "Delivered"),
+]
+PROVIDER_SELECTION = [
+    (delivery_feedback.PROVIDER_MAILGUN, "Mailgun"),
+    (delivery_feedback.PROVIDER_SENDGRID, "SendGrid"),
+]
+
+
+class MailDeliveryEvent(models.Model):
+    """What a relay service reported about a mail Odoo sent through it
+    (delivery feedback webhooks, ``controllers/delivery_feedback.py``).
+
+    Each event is kept once: the provider's id of the event is unique, so an
+    event delivered again (providers retry) changes nothing the second time.
+    Its effect goes through Odoo's own bounce handling
+    (``mail.thread._routing_handle_bounce``): the same as a bounce that came
+    back by mail. An event for a message this database does not know is
+    kept with its payload, never dropped.
+    """
+
+    _name = "mail.delivery.event"
+    _description = "Delivery event reported by a relay service"
+    _order = "id desc"
+    _rec_name = "recipient"
+
+    date = fields.Datetime(
+        "Received",
+        required=True,
+        readonly=True,
+        default=fields.Datetime.now,
+        index=True,
+    )
+    provider = fields.Selection(PROVIDER_SELECTION, required=True, readonly=True)
+    event_uid = fields.Char("Provider's event id", required=True, readonly=True)
+    server_id = fields.Many2one(
+        "ir.mail_server", "Outgoing server", readonly=True, ondelete="set null"
+    )
+    kind = fields.Selection(KIND_SELECTION, required=True, readonly=True, index=True)
+    recipient = fields.Char(readonly=True, index=True)
+    message_id = fields.Char("Message-ID", readonly=True, index=True)
+    reason = fields.Text("Provider's reason", readonly=True)
+    event_date = fields.Datetime("Reported for", readonly=True)
+    state = fields.Selection(
+        [
+            ("applied", "Applied"),
+            ("recorded", "Recorded"),
+            ("unknown", "Unknown message"),
+        ],
+        required=True,
+        readonly=True,
+        index=True,
+        help="Applied: Odoo acted on it as on a bounce by mail. Recorded: it "
+        "changes nothing in Odoo. Unknown message: no mail of this database "
+        "has this Message-ID (deleted, or sent by another database); kept "
+        "with its payload.",
+    )
+    result = fields.Char(readonly=True)
+    mail_message_id = fields.Many2one(
+        "mail.message", "Message", readonly=True, ondelete="set null", index=True
+    )
+    partner_ids = fields.Many2many("res.partner", string="Partners", readonly=True)
+    payload = fields.Json(readonly=True)
+
+    _sql_constraints = [
+        (
+            "event_uid_unique",
+            "UNIQUE(provider, event_uid)",
+            "A provider's event is kept once.",
+        )
+    ]
+
+    # ------------------------------------------------------------------
+    # Receiving
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _receive(self, server, verified):
+        """Apply the events of a verified request of ``server``'s provider:
+        all of them or, on a database error, none (the caller's transaction
+        is rolled back and the provider retries). Returns the counts
+        ``{"applied", "recorded", "unknown", "duplicate", "ignored"}``."""
+        counts = dict.fromkeys(("applied", "recorded", "unknown", "duplicate"), 0) | {
+            "ignored": verified.ignored
+        }
+        for event in verified.events:
+            record = self._insert_once(server, event)
+            if not record:
+                counts["duplicate"] += 1
+                continue
+            record._apply()
+            counts[record.state] += 1
+        return counts
+
+    def _insert_once(self, server, event):
+        """The new record of ``event``, or an empty recordset when the
+        provider's event id was seen before (a concurrent delivery of the same
+        event waits on the unique index and finds it taken)."""
+        now = fields.Datetime.now()
+        try:
+            event_date = (
+                datetime.datetime.utcfromtimestamp(event.timestamp)
+                if event.timestamp
+                else None
+            )
+        except (OverflowError, OSError, ValueError):
+            event_date = None  # a timestamp no clock has: kept in the payload
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO mail_delivery_event
+                       (create_uid, create_date, write_uid, write_date, date,
+                        provider, event_uid, server_id, kind, recipient,
+                        message_id, reason, event_date, state, payload)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                           'recorded', %s::jsonb)
+                   ON CONFLICT (provider, event_uid) DO NOTHING
+                   RETURNING id""",
+                self.env.uid,
+                now,
+                self.env.uid,
+                now,
+                now,
+                event.provider,
+                event.uid,
+                server.id or None,
+                event.kind,
+                event.recipient,
+                event.message_id or None,
+                event.reason,
+                event_date,
+                json.dumps(event.payload),
+            )
+        )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else self.browse()
+
+    # ------------------------------------------------------------------
+    # Effects, through Odoo's own handling
+    # ------------------------------------------------------------------
+
+    def _apply(self):
+        self.ensure_one()
+        email = tools.email_normalize(self.recipient) or self.recipient.lower()
+        message = (
+            self.env["mail.message"]
+            .sudo()
+            .search([("message_id", "=", self.message_id)], limit=1)
+            if self.message_id
+            else self.env["mail.message"]
+        )
+        traces = self._mailing_traces()
+        partners = (
+            self.env["res.partner"].sudo().search([("email_normalized", "=", email)])
+        )
+        values = {"mail_message_id": message.id, "partner_ids": [(6, 0, partners.ids)]}
+        if not message and not traces:
+            values.update(state="unknown", result="")
+            self.write(values)
+            _logger.info(
+                "Delivery event %s (%s) for %s: no message %s in this database; kept",
+                self.event_uid,
+                self.kind,
+                email,
+                self.message_id,
+            )
+            return
+        handler = {
+            delivery_feedback.KIND_BOUNCE: self._apply_bounce,
+            delivery_feedback.KIND_COMPLAINT: self._apply_complaint,
+            delivery_feedback.KIND_UNSUBSCRIBE: self._apply_unsubscribe,
+            delivery_feedback.KIND_DEFERRED: self._apply_deferred,
+        }.get(self.kind)
+        if handler:
+            values.update(state="applied", result=handler(email, message, partners))
+        else:
+            values.update(state="recorded", result="")
+        self.write(values)
+
+    def _mailing_traces(self):
+        """Email Marketing's traces of the mail, when it is installed (a mass
+        mailing's mail may be deleted once sent: its trace stays)."""
+        if "mailing.trace" not in self.env or not self.message_id:
+            return None
+        return (
+            self.env["mailing.trace"]
+            .sudo()
+            .search([("message_id", "=", self.message_id)])
+        )
+
+    def _provider_label(self):
+        return dict(self._fields["provider"]._description_selection(self.env))[
+            self.provider
+        ]
+
+    def _notifications(self, message, partners):
+        if not message or not partners:
+            return self.env["mail.notification"]
+        return (
+            self.env["mail.notification"]
+            .sudo()
+            .search(
+                [
+                    ("mail_message_id", "=", message.id),
+                    ("res_partner_id", "in", partners.ids),
+                ]
+            )
+        )
+
+    def _apply_bounce(self, email, message, partners):
+        """A permanent failure: what a bounce by mail does (notification
+        bounced with the provider's reason, bounce counters, Email
+        Marketing's traces and blacklist rule)."""
+        body = self.env._(
+            "%(provider)s could not deliver this mail to %(email)s: %(reason)s",
+            provider=self._provider_label(),
+            email=email,
+            reason=self.reason or "-",
+        )
+        message_dict = {
+            "bounced_email": email,
+            "bounced_partner": partners,
+            "bounced_msg_ids": [self.message_id],
+            "bounced_message": message,
+            "body": body,
+            "email_from": "",
+            "to": email,
+            "message_id": self.message_id,
+        }
+        self.env["mail.thread"].sudo()._routing_handle_bounce(False, message_dict)
+        return "bounce"
+
+    def _apply_complaint(self, email, message, partners):
+        note = self.env._(
+            "Reported as spam by its recipient (%(provider)s, %(date)s).",
+            provider=self._provider_label(),
+            date=self.event_date or self.date,
+        )
+        self.env["mail.blacklist"].sudo()._add(email, message=note)
+        self._notifications(message, partners).write({"failure_reason": note})
+        return "blacklisted"
+
+    def _apply_unsubscribe(self, email, message, partners):
+        """As Odoo's own unsubscribe: a mailing to lists opts the address
+        out of those lists; any other mail blacklists it."""
+        note = self.env._(
+            "Unsubscribed through %(provider)s's link (%(date)s).",
+            provider=self._provider_label(),
+            date=self.event_date or self.date,
+        )
+        traces = self._mailing_traces()
+        mailing = traces[:1].mass_mailing_id if traces else None
+        if mailing and mailing.mailing_model_real == "mailing.contact":
+            subscriptions = (
+                self.env["mailing.subscription"]
+                .sudo()
+                .search(
+                    [
+                        ("contact_id.email_normalized", "=", email),
+                        ("list_id", "in", mailing.contact_list_ids.ids),
+                    ]
+                )
+            )
+            subscriptions.write({"opt_out": True})
+            return "opted out"
+        self.env["mail.blacklist"].sudo()._add(email, message=note)
+        self._notifications(message, partners).write({"failure_reason": note})
+        return "blacklisted"
+
+    def _apply_deferred(self, email, message, partners):
+        """A temporary failure: the provider retries; only said on the
+        notification, no counter."""
+        self._notifications(message, partners).write(
+            {
+                "failure_reason": self.env._(
+                    "%(provider)s is retrying: %(reason)s",
+                    provider=self._provider_label(),
+                    reason=self.reason or "-",
+                )
+            }
+        )
+        return "noted"
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _gc_delivery_events(self):
+        """Events are kept as long as gateway log entries
+        (``mail.gateway.log.keep_days``)."""
+        keep = routing_params.read(
+            self.env["ir.config_parameter"].sudo().get_param,
+            "mail.gateway.log.keep_days",
+        )
+        before = fields.Datetime.now() - datetime.timedelta(days=keep)
+        self.env.cr.execute("DELETE FROM mail_delivery_event WHERE date < %s", [before])
+        self.invalidate_model()

@@ -1,0 +1,235 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Delivery feedback webhooks under load: events per second, none lost, none
+doubled.
+
+Run through ``scripts/bench --only delivery``. Starts Odoo with ``--workers 2``
+on the benchmark's database, makes one Mailgun-fed outgoing server, the
+partners and messages the events are about, then posts ``--events`` signed
+Mailgun permanent failures from ``--clients`` concurrent clients (a 5xx is
+retried, as Mailgun does), and the same events again, newly signed. Each
+event bounces one message of one of ``--partners`` partners, so the sum of
+their bounce counters is the number of effects: it must equal ``--events``
+after both rounds.
+"""
+# pylint: disable=print-used  # a command-line tool: prints its report
+
+import hashlib
+import hmac
+import http.client
+import json
+import secrets
+import statistics
+import sys
+import threading
+import time
+import urllib.parse
+
+import benchmark_mailgate as base  # the script's folder is on sys.path
+
+
+def mailgun_body(key, index, message_id, recipient):
+    timestamp, token = str(int(time.time())), secrets.token_hex(25)
+    signature = hmac.new(
+        key.encode(), (timestamp + token).encode(), hashlib.sha256
+    ).hexdigest()
+    return json.dumps(
+        {
+            "signature": {
+                "timestamp": timestamp,
+                "token": token,
+                "signature": signature,
+            },
+            "event-data": {
+                "event": "failed",
+                "severity": "permanent",
+                "reason": "bounce",
+                "id": f"bench-event-{index}",
+                "timestamp": time.time(),
+                "recipient": recipient,
+                "message": {"headers": {"message-id": message_id.strip("<>")}},
+                "delivery-status": {"code": 550, "description": "no such user"},
+            },
+        }
+    ).encode()
+
+
+def post_all(port, path, key, events, clients):
+    """Post every event (a 5xx is retried); returns (seconds, latencies,
+    status counts, retries)."""
+    queue = list(enumerate(events))
+    lock = threading.Lock()
+    latencies, statuses, retries = [], {}, [0]
+
+    def client():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                index, (message_id, recipient) = queue.pop()
+            for _attempt in range(10):
+                body = mailgun_body(key, index, message_id, recipient)
+                start = time.perf_counter()
+                try:
+                    connection.request(
+                        "POST", path, body, {"Content-Type": "application/json"}
+                    )
+                    response = connection.getresponse()
+                    response.read()
+                    status = response.status
+                except (OSError, http.client.HTTPException):
+                    connection.close()
+                    connection = http.client.HTTPConnection(
+                        "127.0.0.1", port, timeout=120
+                    )
+                    status = 599
+                elapsed = time.perf_counter() - start
+                with lock:
+                    latencies.append(elapsed)
+                    statuses[status] = statuses.get(status, 0) + 1
+                    if status >= 500:
+                        retries[0] += 1
+                if status < 500:
+                    break
+                time.sleep(0.2)
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _index in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start, latencies, statuses, retries[0]
+
+
+def main():
+    parser = base.mailgate_parser(__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--partners", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    args, _unknown = parser.parse_known_args()
+
+    port = base.free_port()
+    server = base.start_server(args, port, ["--workers", str(args.workers)])
+    try:
+        base.wait_port(port, server)
+        url = f"http://127.0.0.1:{port}"
+        _uid, call = base.setup(url, args.db, args.password)
+        key = secrets.token_hex(16)
+        server_id = call(
+            "ir.mail_server",
+            "create",
+            {
+                "name": "Bench Mailgun",
+                "smtp_host": "smtp.mailgun.invalid",
+                "delivery_feedback_provider": "mailgun",
+                "delivery_feedback_key": key,
+            },
+        )
+        webhook = call(
+            "ir.mail_server", "read", [server_id], ["delivery_feedback_url"]
+        )[0]["delivery_feedback_url"]
+        parsed = urllib.parse.urlsplit(webhook)
+        path = f"{parsed.path}?{parsed.query}"
+        run = secrets.token_hex(4)
+        partner_ids = []
+        for start in range(0, args.partners, 500):
+            partner_ids += call(
+                "res.partner",
+                "create",
+                [
+                    {
+                        "name": f"Bench bounce {index}",
+                        "email": f"bounce{index}-{run}@dead.example",
+                    }
+                    for index in range(start, min(start + 500, args.partners))
+                ],
+            )
+        thread_id = call("res.partner", "create", {"name": "Bench thread"})
+        events = []
+        for start in range(0, args.events, 1000):
+            values = [
+                {
+                    "model": "res.partner",
+                    "res_id": thread_id,
+                    "message_type": "email",
+                    "body": "bench",
+                    "message_id": f"<bench-{run}-{index}@odoo.example>",
+                }
+                for index in range(start, min(start + 1000, args.events))
+            ]
+            call("mail.message", "create", values)
+            events += [
+                (
+                    value["message_id"],
+                    f"bounce{index % args.partners}-{run}@dead.example",
+                )
+                for index, value in enumerate(values, start)
+            ]
+        rounds = []
+        for name in ("first delivery", "same events again"):
+            seconds, latencies, statuses, retries = post_all(
+                port, path, key, events, args.clients
+            )
+            latencies.sort()
+            rounds.append(
+                {
+                    "round": name,
+                    "events": len(events),
+                    "seconds": round(seconds, 2),
+                    "events_per_second": round(len(events) / seconds, 1),
+                    "p50_ms": round(statistics.median(latencies) * 1000, 1),
+                    "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
+                    "statuses": {str(code): count for code, count in statuses.items()},
+                    "retried_after_5xx": retries,
+                }
+            )
+        bounces = sum(
+            partner["message_bounce"]
+            for partner in call("res.partner", "read", partner_ids, ["message_bounce"])
+        )
+        kept = call(
+            "mail.delivery.event",
+            "search_count",
+            [("server_id", "=", server_id), ("state", "=", "applied")],
+        )
+    finally:
+        base.stop_processes(server)
+    results = {
+        "events": args.events,
+        "clients": args.clients,
+        "workers": args.workers,
+        "rounds": rounds,
+        "effects": bounces,
+        "events_kept": kept,
+        "target_events_per_second": 200,
+    }
+    with open(args.out, "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=2)
+    rows = [
+        (
+            f"{entry['round']}: events/s (target >= 200)",
+            f"{entry['events_per_second']}",
+        )
+        for entry in rounds
+    ] + [
+        (
+            f"{entry['round']}: p50 / p95",
+            f"{entry['p50_ms']} / {entry['p95_ms']} ms",
+        )
+        for entry in rounds
+    ]
+    rows += [
+        ("effects (bounce counters) after both rounds", f"{bounces} of {args.events}"),
+        ("events kept", str(kept)),
+    ]
+    base.print_table(rows)
+    if bounces != args.events or kept != args.events:
+        sys.exit("events lost or doubled")
+
+
+if __name__ == "__main__":
+    main()

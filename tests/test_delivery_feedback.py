@@ -1,0 +1,348 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""Delivery feedback webhooks against Odoo's real HTTP server: bodies signed
+exactly as Mailgun and SendGrid sign them, with keys made here."""
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from unittest.mock import patch
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from ..models.mail_delivery_event import MailDeliveryEvent
+from ..tools import delivery_feedback
+
+
+def mailgun_body(key, event_data, timestamp=None, token=None):
+    timestamp = str(int(timestamp if timestamp is not None else time.time()))
+    token = token or secrets.token_hex(25)
+    signature = hmac.new(
+        key.encode(), (timestamp + token).encode(), hashlib.sha256
+    ).hexdigest()
+    return json.dumps(
+        {
+            "signature": {
+                "timestamp": timestamp,
+                "token": token,
+                "signature": signature,
+            },
+            "event-data": event_data,
+        }
+    ).encode()
+
+
+def mailgun_failure(message_id, recipient, severity="permanent", event="failed"):
+    return {
+        "event": event,
+        "severity": severity,
+        "reason": "bounce" if severity == "permanent" else "generic",
+        "id": secrets.token_urlsafe(16),
+        "timestamp": time.time(),
+        "recipient": recipient,
+        "message": {"headers": {"message-id": message_id.strip("<>")}},
+        "delivery-status": {
+            "code": 550 if severity == "permanent" else 421,
+            "description": "5.1.1 The email account that you tried to reach "
+            "does not exist",
+        },
+    }
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestDeliveryFeedback(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mailgun_key = secrets.token_hex(16)
+        cls.sendgrid_private = ec.generate_private_key(ec.SECP256R1())
+        sendgrid_public = base64.b64encode(
+            cls.sendgrid_private.public_key().public_bytes(
+                serialization.Encoding.DER,
+                serialization.PublicFormat.SubjectPublicKeyInfo,
+            )
+        ).decode()
+        Server = cls.env["ir.mail_server"]
+        cls.mailgun = Server.create(
+            {
+                "name": "Mailgun relay",
+                "smtp_host": "smtp.mailgun.invalid",
+                "delivery_feedback_provider": "mailgun",
+                "delivery_feedback_key": cls.mailgun_key,
+            }
+        )
+        cls.sendgrid = Server.create(
+            {
+                "name": "SendGrid relay",
+                "smtp_host": "smtp.sendgrid.invalid",
+                "delivery_feedback_provider": "sendgrid",
+                "delivery_feedback_key": sendgrid_public,
+            }
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Dead Address", "email": "dead@customer.example"}
+        )
+        cls.record = cls.env["res.partner"].create({"name": "Quotation thread"})
+        # queued, not sent: the relays of this test do not exist
+        cls.message = cls.record.with_context(
+            mail_notify_force_send=False
+        ).message_post(
+            body="Your quotation",
+            partner_ids=cls.customer.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        cls.notification = cls.message.notification_ids.filtered(
+            lambda notification: notification.res_partner_id == cls.customer
+        )
+
+    def path(self, server):
+        return server.delivery_feedback_url.split(self.base_url(), 1)[1]
+
+    def post(self, server, body, headers=None):
+        return self.url_open(
+            self.path(server),
+            data=body,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+
+    def sendgrid_post(self, server, events, timestamp=None, private=None):
+        body = json.dumps(events).encode()
+        timestamp = str(int(timestamp if timestamp is not None else time.time()))
+        signature = (private or self.sendgrid_private).sign(
+            timestamp.encode() + body, ec.ECDSA(hashes.SHA256())
+        )
+        return self.post(
+            server,
+            body,
+            {
+                delivery_feedback.SENDGRID_SIGNATURE_HEADER: base64.b64encode(
+                    signature
+                ).decode(),
+                delivery_feedback.SENDGRID_TIMESTAMP_HEADER: timestamp,
+            },
+        )
+
+    def refusals(self):
+        return {
+            (refusal.server_id, refusal.reason): refusal.count
+            for refusal in self.env["mail.delivery.refusal"].search([])
+        }
+
+    def test_server_form_gives_one_url_per_server(self):
+        self.assertTrue(self.mailgun.delivery_feedback_token)
+        self.assertNotEqual(
+            self.mailgun.delivery_feedback_token, self.sendgrid.delivery_feedback_token
+        )
+        self.assertRegex(
+            self.mailgun.delivery_feedback_url,
+            rf"/mail_routing_policy/delivery/{self.mailgun.id}/[\w-]{{20,}}"
+            rf"\?db={self.env.cr.dbname}$",
+        )
+        with self.assertRaisesRegex(Exception, "Webhook signing key of SendGrid"):
+            self.sendgrid.delivery_feedback_key = "not a key"
+            self.sendgrid.flush_recordset()
+
+    def test_mailgun_permanent_failure_is_a_bounce(self):
+        response = self.post(
+            self.mailgun,
+            mailgun_body(
+                self.mailgun_key,
+                mailgun_failure(self.message.message_id, "Dead@Customer.example"),
+            ),
+        )
+        self.assertEqual((response.status_code, response.text), (200, "ok\n"))
+        self.assertEqual(self.notification.notification_status, "bounce")
+        self.assertEqual(self.notification.failure_type, "mail_bounce")
+        self.assertIn("Mailgun could not deliver", self.notification.failure_reason)
+        self.assertIn("5.1.1", self.notification.failure_reason)
+        self.assertEqual(self.customer.message_bounce, 1)
+        event = self.env["mail.delivery.event"].search([])
+        self.assertEqual(
+            (event.kind, event.state, event.mail_message_id, event.partner_ids),
+            ("bounce", "applied", self.message, self.customer),
+        )
+
+    def test_mailgun_temporary_failure_only_noted(self):
+        response = self.post(
+            self.mailgun,
+            mailgun_body(
+                self.mailgun_key,
+                mailgun_failure(
+                    self.message.message_id, self.customer.email, "temporary"
+                ),
+            ),
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertNotEqual(self.notification.notification_status, "bounce")
+        self.assertIn("Mailgun is retrying", self.notification.failure_reason)
+        self.assertEqual(self.customer.message_bounce, 0)
+
+    def test_mailgun_complaint_blacklists_with_a_note(self):
+        complaint = mailgun_failure(self.message.message_id, self.customer.email)
+        complaint.update(event="complained", severity=None)
+        response = self.post(self.mailgun, mailgun_body(self.mailgun_key, complaint))
+        self.assertEqual(response.status_code, 200)
+        entry = self.env["mail.blacklist"].search(
+            [("email", "=", "dead@customer.example")]
+        )
+        self.assertTrue(entry.active)
+        self.assertIn(
+            "Reported as spam by its recipient (Mailgun",
+            entry.message_ids.mapped("body")[0],
+        )
+        self.assertIn("Reported as spam", self.notification.failure_reason)
+
+    def test_refused_requests_change_nothing_and_are_counted(self):
+        failure = mailgun_failure(self.message.message_id, self.customer.email)
+        good = mailgun_body(self.mailgun_key, failure)
+        cases = [
+            ("stale", mailgun_body(self.mailgun_key, failure, time.time() - 600), 406),
+            ("bad_signature", mailgun_body("wrong key", failure), 403),
+            ("not_json", b"{not json", 400),
+            ("bad_shape", mailgun_body(self.mailgun_key, {"no": "event"}), 400),
+            ("signature_missing", json.dumps({"event-data": failure}).encode(), 401),
+            ("too_large", b" " * (delivery_feedback.MAX_BODY + 1), 413),
+        ]
+        with mute_logger("odoo.addons.mail_routing_policy.models.mail_delivery_event"):
+            for reason, body, status in cases:
+                with self.subTest(reason=reason):
+                    response = self.post(self.mailgun, body)
+                    self.assertEqual(
+                        (response.status_code, response.text), (status, "refused\n")
+                    )
+            # the signed request is accepted once; sent again it is a replay
+            self.assertEqual(self.post(self.mailgun, good).status_code, 200)
+            self.assertEqual(self.post(self.mailgun, good).status_code, 406)
+        self.assertEqual(self.customer.message_bounce, 1, "applied once")
+        # an unknown server, a wrong token, another database: all look alike
+        url = self.path(self.mailgun)
+        for path in (
+            url.replace(f"/{self.mailgun.id}/", "/999999/"),
+            url.replace(self.mailgun.delivery_feedback_token, "x" * 32),
+            url.replace(f"db={self.env.cr.dbname}", "db=other"),
+        ):
+            response = self.url_open(path, data=good)
+            self.assertEqual(
+                (response.status_code, response.text), (404, "unknown webhook\n")
+            )
+        counts = self.refusals()
+        for reason, _body, _status in cases:
+            self.assertEqual(counts[(self.mailgun, reason)], 1, reason)
+        self.assertEqual(counts[(self.mailgun, "replay")], 1)
+        self.assertEqual(counts[(self.env["ir.mail_server"], "unknown_server")], 3)
+        self.assertEqual(len(self.env["mail.delivery.event"].search([])), 1)
+
+    def test_sendgrid_batch_applies_each_and_keeps_the_unknown(self):
+        other = self.record.with_context(mail_notify_force_send=False).message_post(
+            body="Second",
+            partner_ids=self.customer.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        events = [
+            {
+                "email": self.customer.email,
+                "event": "bounce",
+                "type": "bounce",
+                "status": "5.1.1",
+                "reason": "550 5.1.1 unknown user",
+                "smtp-id": self.message.message_id,
+                "sg_event_id": "sg-1",
+                "timestamp": int(time.time()),
+            },
+            {
+                "email": "someone@elsewhere.example",
+                "event": "bounce",
+                "type": "bounce",
+                "reason": "550 no such user",
+                "smtp-id": "<gone@other-database.example>",
+                "sg_event_id": "sg-2",
+                "timestamp": int(time.time()),
+            },
+            {"email": self.customer.email, "event": "open", "sg_event_id": "sg-3"},
+            {
+                "email": self.customer.email,
+                "event": "deferred",
+                "response": "421 try later",
+                "smtp-id": other.message_id,
+                "sg_event_id": "sg-4",
+                "timestamp": int(time.time()),
+            },
+        ]
+        response = self.sendgrid_post(self.sendgrid, events)
+        self.assertEqual(response.status_code, 200)
+        Event = self.env["mail.delivery.event"]
+        self.assertEqual(
+            sorted(Event.search([]).mapped(lambda e: (e.event_uid, e.kind, e.state))),
+            [
+                ("sg-1", "bounce", "applied"),
+                ("sg-2", "bounce", "unknown"),
+                ("sg-4", "deferred", "applied"),
+            ],
+            "the open changes nothing and is not kept",
+        )
+        unknown = Event.search([("event_uid", "=", "sg-2")])
+        self.assertEqual(unknown.payload["reason"], "550 no such user")
+        self.assertEqual(self.notification.notification_status, "bounce")
+        self.assertEqual(self.customer.message_bounce, 1)
+        # the same events again (a retry, newly signed): each applies once
+        self.assertEqual(self.sendgrid_post(self.sendgrid, events).status_code, 200)
+        self.assertEqual(len(Event.search([])), 3)
+        self.assertEqual(self.customer.message_bounce, 1)
+        # signed with another key: refused
+        stranger = ec.generate_private_key(ec.SECP256R1())
+        response = self.sendgrid_post(self.sendgrid, events, private=stranger)
+        self.assertEqual(response.status_code, 403)
+
+    def test_a_batch_is_all_or_nothing_and_a_retry_applies_once(self):
+        events = [
+            {
+                "email": self.customer.email,
+                "event": "bounce",
+                "type": "bounce",
+                "reason": "550 unknown user",
+                "smtp-id": self.message.message_id,
+                "sg_event_id": f"sg-retry-{index}",
+                "timestamp": int(time.time()),
+            }
+            for index in range(2)
+        ]
+        original = MailDeliveryEvent._apply_bounce
+        calls = []
+
+        def failing_once(record, *args):
+            calls.append(record.event_uid)
+            if len(calls) == 2:
+                raise RuntimeError("database went away")
+            return original(record, *args)
+
+        with (
+            patch.object(MailDeliveryEvent, "_apply_bounce", failing_once),
+            mute_logger("odoo.http"),
+        ):
+            self.assertEqual(self.sendgrid_post(self.sendgrid, events).status_code, 500)
+            self.assertFalse(self.env["mail.delivery.event"].search([]), "none kept")
+            self.assertEqual(self.customer.message_bounce, 0, "none applied")
+            self.assertEqual(self.sendgrid_post(self.sendgrid, events).status_code, 200)
+        self.assertEqual(len(self.env["mail.delivery.event"].search([])), 2)
+        self.assertEqual(self.customer.message_bounce, 2)
+
+    def test_events_are_for_administrators_only(self):
+        user = new_test_user(self.env, login="clerk", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            self.env["mail.delivery.event"].with_user(user).search([])
+        with self.assertRaises(AccessError):
+            self.env["mail.delivery.refusal"].with_user(user).search([])
+        fields = self.env["ir.mail_server"]._fields
+        for name in ("delivery_feedback_key", "delivery_feedback_token"):
+            self.assertEqual(fields[name].groups, "base.group_system", name)
