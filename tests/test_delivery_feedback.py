@@ -346,3 +346,23 @@ class TestDeliveryFeedback(HttpCase):
         fields = self.env["ir.mail_server"]._fields
         for name in ("delivery_feedback_key", "delivery_feedback_token"):
             self.assertEqual(fields[name].groups, "base.group_system", name)
+
+    def test_events_are_kept_as_long_as_gateway_log_entries(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "mail.gateway.log.keep_days", "10"
+        )
+        body = mailgun_body(
+            self.mailgun_key,
+            mailgun_failure(self.message.message_id, self.customer.email),
+        )
+        self.assertEqual(self.post(self.mailgun, body).status_code, 200)
+        event = self.env["mail.delivery.event"].search([])
+        self.env.cr.execute(
+            "UPDATE mail_delivery_event SET date = now() - interval '11 days' "
+            "WHERE id = %s",
+            [event.id],
+        )
+        self.env["mail.gateway.log"]._gc_logs()
+        self.assertFalse(
+            event.exists(), "older than keep_days: purged by the log's cron"
+        )
