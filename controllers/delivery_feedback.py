@@ -13,6 +13,7 @@ from ..tools import delivery_feedback as feedback
 # tells Mailgun not to retry a request that cannot become valid
 REFUSAL_STATUS = {
     feedback.REFUSAL_TOO_LARGE: 413,
+    feedback.REFUSAL_NO_LENGTH: 411,
     feedback.REFUSAL_NOT_JSON: 400,
     feedback.REFUSAL_SHAPE: 400,
     feedback.REFUSAL_SIGNATURE_MISSING: 401,
@@ -67,9 +68,12 @@ class DeliveryFeedbackController(http.Controller):
             return _answer(404, "unknown webhook\n")
         httprequest = request.httprequest
         try:
-            if (httprequest.content_length or 0) > feedback.MAX_BODY:
+            # the body is read whole: only with a declared length within the
+            # limit (a chunked body of unknown size is refused before reading)
+            if httprequest.content_length is None:
+                raise feedback.FeedbackError(feedback.REFUSAL_NO_LENGTH)
+            if httprequest.content_length > feedback.MAX_BODY:
                 raise feedback.FeedbackError(feedback.REFUSAL_TOO_LARGE)
-            # the declared length was checked; the verifiers check the body's
             body = httprequest.get_data()
             now = time.time()
             if server.delivery_feedback_provider == feedback.PROVIDER_MAILGUN:

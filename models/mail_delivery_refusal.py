@@ -8,6 +8,7 @@ from ..tools import delivery_feedback
 
 REASON_SELECTION = [
     (delivery_feedback.REFUSAL_TOO_LARGE, "Body too large"),
+    (delivery_feedback.REFUSAL_NO_LENGTH, "No Content-Length"),
     (delivery_feedback.REFUSAL_NOT_JSON, "Not JSON"),
     (delivery_feedback.REFUSAL_SHAPE, "Not the provider's shape"),
     (delivery_feedback.REFUSAL_SIGNATURE_MISSING, "No signature"),

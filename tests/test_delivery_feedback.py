@@ -224,6 +224,13 @@ class TestDeliveryFeedback(HttpCase):
             self.assertEqual(self.post(self.mailgun, good).status_code, 200)
             self.assertEqual(self.post(self.mailgun, good).status_code, 406)
         self.assertEqual(self.customer.message_bounce, 1, "applied once")
+        # a body of unknown length (chunked) is refused before it is read
+        response = self.url_open(
+            self.path(self.mailgun),
+            data=iter([good]),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 411)
         # an unknown server, a wrong token, another database: all look alike
         url = self.path(self.mailgun)
         for path in (
@@ -239,6 +246,7 @@ class TestDeliveryFeedback(HttpCase):
         for reason, _body, _status in cases:
             self.assertEqual(counts[(self.mailgun, reason)], 1, reason)
         self.assertEqual(counts[(self.mailgun, "replay")], 1)
+        self.assertEqual(counts[(self.mailgun, "length_required")], 1)
         self.assertEqual(counts[(self.env["ir.mail_server"], "unknown_server")], 3)
         self.assertEqual(len(self.env["mail.delivery.event"].search([])), 1)
 

@@ -61,6 +61,7 @@ KINDS = (KIND_BOUNCE, KIND_COMPLAINT, KIND_UNSUBSCRIBE, KIND_DEFERRED, KIND_DELI
 
 # why a request is refused (a 4xx, counted, nothing changed)
 REFUSAL_TOO_LARGE = "too_large"
+REFUSAL_NO_LENGTH = "length_required"
 REFUSAL_NOT_JSON = "not_json"
 REFUSAL_SHAPE = "bad_shape"
 REFUSAL_SIGNATURE_MISSING = "signature_missing"
@@ -71,6 +72,7 @@ REFUSAL_NO_KEY = "no_key"
 REFUSAL_UNKNOWN_SERVER = "unknown_server"
 REFUSALS = (
     REFUSAL_TOO_LARGE,
+    REFUSAL_NO_LENGTH,
     REFUSAL_NOT_JSON,
     REFUSAL_SHAPE,
     REFUSAL_SIGNATURE_MISSING,
