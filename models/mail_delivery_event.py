@@ -189,7 +189,9 @@ class MailDeliveryEvent(models.Model):
             delivery_feedback.KIND_DEFERRED: self._apply_deferred,
         }.get(self.kind)
         if handler:
-            values.update(state="applied", result=handler(email, message, partners))
+            values.update(
+                state="applied", result=handler(email, message, partners, traces)
+            )
         else:
             values.update(state="recorded", result="")
         self.write(values)
@@ -224,7 +226,7 @@ class MailDeliveryEvent(models.Model):
             )
         )
 
-    def _apply_bounce(self, email, message, partners):
+    def _apply_bounce(self, email, message, partners, traces):
         """A permanent failure: what a bounce by mail does (notification
         bounced with the provider's reason, bounce counters, Email
         Marketing's traces and blacklist rule)."""
@@ -247,7 +249,7 @@ class MailDeliveryEvent(models.Model):
         self.env["mail.thread"].sudo()._routing_handle_bounce(False, message_dict)
         return "bounce"
 
-    def _apply_complaint(self, email, message, partners):
+    def _apply_complaint(self, email, message, partners, traces):
         note = self.env._(
             "Reported as spam by its recipient (%(provider)s, %(date)s).",
             provider=self._provider_label(),
@@ -257,7 +259,7 @@ class MailDeliveryEvent(models.Model):
         self._notifications(message, partners).write({"failure_reason": note})
         return "blacklisted"
 
-    def _apply_unsubscribe(self, email, message, partners):
+    def _apply_unsubscribe(self, email, message, partners, traces):
         """As Odoo's own unsubscribe: a mailing to lists opts the address
         out of those lists; any other mail blacklists it."""
         note = self.env._(
@@ -265,7 +267,6 @@ class MailDeliveryEvent(models.Model):
             provider=self._provider_label(),
             date=self.event_date or self.date,
         )
-        traces = self._mailing_traces()
         mailing = traces[:1].mass_mailing_id if traces else None
         if mailing and mailing.mailing_model_real == "mailing.contact":
             subscriptions = (
@@ -284,7 +285,7 @@ class MailDeliveryEvent(models.Model):
         self._notifications(message, partners).write({"failure_reason": note})
         return "blacklisted"
 
-    def _apply_deferred(self, email, message, partners):
+    def _apply_deferred(self, email, message, partners, traces):
         """A temporary failure: the provider retries; only said on the
         notification, no counter."""
         self._notifications(message, partners).write(

@@ -150,6 +150,25 @@ def _text(value, limit=1000):
     return value[:limit] if isinstance(value, str) else ""
 
 
+def _event(provider, uid, kind, recipient, message_id, reason, timestamp, payload):
+    """A :class:`DeliveryEvent` from a provider's values, bounded in size; a
+    timestamp that is not a number reads as 0 (its payload keeps it)."""
+    try:
+        timestamp = float(timestamp or 0)
+    except (TypeError, ValueError):
+        timestamp = 0.0
+    return DeliveryEvent(
+        provider=provider,
+        uid=uid[:200],
+        kind=kind,
+        recipient=recipient.strip()[:500],
+        message_id=angle_message_id(_text(message_id, 500)),
+        reason=reason,
+        timestamp=timestamp,
+        payload=payload,
+    )
+
+
 # -- Mailgun ---------------------------------------------------------------
 
 
@@ -229,19 +248,15 @@ def mailgun_event(event_data):
         )
         if part
     )
-    try:
-        timestamp = float(event_data.get("timestamp") or 0)
-    except (TypeError, ValueError):
-        timestamp = 0.0
-    return DeliveryEvent(
-        provider=PROVIDER_MAILGUN,
-        uid=uid[:200],
-        kind=kind,
-        recipient=recipient.strip()[:500],
-        message_id=angle_message_id(_text(headers.get("message-id"), 500)),
-        reason=reason,
-        timestamp=timestamp,
-        payload=event_data,
+    return _event(
+        PROVIDER_MAILGUN,
+        uid,
+        kind,
+        recipient,
+        headers.get("message-id"),
+        reason,
+        event_data.get("timestamp"),
+        event_data,
     )
 
 
@@ -353,17 +368,13 @@ def sendgrid_event(item):
         for part in (_text(item.get("status"), 20), _text(item.get("reason")))
         if part
     ) or _text(item.get("response"))
-    try:
-        timestamp = float(item.get("timestamp") or 0)
-    except (TypeError, ValueError):
-        timestamp = 0.0
-    return DeliveryEvent(
-        provider=PROVIDER_SENDGRID,
-        uid=uid[:200],
-        kind=kind,
-        recipient=recipient.strip()[:500],
-        message_id=angle_message_id(_text(item.get("smtp-id"), 500)),
-        reason=reason,
-        timestamp=timestamp,
-        payload=item,
+    return _event(
+        PROVIDER_SENDGRID,
+        uid,
+        kind,
+        recipient,
+        item.get("smtp-id"),
+        reason,
+        item.get("timestamp"),
+        item,
     )
