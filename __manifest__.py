@@ -27,11 +27,13 @@
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/ir_cron_deliverability_data.xml",
         "wizard/mail_sender_check_views.xml",
         "views/ir_mail_server_views.xml",
         "views/mail_alias_views.xml",
         "views/mail_gateway_log_views.xml",
         "views/mail_delivery_event_views.xml",
+        "views/mail_deliverability_result_views.xml",
         "views/mail_message_views.xml",
         "wizard/mail_routing_check_views.xml",
         "wizard/mail_gateway_log_process_views.xml",

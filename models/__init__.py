@@ -6,6 +6,7 @@ from . import ir_config_parameter
 from . import mail_delivery_event
 from . import mail_delivery_refusal
 from . import mail_delivery_replay
+from . import mail_deliverability_result
 from . import ir_mail_server
 from . import mail_alias
 from . import mail_alias_domain

@@ -2,8 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
 
-from ..tools import address_filter
+from ..tools import address_filter, deliverability
 
 
 class MailAliasDomain(models.Model):
@@ -22,6 +23,30 @@ class MailAliasDomain(models.Model):
         "policy asks, or only recorded. Mail claiming to come from your own users "
         "always needs proof.",
     )
+
+    dkim_selectors = fields.Char(
+        "DKIM selectors",
+        groups="base.group_system",
+        help="The selectors mail of this domain is signed with, comma-separated "
+        "(e.g. mailo for Mailgun, s1, s2 for SendGrid): Check DNS reads the key "
+        "published at <selector>._domainkey.<domain>.",
+    )
+
+    @api.constrains("dkim_selectors")
+    def _check_dkim_selectors(self):
+        for domain in self.sudo():
+            try:
+                deliverability.parse_dkim_selectors(domain.dkim_selectors)
+            except deliverability.ConfigValueError as error:
+                raise ValidationError(
+                    self.env._(
+                        "DKIM selectors of %(domain)s: '%(item)s' is not a selector "
+                        "(letters, digits, '-' and '_', parts separated by dots, "
+                        "without ._domainkey).",
+                        domain=domain.name,
+                        item=error.item,
+                    )
+                ) from error
 
     @api.model
     @tools.ormcache()

@@ -174,6 +174,13 @@ class ResConfigSettings(models.TransientModel):
             "machine's resolver."
         ),
     )
+    routing_gateway_public_host = fields.Char(
+        "Incoming mail host",
+        config_parameter="mail.gateway.public_host",
+        help="Where the MX records of your alias domains should point: the "
+        "mailgate's public host name, or your mailbox provider's MX hosts when "
+        "Odoo fetches mail. Comma-separated; read by Check DNS.",
+    )
     routing_catchall_alias = fields.Char(
         related="alias_domain_id.catchall_alias",
         readonly=False,
@@ -203,6 +210,12 @@ class ResConfigSettings(models.TransientModel):
         return self.env["ir.actions.act_window"]._for_xml_id(
             "mail_routing_policy.mail_sender_check_action"
         )
+
+    def action_check_dns(self):
+        """Check DNS: read what DNS says about every sender and show it."""
+        Result = self.env["mail.deliverability.result"]
+        Result._run_checks()
+        return Result._action_open()
 
     def action_open_mail_routing_check(self):
         return self.env["ir.actions.act_window"]._for_xml_id(

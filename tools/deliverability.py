@@ -84,6 +84,7 @@ within the TTLs sends no query (``resolver.queries_sent`` shows it).
 
 import dataclasses
 import ipaddress
+import re
 
 import dkim
 import dkim.util
@@ -153,6 +154,25 @@ CODE_FORWARD_CONFIRMED = "forward_confirmed"
 CODE_NO_PTR = "no_ptr"
 CODE_PTR_MISMATCH = "ptr_mismatch"
 CODE_BAD_ADDRESS = "bad_address"
+#: SPF of addresses read from the SMTP host's name, not entered: a relay's
+#: submission host is not where its mail leaves from, so no verdict
+CODE_HOST_NOT_AUTHORISED = "host_not_authorised"
+#: no host name to read addresses from (or only loopback/private ones)
+CODE_HOST_UNKNOWN = "host_unknown"
+#: TLS of the connection to the outgoing server
+CHECK_TLS = "tls"
+CODE_TLS = "tls"
+CODE_NO_TLS = "no_tls"
+#: what a receiver applying Gmail's and Yahoo's 2024 rules does with the mail
+CHECK_RECEIVER = "receiver"
+CODE_ACCEPTED = "accepted"
+CODE_ACCEPTED_UNALIGNED = "accepted_unaligned"
+CODE_QUARANTINED = "quarantined"
+CODE_REJECTED = "rejected"
+CODE_UNAUTHENTICATED = "unauthenticated"
+VERDICT_ACCEPT = "accept"
+VERDICT_SPAM = "spam"
+VERDICT_REJECT = "reject"
 
 MIN_RSA_BITS = 1024
 GOOD_RSA_BITS = 2048
@@ -354,9 +374,39 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
             CODE_ALLOWS_ANY,
             {**data, "probe": SPF_PROBE_ADDRESS},
         )
-    if not networks:
+    # the includes the admin named for a relay: the record must name them
+    named = _record_includes(record)
+    missing_includes = [include for include in includes if include not in named]
+    if includes:
+        data["includes"] = {include: include in named for include in includes}
+    if not networks and not includes:
         return Fact(CHECK_SPF, domain, UNKNOWN, CODE_NO_SENDING_ADDRESS, data)
     # each sending address, as a receiver evaluates it
+    results, missing, temporary = _evaluate_networks(
+        networks, domain, record, resolver, deadline
+    )
+    if temporary is not None:
+        return _spf_temporary(domain, temporary, answer, data)
+    if networks:
+        data["results"] = results
+    if not missing and not missing_includes:
+        return Fact(CHECK_SPF, domain, PASS, CODE_AUTHORISED, data)
+    status = (
+        FAIL
+        if missing_includes
+        or any(_SPF_STATUS.get(outcome, FAIL) == FAIL for outcome in results.values())
+        else WARNING
+    )
+    terms = record.split()
+    added = [_spf_term(network) for network in missing]
+    added += [f"include:{include}" for include in missing_includes]
+    proposal = txt_record(domain, " ".join([terms[0], *added, *terms[1:]]))
+    return Fact(CHECK_SPF, domain, status, CODE_NOT_AUTHORISED, data, proposal)
+
+
+def _evaluate_networks(networks, domain, record, resolver, deadline):
+    """pyspf's result for each network (the worse of its two ends):
+    ``(results, networks not passing, recorder of a temporary error or None)``."""
     results = {}
     missing = []
     for network in networks:
@@ -366,7 +416,7 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
                 str(address), domain, record, resolver, deadline, strict=True
             )
             if outcome == mail_auth.TEMPERROR:
-                return _spf_temporary(domain, recorder, answer, data)
+                return results, missing, recorder
             outcomes.append(outcome)
         outcome = max(
             outcomes, key=lambda result: _SPF_SEVERITY.get(result, len(_SPF_SEVERITY))
@@ -378,20 +428,19 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
         ] = outcome
         if outcome != mail_auth.PASS:
             missing.append(network)
-    data["results"] = results
-    if not missing:
-        return Fact(CHECK_SPF, domain, PASS, CODE_AUTHORISED, data)
-    status = (
-        FAIL
-        if any(_SPF_STATUS.get(outcome, FAIL) == FAIL for outcome in results.values())
-        else WARNING
-    )
-    terms = record.split()
-    proposal = txt_record(
-        domain,
-        " ".join([terms[0], *(_spf_term(network) for network in missing), *terms[1:]]),
-    )
-    return Fact(CHECK_SPF, domain, status, CODE_NOT_AUTHORISED, data, proposal)
+    return results, missing, None
+
+
+def _record_includes(record):
+    """The domains an SPF record names in ``include:`` or ``redirect=`` terms
+    (not through other includes: the admin names the provider's own include)."""
+    found = set()
+    for term in record.split()[1:]:
+        term = term.lower().lstrip("+")
+        for prefix in ("include:", "redirect="):
+            if term.startswith(prefix):
+                found.add(_name(term[len(prefix) :]))
+    return found
 
 
 #: pyspf results of a sending address -> status
@@ -746,3 +795,187 @@ def check_sending_path(
             continue  # a range: no single PTR to check
         facts.append(check_reverse_dns(item, resolver, deadline, hostname=server))
     return tuple(facts)
+
+
+# ----------------------------------------------------------------------
+# configuration values: sending addresses, DKIM selectors
+# ----------------------------------------------------------------------
+
+
+class ConfigValueError(ValueError):
+    """An item of a configuration value is invalid; ``item`` names it as written."""
+
+    def __init__(self, item):
+        self.item = item
+        super().__init__(f"invalid item {item!r}")
+
+
+def parse_sending_addresses(value):
+    """``"203.0.113.5, 198.51.100.0/24, include:mailgun.org"`` as
+    ``(networks, includes)``: texts of addresses/ranges and include domains, in
+    the order given, duplicates dropped; raises :class:`ConfigValueError`."""
+    networks, includes = [], []
+    for raw_item in (value or "").split(","):
+        item = raw_item.strip()
+        if not item:
+            continue
+        if item.lower().startswith("include:"):
+            domain = _name(item[len("include:") :])
+            labels = domain.split(".")
+            if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+                raise ConfigValueError(item)
+            if domain not in includes:
+                includes.append(domain)
+            continue
+        try:
+            network = ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigValueError(item) from None
+        text = (
+            str(network.network_address)
+            if network.prefixlen == network.max_prefixlen
+            else network.with_prefixlen
+        )
+        if text not in networks:
+            networks.append(text)
+    return tuple(networks), tuple(includes)
+
+
+def format_sending_addresses(networks, includes):
+    return ", ".join([*networks, *(f"include:{include}" for include in includes)])
+
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+
+
+def parse_dkim_selectors(value):
+    """``"s1, mailo._domainkey"`` → ``("s1", ...)``: selectors (RFC 6376 §3.1: dot-
+    separated labels), lower case, duplicates dropped; raises
+    :class:`ConfigValueError`."""
+    selectors = []
+    for raw_item in (value or "").split(","):
+        item = raw_item.strip()
+        if not item:
+            continue
+        selector = _name(item)
+        if selector.endswith("._domainkey") or not all(
+            _LABEL.match(label) for label in selector.split(".")
+        ):
+            raise ConfigValueError(item)
+        if selector not in selectors:
+            selectors.append(selector)
+    return tuple(selectors)
+
+
+def public_addresses(addresses):
+    """The ``addresses`` a receiver on the internet can see (not loopback, private
+    or link-local)."""
+    found = []
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            continue
+        if ip.is_global and str(ip) not in found:
+            found.append(str(ip))
+    return found
+
+
+def host_spf(fact):
+    """An SPF fact computed for addresses read from the SMTP host's name, not
+    entered by the admin: "not authorised" is no verdict (a relay's submission
+    host is not where its mail leaves from), so it is ``unknown``."""
+    if fact.check == CHECK_SPF and fact.code == CODE_NOT_AUTHORISED:
+        return dataclasses.replace(
+            fact, status=UNKNOWN, code=CODE_HOST_NOT_AUTHORISED, record_to_publish=""
+        )
+    return fact
+
+
+def check_tls(server, encryption):
+    """Whether mail to the outgoing server ``server`` travels encrypted (core's
+    ``smtp_encryption``: ``starttls``, ``ssl`` or ``none``)."""
+    if encryption in ("starttls", "ssl"):
+        return Fact(CHECK_TLS, server, PASS, CODE_TLS, {"encryption": encryption})
+    return Fact(CHECK_TLS, server, FAIL, CODE_NO_TLS, {"encryption": encryption or ""})
+
+
+def receiver_verdict(spf_fact, dkim_facts, dmarc_fact, envelope_domain, dkim_domain):
+    """What Gmail (and Yahoo, same rules since February 2024) does with mail of this
+    From: a :class:`Fact` of check ``receiver``, ``data["verdict"]`` ``accept``,
+    ``spam`` or ``reject`` (``unknown`` status when DNS could not tell).
+
+    DMARC passes when an identifier that authenticates is aligned with the
+    From: the envelope domain when SPF passes, the DKIM domain when one of its
+    selectors has a usable key. Not passing: the policy decides (``reject``,
+    ``quarantine``: spam folder); with ``p=none`` or no record, mail that
+    neither SPF nor DKIM authenticates is refused (``5.7.26``), other mail
+    accepted (bulk senders need alignment: a warning).
+    """
+    from_domain = dmarc_fact.domain
+    spf_pass = spf_fact.status == PASS
+    dkim_usable = any(
+        fact.status in (PASS, WARNING) and fact.code != CODE_NO_SELECTOR
+        for fact in dkim_facts
+    )
+    alignment = check_alignment(
+        from_domain,
+        envelope_domain if spf_pass else "",
+        [dkim_domain] if dkim_usable else [],
+        dmarc_fact,
+    )
+    data = {
+        "from_domain": from_domain,
+        "envelope_domain": _name(envelope_domain),
+        "dkim_domain": _name(dkim_domain),
+        "spf": spf_fact.status,
+        "spf_code": spf_fact.code,
+        "dkim": worst(fact.status for fact in dkim_facts),
+        "aligned": alignment.data.get("aligned", []),
+        "policy": dmarc_fact.data.get("policy", ""),
+        "pct": dmarc_fact.data.get("pct", 100),
+    }
+    if alignment.status == PASS:
+        return Fact(
+            CHECK_RECEIVER,
+            from_domain,
+            PASS,
+            CODE_ACCEPTED,
+            {**data, "verdict": VERDICT_ACCEPT},
+        )
+    unknown = [
+        fact for fact in (dmarc_fact, spf_fact, *dkim_facts) if fact.status == UNKNOWN
+    ]
+    if unknown:
+        fact = unknown[0]
+        return Fact(
+            CHECK_RECEIVER,
+            from_domain,
+            UNKNOWN,
+            fact.code,
+            {**fact.data, **data, "check": fact.check},
+        )
+    if alignment.status == FAIL:
+        quarantine = data["policy"] == mail_auth.POLICY_QUARANTINE
+        return Fact(
+            CHECK_RECEIVER,
+            from_domain,
+            FAIL,
+            CODE_QUARANTINED if quarantine else CODE_REJECTED,
+            {**data, "verdict": VERDICT_SPAM if quarantine else VERDICT_REJECT},
+        )
+    if not spf_pass and not dkim_usable:
+        return Fact(
+            CHECK_RECEIVER,
+            from_domain,
+            FAIL,
+            CODE_UNAUTHENTICATED,
+            {**data, "verdict": VERDICT_REJECT},
+        )
+    return Fact(
+        CHECK_RECEIVER,
+        from_domain,
+        WARNING,
+        CODE_ACCEPTED_UNALIGNED,
+        {**data, "verdict": VERDICT_ACCEPT},
+    )

@@ -116,3 +116,212 @@ def word(text, params=None, env=None):
     of ``env``, or in English without one (exception messages, server logs)."""
     template = env._(text) if env is not None else text._translate("en_US")
     return template % _Params(params) if params else template
+
+
+# What DNS says about a sending path (tools/deliverability.py): the text of each
+# (check, code), or of a code whatever the check. Parameters: the fact's data
+# (lists joined with ", "), ``domain``/``subject`` (the name checked) and, for
+# "not aligned", ``would_be``.
+DELIVERABILITY_TEXTS = {
+    # a temporary DNS error: never pass or fail
+    "dns_timeout": _lt(
+        "Could not be checked: no answer from the DNS servers for %(name)s "
+        "(%(rdtype)s) in time."
+    ),
+    "dns_servfail": _lt(
+        "Could not be checked: the DNS servers failed to answer for %(name)s "
+        "(%(rdtype)s)."
+    ),
+    ("spf", "authorised"): _lt(
+        "The SPF record of %(domain)s authorises this server's sending addresses."
+    ),
+    ("spf", "no_record"): _lt(
+        "%(domain)s publishes no SPF record: receivers cannot tell that this server "
+        "may send for it. Publish the record below."
+    ),
+    ("spf", "multiple_records"): _lt(
+        "%(domain)s publishes several SPF records (%(records)s): there must be "
+        "exactly one, else SPF fails for every mail. Merge them into one."
+    ),
+    ("spf", "too_many_lookups"): _lt(
+        "The SPF record of %(domain)s needs %(lookups)s DNS lookups (include, a, mx, "
+        "ptr, exists, redirect, counted through its includes); more than %(limit)s "
+        "make SPF fail for every mail. Replace includes by the addresses they stand "
+        "for."
+    ),
+    ("spf", "too_many_void_lookups"): _lt(
+        "The SPF record of %(domain)s names %(void_lookups)s names that do not "
+        "exist; more than %(limit)s make SPF fail for every mail."
+    ),
+    ("spf", "record_syntax"): _lt(
+        "The SPF record of %(domain)s is invalid (%(term)s): SPF fails for every "
+        "mail."
+    ),
+    ("spf", "allows_any"): _lt(
+        "The SPF record of %(domain)s authorises any address (+all or a range "
+        "covering everything): anyone may send in its name. End it with ~all or -all."
+    ),
+    ("spf", "not_authorised"): _lt(
+        "The SPF record of %(domain)s does not authorise this server's mail "
+        "(%(results)s): receivers see SPF fail or softfail. Publish the record below."
+    ),
+    ("spf", "no_sending_address"): _lt(
+        "The SPF record of %(domain)s is valid, but where this server's mail leaves "
+        "from is unknown: enter the relay's range or include in Sending addresses of "
+        "the outgoing server."
+    ),
+    ("spf", "host_not_authorised"): _lt(
+        "The SPF record of %(domain)s does not authorise the addresses the server's "
+        "SMTP host resolves to (%(results)s). If it is a relay service, its mail "
+        "leaves from other addresses: enter its range or include in Sending "
+        "addresses of the outgoing server."
+    ),
+    ("spf", "bad_address"): _lt("'%(sending_ips)s' is not an address or a range."),
+    ("dkim", "key_ok"): _lt(
+        "The DKIM key %(selector)s of %(domain)s is published (%(key_type)s, "
+        "%(key_bits)s bits)."
+    ),
+    ("dkim", "no_selector"): _lt(
+        "No DKIM selector is named for %(domain)s: enter the selectors your mail is "
+        "signed with in DKIM selectors of the alias domain, so that their keys are "
+        "checked."
+    ),
+    ("dkim", "no_key"): _lt(
+        "No DKIM key is published at %(subject)s: mail signed with selector "
+        "%(selector)s fails DKIM."
+    ),
+    ("dkim", "key_revoked"): _lt(
+        "The DKIM key at %(subject)s is revoked (empty p=): signatures with it fail."
+    ),
+    ("dkim", "key_format"): _lt(
+        "The DKIM key at %(subject)s cannot be read: signatures with it fail."
+    ),
+    ("dkim", "key_too_small"): _lt(
+        "The DKIM key at %(subject)s has %(key_bits)s bits: receivers refuse keys "
+        "under %(minimum)s bits. Publish a new key of 2048 bits."
+    ),
+    ("dkim", "key_weak"): _lt(
+        "The DKIM key at %(subject)s has %(key_bits)s bits: %(recommended)s bits are "
+        "recommended."
+    ),
+    ("dmarc", "no_record"): _lt(
+        "Neither %(from_domain)s nor %(org_domain)s publishes a DMARC record: Gmail "
+        "and Yahoo require one of bulk senders. Publish the record below."
+    ),
+    ("dmarc", "multiple_records"): _lt(
+        "%(record_domain)s publishes several DMARC records: receivers ignore them "
+        "all. Keep one."
+    ),
+    ("dmarc", "record_syntax"): _lt(
+        "The DMARC record of %(record_domain)s is invalid: receivers ignore it."
+    ),
+    ("dmarc", "policy_none"): _lt(
+        "DMARC of %(from_domain)s (record at %(record_domain)s): policy none, "
+        "receivers only report (rua: %(rua)s)."
+    ),
+    ("dmarc", "policy_enforced"): _lt(
+        "DMARC of %(from_domain)s (record at %(record_domain)s): policy %(policy)s "
+        "for %(pct)s%% of unaligned mail (rua: %(rua)s)."
+    ),
+    ("alignment", "aligned"): _lt(
+        "The From %(from_domain)s aligns with %(aligned)s (envelope domain "
+        "%(envelope_domain)s, DKIM domain %(dkim_domains)s): DMARC can pass."
+    ),
+    ("alignment", "not_aligned", "reject"): _lt(
+        "The From %(from_domain)s aligns neither with the envelope domain "
+        "%(envelope_domain)s (SPF) nor with a DKIM domain with a usable key "
+        "(%(dkim_domains)s): its DMARC policy is reject, so receivers reject this "
+        "mail."
+    ),
+    ("alignment", "not_aligned", "quarantine"): _lt(
+        "The From %(from_domain)s aligns neither with the envelope domain "
+        "%(envelope_domain)s (SPF) nor with a DKIM domain with a usable key "
+        "(%(dkim_domains)s): its DMARC policy is quarantine, so receivers put this "
+        "mail in the spam folder."
+    ),
+    ("alignment", "not_aligned", "none"): _lt(
+        "The From %(from_domain)s aligns neither with the envelope domain "
+        "%(envelope_domain)s (SPF) nor with a DKIM domain with a usable key "
+        "(%(dkim_domains)s): DMARC fails; Gmail and Yahoo require alignment of bulk "
+        "senders."
+    ),
+    ("mx", "mx_ok"): _lt(
+        "The MX of %(domain)s points at %(hosts)s: replies and bounces arrive."
+    ),
+    ("mx", "mx_found"): _lt(
+        "The MX of %(domain)s points at %(hosts)s (set Incoming mail host in "
+        "Settings to check that it is where mail should arrive)."
+    ),
+    ("mx", "mx_elsewhere"): _lt(
+        "The MX of %(domain)s points at %(hosts)s, not at %(expected)s: replies and "
+        "bounces arrive elsewhere."
+    ),
+    ("mx", "null_mx"): _lt(
+        "%(domain)s says it receives no mail (null MX): replies and bounces are lost."
+    ),
+    ("mx", "no_mx"): _lt(
+        "%(domain)s has no MX record: mail to it goes to the address of the name "
+        "itself."
+    ),
+    ("mx", "no_domain"): _lt("%(domain)s does not exist in DNS."),
+    ("reverse_dns", "forward_confirmed"): _lt(
+        "%(ip)s has the reverse DNS name %(name)s, which resolves back to it."
+    ),
+    ("reverse_dns", "no_ptr"): _lt(
+        "%(ip)s has no reverse DNS name (PTR): Gmail and Yahoo refuse or spam-folder "
+        "mail from it. Ask the owner of the address (your hosting provider) to "
+        "publish the record below."
+    ),
+    ("reverse_dns", "ptr_mismatch"): _lt(
+        "The reverse DNS name of %(ip)s (%(ptr)s) does not resolve back to it: "
+        "Gmail and Yahoo refuse or spam-folder mail from it."
+    ),
+    ("reverse_dns", "bad_address"): _lt("'%(ip)s' is not an address."),
+    ("tls", "tls"): _lt("The connection to %(subject)s is encrypted (%(encryption)s)."),
+    ("tls", "no_tls"): _lt(
+        "The connection to %(subject)s is not encrypted: choose TLS (STARTTLS) or "
+        "SSL/TLS as Connection Encryption of the server."
+    ),
+}
+
+# Check sender: what Gmail (and Yahoo) would do, "because …"
+RECEIVER_TEXTS = {
+    "accepted": _lt(
+        "Gmail would accept this mail, because the From %(from_domain)s aligns with "
+        "%(aligned)s that authenticates it (DMARC pass)."
+    ),
+    "accepted_unaligned": _lt(
+        "Gmail would accept this mail, because SPF or DKIM authenticates it and "
+        "%(from_domain)s enforces no DMARC policy; but the From aligns with neither, "
+        "which Gmail and Yahoo require of bulk senders."
+    ),
+    "quarantined": _lt(
+        "Gmail would put this mail in the spam folder, because the From "
+        "%(from_domain)s aligns neither with the envelope domain %(envelope_domain)s "
+        "(SPF: %(spf)s) nor with a DKIM key of %(dkim_domain)s (DKIM: %(dkim)s), and "
+        "its DMARC policy is quarantine."
+    ),
+    "rejected": _lt(
+        "Gmail would reject this mail, because the From %(from_domain)s aligns "
+        "neither with the envelope domain %(envelope_domain)s (SPF: %(spf)s) nor with "
+        "a DKIM key of %(dkim_domain)s (DKIM: %(dkim)s), and its DMARC policy is "
+        "reject."
+    ),
+    "unauthenticated": _lt(
+        "Gmail would reject this mail, because neither SPF (envelope domain "
+        "%(envelope_domain)s: %(spf)s) nor DKIM (%(dkim_domain)s: %(dkim)s) "
+        "authenticates it."
+    ),
+}
+
+
+def deliverability_text(check, code, params, env=None):
+    """The words of a deliverability fact (:data:`DELIVERABILITY_TEXTS`)."""
+    text = (
+        DELIVERABILITY_TEXTS.get((check, code, params.get("would_be")))
+        or DELIVERABILITY_TEXTS.get((check, code))
+        or DELIVERABILITY_TEXTS.get(code)
+    )
+    if text is None:
+        return code
+    return word(text, params, env)

@@ -86,6 +86,9 @@ PARAMS = {
         RoutingParam("mail.gateway.auth.trusted_authserv_ids", KIND_DOMAINS),
         RoutingParam("mail.gateway.auth.trusted_arc_sealers", KIND_DOMAINS),
         RoutingParam("mail.dns.nameservers", KIND_NAMESERVERS),
+        # where the MX of the alias domains should point: the mailgate's public
+        # host name, or the mailbox provider's for fetchmail
+        RoutingParam("mail.gateway.public_host", KIND_DOMAINS),
     )
 }
 

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from odoo import api, fields, models
+from odoo.tools import format_datetime
 
 
 class MailSenderCheck(models.TransientModel):
@@ -39,6 +40,16 @@ class MailSenderCheck(models.TransientModel):
     rewritten = fields.Boolean("From rewritten", compute="_compute_decision")
     dmarc_aligned = fields.Boolean("DMARC aligned", compute="_compute_decision")
     dmarc = fields.Char("DMARC alignment", compute="_compute_decision")
+    dns_status = fields.Selection(
+        [
+            ("pass", "Pass"),
+            ("warning", "Warning"),
+            ("fail", "Fail"),
+            ("unknown", "Could not be checked"),
+        ],
+        "DNS verdict",
+        compute="_compute_decision",
+    )
     blocked = fields.Boolean(compute="_compute_decision")
     invalid = fields.Boolean(compute="_compute_decision")
     warnings = fields.Text(compute="_compute_decision")
@@ -65,6 +76,7 @@ class MailSenderCheck(models.TransientModel):
             blocked=False,
             invalid=False,
             warnings=False,
+            dns_status=False,
         )
         for wizard in self:
             if not wizard.email_from:
@@ -104,8 +116,49 @@ class MailSenderCheck(models.TransientModel):
                     "blocked": decision["blocked"],
                     "invalid": False,
                     "warnings": "\n".join(warnings) or False,
+                    "dns_status": False,
                 }
             )
+            if not decision["blocked"]:
+                wizard._read_dns_verdict(decision)
+
+    def _read_dns_verdict(self, decision):
+        """The DMARC line from what DNS said (the stored facts of this server,
+        From and envelope: Check DNS), instead of the FROM filters alone."""
+        verdict = self.env["mail.deliverability.result"]._receiver_verdict(
+            decision["server"], decision["header_from"], decision["envelope_from"]
+        )
+        if verdict is None:
+            return
+        fact, words, date = verdict
+        self.update(
+            {
+                "dmarc": self.env._(
+                    "%(verdict)s (DNS read %(date)s.)",
+                    verdict=words,
+                    date=format_datetime(self.env, date),
+                ),
+                "dmarc_aligned": fact.status == "pass",
+                "dns_status": fact.status,
+            }
+        )
+
+    def action_check_dns(self):
+        """Read DNS now for the server, From and envelope shown (bounded in
+        time), and show the answer."""
+        self.ensure_one()
+        if self.email_from and not self.invalid and not self.blocked:
+            self.env["mail.deliverability.result"]._check_path(
+                self.mail_server_id, self.header_from, self.envelope_from
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Check sender"),
+        }
 
     def _summarize_case(self):
         """Which question the answer is for: a mail pinned to a server (as

@@ -1,0 +1,532 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+import ipaddress
+import logging
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models, tools
+from odoo.tools import email_normalize
+
+from ..tools import address_filter, mail_dns, routing_params
+from ..tools import deliverability as dlv
+from ..tools.reason_texts import RECEIVER_TEXTS, deliverability_text, word
+
+_logger = logging.getLogger(__name__)
+
+STATUSES = [
+    (dlv.PASS, "Pass"),
+    (dlv.WARNING, "Warning"),
+    (dlv.FAIL, "Fail"),
+    (dlv.UNKNOWN, "Could not be checked"),
+]
+CHECKS = [
+    (dlv.CHECK_SPF, "SPF"),
+    (dlv.CHECK_DKIM, "DKIM"),
+    (dlv.CHECK_DMARC, "DMARC"),
+    (dlv.CHECK_ALIGNMENT, "DMARC alignment"),
+    (dlv.CHECK_MX, "MX"),
+    (dlv.CHECK_REVERSE_DNS, "Reverse DNS"),
+    (dlv.CHECK_TLS, "TLS"),
+]
+#: facts about a domain whatever server sends for it: stored once per domain
+DOMAIN_CHECKS = (dlv.CHECK_DKIM, dlv.CHECK_DMARC, dlv.CHECK_MX)
+#: seconds one Check DNS (all paths) may take, and Check sender's one path
+RUN_TIMEOUT = 30.0
+PATH_TIMEOUT = 10.0
+CONFIG_FILE = "config"
+
+
+class MailDeliverabilityResult(models.Model):
+    """What DNS says about one sender Odoo uses: one line per domain, check
+    and server (domain-wide facts without server), from the last check.
+
+    The facts are decided by ``tools/deliverability.py`` (codes and data);
+    their words come from ``tools/reason_texts.py``, in the reader's language.
+    """
+
+    _name = "mail.deliverability.result"
+    _description = "DNS check of a sender"
+    _order = "domain, server_label, sequence, id"
+    _rec_name = "domain"
+
+    key = fields.Char(required=True, index=True, readonly=True)
+    sequence = fields.Integer(readonly=True)
+    domain = fields.Char(
+        required=True, readonly=True, help="The From domain the fact is about."
+    )
+    check = fields.Selection(CHECKS, required=True, readonly=True)
+    subject = fields.Char(
+        "Name checked",
+        readonly=True,
+        help="The DNS name or address read: the envelope domain for SPF, "
+        "<selector>._domainkey.<domain> for DKIM, the sending address for reverse "
+        "DNS.",
+    )
+    server_id = fields.Many2one(
+        "ir.mail_server", "Outgoing server", readonly=True, ondelete="cascade"
+    )
+    server_label = fields.Char("Server", readonly=True)
+    from_address = fields.Char("From", readonly=True)
+    envelope = fields.Char("Envelope sender", readonly=True)
+    status = fields.Selection(STATUSES, required=True, readonly=True)
+    previous_status = fields.Selection(STATUSES, readonly=True)
+    code = fields.Char(readonly=True)
+    data = fields.Json(readonly=True)
+    text = fields.Text("What it means", compute="_compute_text")
+    record_to_publish = fields.Char(readonly=True)
+    date_checked = fields.Datetime("Checked on", readonly=True)
+
+    @api.depends("check", "code", "data", "subject", "domain")
+    def _compute_text(self):
+        for result in self:
+            result.text = deliverability_text(
+                result.check, result.code, result._text_params(), self.env
+            )
+
+    def _text_params(self):
+        params = {}
+        for name, value in (self.data or {}).items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{key}: {item}" for key, item in value.items())
+            elif isinstance(value, list | tuple):
+                value = ", ".join(str(item) for item in value) or "-"
+            params[name] = value
+        params.setdefault("domain", self.subject or self.domain)
+        params["subject"] = self.subject
+        return params
+
+    # ------------------------------------------------------------------
+    # the sending paths of the configuration
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _resolver(self):
+        value = routing_params.read(
+            self.env["ir.config_parameter"].sudo().get_param, "mail.dns.nameservers"
+        )
+        try:
+            return mail_dns.shared_resolver(value or "")
+        except mail_dns.NameserverError:
+            _logger.warning("mail.dns.nameservers ignored: %s", value)
+            return mail_dns.shared_resolver(())
+
+    @api.model
+    def _filter_authors(self, from_filter):
+        """An author for each entry of a FROM filter that names one domain."""
+        authors = []
+        for entry in self.env["ir.mail_server"]._parse_from_filter(from_filter or ""):
+            if entry.kind == address_filter.KIND_DOMAIN:
+                authors.append(f"postmaster@{entry.value}")
+            elif entry.kind == address_filter.KIND_ADDRESS:
+                authors.append(entry.value)
+        return authors
+
+    @api.model
+    def _sending_paths(self):
+        """Every sending path of the configuration, as real sending decides it.
+
+        Authors: each alias domain's default From, catchall and bounce
+        address, ``mail.default.from`` resolved for it, and an address of each
+        domain (or the address) of every FROM filter. For each company, each
+        author goes through Check sender's code (``_explain_sending``: the
+        server real sending picks, the From it writes, the envelope), and
+        through each failover server of the same tier (pinned to it).
+        Returns dicts ``server`` (record, empty for the configuration file's
+        server), ``from_address``, ``from_domain``, ``envelope``,
+        ``envelope_domain``, ``alias_domain``, one per distinct
+        (server, From domain, envelope domain).
+        """
+        Server = self.env["ir.mail_server"].sudo()
+        servers = Server.search([], order="sequence, id")
+        alias_domains = self.env["mail.alias.domain"].sudo().search([])
+        authors = []
+        for alias_domain in alias_domains:
+            authors += [
+                alias_domain.default_from_email,
+                alias_domain.catchall_email,
+                alias_domain.bounce_email,
+                Server._resolve_default_from(alias_domain),
+            ]
+        for server in servers:
+            authors += self._filter_authors(server.from_filter)
+        authors += self._filter_authors(Server._get_default_from_filter())
+        authors = [
+            author for author in dict.fromkeys(map(email_normalize, authors)) if author
+        ]
+        companies = self.env["res.company"].sudo().search([])
+        paths = {}
+        seen_alias_domains = set()
+        for company in companies:
+            if company.alias_domain_id.id in seen_alias_domains:
+                continue
+            seen_alias_domains.add(company.alias_domain_id.id)
+            for author in authors:
+                explained = Server._explain_sending(author, company=company)
+                if explained["invalid"] or explained["blocked"]:
+                    continue
+                self._add_path(paths, explained, company)
+                for candidate in explained["candidates"] - explained["server"]:
+                    pinned = Server._explain_sending(
+                        author, company=company, pinned_server=candidate
+                    )
+                    if not pinned["blocked"]:
+                        self._add_path(paths, pinned, company)
+        return list(paths.values())
+
+    @api.model
+    def _add_path(self, paths, explained, company):
+        from_address = email_normalize(explained["header_from"] or "")
+        envelope = email_normalize(explained["envelope_from"] or "")
+        if not from_address:
+            return
+        from_domain = from_address.rpartition("@")[2]
+        envelope_domain = (envelope or from_address).rpartition("@")[2]
+        server = explained["server"]
+        key = (server.id or CONFIG_FILE, from_domain, envelope_domain)
+        paths.setdefault(
+            key,
+            {
+                "server": server,
+                "from_address": from_address,
+                "from_domain": from_domain,
+                "envelope": envelope or from_address,
+                "envelope_domain": envelope_domain,
+                "company": company,
+            },
+        )
+
+    @api.model
+    def _server_label(self, server):
+        return server.name or self.env._("SMTP settings of the Odoo configuration file")
+
+    @api.model
+    def _server_sending(self, server, resolver, deadline):
+        """``(addresses, includes, host, from_host)`` of a server (empty: the
+        configuration file's): the addresses its mail leaves from, entered or
+        read from its SMTP host's name (loopback addresses dropped: a mail
+        server on this machine sends from an address it cannot tell)."""
+        if server:
+            host = server.smtp_host or ""
+            entered = server.sending_addresses
+        else:
+            host = tools.config.get("smtp_server") or ""
+            entered = ""
+        try:
+            networks, includes = dlv.parse_sending_addresses(entered)
+        except dlv.ConfigValueError:
+            networks, includes = (), ()
+        if networks or includes:
+            return list(networks), list(includes), host, False
+        addresses = []
+        try:
+            addresses = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            for rdtype in ("A", "AAAA"):
+                result = resolver.resolve(host, rdtype, deadline) if host else None
+                if result is not None and result.found:
+                    addresses += list(result.records)
+        addresses = [
+            address
+            for address in addresses
+            if not ipaddress.ip_address(address).is_loopback
+        ]
+        return addresses, [], host, True
+
+    @api.model
+    def _dkim_selectors(self, domain):
+        """The selectors named on the alias domain ``domain`` (A-label), or ()."""
+        for alias_domain in self.env["mail.alias.domain"].sudo().search([]):
+            try:
+                name = address_filter.domain_to_ascii(alias_domain.name)
+            except ValueError:
+                name = (alias_domain.name or "").lower()
+            if name == domain:
+                try:
+                    return dlv.parse_dkim_selectors(alias_domain.dkim_selectors)
+                except dlv.ConfigValueError:
+                    return ()
+        return ()
+
+    @api.model
+    def _mx_hosts(self):
+        value = routing_params.read(
+            self.env["ir.config_parameter"].sudo().get_param,
+            "mail.gateway.public_host",
+        )
+        return [host.strip() for host in (value or "").split(",") if host.strip()]
+
+    @api.model
+    def _path_facts(self, path, resolver, deadline, sending=None):
+        """The facts of one sending path (no MX: that is per alias domain), as
+        ``(facts, dkim_facts, dmarc_fact, spf_fact)``."""
+        server = path["server"]
+        addresses, includes, host, from_host = sending or self._server_sending(
+            server, resolver, deadline
+        )
+        facts = dlv.check_sending_path(
+            host,
+            path["from_domain"],
+            path["envelope_domain"],
+            self._dkim_selectors(path["from_domain"]),
+            addresses,
+            (),
+            resolver,
+            includes=includes,
+            deadline=deadline,
+        )
+        if from_host:
+            facts = tuple(dlv.host_spf(fact) for fact in facts)
+        return tuple(fact for fact in facts if fact.check != dlv.CHECK_MX)
+
+    # ------------------------------------------------------------------
+    # running the checks and storing them
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _fact_values(self, fact, path, now, sequence):
+        server = path["server"]
+        domain_wide = fact.check in DOMAIN_CHECKS
+        if domain_wide or server is None:
+            server_key, server_id, label = "", False, ""
+        else:
+            server_key = str(server.id or CONFIG_FILE)
+            server_id = server.id or False
+            label = self._server_label(server)
+        domain = path["from_domain"]
+        return {
+            "key": f"{server_key}|{domain}|{fact.check}|{fact.domain}",
+            "sequence": sequence,
+            "domain": domain,
+            "check": fact.check,
+            "subject": fact.domain,
+            "server_id": server_id,
+            "server_label": label,
+            "from_address": "" if domain_wide else path.get("from_address", ""),
+            "envelope": "" if domain_wide else path.get("envelope", ""),
+            "status": fact.status,
+            "code": fact.code,
+            "data": fact.data,
+            "record_to_publish": fact.record_to_publish,
+            "date_checked": now,
+        }
+
+    @api.model
+    def _collect(self, paths, resolver, deadline, alias_mx=True):
+        """Values of the results of ``paths`` (and of each alias domain's MX),
+        one per key, in check order."""
+        now = fields.Datetime.now()
+        order = {check: index for index, (check, _label) in enumerate(CHECKS)}
+        values = {}
+        sending = {}
+        for path in paths:
+            server = path["server"]
+            server_key = server.id or CONFIG_FILE
+            if server_key not in sending:
+                sending[server_key] = self._server_sending(server, resolver, deadline)
+            facts = self._path_facts(path, resolver, deadline, sending[server_key])
+            if server:
+                facts += (
+                    dlv.check_tls(server.smtp_host or "", server.smtp_encryption),
+                )
+            else:
+                encryption = "starttls" if tools.config.get("smtp_ssl") else "none"
+                facts += (
+                    dlv.check_tls(tools.config.get("smtp_server") or "", encryption),
+                )
+            for fact in facts:
+                vals = self._fact_values(fact, path, now, order[fact.check])
+                values.setdefault(vals["key"], vals)
+        if alias_mx:
+            hosts = self._mx_hosts()
+            for alias_domain in self.env["mail.alias.domain"].sudo().search([]):
+                try:
+                    name = address_filter.domain_to_ascii(alias_domain.name)
+                except ValueError:
+                    continue
+                fact = dlv.check_mx(name, hosts, resolver, deadline)
+                path = {"server": None, "from_domain": name}
+                vals = self._fact_values(fact, path, now, order[fact.check])
+                values.setdefault(vals["key"], vals)
+        return values
+
+    @api.model
+    def _run_checks(self, timeout=RUN_TIMEOUT):
+        """Check every sending path and replace the stored results; returns the
+        results that passed before and fail now."""
+        self.check_access("create")
+        resolver = self._resolver()
+        deadline = mail_dns.Deadline.after(timeout)
+        values = self._collect(self._sending_paths(), resolver, deadline)
+        Result = self.sudo()
+        old = Result.search([])
+        previous = {result.key: result.status for result in old}
+        for vals in values.values():
+            vals["previous_status"] = previous.get(vals["key"], False)
+        old.unlink()
+        results = Result.create(list(values.values()))
+        return results.filtered(
+            lambda result: result.previous_status in (dlv.PASS, dlv.WARNING)
+            and result.status == dlv.FAIL
+        )
+
+    @api.model
+    def _check_path(self, server, from_address, envelope, timeout=PATH_TIMEOUT):
+        """Check one sending path now (Check sender) and store its results in
+        place of the same lines; returns them."""
+        self.check_access("create")
+        from_address = email_normalize(from_address or "")
+        if not from_address:
+            return self.browse()
+        envelope = email_normalize(envelope or "") or from_address
+        path = {
+            "server": server,
+            "from_address": from_address,
+            "from_domain": from_address.rpartition("@")[2],
+            "envelope": envelope,
+            "envelope_domain": envelope.rpartition("@")[2],
+        }
+        resolver = self._resolver()
+        values = self._collect(
+            [path], resolver, mail_dns.Deadline.after(timeout), alias_mx=False
+        )
+        Result = self.sudo()
+        old = Result.search([("key", "in", list(values))])
+        previous = {result.key: result.status for result in old}
+        for vals in values.values():
+            vals["previous_status"] = previous.get(vals["key"], False)
+        old.unlink()
+        return Result.create(list(values.values())).sudo(False)
+
+    @api.model
+    def _receiver_verdict(self, server, from_address, envelope):
+        """What Gmail would do with mail of this server, From and envelope,
+        read from the stored facts: ``(fact, words, date)`` or ``None`` when
+        they were not all checked."""
+        from_domain = (email_normalize(from_address or "") or "").rpartition("@")[2]
+        envelope_domain = (email_normalize(envelope or "") or "").rpartition("@")[2]
+        if not from_domain:
+            return None
+        server_key = str(server.id or CONFIG_FILE)
+        results = self.search([("domain", "=", from_domain)])
+        spf = results.filtered(
+            lambda r: r.check == dlv.CHECK_SPF
+            and r.key.startswith(f"{server_key}|")
+            and r.subject == (envelope_domain or from_domain)
+        )[:1]
+        dmarc = results.filtered(lambda r: r.check == dlv.CHECK_DMARC)[:1]
+        dkim = results.filtered(lambda r: r.check == dlv.CHECK_DKIM)
+        if not spf or not dmarc or not dkim:
+            return None
+        fact = dlv.receiver_verdict(
+            spf._fact(),
+            [result._fact() for result in dkim],
+            dmarc._fact(),
+            envelope_domain or from_domain,
+            from_domain,
+        )
+        params = {
+            key: ", ".join(value) if isinstance(value, list) else value
+            for key, value in fact.data.items()
+        }
+        params["aligned"] = ", ".join(
+            self._aligned_word(item) for item in fact.data.get("aligned", [])
+        )
+        for name in ("spf", "dkim"):
+            params[name] = dict(
+                self._fields["status"]._description_selection(self.env)
+            )[fact.data[name]]
+        if fact.code in RECEIVER_TEXTS:
+            words = word(RECEIVER_TEXTS[fact.code], params, self.env)
+        else:
+            words = deliverability_text(
+                fact.data.get("check"), fact.code, params, self.env
+            )
+        date = min((spf | dmarc | dkim).mapped("date_checked"))
+        return fact, words, date
+
+    def _aligned_word(self, mechanism):
+        return {
+            "spf": self.env._("the envelope domain (SPF)"),
+            "dkim": self.env._("the DKIM domain"),
+        }.get(mechanism, mechanism)
+
+    def _fact(self):
+        self.ensure_one()
+        return dlv.Fact(
+            self.check,
+            self.subject or self.domain,
+            self.status,
+            self.code or "",
+            dict(self.data or {}),
+            self.record_to_publish or "",
+        )
+
+    # ------------------------------------------------------------------
+    # daily check
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_check(self):
+        """The daily check: store the results, and tell the administrators
+        what passed before and fails now (a removed SPF include, an expired
+        DKIM key)."""
+        broken = self._run_checks()
+        if broken:
+            self._notify_broken(broken)
+        return broken
+
+    @api.model
+    def _notify_broken(self, broken):
+        admins = (
+            self.env.ref("base.group_system")
+            .sudo()
+            .users.filtered(lambda user: user.active and not user.share)
+        )
+        partners = admins.partner_id
+        if not partners:
+            return
+        by_lang = {}
+        for partner in partners:
+            by_lang.setdefault(partner.lang or "en_US", []).append(partner.id)
+        for lang, partner_ids in by_lang.items():
+            Result = broken.with_context(lang=lang)
+            lines = Markup("").join(
+                Markup("<li>%s: %s%s</li>")
+                % (
+                    result.domain,
+                    result.text,
+                    Markup(" <code>%s</code>") % result.record_to_publish
+                    if result.record_to_publish
+                    else "",
+                )
+                for result in Result
+            )
+            _ = Result.env._
+            body = Markup("<p>%s</p><ul>%s</ul><p>%s</p>") % (
+                _("The daily DNS check found senders that passed before and fail now:"),
+                lines,
+                escape(_("Settings ▸ Mail routing ▸ Check DNS shows every result.")),
+            )
+            self.env["mail.thread"].sudo().message_notify(
+                partner_ids=partner_ids,
+                subject=_(
+                    "DNS check: %s now fails", ", ".join(broken.mapped("domain"))
+                ),
+                body=body,
+                author_id=self.env.ref("base.partner_root").id,
+            )
+
+    # ------------------------------------------------------------------
+    # views
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _action_open(self, domain=None):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_routing_policy.mail_deliverability_result_action"
+        )
+        if domain:
+            action["domain"] = domain
+        return action

@@ -1,0 +1,517 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""Check DNS at the model level: the sending paths of a configuration, the
+stored results, the daily check's notification, Check sender's DMARC line and
+access rights, against the loopback DNS server (tests/dns_server.py)."""
+
+import time
+
+from odoo import http
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+
+from odoo.addons.mail_routing_policy.tools import deliverability as dlv
+from odoo.addons.mail_routing_policy.tools import mail_dns
+
+from .dns_server import DnsTestServer, txt
+from .test_mail_auth import rsa_key
+
+HOST = "127.0.0.1"
+GATE = "gate.corp.test"
+SILENT = {"silent.test", "_dmarc.silent.test"}
+
+
+def zone(key2048, key1024, key512):
+    records = {
+        # corp.test: the company's alias domain, sent by "Own" from 127.0.0.5
+        ("corp.test", "TXT"): ["v=spf1 ip4:127.0.0.5 -all"],
+        ("_dmarc.corp.test", "TXT"): ["v=DMARC1; p=reject; rua=mailto:d@corp.test"],
+        ("s2048._domainkey.corp.test", "TXT"): [key2048],
+        ("s1024._domainkey.corp.test", "TXT"): [key1024],
+        ("s512._domainkey.corp.test", "TXT"): [key512],
+        ("key.keys.test", "TXT"): [key2048],
+        ("corp.test", "MX"): [f"10 {GATE}."],
+        ("smtp.corp.test", "A"): ["127.0.0.5"],
+        ("5.0.0.127.in-addr.arpa", "PTR"): ["smtp.corp.test."],
+        # other.test: an alias domain whose MX points elsewhere
+        ("other.test", "MX"): ["10 mx.provider.test."],
+        # eu.orgonly.test: DMARC on the organisational domain only
+        ("_dmarc.orgonly.test", "TXT"): ["v=DMARC1; p=none; sp=quarantine"],
+        ("eu.orgonly.test", "A"): ["127.0.0.60"],
+        # relay-client.test: sent by "Relay" (include:mailgun.test), which
+        # its SPF record does not name; no DMARC record
+        ("relay-client.test", "TXT"): ["v=spf1 ip4:127.0.0.9 -all"],
+        ("mailgun.test", "TXT"): ["v=spf1 ip4:127.0.2.0/24 -all"],
+        # hostonly.test: "Host" has no sending address: its SMTP host's
+        ("hostonly.test", "TXT"): ["v=spf1 ip4:127.0.0.5 -all"],
+        ("smtp.hostonly.test", "A"): ["192.0.2.7"],
+        # nospf.test: "Nospf" sends from 127.0.0.6, whose PTR does not resolve back
+        ("nospf.test", "A"): ["127.0.0.61"],
+        ("6.0.0.127.in-addr.arpa", "PTR"): ["wrong.corp.test."],
+        ("wrong.corp.test", "A"): ["127.0.0.99"],
+        # reject.test: p=reject, no key (Check sender's rewritten From)
+        ("_dmarc.reject.test", "TXT"): ["v=DMARC1; p=reject"],
+    }
+    records[("cname._domainkey.corp.test", "CNAME")] = ["key.keys.test."]
+    return {
+        (name, rdtype): [txt(text) for text in texts] if rdtype == "TXT" else texts
+        for (name, rdtype), texts in records.items()
+    }
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestDeliverabilityChecks(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.key2048 = rsa_key(2048)[1]
+        cls.dns = DnsTestServer(
+            zone(cls.key2048, rsa_key(1024)[1], rsa_key(512)[1]),
+            host=HOST,
+            silent=SILENT,
+        ).start()
+        cls.addClassCleanup(cls.dns.stop)
+        cls.ICP = cls.env["ir.config_parameter"].sudo()
+        cls.ICP.set_param("mail.dns.nameservers", cls.dns.nameservers)
+        cls.ICP.set_param("mail.gateway.public_host", GATE)
+        cls.ICP.set_param("mail.default.from", False)
+        cls.ICP.set_param("mail.default.from_filter", False)
+        Server = cls.env["ir.mail_server"]
+        Server.search([]).active = False
+        AliasDomain = cls.env["mail.alias.domain"]
+        cls.corp = AliasDomain.create(
+            {
+                "name": "corp.test",
+                "default_from": "notifications",
+                "dkim_selectors": "s2048, s1024, s512, cname",
+            }
+        )
+        cls.env.company.alias_domain_id = cls.corp
+        cls.other = AliasDomain.create({"name": "other.test"})
+        cls.eu = AliasDomain.create({"name": "eu.orgonly.test"})
+        cls.own = Server.create(
+            {
+                "name": "Own",
+                "smtp_host": "smtp.corp.test",
+                "smtp_encryption": "starttls",
+                "from_filter": "corp.test, eu.orgonly.test",
+                "sending_addresses": "127.0.0.5",
+                "sequence": 1,
+            }
+        )
+        cls.relay = Server.create(
+            {
+                "name": "Relay",
+                "smtp_host": "smtp.relay.test",
+                "smtp_encryption": "none",
+                "from_filter": "relay-client.test",
+                "sending_addresses": "include:mailgun.test",
+                "sequence": 2,
+            }
+        )
+        cls.host = Server.create(
+            {
+                "name": "Host",
+                "smtp_host": "smtp.hostonly.test",
+                "smtp_encryption": "ssl",
+                "from_filter": "hostonly.test",
+                "sequence": 3,
+            }
+        )
+        cls.nospf = Server.create(
+            {
+                "name": "Nospf",
+                "smtp_host": "smtp.nospf.test",
+                "smtp_encryption": "starttls",
+                "from_filter": "nospf.test",
+                "sending_addresses": "127.0.0.6, include:relay.test",
+                "sequence": 4,
+            }
+        )
+        cls.Result = cls.env["mail.deliverability.result"]
+
+    def setUp(self):
+        super().setUp()
+        mail_dns.shared_resolver(self.dns.nameservers).clear_cache()
+
+    def results(self, **where):
+        return self.Result.search([(key, "=", value) for key, value in where.items()])
+
+    def one(self, **where):
+        found = self.results(**where)
+        self.assertEqual(len(found), 1, f"{where}: {found.mapped('key')}")
+        return found
+
+    def assertResult(self, result, status, code, record=None):
+        self.assertEqual(
+            (result.status, result.code), (status, code), (result.key, result.text)
+        )
+        if record is not None:
+            self.assertEqual(result.record_to_publish or "", record)
+        self.assertTrue(result.text and result.text != code, result.text)
+
+    # ------------------------------------------------------------------
+
+    def test_configuration_fields_validated(self):
+        with self.assertRaisesRegex(ValidationError, "'203.0.113.300'"):
+            self.own.sending_addresses = "127.0.0.5, 203.0.113.300"
+        with self.assertRaisesRegex(ValidationError, "'include:'"):
+            self.own.sending_addresses = "include:"
+        self.own.sending_addresses = "2001:db8::/48, include:Mailgun.ORG, 198.51.100.7"
+        self.assertEqual(
+            dlv.parse_sending_addresses(self.own.sending_addresses),
+            (("2001:db8::/48", "198.51.100.7"), ("mailgun.org",)),
+        )
+        with self.assertRaisesRegex(ValidationError, "'s1._domainkey'"):
+            self.corp.dkim_selectors = "s2048, s1._domainkey"
+        with self.assertRaisesRegex(ValidationError, "'bad selector'"):
+            self.corp.dkim_selectors = "bad selector"
+        settings = self.env["res.config.settings"].create(
+            {"routing_gateway_public_host": "MX.Example.COM"}
+        )
+        settings.execute()
+        self.assertEqual(
+            self.ICP.get_param("mail.gateway.public_host"), "mx.example.com"
+        )
+
+    def test_sending_paths_follow_the_sender_policy(self):
+        paths = {
+            (path["server"].name, path["from_domain"], path["envelope_domain"])
+            for path in self.Result._sending_paths()
+        }
+        self.assertEqual(
+            paths,
+            {
+                ("Own", "corp.test", "corp.test"),
+                ("Own", "eu.orgonly.test", "corp.test"),
+                ("Relay", "relay-client.test", "relay-client.test"),
+                ("Host", "hostonly.test", "hostonly.test"),
+                ("Nospf", "nospf.test", "nospf.test"),
+            },
+        )
+
+    def test_check_dns_stores_every_fact(self):
+        action = self.env["res.config.settings"].create({}).action_check_dns()
+        self.assertEqual(action["res_model"], "mail.deliverability.result")
+        self.assertIn("'search_default_group_domain': 1", action["context"])
+        # the good path: every fact passes, and they are stored once each
+        own = self.results(server_id=self.own.id, domain="corp.test")
+        self.assertEqual(
+            sorted(own.mapped("check")),
+            ["alignment", "reverse_dns", "spf", "tls"],
+        )
+        self.assertEqual(set(own.mapped("status")), {dlv.PASS}, own.mapped("text"))
+        self.assertEqual(own[0].date_checked.date(), own[0].create_date.date())
+        # DKIM per selector: 2048 passes, 1024 warns, 512 fails, a CNAME is followed
+        dkim = {
+            result.subject: result
+            for result in self.results(domain="corp.test", check="dkim")
+        }
+        self.assertResult(dkim["s2048._domainkey.corp.test"], dlv.PASS, "key_ok")
+        self.assertResult(dkim["cname._domainkey.corp.test"], dlv.PASS, "key_ok")
+        self.assertResult(dkim["s1024._domainkey.corp.test"], dlv.WARNING, "key_weak")
+        self.assertResult(dkim["s512._domainkey.corp.test"], dlv.FAIL, "key_too_small")
+        self.assertIn("512 bits", dkim["s512._domainkey.corp.test"].text)
+        self.assertFalse(dkim["s512._domainkey.corp.test"].server_id)
+        self.assertResult(self.one(domain="corp.test", check="mx"), dlv.PASS, "mx_ok")
+        self.assertResult(
+            self.one(domain="corp.test", check="dmarc"), dlv.PASS, "policy_enforced"
+        )
+
+    def test_check_dns_verdicts_and_records_to_publish(self):
+        self.Result._run_checks()
+        # softfail/fail for this server's address: the include it names is missing
+        self.assertResult(
+            self.one(server_id=self.relay.id, check="spf"),
+            dlv.FAIL,
+            "not_authorised",
+            'relay-client.test. TXT "v=spf1 include:mailgun.test ip4:127.0.0.9 -all"',
+        )
+        self.assertResult(
+            self.one(server_id=self.relay.id, check="tls"), dlv.FAIL, "no_tls"
+        )
+        # no DMARC: the record proposed for the organisational domain
+        self.assertResult(
+            self.one(domain="relay-client.test", check="dmarc"),
+            dlv.FAIL,
+            "no_record",
+            '_dmarc.relay-client.test. TXT "v=DMARC1; p=none; '
+            'rua=mailto:dmarc@relay-client.test"',
+        )
+        # no SPF: a record made of the server's addresses and include
+        self.assertResult(
+            self.one(server_id=self.nospf.id, check="spf"),
+            dlv.FAIL,
+            "no_record",
+            'nospf.test. TXT "v=spf1 ip4:127.0.0.6 include:relay.test ~all"',
+        )
+        # PTR mismatch
+        self.assertResult(
+            self.one(server_id=self.nospf.id, check="reverse_dns"),
+            dlv.FAIL,
+            "ptr_mismatch",
+            "wrong.corp.test. A 127.0.0.6",
+        )
+        # addresses read from the SMTP host: "not authorised" is no verdict
+        # (a relay sends from elsewhere); no PTR, one proposed to the host name
+        self.assertResult(
+            self.one(server_id=self.host.id, check="spf"),
+            dlv.UNKNOWN,
+            "host_not_authorised",
+            "",
+        )
+        self.assertIn(
+            "Sending addresses", self.one(server_id=self.host.id, check="spf").text
+        )
+        self.assertResult(
+            self.one(server_id=self.host.id, check="reverse_dns"),
+            dlv.FAIL,
+            "no_ptr",
+            "7.2.0.192.in-addr.arpa. PTR smtp.hostonly.test.",
+        )
+        # DMARC of the organisational domain only: its sp= applies, and the
+        # unaligned From would be spam-foldered
+        dmarc = self.one(domain="eu.orgonly.test", check="dmarc")
+        self.assertResult(dmarc, dlv.PASS, "policy_enforced")
+        self.assertEqual(
+            (dmarc.data["record_domain"], dmarc.data["policy"]),
+            ("orgonly.test", "quarantine"),
+        )
+        alignment = self.one(
+            domain="eu.orgonly.test", check="alignment", server_id=self.own.id
+        )
+        self.assertResult(alignment, dlv.FAIL, "not_aligned")
+        self.assertIn("spam folder", alignment.text)
+        # MX elsewhere, and an alias domain without MX
+        self.assertResult(
+            self.one(domain="other.test", check="mx"),
+            dlv.FAIL,
+            "mx_elsewhere",
+            f"other.test. MX 10 {GATE}.",
+        )
+        self.assertResult(
+            self.one(domain="eu.orgonly.test", check="mx"), dlv.WARNING, "no_mx"
+        )
+        # the server form's own facts
+        self.assertEqual(
+            self.relay.deliverability_result_ids,
+            self.results(server_id=self.relay.id),
+        )
+        # SPF and TLS (the envelope is the From's own domain: aligned)
+        self.assertEqual(self.relay.deliverability_issue_count, 2)
+        action = self.relay.action_open_deliverability_results()
+        self.assertEqual(action["domain"], [("server_id", "=", self.relay.id)])
+
+    def test_include_named_passes(self):
+        self.dns.update(
+            {
+                ("relay-client.test", "TXT"): [
+                    txt("v=spf1 ip4:127.0.0.9 include:mailgun.test -all")
+                ]
+            }
+        )
+        self.addCleanup(
+            self.dns.update,
+            {("relay-client.test", "TXT"): [txt("v=spf1 ip4:127.0.0.9 -all")]},
+        )
+        self.Result._run_checks()
+        self.assertResult(
+            self.one(server_id=self.relay.id, check="spf"), dlv.PASS, "authorised"
+        )
+
+    def test_silent_nameserver_is_unknown_within_the_bound(self):
+        started = time.monotonic()
+        results = self.Result._check_path(
+            self.own, "news@silent.test", "news@silent.test", timeout=1.5
+        )
+        self.assertLess(time.monotonic() - started, 1.5 + 2.5)
+        by_check = {result.check: result for result in results}
+        for check in ("spf", "dmarc", "alignment"):
+            with self.subTest(check=check):
+                self.assertResult(by_check[check], dlv.UNKNOWN, "dns_timeout")
+                self.assertIn("Could not be checked", by_check[check].text)
+        self.assertIn("silent.test", by_check["spf"].text)
+        labels = dict(self.Result._fields["status"]._description_selection(self.env))
+        self.assertEqual(labels[by_check["spf"].status], "Could not be checked")
+
+    def test_daily_check_notifies_when_a_pass_now_fails(self):
+        admin = self.env.ref("base.user_admin")
+        Message = self.env["mail.message"]
+        before = Message.search([("partner_ids", "in", admin.partner_id.ids)])
+        self.assertFalse(self.Result._cron_check(), "nothing passed before")
+        self.assertFalse(
+            Message.search([("partner_ids", "in", admin.partner_id.ids)]) - before
+        )
+        # the SPF record loses the server's address between two runs
+        self.dns.update({("corp.test", "TXT"): [txt("v=spf1 ip4:127.0.0.9 -all")]})
+        self.addCleanup(
+            self.dns.update,
+            {("corp.test", "TXT"): [txt("v=spf1 ip4:127.0.0.5 -all")]},
+        )
+        mail_dns.shared_resolver(self.dns.nameservers).clear_cache()
+        broken = self.Result._cron_check()
+        spf = broken.filtered(lambda r: r.check == "spf" and r.domain == "corp.test")
+        self.assertEqual((spf.previous_status, spf.status), ("pass", "fail"))
+        self.assertEqual(
+            spf.record_to_publish,
+            'corp.test. TXT "v=spf1 ip4:127.0.0.5 ip4:127.0.0.9 -all"',
+        )
+        new = Message.search([("partner_ids", "in", admin.partner_id.ids)]) - before
+        self.assertEqual(len(new), 1)
+        self.assertEqual(new.message_type, "user_notification")
+        self.assertIn("corp.test", new.subject)
+        self.assertIn("ip4:127.0.0.5 ip4:127.0.0.9", str(new.body))
+        # a third run with nothing changed: no new notification
+        self.Result._cron_check()
+        self.assertEqual(
+            Message.search([("partner_ids", "in", admin.partner_id.ids)]) - before, new
+        )
+
+    def test_check_sender_says_gmail_would_reject(self):
+        """An author whose From is rewritten to a p=reject domain that neither
+        the envelope nor a DKIM key aligns with."""
+        self.ICP.set_param("mail.default.from", "news@reject.test")
+        self.own.from_filter = "corp.test, news@reject.test"
+        wizard = self.env["mail.sender.check"].create({"email_from": "bob@gmail.test"})
+        self.assertEqual(wizard.mail_server_id, self.own)
+        self.assertIn("news@reject.test", wizard.header_from)
+        self.assertEqual(wizard.envelope_from, "bounce@corp.test")
+        self.assertIn("DNS records were not read", wizard.dmarc)
+        action = wizard.action_check_dns()
+        self.assertEqual(
+            (action["res_model"], action["res_id"]), (wizard._name, wizard.id)
+        )
+        wizard.invalidate_recordset()
+        self.assertEqual(wizard.dns_status, dlv.FAIL)
+        self.assertFalse(wizard.dmarc_aligned)
+        self.assertRegex(
+            wizard.dmarc,
+            r"^Gmail would reject this mail, because the From reject.test aligns "
+            r"neither with the envelope domain corp.test \(SPF: Pass\)",
+        )
+        self.assertIn("policy is reject", wizard.dmarc)
+        # the company's own domain: accepted, aligned
+        other = self.env["mail.sender.check"].create({"email_from": "ann@corp.test"})
+        other.action_check_dns()
+        other.invalidate_recordset()
+        self.assertEqual(other.dns_status, dlv.PASS, other.dmarc)
+        self.assertTrue(other.dmarc.startswith("Gmail would accept this mail"))
+
+    def test_access_admins_only(self):
+        self.Result._run_checks()
+        user = new_test_user(self.env, "dns_employee", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            self.Result.with_user(user).search([])
+        with self.assertRaises(AccessError):
+            self.Result.with_user(user)._run_checks()
+        with self.assertRaises(AccessError):
+            self.own.with_user(user).read(["sending_addresses"])
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestReceiverVerdict(TransactionCase):
+    """tools/deliverability.receiver_verdict, pure: Gmail's answer from the facts."""
+
+    def dmarc(self, policy):
+        if policy is None:
+            return dlv.Fact(dlv.CHECK_DMARC, "from.test", dlv.FAIL, "no_record", {})
+        return dlv.Fact(
+            dlv.CHECK_DMARC,
+            "from.test",
+            dlv.PASS,
+            "policy_enforced",
+            {"policy": policy, "adkim": "r", "aspf": "r", "pct": 100},
+        )
+
+    def test_table(self):
+        spf_pass = dlv.Fact(dlv.CHECK_SPF, "env.test", dlv.PASS, "authorised")
+        spf_fail = dlv.Fact(dlv.CHECK_SPF, "env.test", dlv.FAIL, "not_authorised")
+        spf_unknown = dlv.Fact(
+            dlv.CHECK_SPF, "env.test", dlv.UNKNOWN, "no_sending_address"
+        )
+        key = dlv.Fact(dlv.CHECK_DKIM, "s._domainkey.from.test", dlv.PASS, "key_ok")
+        no_key = dlv.Fact(dlv.CHECK_DKIM, "s._domainkey.from.test", dlv.FAIL, "no_key")
+        no_selector = dlv.Fact(dlv.CHECK_DKIM, "from.test", dlv.WARNING, "no_selector")
+        table = [
+            # spf, dkim, policy, envelope domain, status, code, verdict
+            (spf_pass, [no_selector], "reject", "from.test", "pass", "accepted"),
+            (spf_fail, [key], "reject", "env.test", "pass", "accepted"),
+            (spf_pass, [no_selector], "reject", "env.test", "fail", "rejected"),
+            (spf_pass, [no_key], "quarantine", "env.test", "fail", "quarantined"),
+            (spf_fail, [no_key], "none", "from.test", "fail", "unauthenticated"),
+            (spf_fail, [no_selector], None, "env.test", "fail", "unauthenticated"),
+            (spf_pass, [no_key], "none", "env.test", "warning", "accepted_unaligned"),
+            # a relay whose addresses are unknown: no verdict unless DKIM aligns
+            (
+                spf_unknown,
+                [no_key],
+                "reject",
+                "from.test",
+                "unknown",
+                "no_sending_address",
+            ),
+            (spf_unknown, [key], "reject", "env.test", "pass", "accepted"),
+        ]
+        for spf, dkim, policy, envelope, status, code in table:
+            with self.subTest(spf=spf.code, dkim=dkim[0].code, policy=policy):
+                fact = dlv.receiver_verdict(
+                    spf, dkim, self.dmarc(policy), envelope, "from.test"
+                )
+                self.assertEqual((fact.status, fact.code), (status, code), fact)
+
+    def test_parse_configuration_values(self):
+        self.assertEqual(
+            dlv.parse_sending_addresses(" 127.0.0.5 , 10.0.0.0/8, include:A.test,"),
+            (("127.0.0.5", "10.0.0.0/8"), ("a.test",)),
+        )
+        for bad in ("mail.example.com", "include:-x.test", "10.0.0.0/33"):
+            with self.subTest(bad=bad), self.assertRaises(dlv.ConfigValueError) as err:
+                dlv.parse_sending_addresses(f"127.0.0.5, {bad}")
+            self.assertEqual(err.exception.item, bad)
+        self.assertEqual(
+            dlv.parse_dkim_selectors("S1, s1, mail.2024"), ("s1", "mail.2024")
+        )
+        self.assertEqual(dlv.check_tls("h", "none").status, dlv.FAIL)
+        self.assertEqual(dlv.check_tls("h", "starttls").status, dlv.PASS)
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestCheckDnsTour(HttpCase):
+    """Check DNS and Check sender's DNS line in the browser."""
+
+    allow_end_on_form = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        assert http.root.statics  # see test_tour.TestSettingsTour
+        cls.dns = DnsTestServer(
+            {("_dmarc.tour.test", "TXT"): [txt("v=DMARC1; p=reject")]}, host=HOST
+        ).start()
+        cls.addClassCleanup(cls.dns.stop)
+
+    def test_check_dns_tour(self):
+        ICP = self.env["ir.config_parameter"].sudo()
+        ICP.set_param("mail.dns.nameservers", self.dns.nameservers)
+        mail_dns.shared_resolver(self.dns.nameservers).clear_cache()
+        self.env["ir.mail_server"].search([]).active = False
+        self.env.company.alias_domain_id = self.env["mail.alias.domain"].create(
+            {"name": "tour.test"}
+        )
+        self.env["ir.mail_server"].create(
+            {
+                "name": "Tour Server",
+                "smtp_host": "smtp.tour.test",
+                "from_filter": "tour.test",
+                "sending_addresses": "127.0.0.5",
+            }
+        )
+        self.start_tour(
+            "/odoo/settings", "mail_routing_policy_check_dns", login="admin"
+        )
+        self.assertTrue(
+            self.env["mail.deliverability.result"].search(
+                [("domain", "=", "tour.test"), ("check", "=", "spf")]
+            )
+        )
