@@ -98,7 +98,7 @@ ensure_node_tools() {
 # pytest names test modules after the *physical* folder, so the tests run on
 # a copy of the working tree in a folder named after the addon.
 stage_addon_copy() {
-    ADDONS_LINK_DIR="$VENV_DIR/test-addons"
+    ADDONS_LINK_DIR="${MRP_STAGE_DIR:-$VENV_DIR/test-addons}"
     ADDON_DIR="$ADDONS_LINK_DIR/$ADDON_NAME"
     mkdir -p "$ADDON_DIR"
     rsync -a --delete --exclude .venv --exclude .pgdata --exclude .git --exclude __pycache__ \
