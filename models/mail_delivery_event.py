@@ -5,6 +5,8 @@ import datetime
 import json
 import logging
 
+import psycopg2
+
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
@@ -64,6 +66,7 @@ class MailDeliveryEvent(models.Model):
             ("applied", "Applied"),
             ("recorded", "Recorded"),
             ("unknown", "Unknown message"),
+            ("failed", "Failed"),
         ],
         required=True,
         readonly=True,
@@ -71,7 +74,8 @@ class MailDeliveryEvent(models.Model):
         help="Applied: Odoo acted on it as on a bounce by mail. Recorded: it "
         "changes nothing in Odoo. Unknown message: no mail of this database "
         "has this Message-ID (deleted, or sent by another database); kept "
-        "with its payload.",
+        "with its payload. Failed: applying it raised an error (in Result); "
+        "Apply again once the cause is mended.",
     )
     result = fields.Char(readonly=True)
     mail_message_id = fields.Many2one(
@@ -94,19 +98,24 @@ class MailDeliveryEvent(models.Model):
 
     @api.model
     def _receive(self, server, verified):
-        """Apply the events of a verified request of ``server``'s provider:
-        all of them or, on a database error, none (the caller's transaction
-        is rolled back and the provider retries). Returns the counts
-        ``{"applied", "recorded", "unknown", "duplicate", "ignored"}``."""
-        counts = dict.fromkeys(("applied", "recorded", "unknown", "duplicate"), 0) | {
-            "ignored": verified.ignored
-        }
+        """Keep and apply the events of a verified request of ``server``'s
+        provider: all of them or, on a database error, none (the caller's
+        transaction is rolled back and the provider retries). An event whose
+        effect fails otherwise (an error in Odoo's handling or in another
+        module's override of it) is kept as failed, with the error, and the
+        others go on: retried by the provider, it would fail again until the
+        provider gives up and the event is lost. Returns the counts
+        ``{"applied", "recorded", "unknown", "failed", "duplicate",
+        "ignored"}``."""
+        counts = dict.fromkeys(
+            ("applied", "recorded", "unknown", "failed", "duplicate"), 0
+        ) | {"ignored": verified.ignored}
         for event in verified.events:
             record = self._insert_once(server, event)
             if not record:
                 counts["duplicate"] += 1
                 continue
-            record._apply()
+            record._apply_or_keep_error()
             counts[record.state] += 1
         return counts
 
@@ -155,6 +164,49 @@ class MailDeliveryEvent(models.Model):
     # ------------------------------------------------------------------
     # Effects, through Odoo's own handling
     # ------------------------------------------------------------------
+
+    def _apply_or_keep_error(self):
+        """Apply one event; an error of Odoo's handling (or of another
+        module's override of it) rolls back this event's effects only and is
+        kept on it. A database error (lost connection, serialisation failure,
+        deadlock, lock timeout: ``OperationalError``) is not the event's
+        fault: it fails the whole request, which Odoo retries or answers
+        with a 500 for the provider to retry."""
+        self.ensure_one()
+        # a rolled back savepoint clears the transaction's pending precommit
+        # hooks (tracking, bus): the events applied before run theirs first
+        self.env.cr.precommit.run()
+        try:
+            with self.env.cr.savepoint():
+                self._apply()
+        except psycopg2.OperationalError:
+            raise
+        except Exception as error:  # noqa: BLE001 - kept on the event, below
+            _logger.exception(
+                "Delivery event %s (%s): applying it failed", self.event_uid, self.kind
+            )
+            self.invalidate_recordset()
+            self.write({"state": "failed", "result": str(error)[:500]})
+
+    def action_apply_again(self):
+        """Apply failed events again, once their cause is mended; each once,
+        even when two administrators click at the same time."""
+        self.check_access("read")
+        self.env.cr.execute(
+            SQL(
+                """SELECT id FROM mail_delivery_event
+                   WHERE id IN %s AND state = 'failed'
+                   FOR UPDATE SKIP LOCKED""",
+                tuple(self.ids) or (0,),
+            )
+        )
+        # the events are read-only to everyone (access rules): their state
+        # is the module's bookkeeping, written as the webhook writes it, for
+        # an administrator (the only one who can see them) who asked for it
+        events = self.browse(row[0] for row in self.env.cr.fetchall()).sudo()
+        for event in events:
+            event._apply_or_keep_error()
+        return True
 
     def _apply(self):
         self.ensure_one()

@@ -12,9 +12,12 @@ import secrets
 import time
 from unittest.mock import patch
 
+import psycopg2
+
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from odoo import http
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -312,37 +315,125 @@ class TestDeliveryFeedback(HttpCase):
         response = self.sendgrid_post(self.sendgrid, events, private=stranger)
         self.assertEqual(response.status_code, 403)
 
-    def test_a_batch_is_all_or_nothing_and_a_retry_applies_once(self):
-        events = [
+    def sendgrid_bounces(self, count, prefix):
+        return [
             {
                 "email": self.customer.email,
                 "event": "bounce",
                 "type": "bounce",
                 "reason": "550 unknown user",
                 "smtp-id": self.message.message_id,
-                "sg_event_id": f"sg-retry-{index}",
+                "sg_event_id": f"{prefix}-{index}",
                 "timestamp": int(time.time()),
             }
-            for index in range(2)
+            for index in range(count)
         ]
+
+    def test_a_batch_is_all_or_nothing_and_a_retry_applies_once(self):
+        events = self.sendgrid_bounces(2, "sg-retry")
+        Event = self.env["mail.delivery.event"]
+        original_insert = MailDeliveryEvent._insert_once
+        original_bounce = MailDeliveryEvent._apply_bounce
+        calls = []
+
+        def insert_failing_once(record, *args):
+            calls.append("insert")
+            if len(calls) == 2:
+                raise RuntimeError("disk full")
+            return original_insert(record, *args)
+
+        def bounce_failing_once(record, *args):
+            calls.append("bounce")
+            if len(calls) == 2:
+                # not the event's fault: the whole request is retried
+                raise psycopg2.OperationalError("server closed the connection")
+            return original_bounce(record, *args)
+
+        for name, failing in (
+            ("_insert_once", insert_failing_once),
+            ("_apply_bounce", bounce_failing_once),
+        ):
+            calls.clear()
+            with (
+                self.subTest(failing=name),
+                patch.object(MailDeliveryEvent, name, failing),
+                mute_logger("odoo.http"),
+            ):
+                response = self.sendgrid_post(self.sendgrid, events)
+                self.assertEqual(response.status_code, 500)
+                self.assertFalse(Event.search([]), "none kept")
+                self.assertEqual(self.customer.message_bounce, 0, "none applied")
+        # the provider's retry
+        self.assertEqual(self.sendgrid_post(self.sendgrid, events).status_code, 200)
+        self.assertEqual(Event.search([]).mapped("state"), ["applied"] * 2)
+        self.assertEqual(self.customer.message_bounce, 2)
+
+    def test_an_event_whose_effect_fails_is_kept_and_applied_again(self):
         original = MailDeliveryEvent._apply_bounce
         calls = []
 
         def failing_once(record, *args):
             calls.append(record.event_uid)
-            if len(calls) == 2:
-                raise RuntimeError("database went away")
+            if len(calls) == 1:
+                # what a broken override of the bounce handling would do,
+                # after a part of its work
+                partner = record.env["res.partner"].browse(self.customer.id)
+                partner.message_bounce += 5
+                partner.flush_recordset()
+                raise ValueError("an override failed")
             return original(record, *args)
 
+        events = self.sendgrid_bounces(2, "sg-fail")
         with (
             patch.object(MailDeliveryEvent, "_apply_bounce", failing_once),
-            mute_logger("odoo.http"),
+            mute_logger("odoo.addons.mail_routing_policy.models.mail_delivery_event"),
         ):
-            self.assertEqual(self.sendgrid_post(self.sendgrid, events).status_code, 500)
-            self.assertFalse(self.env["mail.delivery.event"].search([]), "none kept")
-            self.assertEqual(self.customer.message_bounce, 0, "none applied")
             self.assertEqual(self.sendgrid_post(self.sendgrid, events).status_code, 200)
-        self.assertEqual(len(self.env["mail.delivery.event"].search([])), 2)
+        Event = self.env["mail.delivery.event"]
+        failed = Event.search([("state", "=", "failed")])
+        self.assertEqual(len(failed), 1)
+        self.assertEqual(failed.result, "an override failed")
+        self.assertEqual(
+            len(Event.search([("state", "=", "applied")])), 1, "the other one applied"
+        )
+        self.assertEqual(
+            self.customer.message_bounce, 1, "the failed one's effects undone"
+        )
+        failed.action_apply_again()
+        self.assertEqual(failed.state, "applied")
+        self.assertEqual(self.customer.message_bounce, 2)
+        failed.action_apply_again()
+        self.assertEqual(self.customer.message_bounce, 2, "applied once")
+
+    def test_delivery_events_tour(self):
+        # read every manifest in this thread first (see test_tour.py)
+        self.assertTrue(http.root.statics)
+        response = self.post(
+            self.mailgun,
+            mailgun_body(
+                self.mailgun_key,
+                mailgun_failure(self.message.message_id, self.customer.email),
+            ),
+        )
+        self.assertEqual(response.status_code, 200)
+        with (
+            patch.object(
+                MailDeliveryEvent,
+                "_apply_bounce",
+                side_effect=ValueError("an override failed"),
+                autospec=True,
+            ),
+            mute_logger("odoo.addons.mail_routing_policy.models.mail_delivery_event"),
+        ):
+            self.sendgrid_post(self.sendgrid, self.sendgrid_bounces(1, "sg-tour"))
+        failed = self.env["mail.delivery.event"].search([("state", "=", "failed")])
+        self.assertEqual(failed.event_uid, "sg-tour-0")
+        self.start_tour(
+            "/odoo/action-mail_routing_policy.mail_delivery_event_action",
+            "mail_routing_policy_delivery_events",
+            login="admin",
+        )
+        self.assertEqual(failed.state, "applied")
         self.assertEqual(self.customer.message_bounce, 2)
 
     def test_events_are_for_administrators_only(self):
@@ -351,6 +442,10 @@ class TestDeliveryFeedback(HttpCase):
             self.env["mail.delivery.event"].with_user(user).search([])
         with self.assertRaises(AccessError):
             self.env["mail.delivery.refusal"].with_user(user).search([])
+        with self.assertRaises(AccessError):
+            self.env["mail.delivery.event"].with_user(user).browse(
+                1
+            ).action_apply_again()
         fields = self.env["ir.mail_server"]._fields
         for name in ("delivery_feedback_key", "delivery_feedback_token"):
             self.assertEqual(fields[name].groups, "base.group_system", name)
