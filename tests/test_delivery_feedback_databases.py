@@ -1,0 +1,231 @@
+# Copyright 2026 mail_routing_policy developers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""Several databases behind one Odoo: a real ``odoo-bin`` serving two
+databases with this module, chosen by host name (``--db-filter '^%d$'``, as
+an integrator sets it up), each with its own Mailgun-fed server. Each
+database's webhook applies its events in that database only, by its own
+scheduled action; a request carried to the other one changes nothing."""
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import closing
+
+import requests
+
+import odoo
+from odoo.tests import BaseCase, tagged
+from odoo.tools import config
+
+from .test_delivery_feedback import mailgun_body, mailgun_failure
+
+ODOO_BIN = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin")
+
+# run by `odoo-bin shell` in each database: a relay server fed by Mailgun,
+# a customer and a mail to them; prints what the test needs
+SETUP_SCRIPT = """
+import json
+server = env["ir.mail_server"].create({
+    "name": "Mailgun relay", "smtp_host": "smtp.mailgun.invalid",
+    "delivery_feedback_provider": "mailgun", "delivery_feedback_key": KEY,
+})
+customer = env["res.partner"].create({"name": "Dead", "email": EMAIL})
+message = customer.with_context(mail_notify_force_send=False).message_post(
+    body="Your quotation", partner_ids=customer.ids, message_type="comment",
+    subtype_xmlid="mail.mt_comment",
+)
+env.cr.commit()
+print("RESULT " + json.dumps({
+    "url": server.delivery_feedback_url, "server": server.id,
+    "customer": customer.id, "message_id": message.message_id,
+}))
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestDeliveryFeedbackDatabases(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.folder = tempfile.mkdtemp(prefix="mrp-databases-")
+        cls.addClassCleanup(subprocess.run, ["rm", "-rf", cls.folder], check=False)
+        # an empty configuration file: the test run's own (test tags, its
+        # database) must not reach these servers
+        cls.rcfile = os.path.join(cls.folder, "odoo.conf")
+        open(cls.rcfile, "w", encoding="utf-8").close()
+        run = f"{os.getpid()}-{secrets.token_hex(3)}"
+        cls.databases = [f"mrp-hosts-a-{run}", f"mrp-hosts-b-{run}"]
+        for database in cls.databases:
+            cls.addClassCleanup(cls.drop_database, database)
+        # one install, copied: both databases have the module
+        cls.odoo("-d", cls.databases[0], "-i", "mail_routing_policy")
+        with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
+            cr._cnx.autocommit = True
+            cr.execute(
+                f'CREATE DATABASE "{cls.databases[1]}" '
+                f'TEMPLATE "{cls.databases[0]}"'
+            )
+        cls.keys, cls.setups = {}, {}
+        for database in cls.databases:
+            cls.keys[database] = secrets.token_hex(16)
+            script = (
+                f"KEY = {cls.keys[database]!r}\n"
+                "EMAIL = 'dead@customer.example'\n" + SETUP_SCRIPT
+            )
+            output = cls.odoo("shell", "-d", database, "--no-http", stdin=script)
+            line = next(
+                line for line in output.splitlines() if line.startswith("RESULT ")
+            )
+            cls.setups[database] = json.loads(line.split(" ", 1)[1])
+        cls.port = free_port()
+        cls.server = subprocess.Popen(  # pylint: disable=consider-using-with
+            cls.odoo_command(
+                "--http-interface",
+                "127.0.0.1",
+                "--http-port",
+                str(cls.port),
+                "--db-filter",
+                "^%d$",
+                "--max-cron-threads",
+                "1",
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=open(  # noqa: SIM115 - closed with the process
+                os.path.join(cls.folder, "server.log"), "w", encoding="utf-8"
+            ),
+        )
+        cls.addClassCleanup(cls.stop_server)
+        cls.wait_listening()
+
+    @classmethod
+    def odoo_command(cls, *args):
+        command = [sys.executable, ODOO_BIN]
+        if args and args[0] == "shell":
+            command.append(args[0])
+            args = args[1:]
+        command += ["-c", cls.rcfile, "--addons-path", config["addons_path"]]
+        for option in ("db_host", "db_port", "db_user", "db_password"):
+            if config.get(option):
+                command += [f"--{option.replace('_', '-')}", str(config[option])]
+        return command + ["--log-level", "warn", *args]
+
+    @classmethod
+    def odoo(cls, *args, stdin=None):
+        if args[0] != "shell":
+            args = (*args, "--stop-after-init", "--without-demo", "all")
+        done = subprocess.run(
+            cls.odoo_command(*args),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if done.returncode:
+            raise AssertionError(f"odoo-bin {args} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    @classmethod
+    def stop_server(cls):
+        cls.server.terminate()
+        try:
+            cls.server.wait(30)
+        except subprocess.TimeoutExpired:
+            cls.server.kill()
+            cls.server.wait()
+
+    @classmethod
+    def drop_database(cls, database):
+        with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
+            cr._cnx.autocommit = True
+            odoo.sql_db.close_db(database)
+            cr.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    @classmethod
+    def wait_listening(cls, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if cls.server.poll() is not None:
+                raise AssertionError("odoo-bin stopped")
+            try:
+                socket.create_connection(("127.0.0.1", cls.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError("odoo-bin does not listen")
+
+    def post(self, host_database, setup_database):
+        """POST a permanent failure signed for ``setup_database``'s server to
+        its URL, on the host name of ``host_database``."""
+        setup = self.setups[setup_database]
+        path = setup["url"].split("/", 3)[3]
+        body = mailgun_body(
+            self.keys[setup_database],
+            mailgun_failure(setup["message_id"], "dead@customer.example"),
+        )
+        return requests.post(
+            f"http://127.0.0.1:{self.port}/{path}",
+            data=body,
+            headers={
+                "Host": f"{host_database}.odoo.example",
+                "Content-Type": "application/json",
+            },
+            timeout=60,
+        )
+
+    def state(self, database):
+        """(bounce counter of the customer, events by state) of a database."""
+        with closing(odoo.sql_db.db_connect(database).cursor()) as cr:
+            cr.execute(
+                "SELECT message_bounce FROM res_partner WHERE id = %s",
+                [self.setups[database]["customer"]],
+            )
+            bounces = cr.fetchone()[0]
+            cr.execute(
+                "SELECT state, count(*) FROM mail_delivery_event GROUP BY state"
+            )
+            return bounces, dict(cr.fetchall())
+
+    def wait_applied(self, database, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            bounces, events = self.state(database)
+            if events and "pending" not in events:
+                return bounces, events
+            time.sleep(0.3)
+        raise AssertionError(f"{database}: events not applied: {events}")
+
+    def test_each_database_applies_its_own_events(self):
+        first, second = self.databases
+        self.assertEqual(
+            self.setups[first]["server"],
+            self.setups[second]["server"],
+            "a copied database: the same server id in both, other tokens",
+        )
+        for database in self.databases:
+            response = self.post(database, database)
+            self.assertEqual((response.status_code, response.text), (200, "ok\n"))
+        for database in self.databases:
+            self.assertEqual(
+                self.wait_applied(database), (1, {"applied": 1}), database
+            )
+        # the first database's request, carried to the second one's host
+        # (a wrong dbfilter, a proxy's mistake): unknown there, nothing done
+        response = self.post(second, first)
+        self.assertEqual(
+            (response.status_code, response.text), (404, "unknown webhook\n")
+        )
+        self.assertEqual(self.state(second), (1, {"applied": 1}))
+        self.assertEqual(self.state(first), (1, {"applied": 1}))
