@@ -43,6 +43,8 @@ def zone(keys):
             "v=spf1 a:h5.many.test a:h6.many.test a:h7.many.test a:h8.many.test "
             "a:h9.many.test -all"
         ],
+        # the hosts of many.test's chain (flattened in the proposed record)
+        **{(f"h{n}.many.test", "A"): [f"127.0.1.{n}"] for n in range(1, 10)},
         ("void.test", "TXT"): [
             "v=spf1 a:v1.void.test a:v2.void.test a:v3.void.test ~all"
         ],
@@ -147,21 +149,26 @@ class TestSpf(DeliverabilityCase):
                 {},
             ),
             (
+                # one record with both records' terms
                 "twospf.test",
                 [SERVER_IP],
                 [],
                 dlv.FAIL,
                 dlv.CODE_MULTIPLE_RECORDS,
-                "",
+                'twospf.test. TXT "v=spf1 ip4:127.0.0.5 ip4:127.0.0.6 -all"',
                 {},
             ),
             (
+                # the chain's a: terms replaced by their addresses, and the
+                # server's address added
                 "many.test",
                 [SERVER_IP],
                 [],
                 dlv.FAIL,
                 dlv.CODE_TOO_MANY_LOOKUPS,
-                "",
+                'many.test. TXT "v=spf1 '
+                + " ".join(f"ip4:127.0.1.{n}" for n in range(1, 10))
+                + ' ip4:127.0.0.5 -all"',
                 {"lookups": 11, "limit": 10},
             ),
             (
@@ -173,8 +180,25 @@ class TestSpf(DeliverabilityCase):
                 "",
                 {"void_lookups": 3},
             ),
-            ("plusall.test", [SERVER_IP], [], dlv.FAIL, dlv.CODE_ALLOWS_ANY, "", {}),
-            ("anyinclude.test", [SERVER_IP], [], dlv.FAIL, dlv.CODE_ALLOWS_ANY, "", {}),
+            (
+                "plusall.test",
+                [SERVER_IP],
+                [],
+                dlv.FAIL,
+                dlv.CODE_ALLOWS_ANY,
+                'plusall.test. TXT "v=spf1 ip4:127.0.0.5 ~all"',
+                {},
+            ),
+            (
+                # the include that lets anyone pass dropped
+                "anyinclude.test",
+                [SERVER_IP],
+                [],
+                dlv.FAIL,
+                dlv.CODE_ALLOWS_ANY,
+                'anyinclude.test. TXT "v=spf1 ip4:127.0.0.5 -all"',
+                {},
+            ),
             (
                 "badsyntax.test",
                 [SERVER_IP],

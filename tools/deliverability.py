@@ -331,7 +331,17 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
         return Fact(CHECK_SPF, domain, FAIL, CODE_NO_RECORD, {}, proposal)
     texts = [record.decode("utf-8", "replace") for record in records]
     if len(records) > 1:
-        return Fact(CHECK_SPF, domain, FAIL, CODE_MULTIPLE_RECORDS, {"records": texts})
+        # one record with the terms of all of them (and this path's)
+        # in a stable order: DNS gives a record set in any order
+        terms = [term for text in sorted(texts) for term in text.split()[1:]]
+        return Fact(
+            CHECK_SPF,
+            domain,
+            FAIL,
+            CODE_MULTIPLE_RECORDS,
+            {"records": texts},
+            _spf_proposal(domain, terms, networks, includes, resolver, deadline, texts),
+        )
     record = texts[0]
     data = {"record": record}
     # one walk of the whole record: limits, syntax, catch-all
@@ -350,12 +360,19 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
             {**data, "limit": spf.MAX_VOID_LOOKUPS},
         )
     if walk.lookups > spf.MAX_LOOKUP:
+        # the terms that cost lookups replaced by the addresses they stand for
+        flat = _flatten_spf_terms(record.split()[1:], domain, resolver, deadline)
         return Fact(
             CHECK_SPF,
             domain,
             FAIL,
             CODE_TOO_MANY_LOOKUPS,
             {**data, "limit": spf.MAX_LOOKUP},
+            _spf_proposal(
+                domain, flat, networks, includes, resolver, deadline, [record]
+            )
+            if flat is not None
+            else "",
         )
     if result == mail_auth.PERMERROR:
         error = walk.perm_error
@@ -367,12 +384,22 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
             {**data, "term": str(getattr(error, "mech", "") or "")},
         )
     if result == mail_auth.PASS:
+        # without the terms that let anyone pass (a catch-all, a range of
+        # everything, an include that does so)
+        terms = [
+            term
+            for term in record.split()[1:]
+            if not _spf_allows_any(term, domain, resolver, deadline)
+        ]
         return Fact(
             CHECK_SPF,
             domain,
             FAIL,
             CODE_ALLOWS_ANY,
             {**data, "probe": SPF_PROBE_ADDRESS},
+            _spf_proposal(
+                domain, terms, networks, includes, resolver, deadline, [record]
+            ),
         )
     # the includes the admin named for a relay: the record must name them
     named = _record_includes(record)
@@ -402,6 +429,163 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
     added += [f"include:{include}" for include in missing_includes]
     proposal = txt_record(domain, " ".join([terms[0], *added, *terms[1:]]))
     return Fact(CHECK_SPF, domain, status, CODE_NOT_AUTHORISED, data, proposal)
+
+
+def _spf_mechanism(term):
+    """``(qualifier, name, argument)`` of an SPF term: ``("-", "all", "")``,
+    ``("+", "include", "relay.test")``; a modifier's name ends with ``=``."""
+    qualifier = "+"
+    if term[:1] in "+-~?":
+        qualifier, term = term[0], term[1:]
+    for separator in (":", "=", "/"):
+        name, found, argument = term.partition(separator)
+        if found:
+            if separator == "=":
+                return qualifier, name.lower() + "=", argument
+            if separator == "/":
+                return qualifier, name.lower(), "/" + argument
+            return qualifier, name.lower(), argument
+    return qualifier, term.lower(), ""
+
+
+def _spf_allows_any(term, domain, resolver, deadline):
+    """Does this one term let any address pass? (``+all``, ``ip4:0.0.0.0/0``,
+    an include whose record does)"""
+    qualifier, name, argument = _spf_mechanism(term)
+    if qualifier != "+":
+        return False
+    if name == "all":
+        return True
+    if name in ("ip4", "ip6"):
+        try:
+            return ipaddress.ip_network(argument, strict=False).prefixlen == 0
+        except ValueError:
+            return False
+    if name == "include":
+        result, _query, _recorder = _spf_check(
+            SPF_PROBE_ADDRESS,
+            domain,
+            f"v=spf1 {term} -all",
+            resolver,
+            deadline,
+            strict=False,
+        )
+        return result == mail_auth.PASS
+    return False
+
+
+def _spf_proposal(domain, terms, networks, includes, resolver, deadline, originals):
+    """The one record to publish instead of ``originals``: ``terms`` without
+    duplicates, ``all`` or ``redirect=``, then what this path needs and the
+    record does not authorise, then the strictest ``all`` of the originals
+    (``~all`` when none was strict); "" when it would still break a limit."""
+    mechanisms, seen = [], set()
+    for term in terms:
+        _qualifier, name, _argument = _spf_mechanism(term)
+        if name in ("all", "redirect=") or term.lower() in seen:
+            continue
+        seen.add(term.lower())
+        mechanisms.append(term)
+    endings = [
+        _spf_mechanism(term)[0]
+        for text in originals
+        for term in text.split()[1:]
+        if _spf_mechanism(term)[1] == "all"
+    ]
+    ending = "-all" if "-" in endings else NEW_SPF_ALL
+    record = " ".join(["v=spf1", *mechanisms, ending])
+    _results, missing, temporary = _evaluate_networks(
+        networks, domain, record, resolver, deadline
+    )
+    if temporary is not None:
+        return ""
+    named = _record_includes(record)
+    added = [_spf_term(network) for network in missing]
+    added += [f"include:{include}" for include in includes if include not in named]
+    record = " ".join(["v=spf1", *mechanisms, *added, ending])
+    result, walk, _recorder = _spf_check(
+        SPF_PROBE_ADDRESS, domain, record, resolver, deadline, strict=False
+    )
+    if (
+        result in (mail_auth.PASS, mail_auth.PERMERROR, mail_auth.TEMPERROR)
+        or walk.lookups > spf.MAX_LOOKUP
+        or walk.void_lookups > spf.MAX_VOID_LOOKUPS
+    ):
+        return ""
+    return txt_record(domain, record)
+
+
+def _flatten_spf_terms(terms, domain, resolver, deadline, depth=0):
+    """``terms`` with ``a``, ``mx`` and ``include`` replaced by the ``ip4``/``ip6``
+    terms of the addresses they name today (an include: its passing terms),
+    or ``None`` when a term cannot be (a macro, ``ptr``/``exists``, a DNS
+    error, includes nested too deep). The addresses must be renewed when the
+    provider changes them: that is the price of fewer lookups."""
+    if depth > spf.MAX_LOOKUP:
+        return None
+    flat = []
+    for term in terms:
+        qualifier, name, argument = _spf_mechanism(term)
+        if "%" in argument or name in ("ptr", "exists", "exp="):
+            return None
+        if name in ("a", "mx"):
+            target, _slash, prefix = argument.partition("/")
+            prefix = prefix.partition("//")[0]  # dual CIDR: the IPv4 length
+            hosts = [target or domain]
+            if name == "mx":
+                answer = resolver.resolve(hosts[0], "MX", deadline)
+                if answer.temporary:
+                    return None
+                hosts = (
+                    [
+                        host
+                        for host in (
+                            record.split()[-1].rstrip(".") for record in answer.records
+                        )
+                        if host  # a null MX names no host
+                    ]
+                    if answer.found
+                    else []
+                )
+            for host in hosts:
+                for rdtype in ("A", "AAAA"):
+                    answer = resolver.resolve(host, rdtype, deadline)
+                    if answer.temporary:
+                        return None
+                    for address in answer.records if answer.found else ():
+                        network = ipaddress.ip_network(
+                            f"{address}/{prefix}"
+                            if prefix and rdtype == "A"
+                            else address,
+                            strict=False,
+                        )
+                        flat.append(qualifier.replace("+", "") + _spf_term(network))
+        elif name in ("include", "redirect="):
+            answer = resolver.resolve(argument, "TXT", deadline)
+            if answer.temporary:
+                return None
+            found = [
+                record.decode("utf-8", "replace")
+                for record in (answer.records if answer.found else ())
+                if spf.RE_SPF.match(record)
+            ]
+            if len(found) != 1:
+                return None
+            inner = _flatten_spf_terms(
+                found[0].split()[1:], argument, resolver, deadline, depth + 1
+            )
+            if inner is None:
+                return None
+            # an include only ever passes: its passing terms count; a
+            # redirect stands for the whole record (its "all" too)
+            flat += [
+                item
+                for item in inner
+                if name == "redirect=" or _spf_mechanism(item)[0] == "+"
+            ]
+        else:
+            flat.append(term)
+    return flat
 
 
 def _evaluate_networks(networks, domain, record, resolver, deadline):

@@ -141,13 +141,14 @@ DELIVERABILITY_TEXTS = {
     ),
     ("spf", "multiple_records"): _lt(
         "%(domain)s publishes several SPF records (%(records)s): there must be "
-        "exactly one, else SPF fails for every mail. Merge them into one."
+        "exactly one, else SPF fails for every mail. Publish the record below, "
+        "which merges them, in their place."
     ),
     ("spf", "too_many_lookups"): _lt(
         "The SPF record of %(domain)s needs %(lookups)s DNS lookups (include, a, mx, "
         "ptr, exists, redirect, counted through its includes); more than %(limit)s "
-        "make SPF fail for every mail. Replace includes by the addresses they stand "
-        "for."
+        "make SPF fail for every mail. The record below names the addresses they "
+        "stand for today instead: renew it when a provider changes them."
     ),
     ("spf", "too_many_void_lookups"): _lt(
         "The SPF record of %(domain)s names %(void_lookups)s names that do not "
@@ -159,7 +160,8 @@ DELIVERABILITY_TEXTS = {
     ),
     ("spf", "allows_any"): _lt(
         "The SPF record of %(domain)s authorises any address (+all or a range "
-        "covering everything): anyone may send in its name. End it with ~all or -all."
+        "covering everything): anyone may send in its name. Publish the record below, "
+        "which ends with ~all or -all."
     ),
     ("spf", "not_authorised"): _lt(
         "The SPF record of %(domain)s does not authorise this server's mail "
