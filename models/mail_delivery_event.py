@@ -110,14 +110,33 @@ class MailDeliveryEvent(models.Model):
         counts = dict.fromkeys(
             ("applied", "recorded", "unknown", "failed", "duplicate"), 0
         ) | {"ignored": verified.ignored}
+        records = self.browse()
         for event in verified.events:
             record = self._insert_once(server, event)
-            if not record:
+            if record:
+                records |= record
+            else:
                 counts["duplicate"] += 1
-                continue
-            record._apply_or_keep_error()
+        records._apply_all_or_each()
+        for record in records:
             counts[record.state] += 1
         return counts
+
+    def _apply_all_or_each(self):
+        """Apply the events together (the ORM batches their writes); when one
+        of them fails, again one by one, each in its own savepoint, so that
+        only the failing one is kept as failed."""
+        if not self:
+            return
+        try:
+            with self.env.cr.savepoint():
+                for record in self:
+                    record._apply()
+        except psycopg2.OperationalError:
+            raise
+        except Exception:  # noqa: BLE001 - found again one by one, below
+            for record in self:
+                record._apply_or_keep_error()
 
     def _insert_once(self, server, event):
         """The new record of ``event``, or an empty recordset when the
@@ -204,8 +223,7 @@ class MailDeliveryEvent(models.Model):
         # is the module's bookkeeping, written as the webhook writes it, for
         # an administrator (the only one who can see them) who asked for it
         events = self.browse(row[0] for row in self.env.cr.fetchall()).sudo()
-        for event in events:
-            event._apply_or_keep_error()
+        events._apply_all_or_each()
         return True
 
     def _apply(self):

@@ -370,11 +370,10 @@ class TestDeliveryFeedback(HttpCase):
 
     def test_an_event_whose_effect_fails_is_kept_and_applied_again(self):
         original = MailDeliveryEvent._apply_bounce
-        calls = []
+        broken = {"sg-fail-0"}
 
-        def failing_once(record, *args):
-            calls.append(record.event_uid)
-            if len(calls) == 1:
+        def failing(record, *args):
+            if record.event_uid in broken:
                 # what a broken override of the bounce handling would do,
                 # after a part of its work
                 partner = record.env["res.partner"].browse(self.customer.id)
@@ -385,12 +384,13 @@ class TestDeliveryFeedback(HttpCase):
 
         events = self.sendgrid_bounces(2, "sg-fail")
         with (
-            patch.object(MailDeliveryEvent, "_apply_bounce", failing_once),
+            patch.object(MailDeliveryEvent, "_apply_bounce", failing),
             mute_logger("odoo.addons.mail_routing_policy.models.mail_delivery_event"),
         ):
             self.assertEqual(self.sendgrid_post(self.sendgrid, events).status_code, 200)
         Event = self.env["mail.delivery.event"]
         failed = Event.search([("state", "=", "failed")])
+        self.assertEqual(failed.event_uid, "sg-fail-0")
         self.assertEqual(len(failed), 1)
         self.assertEqual(failed.result, "an override failed")
         self.assertEqual(
@@ -399,6 +399,7 @@ class TestDeliveryFeedback(HttpCase):
         self.assertEqual(
             self.customer.message_bounce, 1, "the failed one's effects undone"
         )
+        # the cause mended (the override fixed): applied again
         failed.action_apply_again()
         self.assertEqual(failed.state, "applied")
         self.assertEqual(self.customer.message_bounce, 2)
