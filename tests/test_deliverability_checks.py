@@ -5,11 +5,13 @@
 stored results, the daily check's notification, Check sender's DMARC line and
 access rights, against the loopback DNS server (tests/dns_server.py)."""
 
+import os
 import time
 
 from odoo import http
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tools.translate import TranslationImporter
 
 from odoo.addons.mail_routing_policy.tools import deliverability as dlv
 from odoo.addons.mail_routing_policy.tools import mail_dns
@@ -491,7 +493,7 @@ class TestCheckDnsTour(HttpCase):
         ).start()
         cls.addClassCleanup(cls.dns.stop)
 
-    def test_check_dns_tour(self):
+    def configure_tour(self):
         ICP = self.env["ir.config_parameter"].sudo()
         ICP.set_param("mail.dns.nameservers", self.dns.nameservers)
         mail_dns.shared_resolver(self.dns.nameservers).clear_cache()
@@ -507,8 +509,38 @@ class TestCheckDnsTour(HttpCase):
                 "sending_addresses": "127.0.0.5",
             }
         )
+
+    def test_check_dns_tour(self):
+        self.configure_tour()
         self.start_tour(
             "/odoo/settings", "mail_routing_policy_check_dns", login="admin"
+        )
+        self.assertTrue(
+            self.env["mail.deliverability.result"].search(
+                [("domain", "=", "tour.test"), ("check", "=", "spf")]
+            )
+        )
+
+    def test_check_dns_tour_german(self):
+        """The same path for an administrator who reads Odoo in German, in
+        the words of the module's German translation."""
+        self.env["res.lang"]._activate_lang("de_DE")
+        importer = TranslationImporter(self.env.cr, verbose=False)
+        importer.load_file(
+            os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n", "de.po"),
+            "de_DE",
+        )
+        importer.save(overwrite=True)
+        new_test_user(
+            self.env,
+            login="admin_de",
+            password="admin_de",
+            lang="de_DE",
+            groups="base.group_system,base.group_partner_manager",
+        )
+        self.configure_tour()
+        self.start_tour(
+            "/odoo/settings", "mail_routing_policy_check_dns_de", login="admin_de"
         )
         self.assertTrue(
             self.env["mail.deliverability.result"].search(
