@@ -75,7 +75,7 @@ class MailDeliverabilityResult(models.Model):
     code = fields.Char(readonly=True)
     data = fields.Json(readonly=True)
     text = fields.Text("What it means", compute="_compute_text")
-    record_to_publish = fields.Char(readonly=True)
+    record_to_publish = fields.Char("Record to publish", readonly=True)
     date_checked = fields.Datetime("Checked on", readonly=True)
 
     @api.depends("check", "code", "data", "subject", "domain")
@@ -91,8 +91,13 @@ class MailDeliverabilityResult(models.Model):
             if isinstance(value, dict):
                 value = ", ".join(f"{key}: {item}" for key, item in value.items())
             elif isinstance(value, list | tuple):
-                value = ", ".join(str(item) for item in value) or "-"
+                value = ", ".join(str(item) for item in value) or self.env._("none")
             params[name] = value
+        if self.check == dlv.CHECK_ALIGNMENT:
+            params["aligned"] = ", ".join(
+                self._aligned_word(item)
+                for item in (self.data or {}).get("aligned", [])
+            )
         params.setdefault("domain", self.subject or self.domain)
         params["subject"] = self.subject
         return params

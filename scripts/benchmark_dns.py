@@ -29,6 +29,7 @@ question of the cold run, or any question of the warm run, is one).
 """
 # pylint: disable=print-used  # a command-line tool: prints its report
 
+import contextlib
 import cProfile
 import importlib.util
 import io
@@ -158,11 +159,10 @@ class DnsChild:
 
     def stop(self):
         if self.process.poll() is None:
-            try:
+            # the child may be gone already: stopping it is all that is left
+            with contextlib.suppress(OSError):
                 self.process.stdin.write("quit\n")
                 self.process.stdin.close()
-            except OSError:
-                pass
         base.stop_processes(self.process)
 
 

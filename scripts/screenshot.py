@@ -131,16 +131,23 @@ ELEMENT_BOX = """(() => {{
     return {{x: box.left, y: box.top, width: box.width, height: box.height}};
 }})()"""
 
-# an Odoo text field filled as a user types it, then a button clicked
-FILL_AND_CLICK = """(() => {{
+# an Odoo text field filled as a user types it
+FILL = """(() => {{
     const field = document.querySelector({field});
-    const button = [...document.querySelectorAll('button')]
-        .find((b) => b.textContent.trim() === {button});
-    if (!field || !button) return false;
+    if (!field) return false;
     field.value = {value};
     field.dispatchEvent(new Event('input', {{bubbles: true}}));
     field.dispatchEvent(new Event('change', {{bubbles: true}}));
-    setTimeout(() => button.click(), 300);
+    return true;
+}})()"""
+
+# then a button clicked, once it shows (a button may appear only once the
+# field has a value)
+CLICK = """(() => {{
+    const button = [...document.querySelectorAll('button')]
+        .find((b) => b.textContent.trim() === {button} && b.offsetParent);
+    if (!button) return false;
+    button.click();
     return true;
 }})()"""
 
@@ -200,12 +207,12 @@ def main():
         if args.fill:
             with open(args.fill[1], encoding="utf-8") as handle:
                 value = handle.read()
-            fill = FILL_AND_CLICK.format(
-                field=json.dumps(args.fill[0]),
-                button=json.dumps(args.click),
-                value=json.dumps(value),
-            )
-            wait_for(chrome, fill, f"field {args.fill[0]} and button {args.click!r}")
+            fill = FILL.format(field=json.dumps(args.fill[0]), value=json.dumps(value))
+            wait_for(chrome, fill, f"field {args.fill[0]}")
+            if args.click:
+                time.sleep(0.3)  # the field's change reaches the form first
+                click = CLICK.format(button=json.dumps(args.click))
+                wait_for(chrome, click, f"button {args.click!r}")
         if args.block:
             find_box = BLOCK_BOX.format(name=json.dumps(args.block))
             what = f"settings block {args.block!r}"

@@ -205,6 +205,10 @@ class TestDeliverabilityChecks(TransactionCase):
         )
         self.assertEqual(set(own.mapped("status")), {dlv.PASS}, own.mapped("text"))
         self.assertEqual(own[0].date_checked.date(), own[0].create_date.date())
+        # said in words, not in codes
+        alignment = own.filtered(lambda result: result.check == "alignment")
+        self.assertIn("aligns with the", alignment.text)
+        self.assertNotRegex(alignment.text, r"aligns with (spf|dkim)\b")
         # DKIM per selector: 2048 passes, 1024 warns, 512 fails, a CNAME is followed
         dkim = {
             result.subject: result

@@ -13,7 +13,6 @@ import time
 from unittest.mock import patch
 
 import psycopg2
-
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 

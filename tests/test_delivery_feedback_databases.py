@@ -193,9 +193,7 @@ class TestDeliveryFeedbackDatabases(BaseCase):
                 [self.setups[database]["customer"]],
             )
             bounces = cr.fetchone()[0]
-            cr.execute(
-                "SELECT state, count(*) FROM mail_delivery_event GROUP BY state"
-            )
+            cr.execute("SELECT state, count(*) FROM mail_delivery_event GROUP BY state")
             return bounces, dict(cr.fetchall())
 
     def wait_applied(self, database, timeout=60):
@@ -218,9 +216,7 @@ class TestDeliveryFeedbackDatabases(BaseCase):
             response = self.post(database, database)
             self.assertEqual((response.status_code, response.text), (200, "ok\n"))
         for database in self.databases:
-            self.assertEqual(
-                self.wait_applied(database), (1, {"applied": 1}), database
-            )
+            self.assertEqual(self.wait_applied(database), (1, {"applied": 1}), database)
         # the first database's request, carried to the second one's host
         # (a wrong dbfilter, a proxy's mistake): unknown there, nothing done
         response = self.post(second, first)
