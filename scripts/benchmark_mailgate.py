@@ -122,9 +122,11 @@ def gate_command(args, port, *extra):
     ]
 
 
-def start_server(args, http_port, extra=()):
+def start_server(args, http_port, extra=(), db_filter=True):
     """The Odoo server (XML-RPC for the set-up), no cron; ``extra``: more
-    odoo-bin options (e.g. ``--workers``)."""
+    odoo-bin options (e.g. ``--workers``). Without ``db_filter``, ``-d``
+    alone names the one database served (Odoo then lists no databases for a
+    request without a session)."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -139,11 +141,10 @@ def start_server(args, http_port, extra=()):
         + [
             "--http-interface",
             "127.0.0.1",
-            "--db-filter",
-            f"^{args.db}$",
             "--max-cron-threads",
             "0",
         ]
+        + (["--db-filter", f"^{args.db}$"] if db_filter else [])
         + ["--log-level", "warn"]
         + list(extra)
     )
