@@ -1,9 +1,11 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import os
 import time
 
 from odoo.modules.registry import DummyRLock, Registry
+from odoo.tools.translate import TranslationImporter
 
 from odoo.addons.mail.tests.common import MailCommon
 
@@ -19,6 +21,19 @@ Content-Type: text/plain; charset=utf-8
 {extra}
 Please call me as soon as possible.
 """
+
+
+I18N_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n")
+
+
+def load_german(env):
+    """German active and this module's de.po loaded, as for an administrator
+    who reads Odoo in German; returns a German environment."""
+    env["res.lang"]._activate_lang("de_DE")
+    importer = TranslationImporter(env.cr, verbose=False)
+    importer.load_file(os.path.join(I18N_DIR, "de.po"), "de_DE")
+    importer.save(overwrite=True)
+    return env(context={**env.context, "lang": "de_DE"})
 
 
 def allow_registry_in_threads(case):

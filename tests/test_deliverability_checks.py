@@ -5,17 +5,16 @@
 stored results, the daily check's notification, Check sender's DMARC line and
 access rights, against the loopback DNS server (tests/dns_server.py)."""
 
-import os
 import time
 
 from odoo import http
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
-from odoo.tools.translate import TranslationImporter
 
 from odoo.addons.mail_routing_policy.tools import deliverability as dlv
 from odoo.addons.mail_routing_policy.tools import mail_dns
 
+from .common import load_german
 from .dns_server import DnsTestServer, txt
 from .test_mail_auth import rsa_key
 
@@ -528,13 +527,7 @@ class TestCheckDnsTour(HttpCase):
     def test_check_dns_tour_german(self):
         """The same path for an administrator who reads Odoo in German, in
         the words of the module's German translation."""
-        self.env["res.lang"]._activate_lang("de_DE")
-        importer = TranslationImporter(self.env.cr, verbose=False)
-        importer.load_file(
-            os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n", "de.po"),
-            "de_DE",
-        )
-        importer.save(overwrite=True)
+        load_german(self.env)
         new_test_user(
             self.env,
             login="admin_de",

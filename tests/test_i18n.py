@@ -13,9 +13,10 @@ import polib
 from odoo.exceptions import ValidationError
 from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
-from odoo.tools.translate import TranslationImporter, trans_export
+from odoo.tools.translate import trans_export
 
-I18N_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n")
+from .common import I18N_DIR, load_german
+
 PLACEHOLDER_RE = re.compile(r"%(?:\([a-z_]+\))?[srd]|\{[a-z_]+\}")
 
 
@@ -55,11 +56,7 @@ class TestTranslations(TransactionCase):
                 )
 
     def test_german_reaches_the_user(self):
-        self.env["res.lang"]._activate_lang("de_DE")
-        importer = TranslationImporter(self.env.cr, verbose=False)
-        importer.load_file(os.path.join(I18N_DIR, "de.po"), "de_DE")
-        importer.save(overwrite=True)
-        german = self.env(context={"lang": "de_DE"})
+        german = load_german(self.env)
         label = german["res.config.settings"].fields_get(
             ["routing_catchall_domain_allowed"]
         )

@@ -7,11 +7,11 @@ import os
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
-from odoo.tools.translate import TranslationImporter
 
 from odoo.addons.mail.tests.common import MailCommon
 
 from ..tools import routing_params
+from .common import load_german
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
@@ -105,14 +105,7 @@ class TestRoutingSettings(MailCommon):
         self.settings(routing_loop_reply_threshold=0).execute()
 
     def test_german_grammar_errors_are_translated(self):
-        self.env["res.lang"]._activate_lang("de_DE")
-        importer = TranslationImporter(self.env.cr, verbose=False)
-        importer.load_file(
-            os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n", "de.po"),
-            "de_DE",
-        )
-        importer.save(overwrite=True)
-        german = self.env(context={"lang": "de_DE"})
+        german = load_german(self.env)
         with self.assertRaises(ValidationError) as ctx:
             german["ir.config_parameter"].sudo().set_param(
                 "mail.catchall.domain.allowed", "exa mple.com"
