@@ -240,19 +240,21 @@ class MailDeliverabilityResult(models.Model):
         return addresses, [], host, True
 
     @api.model
-    def _dkim_selectors(self, domain):
-        """The selectors named on the alias domain ``domain`` (A-label), or ()."""
+    def _dkim_selectors(self):
+        """``{alias domain (A-label): its DKIM selectors}``, read once a check."""
+        selectors = {}
         for alias_domain in self.env["mail.alias.domain"].sudo().search([]):
             try:
                 name = address_filter.domain_to_ascii(alias_domain.name)
             except ValueError:
                 name = (alias_domain.name or "").lower()
-            if name == domain:
-                try:
-                    return dlv.parse_dkim_selectors(alias_domain.dkim_selectors)
-                except dlv.ConfigValueError:
-                    return ()
-        return ()
+            try:
+                selectors.setdefault(
+                    name, dlv.parse_dkim_selectors(alias_domain.dkim_selectors)
+                )
+            except dlv.ConfigValueError:
+                selectors.setdefault(name, ())
+        return selectors
 
     @api.model
     def _mx_hosts(self):
@@ -263,18 +265,16 @@ class MailDeliverabilityResult(models.Model):
         return [host.strip() for host in (value or "").split(",") if host.strip()]
 
     @api.model
-    def _path_facts(self, path, resolver, deadline, sending=None):
-        """The facts of one sending path (no MX: that is per alias domain), as
-        ``(facts, dkim_facts, dmarc_fact, spf_fact)``."""
-        server = path["server"]
-        addresses, includes, host, from_host = sending or self._server_sending(
-            server, resolver, deadline
-        )
+    def _path_facts(self, path, resolver, deadline, sending, selectors):
+        """The facts of one sending path (no MX: that is per alias domain);
+        ``sending``: :meth:`_server_sending` of its server, ``selectors``:
+        :meth:`_dkim_selectors`."""
+        addresses, includes, host, from_host = sending
         facts = dlv.check_sending_path(
             host,
             path["from_domain"],
             path["envelope_domain"],
-            self._dkim_selectors(path["from_domain"]),
+            selectors.get(path["from_domain"], ()),
             addresses,
             (),
             resolver,
@@ -325,12 +325,15 @@ class MailDeliverabilityResult(models.Model):
         order = {check: index for index, (check, _label) in enumerate(CHECKS)}
         values = {}
         sending = {}
+        selectors = self._dkim_selectors()
         for path in paths:
             server = path["server"]
             server_key = server.id or CONFIG_FILE
             if server_key not in sending:
                 sending[server_key] = self._server_sending(server, resolver, deadline)
-            facts = self._path_facts(path, resolver, deadline, sending[server_key])
+            facts = self._path_facts(
+                path, resolver, deadline, sending[server_key], selectors
+            )
             if server:
                 facts += (
                     dlv.check_tls(server.smtp_host or "", server.smtp_encryption),

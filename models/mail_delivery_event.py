@@ -204,7 +204,6 @@ class MailDeliveryEvent(models.Model):
             _logger.exception(
                 "Delivery event %s (%s): applying it failed", self.event_uid, self.kind
             )
-            self.invalidate_recordset()
             self.write({"state": "failed", "result": str(error)[:500]})
 
     def action_apply_again(self):
