@@ -135,8 +135,10 @@ class ClientLimits:
         self.clients = {}
         self._swept = clock()
         self._stress_announced = False
-        # estimated memory of the DATA transfers in progress (smtp_handler)
+        # memory of the DATA transfers in progress (smtp_handler), and
+        # whether it was large since it was last given back
         self.data_memory = 0
+        self.data_memory_high = False
 
     @property
     def stressed(self):
@@ -257,21 +259,38 @@ class ErrorTally:
 
 
 class DataDeadline:
-    """The deadline of a DATA transfer (Postfix's per-request deadline with
-    a minimum data rate): it starts ``grace`` seconds ahead and each chunk
-    received moves it by the time that chunk may take at ``min_rate`` bytes
-    a second, never more than ``grace`` seconds ahead of now. A client
-    sending at least ``min_rate`` keeps going however large its message; one
-    trickling below it runs out of time."""
+    """The deadline of a DATA transfer (Postfix's smtpd_min_data_rate,
+    counted from the start of DATA): after ``grace`` seconds the transfer
+    must have kept ``min_rate`` bytes a second since it started, and no
+    chunk may come more than ``idle`` seconds after the previous one. A
+    client sending at least ``min_rate`` keeps going however large its
+    message; one trickling below it is cut soon after ``grace``.
+    ``min_rate`` 0 (a trusted relay): only the idle time counts."""
 
-    __slots__ = ("deadline", "grace", "min_rate")
+    __slots__ = ("deadline", "grace", "idle", "min_rate", "received_bytes", "start")
 
-    def __init__(self, now, grace, min_rate):
-        self.grace, self.min_rate = grace, min_rate
-        self.deadline = now + grace
+    def __init__(self, now, idle, min_rate, grace=None):
+        self.start, self.idle, self.min_rate = now, idle, min_rate
+        self.grace = idle if grace is None else min(grace, idle)
+        self.received_bytes = 0
+        self.deadline = now + (self.grace if min_rate else idle)
 
     def received(self, size, now):
+        self.received_bytes += size
+        self._update(now)
+
+    def stress(self, now, stress_timeout):
+        """The server came under stress: grace and idle time shortened."""
+        self.grace = min(self.grace, stress_timeout)
+        self.idle = min(self.idle, stress_timeout)
+        self._update(now)
+        self.deadline = min(self.deadline, now + self.idle)
+
+    def _update(self, now):
+        deadline = now + self.idle
         if self.min_rate:
-            self.deadline = min(self.deadline + size / self.min_rate, now + self.grace)
-        else:
-            self.deadline = now + self.grace
+            deadline = min(
+                deadline,
+                self.start + self.grace + self.received_bytes / self.min_rate,
+            )
+        self.deadline = deadline

@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from functools import partial
@@ -38,6 +39,20 @@ from . import mail_authentication
 _logger = logging.getLogger(__name__)
 
 PERMANENT_REFUSALS = ("relay_denied", "unknown_recipient")
+# the RCPT check's answer when the client's guessing budget is spent
+GUESS_RATE = "guess_rate"
+
+
+@dataclass(frozen=True)
+class GuessBudget:
+    """A client's recipient-guessing bucket (mail.gateway.guess.budget):
+    ``burst`` tokens, refilled at ``rate`` a second."""
+
+    client: str
+    rate: float
+    burst: int
+
+
 # refusals after DATA that message_route logged in a transaction of its own
 ROUTING_LOG_REASONS = ("no_route", "allow_list")
 
@@ -110,7 +125,9 @@ class GatewayWork:
         )
         self._signaled = 0.0
         self._local = threading.local()
+        # the kept read-only cursors of the RCPT checks, and every kept cursor
         self.rcpt_cursors = set()
+        self.kept_cursors = set()
         self._rcpt_cursors_lock = threading.Lock()
 
     def _init_worker(self):
@@ -134,38 +151,56 @@ class GatewayWork:
         checks: borrowing a connection from the pool and resetting it cost
         more than the check itself. A new registry (modules changed) or
         connection pool gets a new cursor."""
+        return self._kept_cursor(registry, "cursor", readonly=True)
+
+    def _kept_cursor(self, registry, name, readonly):
+        """A cursor of this worker thread kept between calls, autocommit:
+        each statement reads the latest committed data (no BEGIN and
+        ROLLBACK round trips per check). ``readonly``: a check that tried to
+        write fails loudly instead of committing. The pool resets both when
+        the connection is borrowed again."""
         state = self._local
-        cr = getattr(state, "cursor", None)
+        kept = getattr(state, "kept", None)
+        if kept is None:
+            kept = state.kept = {}
+        cr, cr_registry, cr_db = kept.get(name, (None, None, None))
         if cr is not None and (
-            cr.closed or state.registry is not registry or state.db is not registry._db
+            cr.closed or cr_registry is not registry or cr_db is not registry._db
         ):
-            self._drop_rcpt_cursor()
+            self._drop_kept_cursor(name)
             cr = None
         if cr is None:
             cr = registry.cursor()
-            # each statement reads the latest committed data (no BEGIN and
-            # ROLLBACK round trips per check); read-only, so a check that
-            # tried to write would fail loudly instead of committing. The pool
-            # resets both when the connection is borrowed again.
-            cr.connection.set_session(readonly=True, autocommit=True)
-            state.cursor, state.registry, state.db = cr, registry, registry._db
+            cr.connection.set_session(readonly=readonly, autocommit=True)
+            kept[name] = (cr, registry, registry._db)
             with self._rcpt_cursors_lock:
-                self.rcpt_cursors.add(cr)
+                self.kept_cursors.add(cr)
+                if readonly:
+                    self.rcpt_cursors.add(cr)
         return cr
 
     def _drop_rcpt_cursor(self):
-        cr = getattr(self._local, "cursor", None)
-        self._local.cursor = None
+        for name in list(getattr(self._local, "kept", None) or ()):
+            self._drop_kept_cursor(name)
+
+    def _drop_kept_cursor(self, name):
+        cr = self._local.kept.pop(name, (None,))[0]
         if cr is None:
             return
         with self._rcpt_cursors_lock:
             self.rcpt_cursors.discard(cr)
+            self.kept_cursors.discard(cr)
         close_quietly(cr)
 
-    def check_recipient(self, sender, recipient):
+    def check_recipient(self, sender, recipient, budget=None):
         """mail.thread._routing_check_recipient on the worker's kept,
         read-only cursor; a connection the server closed meanwhile (restart,
         idle timeout) is replaced once.
+
+        With a ``GuessBudget``: a client whose bucket is empty gets
+        ``guess_rate`` without the recipient being looked up, and a refused
+        recipient spends a token (``guess_rate`` when a concurrent session
+        spent the last one first: the refusal is not revealed).
 
         A permanent refusal (``550``) is never decided on stale caches: the
         alias domains and parameters come from Odoo's caches, which another
@@ -176,7 +211,11 @@ class GatewayWork:
         registry = self._fresh_registry(max_age=1.0)
         for attempt in (1, 2):
             try:
-                result = self._check_on_kept_cursor(registry, sender, recipient)
+                if budget is not None and not self._budget(
+                    registry, "_guess_budget_left", budget
+                ):
+                    return {"code": GUESS_RATE}
+                result = self._check_guessed(registry, sender, recipient, budget)
                 if result["code"] not in PERMANENT_REFUSALS:
                     return result
                 cr = self._rcpt_cursor(registry)
@@ -184,7 +223,7 @@ class GatewayWork:
                     return result
                 self.registry = registry.check_signaling(cr)
                 self._signaled = time.monotonic()
-                return self._check_on_kept_cursor(self.registry, sender, recipient)
+                return self._check_guessed(self.registry, sender, recipient, budget)
             except DATABASE_AWAY:
                 self._drop_rcpt_cursor()
                 if attempt == 2:
@@ -212,6 +251,25 @@ class GatewayWork:
         return (
             registry_sequence == registry.registry_sequence
             and default_sequence == registry.cache_sequences["default"]
+        )
+
+    def _check_guessed(self, registry, sender, recipient, budget):
+        result = self._check_on_kept_cursor(registry, sender, recipient)
+        if (
+            budget is not None
+            and result["code"] != "ok"
+            and not self._budget(registry, "_guess_budget_spend", budget)
+        ):
+            return {"code": GUESS_RATE}
+        return result
+
+    def _budget(self, registry, method, budget):
+        """A guessing-budget statement on this thread's kept autocommit
+        cursor for writes (the RCPT cursor is read-only)."""
+        cr = self._kept_cursor(registry, "budget", readonly=False)
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        return getattr(env["mail.gateway.guess.budget"], method)(
+            budget.client, budget.rate, budget.burst
         )
 
     def _check_on_kept_cursor(self, registry, sender, recipient):
@@ -324,6 +382,10 @@ class GatewayWork:
         self.executor.shutdown(wait=True)
         # the workers are gone: their kept cursors can be closed from here
         with self._rcpt_cursors_lock:
-            cursors, self.rcpt_cursors = self.rcpt_cursors, set()
+            cursors, self.kept_cursors, self.rcpt_cursors = (
+                self.kept_cursors,
+                set(),
+                set(),
+            )
         for cr in cursors:
             close_quietly(cr)

@@ -183,6 +183,21 @@ class Mailgate(Command):
             ),
         )
         limits.add_argument(
+            "--client-guess-rate",
+            type=int,
+            default=300,
+            help="refused recipients per client per minute, over all its sessions "
+            "and every mailgate of the database; past them every recipient is "
+            "answered 450 unlooked (300; 0: off)",
+        )
+        limits.add_argument(
+            "--client-guess-burst",
+            type=int,
+            default=10,
+            help="refused recipients a client may have at once before "
+            "--client-guess-rate applies (10)",
+        )
+        limits.add_argument(
             "--soft-error-limit",
             type=int,
             default=10,
@@ -204,7 +219,15 @@ class Mailgate(Command):
             "--min-data-rate",
             type=int,
             default=500,
-            help="bytes per second a DATA transfer must keep up beyond --timeout (500)",
+            help="bytes per second a DATA transfer must keep up from its start, "
+            "after --data-grace (500)",
+        )
+        limits.add_argument(
+            "--data-grace",
+            type=float,
+            default=20.0,
+            help="seconds a DATA transfer may take before --min-data-rate applies "
+            "(20; at most --timeout, under stress at most --stress-timeout)",
         )
         limits.add_argument(
             "--max-data-memory",
@@ -285,10 +308,13 @@ class Mailgate(Command):
             client_connection_rate=opts.client_connection_rate,
             client_message_rate=opts.client_message_rate,
             client_recipient_rate=opts.client_recipient_rate,
+            client_guess_rate=opts.client_guess_rate,
+            client_guess_burst=opts.client_guess_burst,
             soft_error_limit=opts.soft_error_limit,
             hard_error_limit=opts.hard_error_limit,
             junk_command_limit=opts.junk_command_limit,
             min_data_rate=opts.min_data_rate,
+            data_grace=opts.data_grace,
             pregreet_wait=opts.pregreet_wait,
             stress_sessions=opts.stress_sessions,
             stress_timeout=opts.stress_timeout,

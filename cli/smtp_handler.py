@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import BOGUS_LIMIT, SMTP, Session
+from aiosmtpd.smtp import BOGUS_LIMIT, MISSING, SMTP, Session, syntax
 
 from ..models.mail_thread import GatewayRefusal
 from ..tools.reason_texts import RCPT_REFUSALS
+from . import malloc_release
 from .client_limits import (
     CLIENT_LIMIT,
     ERROR_LIMIT,
@@ -45,9 +46,12 @@ from .client_limits import (
     host_address,
     in_networks,
 )
+from .data_transfer import LINE_TOO_LONG, DataTransfer
 from .gateway_work import (  # noqa: F401 (stamp: former home)
     DATABASE_AWAY,
+    GUESS_RATE,
     GatewayWork,
+    GuessBudget,
     first_line,
     stamp,
 )
@@ -57,7 +61,9 @@ _logger = logging.getLogger(__name__)
 
 # replies (protocol text, RFC 3463 enhanced status codes)
 REPLY_OK = "250 2.1.5 OK"
-REPLY_DELIVERED = "250 2.0.0 OK: delivered to Odoo"
+# what the client is told of an accepted message, routed or quarantined
+# alike: nothing about what Odoo did with it
+REPLY_ACCEPTED = "250 2.0.0 OK: message accepted"
 # RCPT TO refusals: tools/reason_texts.RCPT_REFUSALS (reply, log reason, text)
 REPLY_TOO_MANY_RCPT = "452 4.5.3 Too many recipients"
 REPLY_TEMPFAIL = "451 4.3.0 Temporary failure in the mail gateway, try again later"
@@ -65,10 +71,9 @@ REPLY_BUSY = "421 4.7.0 Too many connections, try again later"
 REPLY_NETWORK = "554 5.7.1 Your address is not allowed to use this server"
 REPLY_PREGREET = "554 5.5.1 Protocol error: you talked before the greeting"
 REPLY_TIMEOUT = "421 4.4.2 Timeout exceeded, closing the connection"
-REPLY_DATA_TOO_COSTLY = "552 5.3.4 Message too big for the system: too many short lines"
 REPLY_DATA_MEMORY = "452 4.3.1 Insufficient system storage, try again later"
-# what a line of a DATA transfer costs in memory besides its text
-DATA_LINE_OVERHEAD = 64
+REPLY_DATA_TOO_BIG = "552 5.3.4 Message size exceeds fixed limit"
+REPLY_LINE_TOO_LONG = "500 5.5.2 Line too long (RFC 5321 4.5.3.1.6)"
 # refusals at the end of DATA (tools/auth_policy.py; RFC 7489 §6.3, RFC 7372)
 REPLY_AUTH_REFUSED = (
     "550 5.7.1 Message refused: the sender is not authenticated for its From address"
@@ -89,6 +94,8 @@ LIMIT_REPLIES = {
     "again later",
     "recipient_rate": "450 4.7.1 <{rcpt}>: too many recipients per minute from your "
     "address, try again later",
+    "guess_rate": "450 4.7.1 <{rcpt}>: too many unknown recipients from your address, "
+    "try again later",
     "hard_errors": "421 4.7.0 Too many errors, closing the connection",
 }
 
@@ -123,7 +130,8 @@ class MailgateOptions:
     it retries later). Errors: Postfix's smtpd_soft/hard_error_limit (10,
     20) and smtpd_error_sleep_time (1 s); junk commands: its
     smtpd_junk_command_limit (100); DATA: its smtpd_min_data_rate (500
-    bytes a second) with the idle timeout as deadline per request.
+    bytes a second), counted from the start of DATA after ``data_grace``
+    seconds, and the idle timeout between two chunks.
     """
 
     host: str = "127.0.0.1"
@@ -153,11 +161,19 @@ class MailgateOptions:
     client_connection_rate: int = 60
     client_message_rate: int = 120
     client_recipient_rate: int = 300
+    # recipient guessing: refused recipients a minute per client, over all
+    # its sessions and every mailgate of the database (a token bucket of
+    # client_guess_burst tokens in PostgreSQL); 0: off
+    client_guess_rate: int = 300
+    client_guess_burst: int = 10
     soft_error_limit: int = 10
     hard_error_limit: int = 20
     error_delay: float = 1.0
     junk_command_limit: int = 100
     min_data_rate: int = 500
+    # seconds a DATA transfer may take before min_data_rate applies (never
+    # more than timeout; under stress never more than stress_timeout)
+    data_grace: float = 20.0
     # postscreen's pregreet test, short: every connection waits this long
     pregreet_wait: float = 0.3
     # Postfix's stress mode (smtpd_timeout ${stress?10}): from this many
@@ -166,11 +182,10 @@ class MailgateOptions:
     # --timeout; None: 80 % of max_sessions, 0: off
     stress_sessions: int | None = None
     stress_timeout: float = 10.0
-    # memory of messages being received, all sessions together: aiosmtpd
-    # keeps a DATA transfer as one Python object per line (about 64 bytes
-    # each besides the text), so 25 MB of 3-byte lines cost 650 MB; the
-    # estimate (bytes + 64 per line) is capped per session at 4x --max-size
-    # and for the whole mailgate at this many bytes
+    # memory of messages being received or delivered, all sessions
+    # together: the bytes each DATA transfer holds (data_transfer: one
+    # buffer a message, not aiosmtpd's object per line), refused (452) before
+    # the sum would pass this
     max_data_memory: int = 1024 * 1024 * 1024
 
 
@@ -368,8 +383,15 @@ class GatewayHandler:
         if len(envelope.rcpt_tos) >= self.options.max_recipients:
             return REPLY_TOO_MANY_RCPT
         sender = envelope.mail_from or ""
+        # the client a trusted relay forwarded, else the connected one
+        client = effective_client(session)[0] or str(session.peer or "")
         try:
-            result = await self._run(self.work.check_recipient, sender, address)
+            result = await self._run(
+                self.work.check_recipient,
+                sender,
+                address,
+                self._guess_budget(server, session, client),
+            )
         except DATABASE_AWAY as error:
             _logger.warning(
                 "mailgate: database unreachable, RCPT %s answered 451: %s",
@@ -383,8 +405,12 @@ class GatewayHandler:
         if result["code"] == "ok":
             envelope.rcpt_tos.append(address)
             return REPLY_OK
-        # the client a trusted relay forwarded, else the connected one
-        client = effective_client(session)[0] or str(session.peer or "")
+        rcpt = address.replace("\r", "").replace("\n", "")
+        if result["code"] == GUESS_RATE:
+            hit = LimitHit(CLIENT_LIMIT, GUESS_RATE, self.options.client_guess_rate)
+            self.note_refusal(hit.details(), sender, address, client)
+            server.refused_by_limit()  # no free probes: an error of the session
+            return LIMIT_REPLIES[GUESS_RATE].format(rcpt=rcpt)
         self.note_refusal(result, sender, address, client)
         _logger.info(
             "mailgate: RCPT %s from %s (client %s) refused: %s",
@@ -393,8 +419,18 @@ class GatewayHandler:
             client,
             result["code"],
         )
-        return RCPT_REFUSALS[result["code"]].reply.format(
-            rcpt=address.replace("\r", "").replace("\n", "")
+        return RCPT_REFUSALS[result["code"]].reply.format(rcpt=rcpt)
+
+    def _guess_budget(self, server, session, client):
+        """The guessing budget of the RCPT's client: the connected one, or
+        the one a trusted relay forwarded (a relay without XFORWARD carries
+        many senders: none)."""
+        rate = self.options.client_guess_rate
+        forwarded = getattr(session, "xforward", None) or {}
+        if not rate or (server.trusted and "ADDR" not in forwarded):
+            return None
+        return GuessBudget(
+            client_key(client), rate / 60.0, max(1, self.options.client_guess_burst)
         )
 
     async def handle_DATA(self, server, session, envelope):
@@ -434,7 +470,7 @@ class GatewayHandler:
             )
             status = REPLY_TEMPFAIL
         else:
-            status = REPLY_DELIVERED
+            status = REPLY_ACCEPTED
         if self.options.lmtp:
             # LMTP: one reply per accepted recipient (RFC 2033); one delivery for all
             return "\r\n".join([status] * len(envelope.rcpt_tos))
@@ -515,7 +551,11 @@ class MailgateServerMixin:
         self._deadline = self._previous_deadline = None
         self._data_deadline = None
         self._greetings = 0
-        # estimated memory of the DATA transfer (limits.data_memory)
+        # the DATA transfer being received (data_received feeds it) and the
+        # future its end resolves
+        self._transfer = None
+        self._transfer_ended = None
+        # bytes of the DATA transfer counted in limits.data_memory
         self._data_cost = 0
         self._in_handler = False  # Odoo works for the client: no deadline runs
         # the deadline is stress mode's
@@ -536,37 +576,60 @@ class MailgateServerMixin:
     def data_received(self, data):
         if not self._greeted:
             self._talked_early = True
-        elif self._data_deadline is not None:
-            self._data_deadline.received(len(data), self.loop.time())
-            cost = len(data) + DATA_LINE_OVERHEAD * data.count(b"\n")
-            self._data_cost += cost
-            self.limits.data_memory += cost
-            if self.options.max_size and self._data_cost > 4 * self.options.max_size:
-                return self._refuse_data(
-                    LimitHit(CLIENT_LIMIT, "data_lines", self.options.max_size),
-                    REPLY_DATA_TOO_COSTLY,
-                )
-            if (
-                self.options.max_data_memory
-                and self.limits.data_memory > self.options.max_data_memory
-            ):
-                return self._refuse_data(
-                    LimitHit(CLIENT_LIMIT, "data_memory", self.options.max_data_memory),
-                    REPLY_DATA_MEMORY,
-                )
-        return super().data_received(data)
+        transfer = self._transfer
+        if transfer is None:
+            return super().data_received(data)
+        cap = self.options.max_data_memory
+        if (
+            cap
+            and not transfer.error
+            and self.limits.data_memory + 2 * len(data) + min(cap // 16, 2**20) > cap
+        ):
+            # refused before the chunk is kept (and copied once while it is
+            # read; a little room for the process's own work): the sum never
+            # passes the cap
+            return self._refuse_data(
+                LimitHit(CLIENT_LIMIT, "data_memory", cap), REPLY_DATA_MEMORY
+            )
+        taken = transfer.feed(data)
+        if self._data_deadline is not None:
+            self._data_deadline.received(taken, self.loop.time())
+        self._count_data(transfer.held)
+        if not transfer.done:
+            return None
+        self._transfer = None
+        if not self._transfer_ended.done():
+            self._transfer_ended.set_result(None)
+        if taken < len(data):  # the client's next commands (pipelining)
+            return super().data_received(data[taken:])
+        return None
+
+    def refused_by_limit(self):
+        """The reply being sent refuses by a limit: an error of the tally."""
+        self._refused_by_limit = True
+
+    def _count_data(self, held):
+        self.limits.data_memory += held - self._data_cost
+        self._data_cost = held
+        if self.limits.data_memory >= malloc_release.LARGE:
+            self.limits.data_memory_high = True
 
     def _refuse_data(self, hit, reply):
-        """End a DATA transfer that costs too much memory: the reply,
+        """End a DATA transfer that would pass the memory cap: the reply,
         then the connection closed (what was read is freed)."""
         self._note(hit)
         self._data_deadline = None
+        self._transfer.discard()
+        self._transfer = None
         self._writer.write(reply.encode() + b"\r\n")
         self._close()
 
     def _release_data(self):
-        self.limits.data_memory -= self._data_cost
-        self._data_cost = 0
+        self._count_data(0)
+        if self.limits.data_memory_high and not self.limits.data_memory:
+            # the messages are gone: glibc returns the pages they left free
+            self.limits.data_memory_high = False
+            malloc_release.release_soon(self.loop)
 
     def _note(self, hit, sender="", recipient=""):
         # folded per reason, sender, recipient and client: a session
@@ -724,14 +787,18 @@ class MailgateServerMixin:
 
     def _cut_for_stress(self):
         """Stress mode began: an idle session's deadline comes within
-        ``stress_timeout`` (a session in DATA keeps its rate rule, one
-        waiting for Odoo its answer)."""
-        if (
-            self.trusted
-            or self.transport is None
-            or self._in_handler
-            or self._data_deadline is not None
-        ):
+        ``stress_timeout``, a DATA transfer's grace and idle time too (one
+        waiting for Odoo keeps its answer)."""
+        if self.trusted or self.transport is None or self._in_handler:
+            return
+        if self._data_deadline is not None:
+            # _timeout_cb follows the DATA deadline when it comes
+            self._data_deadline.stress(self.loop.time(), self.options.stress_timeout)
+            if self._timeout_handle is not None:
+                self._timeout_handle.cancel()
+            self._timeout_handle = self.loop.call_at(
+                self._data_deadline.deadline, self._timeout_cb
+            )
             return
         deadline = self.loop.time() + self.options.stress_timeout
         if (
@@ -775,17 +842,62 @@ class MailgateServerMixin:
         self._writer.write(REPLY_TIMEOUT.encode() + b"\r\n")
         super()._timeout_cb()
 
-    async def _smtp_data_timed(self, arg):
-        # relays: only the idle timeout per chunk, no minimum rate
-        min_rate = 0 if self.trusted else self.options.min_data_rate
-        self._data_deadline = DataDeadline(
-            self.loop.time(), self._timeout_duration, min_rate
+    @syntax("DATA <CR><LF> message <CR><LF> . <CR><LF>")
+    async def smtp_DATA(self, arg):
+        """DATA read from the raw bytes (data_received feeds a
+        ``DataTransfer``: one buffer a message, C-speed per chunk) instead
+        of aiosmtpd's object per line; its minimum rate counts from the
+        start of the transfer."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        self._data_deadline = self._new_data_deadline()
+        # the deadline may come before --timeout (aiosmtpd's timer): its own timer
+        if self._timeout_handle is not None:
+            self._timeout_handle.cancel()
+        self._timeout_handle = self.loop.call_at(
+            self._data_deadline.deadline, self._timeout_cb
         )
+        transfer = DataTransfer(self.data_size_limit or 0, self.line_length_limit)
+        self._transfer, self._transfer_ended = transfer, self.loop.create_future()
         try:
-            await super().smtp_DATA(arg)
-        finally:
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            await self._transfer_ended  # cancelled when the client goes
             self._data_deadline = None
+            if transfer.error:
+                self._set_post_data_state()
+                await self.push(
+                    REPLY_LINE_TOO_LONG
+                    if transfer.error == LINE_TOO_LONG
+                    else REPLY_DATA_TOO_BIG
+                )
+                return
+            self.envelope.original_content = self.envelope.content = transfer.message()
+            self._count_data(len(self.envelope.original_content))
+            status = await self._call_handler_hook("DATA")
+            self._set_post_data_state()  # a new envelope: the message is let go
+            await self.push("250 OK" if status is MISSING else status)
+        finally:
+            transfer.discard()
+            if self.envelope is not None and self.envelope.original_content:
+                self.envelope.original_content = self.envelope.content = None
+            self._transfer = self._data_deadline = None
             self._release_data()
+
+    def _new_data_deadline(self):
+        """Relays: only the idle timeout per chunk; others must keep
+        --min-data-rate from the start, after a grace (shorter under stress)."""
+        grace, idle = self.options.data_grace, self._timeout_duration
+        if not self.trusted and self.limits.stressed:
+            grace = min(grace, self.options.stress_timeout)
+            idle = min(idle, self.options.stress_timeout)
+        min_rate = 0 if self.trusted else self.options.min_data_rate
+        return DataDeadline(self.loop.time(), idle, min_rate, grace=grace)
 
     # -- XFORWARD ---------------------------------------------------------
 
@@ -826,10 +938,6 @@ def make_server_class(base, options, limits):
             JUNK_COMMANDS + GREETING_COMMANDS, options.junk_command_limit
         ) | {"*": UNLIMITED}
 
-    @functools.wraps(base.smtp_DATA)  # keeps aiosmtpd's HELP text
-    async def smtp_DATA(self, arg):
-        await self._smtp_data_timed(arg)
-
     attributes = {
         "options": options,
         "limits": limits,
@@ -837,7 +945,6 @@ def make_server_class(base, options, limits):
         "relays": tuple(options.relay_networks),
         "live": weakref.WeakSet(),
         "call_limit": call_limit,
-        "smtp_DATA": smtp_DATA,
     }
     for name in JUNK_COMMANDS:
         attributes[f"smtp_{name}"] = checked_command(
@@ -875,6 +982,7 @@ class MailgateController(Controller):
 
     def __init__(self, handler, options):
         self.options = options
+        malloc_release.configure()
         # touched only in the event loop's thread
         self.limits = ClientLimits(client_policy(options), clock=time.monotonic)
         self.server_class = make_server_class(

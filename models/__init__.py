@@ -12,6 +12,7 @@ from . import mail_alias
 from . import mail_alias_domain
 from . import mail_gateway_allowed
 from . import mail_gateway_event
+from . import mail_gateway_guess_budget
 from . import mail_gateway_log
 from . import mail_mail
 from . import mail_message

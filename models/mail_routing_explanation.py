@@ -610,6 +610,15 @@ class MailRoutingExplanation(models.AbstractModel):
                 ),
                 value,
             )
+        if limit == "guess_rate":
+            return fmt(
+                _(
+                    "the client gave more than %s unknown recipients a minute over "
+                    "all its sessions; further recipients were not looked up (450 "
+                    "4.7.1: the sending server tries again later)"
+                ),
+                value,
+            )
         if limit == "hard_errors":
             return fmt(
                 _(

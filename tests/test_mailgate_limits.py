@@ -31,6 +31,7 @@ from odoo.tests import BaseCase, TransactionCase, tagged
 
 from odoo.addons.mail_routing_policy.cli import (
     client_limits,
+    data_transfer,
     mailgate,
     refusal_log,
     smtp_handler,
@@ -58,6 +59,15 @@ def read_until(sock, marker, timeout=30):
     while marker not in data and (chunk := sock.recv(4096)):
         data += chunk
     return data
+
+
+def process_rss(pid):
+    """A process's resident memory in bytes (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def read_reply(sock, timeout=30):
@@ -362,56 +372,262 @@ class TestMailgateLimits(LimitsCase):
             [("127.0.0.2", "data_rate", 200)],
         )
 
-    def test_data_memory_of_short_lines_bounded(self):
-        """aiosmtpd keeps a message being received as one object per line:
-        a session sending many short lines is cut at 4x --max-size of
-        estimated memory (552), and all sessions together at
-        --max-data-memory (452, the sender retries); the memory is given back
-        and others still deliver."""
+    def open_data(self, controller, source, sender):
+        """A client in DATA (354 received)."""
+        client = self.client(controller, source)
+        client.ehlo("data.example")
+        client.mail(sender)
+        self.assertEqual(client.rcpt(self.alias_address)[0], 250)
+        self.assertEqual(client.docmd("DATA")[0], 354)
+        return client
+
+    def test_data_memory_is_the_bytes_held(self):
+        """A message being received costs its bytes (one buffer, not
+        aiosmtpd's object per line): over --max-size it is drained and
+        answered 552; all sessions together are refused (452, the sender
+        retries) before they would pass --max-data-memory; the memory is
+        given back and others still deliver."""
         sender = f"lines-{self.tag}@customer.example"
-        for source, options, lines, expected in (
-            ("127.0.0.2", {"max_size": 2000}, b"a\r\n" * 200, b"552 5.3.4"),
-            (
-                "127.0.0.4",
-                {"max_size": 100000, "max_data_memory": 5000},
-                b"x" * 70 + b"\r\n",
-                b"452 4.3.1",
-            ),
-        ):
-            with self.subTest(options=options):
-                controller = self.start_gate(**options)
-                client = self.client(controller, source)
-                client.ehlo("lines.example")
-                client.mail(sender)
-                self.assertEqual(client.rcpt(self.alias_address)[0], 250)
-                client.putcmd("data")
-                self.assertEqual(client.getreply()[0], 354)
-                sock = client.sock
-                reply = b""
-                with contextlib.suppress(OSError):
-                    for _chunk in range(200):
-                        sock.sendall(lines)
-                        time.sleep(0.005)
-                sock.settimeout(10)
-                with contextlib.suppress(OSError):
-                    while b"\r\n" not in reply:
-                        chunk = sock.recv(4096)
-                        if not chunk:
-                            break
-                        reply += chunk
-                self.assertTrue(reply.startswith(expected), reply)
-                self.assertEqual(
-                    self.deliver(
-                        controller, "127.0.0.3", f"after {expected[:3].decode()}"
-                    ),
-                    {},
-                )
-                self.assertEqual(controller.limits.data_memory, 0, "given back")
-                controller.handler.flush_refusals()
-        limits = sorted(
+        with self.subTest("over --max-size: drained to its end, 552"):
+            controller = self.start_gate(max_size=2000)
+            client = self.open_data(controller, "127.0.0.2", sender)
+            client.sock.sendall(b"a\r\n" * 2000 + b".\r\n")
+            self.assertTrue(read_reply(client.sock).startswith(b"552 5.3.4"))
+            self.assertEqual(controller.limits.data_memory, 0, "given back")
+            self.assertEqual(self.deliver(controller, "127.0.0.3", "after 552"), {})
+        with self.subTest("short lines cost their bytes"):
+            controller = self.start_gate(max_size=10**6, max_data_memory=10**6)
+            client = self.open_data(controller, "127.0.0.2", sender)
+            head = self.message(sender, f"Gate {self.tag} lines").replace("\n", "\r\n")
+            client.sock.sendall(head.encode() + b"ab\r\n" * 25000)
+            deadline = time.monotonic() + 10
+            while (
+                controller.limits.data_memory < 100000 and time.monotonic() < deadline
+            ):
+                time.sleep(0.02)
+            held = controller.limits.data_memory
+            self.assertGreaterEqual(held, 100000)
+            self.assertLess(
+                held, 1.3 * (100000 + len(head)), "25,000 lines: no object each"
+            )
+            client.sock.sendall(b".\r\n")
+            self.assertEqual(client.getreply()[0], 250)
+            self.assertEqual(controller.limits.data_memory, 0, "given back")
+            self.assertIn((f"Gate {self.tag} lines",), self.partners())
+        with self.subTest("all sessions together: 452 before the cap"):
+            controller = self.start_gate(max_size=100000, max_data_memory=5000)
+            client = self.open_data(controller, "127.0.0.4", sender)
+            with contextlib.suppress(OSError):
+                for _chunk in range(200):
+                    client.sock.sendall(b"x" * 70 + b"\r\n")
+                    time.sleep(0.002)
+            self.assertTrue(read_until_closed(client.sock).startswith(b"452 4.3.1"))
+            self.assertEqual(controller.limits.data_memory, 0, "given back")
+            self.assertEqual(self.deliver(controller, "127.0.0.3", "after 452"), {})
+            controller.handler.flush_refusals()
+        limits = [
             row[3]["limit"] for row in self.limit_logs() if row[0] == "client_limit"
+        ]
+        self.assertEqual(limits, ["data_memory"])
+
+    def test_short_line_attack_memory_capped_and_given_back(self):
+        """Twelve clients at once, each within every per-client limit, send
+        messages of 3-byte lines to a mailgate process: its RSS never
+        passes its idle size by more than --max-data-memory, and comes back
+        within 10 % of it once they are gone."""
+        port = free_port()
+        cap_mib = 24
+        process, _output = self.spawn_gate(
+            port,
+            "--max-size",
+            str(6 * 1024 * 1024),
+            "--max-data-memory",
+            str(cap_mib),
+            "--pregreet-wait",
+            "0",
+            "--hostname",
+            "gate.test",
         )
-        self.assertEqual(limits, ["data_lines", "data_memory"])
+
+        def rss():
+            return process_rss(process.pid)
+
+        sender = f"attack-{self.tag}@customer.example"
+
+        def deliver_once(subject):
+            with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+                return client.sendmail(
+                    sender, [self.alias_address], self.message(sender, subject)
+                )
+
+        self.assertEqual(deliver_once(f"Gate {self.tag} warm"), {})
+
+        def warm(index):  # every worker thread started, with its cursor
+            with smtplib.SMTP(
+                "127.0.0.1",
+                port,
+                timeout=60,
+                source_address=(f"127.0.0.{20 + index}", 0),
+            ) as client:
+                client.ehlo("attack.example")
+                for _round in range(3):
+                    client.mail(sender)
+                    client.rcpt(self.alias_address)
+                    client.rset()
+
+        warmers = [threading.Thread(target=warm, args=(i,)) for i in range(12)]
+        for thread in warmers:
+            thread.start()
+        for thread in warmers:
+            thread.join(60)
+        time.sleep(0.5)
+        idle = rss()
+        peak = [idle]
+        sampling = threading.Event()
+
+        def sample():
+            while not sampling.is_set():
+                peak[0] = max(peak[0], rss())
+                time.sleep(0.01)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        replies, errors = [], []
+        lines = b"ab\r\n" * (64 * 1024 // 4)
+
+        def attack(index):
+            try:
+                with smtplib.SMTP(
+                    "127.0.0.1",
+                    port,
+                    timeout=60,
+                    source_address=(f"127.0.0.{20 + index}", 0),
+                ) as client:
+                    client.ehlo("attack.example")
+                    client.mail(sender)
+                    client.rcpt(self.alias_address)
+                    client.docmd("DATA")
+                    with contextlib.suppress(OSError):
+                        for _chunk in range(8 * 16):  # 8 MiB
+                            client.sock.sendall(lines)
+                        client.sock.sendall(b".\r\n")
+                    replies.append(read_reply(client.sock)[:9])
+            except (OSError, smtplib.SMTPException) as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=attack, args=(i,)) for i in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        deadline = time.monotonic() + 15
+        while rss() > 1.1 * idle and time.monotonic() < deadline:
+            time.sleep(0.1)
+        after = rss()
+        sampling.set()
+        sampler.join()
+        self.assertEqual(process.poll(), None, "the mailgate is still up")
+        self.assertTrue(
+            replies and all(r[:3] in (b"552", b"452") for r in replies),
+            (replies, errors),
+        )
+        self.assertLessEqual(
+            peak[0] - idle,
+            cap_mib * 1024 * 1024,
+            f"RSS {idle} idle, {peak[0]} peak: over --max-data-memory",
+        )
+        self.assertLessEqual(after, 1.1 * idle, f"RSS {idle} idle, {after} after")
+        self.assertEqual(deliver_once(f"Gate {self.tag} after"), {})
+
+    def test_trickling_data_cut_from_its_start(self):
+        """1 byte a second from the first byte of DATA: cut soon after
+        --data-grace however long --timeout is (Postfix counts
+        smtpd_min_data_rate from the start of DATA)."""
+        controller = self.start_gate(timeout=300, min_data_rate=500, data_grace=1.5)
+        client = self.open_data(
+            controller, "127.0.0.2", f"trickle-{self.tag}@customer.example"
+        )
+        started = time.monotonic()
+        while (
+            time.monotonic() - started < 30
+            and not select.select([client.sock], [], [], 0.25)[0]
+        ):
+            client.sock.sendall(b"X")
+        code, text = client.getreply()
+        self.assertEqual((code, text[:5]), (421, b"4.4.2"))
+        self.assertLess(time.monotonic() - started, 5, "cut at the grace, not 300 s")
+
+    def test_guessing_is_a_steady_rate_over_all_sessions_and_gates(self):
+        """50 parallel sessions of one client, at two mailgates sharing the
+        database, guessing names: at most burst + rate x seconds refusals
+        are answered; every other recipient is answered 450 without a
+        look-up, a real alias too, so the attacker learns nothing more."""
+        client_address = "127.0.0.9"
+        budget_rate, burst = 60, 5  # a minute, as --client-guess-rate
+
+        def clean():
+            self.query(
+                "DELETE FROM mail_gateway_guess_budget WHERE client = %s RETURNING id",
+                [client_address],
+            )
+
+        clean()
+        self.addCleanup(clean)
+        gates = [
+            self.start_gate(client_guess_rate=budget_rate, client_guess_burst=burst)
+            for _gate in range(2)
+        ]
+        barrier = threading.Barrier(50, timeout=60)
+        codes, errors = [], []
+
+        def guess(index):
+            try:
+                with smtplib.SMTP(
+                    "127.0.0.1",
+                    gates[index % 2].port,
+                    timeout=60,
+                    source_address=(client_address, 0),
+                ) as client:
+                    client.ehlo("guess.example")
+                    client.mail(f"guess-{self.tag}@customer.example")
+                    barrier.wait()
+                    for number in range(4):
+                        codes.append(
+                            client.rcpt(f"guess{index}x{number}@{self.domain}")[0]
+                        )
+            except (OSError, smtplib.SMTPException, threading.BrokenBarrierError) as e:
+                errors.append(e)
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(50)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        elapsed = time.monotonic() - started
+        self.assertFalse(errors)
+        answered = sum(1 for code in codes if code >= 500)
+        self.assertEqual(len(codes), 200)
+        self.assertLessEqual(
+            answered,
+            burst + budget_rate / 60 * elapsed + 1,
+            f"{answered} guesses answered in {elapsed:.1f} s",
+        )
+        self.assertGreaterEqual(answered, burst, "the burst is answered")
+        self.assertEqual(set(codes) - {550, 450}, set(), codes)
+        with self.client(gates[0], client_address) as client:
+            client.ehlo("guess.example")
+            client.mail(f"guess-{self.tag}@customer.example")
+            code, text = client.rcpt(self.alias_address)
+        self.assertEqual(
+            (code, text[:5]), (450, b"4.7.1"), "a real alias is not revealed either"
+        )
+        for gate in gates:
+            gate.handler.flush_refusals()
+        guessed = [
+            row for row in self.limit_logs() if row[3].get("limit") == "guess_rate"
+        ]
+        self.assertTrue(guessed, "the limit is logged")
 
     def test_slow_client_takes_half_of_the_delivery_threads(self):
         """A client whose messages are slow (its own slow DNS) gets half of
@@ -1018,26 +1234,79 @@ class TestClientLimitsUnit(BaseCase):
         )
 
     def test_data_deadline(self):
-        deadline = client_limits.DataDeadline(self.now, grace=10, min_rate=100)
-        self.assertEqual(deadline.deadline, 1010)
+        """Postfix's smtpd_min_data_rate, counted from the start of DATA:
+        after the grace the transfer must have kept the rate since it began."""
+        deadline = client_limits.DataDeadline(self.now, 300, 100, grace=10)
+        self.assertEqual(deadline.deadline, 1010, "the grace, not the idle timeout")
         for _second in range(30):  # 200 bytes a second: twice the minimum
             self.now += 1
             deadline.received(200, self.now)
-        self.assertEqual(
-            deadline.deadline, self.now + 10, "never more than the grace ahead"
-        )
+        self.assertEqual(deadline.deadline, 1000 + 10 + 6000 / 100)
         start = self.now
-        while deadline.deadline > self.now:  # 10 bytes a second
+        while deadline.deadline > self.now:  # then 10 bytes a second
             self.now += 1
             deadline.received(10, self.now)
         self.assertAlmostEqual(
-            self.now - start, 11, delta=1, msg="10 s of grace, 0.1 s earned per second"
+            self.now - start,
+            45,
+            delta=1,
+            msg="40 s earned ahead, 0.1 s earned per second of trickling",
         )
-        idle = client_limits.DataDeadline(self.now, grace=10, min_rate=0)
+        trickle = client_limits.DataDeadline(self.now, 300, 500, grace=20)
+        start = self.now
+        while trickle.deadline > self.now:  # 1 byte a second from the start
+            self.now += 1
+            trickle.received(1, self.now)
+        self.assertLessEqual(self.now - start, 21, "cut right after the grace")
+        idle = client_limits.DataDeadline(self.now, 15, 0, grace=10)
         idle.received(1, self.now + 5)
         self.assertEqual(
-            idle.deadline, self.now + 15, "no rate: an idle timeout per chunk"
+            idle.deadline, self.now + 20, "no rate (a relay): an idle timeout per chunk"
         )
+        capped = client_limits.DataDeadline(self.now, 5, 100, grace=60)
+        self.assertEqual(
+            capped.deadline, self.now + 5, "the grace is at most --timeout"
+        )
+        stressed = client_limits.DataDeadline(self.now, 300, 100, grace=60)
+        stressed.received(100, self.now + 1)
+        stressed.stress(self.now + 2, 10)
+        self.assertEqual(
+            stressed.deadline, self.now + 11, "stress shortens grace and idle time"
+        )
+
+    def test_data_transfer(self):
+        """The DATA reader (RFC 5321 4.5.2): the end marker across any
+        split, one transparency dot removed, what follows the end left to
+        the next commands, the limits, and exactly the bytes it holds."""
+        stream = b"Subject: x\r\n..dot\r\n\r\nbody.\r\n.\r\nQUIT\r\n"
+        expected = b"Subject: x\r\n.dot\r\n\r\nbody.\r\n"
+        for size in (1, 2, 3, 5, 7, len(stream)):
+            with self.subTest(chunk=size):
+                transfer = data_transfer.DataTransfer(1000, 1001)
+                taken = 0
+                for start in range(0, len(stream), size):
+                    taken += transfer.feed(stream[start : start + size])
+                    if transfer.done:
+                        break
+                self.assertEqual(stream[taken:], b"QUIT\r\n")
+                self.assertEqual(transfer.message(), expected)
+                self.assertLess(transfer.held, 100, "nothing kept")
+        empty = data_transfer.DataTransfer()
+        self.assertEqual(empty.feed(b".\r\nQUIT\r\n"), 3)
+        self.assertEqual((empty.done, empty.message()), (True, b""))
+        lines = data_transfer.DataTransfer()
+        lines.feed(b"ab\r\n" * 10000)
+        self.assertLessEqual(
+            lines.held, 1.2 * 40000, "short lines cost their bytes, no object each"
+        )
+        big = data_transfer.DataTransfer(size_limit=100)
+        big.feed(b"ab\r\n" * 100)
+        self.assertEqual(big.error, data_transfer.TOO_BIG)
+        self.assertLess(big.held, 100, "given back at once")
+        self.assertEqual(big.feed(b"more\r\n.\r\n"), 9, "drained to its end")
+        long_line = data_transfer.DataTransfer(line_limit=10)
+        long_line.feed(b"a" * 20 + b"\r\n.\r\n")
+        self.assertEqual(long_line.error, data_transfer.LINE_TOO_LONG)
 
     def test_xforward_parsing(self):
         self.assertEqual(
