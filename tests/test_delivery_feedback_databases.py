@@ -118,7 +118,8 @@ class TestDeliveryFeedbackDatabases(BaseCase):
         command += ["-c", cls.rcfile, "--addons-path", config["addons_path"]]
         for option in ("db_host", "db_port", "db_user", "db_password"):
             if config.get(option):
-                command += [f"--{option.replace('_', '-')}", str(config[option])]
+                # odoo-bin spells these options with an underscore (--db_host)
+                command += [f"--{option}", str(config[option])]
         return command + ["--log-level", "warn", *args]
 
     @classmethod
