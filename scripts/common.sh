@@ -15,7 +15,8 @@
 #   the configs, logs, the pre-commit and ruff caches and, when no
 #   PostgreSQL server answers, a private cluster (pgdata/);
 # - Python's bytecode of every checkout in .../mail_routing_policy/pycache
-#   (PYTHONPYCACHEPREFIX), not in __pycache__ folders of the tree.
+#   (PYTHONPYCACHEPREFIX), not in __pycache__ folders of the tree, and
+#   hypothesis's caches in .../mail_routing_policy/hypothesis.
 # Also: the Odoo 18.0 source (ODOO_PATH, else ~/.cache/odoo/18.0, else a git
 # clone there) and a PostgreSQL server (PGHOST/PGPORT/PGUSER, else the local
 # default, else the private cluster). `scripts/env` prints these paths.
@@ -33,6 +34,8 @@ STATE_DIR="${MRP_STATE_DIR:-$MRP_CACHE/checkouts/$(basename "$REPO_DIR")-$(print
 ADDONS_LINK_DIR="$STATE_DIR/addons"
 ADDON_DIR="$ADDONS_LINK_DIR/$ADDON_NAME"
 export PYTHONPYCACHEPREFIX="${PYTHONPYCACHEPREFIX:-$MRP_CACHE/pycache}"
+# hypothesis's caches (tests/test_fuzz.py picks the same folder when unset)
+export HYPOTHESIS_STORAGE_DIRECTORY="${HYPOTHESIS_STORAGE_DIRECTORY:-$MRP_CACHE/hypothesis}"
 ODOO_DEFAULT_PATH="${XDG_CACHE_HOME:-$HOME/.cache}/odoo/18.0"
 ODOO_PATH="${ODOO_PATH:-$ODOO_DEFAULT_PATH}"
 ODOO_GIT_URL="${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}"

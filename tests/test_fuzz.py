@@ -21,12 +21,24 @@ from unittest.mock import patch
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..tools import auto_mail
 from .common import GatewayCase
+
+# Hypothesis keeps caches in .hypothesis/ of the current folder: never in the
+# addon's, which Odoo reads (odoo-bin run from the checkout)
+if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+    set_hypothesis_home_dir(
+        os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+            "mail_routing_policy",
+            "hypothesis",
+        )
+    )
 
 # examples of the explainer's test; processing a message costs about
 # twice as much, its test draws a quarter as many
