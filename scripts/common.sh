@@ -247,3 +247,21 @@ odoo_pytest() {
     (cd "$ADDONS_LINK_DIR" && exec "${limit[@]}" "$VENV_DIR/bin/pytest" -p no:cacheprovider --odoo-database="$db" \
         --odoo-config="$conf" --odoo-log-level=warn --odoo-http "${args[@]}")
 }
+
+free_port() {
+    "$VENV_DIR/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The module's whole suite under Odoo's runner with the README's command,
+# `scripts/env odoo-bin -d DB -i mail_routing_policy --test-tags
+# /mail_routing_policy --stop-after-init`, on the checkout itself: install on
+# a fresh database, at_install tests during the install, post_install tests
+# after it, in one process. The environment only fills the config scripts/env
+# writes (to CONF): info log (each test started), a free HTTP port.
+# run_odoo_suite DB CONF LOG [TIME LIMIT, s]: output into LOG, returns its exit code
+run_odoo_suite() {
+    local db="$1" conf="$2" log="$3" limit="${4:-1800}"
+    RUNNER_COMMAND=(odoo-bin -d "$db" -i "$ADDON_NAME" --test-tags "/$ADDON_NAME" --stop-after-init)
+    MRP_CONF="$conf" ODOO_DB="$db" ODOO_LOG_LEVEL=info HTTP_PORT="$(free_port)" \
+        timeout --kill-after=60 "$limit" "$REPO_DIR/scripts/env" "${RUNNER_COMMAND[@]}" >"$log" 2>&1
+}
