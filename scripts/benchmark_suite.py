@@ -26,7 +26,9 @@ import sys
 
 LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \d+ \w+ \S+ (\S+): (.*)$")
 START = re.compile(r"^Starting (\w+)\.(\w+) \.\.\.")
-SUMMARY = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+SUMMARY = re.compile(
+    r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database"
+)
 
 
 def stamp(text):

@@ -60,9 +60,7 @@ PROFILE = settings.get_profile(
 )
 EXPLAIN = settings(
     PROFILE,
-    max_examples=int(
-        os.environ.get("MRP_FUZZ_EXPLAIN_EXAMPLES", PROFILE.max_examples)
-    ),
+    max_examples=int(os.environ.get("MRP_FUZZ_EXPLAIN_EXAMPLES", PROFILE.max_examples)),
 )
 PROCESS = settings(
     PROFILE,
