@@ -44,7 +44,7 @@ if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
 # twice as much, its test draws a quarter as many
 settings.register_profile(
     "mail_routing_policy-short",
-    max_examples=160,
+    max_examples=100,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     database=None,
