@@ -27,24 +27,32 @@ from .test_delivery_feedback import mailgun_body, mailgun_failure
 
 ODOO_BIN = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin")
 
-# run by `odoo-bin shell` in each database: a relay server fed by Mailgun,
-# a customer and a mail to them; prints what the test needs
+# run by one `odoo-bin shell` for both databases (one process: Odoo loads
+# once): in each, a relay server fed by Mailgun, a customer and a mail to
+# them; prints what the test needs
 SETUP_SCRIPT = """
 import json
-server = env["ir.mail_server"].create({
-    "name": "Mailgun relay", "smtp_host": "smtp.mailgun.invalid",
-    "delivery_feedback_provider": "mailgun", "delivery_feedback_key": KEY,
-})
-customer = env["res.partner"].create({"name": "Dead", "email": EMAIL})
-message = customer.with_context(mail_notify_force_send=False).message_post(
-    body="Your quotation", partner_ids=customer.ids, message_type="comment",
-    subtype_xmlid="mail.mt_comment",
-)
-env.cr.commit()
-print("RESULT " + json.dumps({
-    "url": server.delivery_feedback_url, "server": server.id,
-    "customer": customer.id, "message_id": message.message_id,
-}))
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+for database, key in KEYS.items():
+    with Registry(database).cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        env = env(context=env["res.users"].context_get())
+        server = env["ir.mail_server"].create({
+            "name": "Mailgun relay", "smtp_host": "smtp.mailgun.invalid",
+            "delivery_feedback_provider": "mailgun", "delivery_feedback_key": key,
+        })
+        customer = env["res.partner"].create({"name": "Dead", "email": EMAIL})
+        message = customer.with_context(mail_notify_force_send=False).message_post(
+            body="Your quotation", partner_ids=customer.ids, message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        cr.commit()
+        print("RESULT " + json.dumps({
+            "database": database,
+            "url": server.delivery_feedback_url, "server": server.id,
+            "customer": customer.id, "message_id": message.message_id,
+        }))
 """
 
 
@@ -77,18 +85,18 @@ class TestDeliveryFeedbackDatabases(BaseCase):
                 f'CREATE DATABASE "{cls.databases[1]}" '
                 f'TEMPLATE "{cls.databases[0]}"'
             )
-        cls.keys, cls.setups = {}, {}
-        for database in cls.databases:
-            cls.keys[database] = secrets.token_hex(16)
-            script = (
-                f"KEY = {cls.keys[database]!r}\n"
-                "EMAIL = 'dead@customer.example'\n" + SETUP_SCRIPT
-            )
-            output = cls.odoo("shell", "-d", database, "--no-http", stdin=script)
-            line = next(
-                line for line in output.splitlines() if line.startswith("RESULT ")
-            )
-            cls.setups[database] = json.loads(line.split(" ", 1)[1])
+        cls.keys = {database: secrets.token_hex(16) for database in cls.databases}
+        script = (
+            f"KEYS = {cls.keys!r}\nEMAIL = 'dead@customer.example'\n" + SETUP_SCRIPT
+        )
+        output = cls.odoo("shell", "-d", cls.databases[0], "--no-http", stdin=script)
+        results = [
+            json.loads(line.split(" ", 1)[1])
+            for line in output.splitlines()
+            if line.startswith("RESULT ")
+        ]
+        cls.setups = {result.pop("database"): result for result in results}
+        assert set(cls.setups) == set(cls.databases), output
         cls.port = free_port()
         cls.server = subprocess.Popen(  # pylint: disable=consider-using-with
             cls.odoo_command(
@@ -118,7 +126,8 @@ class TestDeliveryFeedbackDatabases(BaseCase):
         command += ["-c", cls.rcfile, "--addons-path", config["addons_path"]]
         for option in ("db_host", "db_port", "db_user", "db_password"):
             if config.get(option):
-                command += [f"--{option.replace('_', '-')}", str(config[option])]
+                # odoo-bin spells these options with an underscore (--db_host)
+                command += [f"--{option}", str(config[option])]
         return command + ["--log-level", "warn", *args]
 
     @classmethod

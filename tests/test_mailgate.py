@@ -128,8 +128,12 @@ class MailgateCase(TransactionCase):
         self.registry.clear_cache()
 
     def start_gate(self, **values):
+        """The mailgate in this process. postscreen's pregreet wait is short
+        (0.05 s, not the 0.3 s every connection waits in production): the
+        tests of the pregreet test set their own (test_mailgate_limits)."""
+        values = {"pregreet_wait": 0.05, "flush_interval": 3600, **values}
         options = smtp_handler.MailgateOptions(
-            host="127.0.0.1", port=free_port(), flush_interval=3600, **values
+            host="127.0.0.1", port=free_port(), **values
         )
         handler = smtp_handler.GatewayHandler(self.registry, options)
         controller = smtp_handler.MailgateController(handler, options)
@@ -140,43 +144,54 @@ class MailgateCase(TransactionCase):
     def spawn_gate(self, port, *extra):
         """The mailgate as its own process, as scripts/mailgate runs it;
         returns (process, output file) once it accepts connections."""
+        return self.spawn_gates([port], *extra)[port]
+
+    def spawn_gates(self, ports, *extra):
+        """Mailgate processes on ``ports``, started at once; returns
+        ``{port: (process, output file)}`` once each accepts connections."""
         odoo_bin = os.path.join(
             os.path.dirname(os.path.dirname(sql_db.__file__)), "odoo-bin"
         )
-        command = [
-            sys.executable,
-            odoo_bin,
-            f"--addons-path={config['addons_path']}",
-            "mailgate",
-        ]
-        command += [
-            "-c",
-            config.rcfile,
-            "-d",
-            self.env.cr.dbname,
-            "--listen",
-            f"127.0.0.1:{port}",
-            *extra,
-        ]
-        output = tempfile.TemporaryFile()
-        self.addCleanup(output.close)
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-        self.addCleanup(
-            lambda: process.poll() is None and (process.kill(), process.wait())
-        )
+        gates = {}
+        for port in ports:
+            command = [
+                sys.executable,
+                odoo_bin,
+                f"--addons-path={config['addons_path']}",
+                "mailgate",
+                "-c",
+                config.rcfile,
+                "-d",
+                self.env.cr.dbname,
+                "--listen",
+                f"127.0.0.1:{port}",
+                *extra,
+            ]
+            output = tempfile.TemporaryFile()
+            self.addCleanup(output.close)
+            process = subprocess.Popen(
+                command, stdout=output, stderr=subprocess.STDOUT
+            )
+            self.addCleanup(
+                lambda process=process: process.poll() is None
+                and (process.kill(), process.wait())
+            )
+            gates[port] = (process, output)
         deadline = time.monotonic() + 120
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return process, output
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output.seek(0)
-                    self.fail(
-                        "the mailgate did not start: "
-                        + output.read().decode(errors="replace")[-3000:]
-                    )
-                time.sleep(0.3)
+        for port, (process, output) in gates.items():
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        output.seek(0)
+                        self.fail(
+                            "the mailgate did not start: "
+                            + output.read().decode(errors="replace")[-3000:]
+                        )
+                    time.sleep(0.1)
+        return gates
 
     def message(self, sender, subject, to=None):
         return MESSAGE.format(

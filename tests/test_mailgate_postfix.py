@@ -243,7 +243,7 @@ class TestMailgatePostfix(MailgateCase):
                     "timed out waiting for "
                     f"{what}\nqueue:\n{self.postfix.queue()}\nlog:\n{self.postfix.log()}"
                 )
-            time.sleep(0.5)
+            time.sleep(0.1)
 
     def test_restart_loses_nothing(self):
         sender = f"flow-{self.tag}@customer.example"
