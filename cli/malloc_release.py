@@ -13,6 +13,7 @@ after the last large message returns what the heap holds free. Elsewhere
 than glibc nothing is done.
 """
 
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -40,12 +41,10 @@ def _glibc():
     if _libc is None:
         _libc = False
         name = ctypes.util.find_library("c")
-        try:
+        with contextlib.suppress(OSError):  # no C library to load: nothing to do
             libc = ctypes.CDLL(name) if name else None
             if libc is not None and hasattr(libc, "malloc_trim"):
                 _libc = libc
-        except OSError:
-            pass
     return _libc
 
 
