@@ -871,6 +871,7 @@ class MailgateServerMixin:
             self._data_deadline = None
             if transfer.error:
                 self._set_post_data_state()
+                self._release_data()  # given back before the client hears
                 await self.push(
                     REPLY_LINE_TOO_LONG
                     if transfer.error == LINE_TOO_LONG
@@ -881,6 +882,7 @@ class MailgateServerMixin:
             self._count_data(len(self.envelope.original_content))
             status = await self._call_handler_hook("DATA")
             self._set_post_data_state()  # a new envelope: the message is let go
+            self._release_data()
             await self.push("250 OK" if status is MISSING else status)
         finally:
             transfer.discard()

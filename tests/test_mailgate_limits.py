@@ -462,14 +462,18 @@ class TestMailgateLimits(LimitsCase):
 
         self.assertEqual(deliver_once(f"Gate {self.tag} warm"), {})
 
-        def warm(index):  # every worker thread started, with its cursor
-            with smtplib.SMTP(
+        def attacker(index):
+            client = smtplib.SMTP(
                 "127.0.0.1",
                 port,
                 timeout=60,
                 source_address=(f"127.0.0.{20 + index}", 0),
-            ) as client:
-                client.ehlo("attack.example")
+            )
+            client.ehlo("attack.example")
+            return client
+
+        def warm(index):  # every worker thread started, with its cursor
+            with attacker(index) as client:
                 for _round in range(3):
                     client.mail(sender)
                     client.rcpt(self.alias_address)
@@ -497,13 +501,7 @@ class TestMailgateLimits(LimitsCase):
 
         def attack(index):
             try:
-                with smtplib.SMTP(
-                    "127.0.0.1",
-                    port,
-                    timeout=60,
-                    source_address=(f"127.0.0.{20 + index}", 0),
-                ) as client:
-                    client.ehlo("attack.example")
+                with attacker(index) as client:
                     client.mail(sender)
                     client.rcpt(self.alias_address)
                     client.docmd("DATA")
