@@ -51,6 +51,7 @@ REASONS = [
     ("auth_unverified", "Unverified mail in the name of your users or domains"),
     ("dmarc_reject", "DMARC failed, the sender's domain asks to reject"),
     ("dmarc_quarantine", "DMARC failed, the sender's domain asks to quarantine"),
+    ("ambiguous_from", "No single author address in From"),
     # refused during the SMTP dialogue by the mailgate (cli/mailgate.py)
     ("rcpt_relay", "Relay not permitted (SMTP)"),
     ("rcpt_unknown", "Unknown recipient (SMTP)"),

@@ -157,6 +157,7 @@ class MailRoutingExplanation(models.AbstractModel):
             "auth_unverified",
             "dmarc_reject",
             "dmarc_quarantine",
+            "ambiguous_from",
         ):
             text = self._auth_refusal_text(reason, params, html=html)
         else:
@@ -193,6 +194,15 @@ class MailRoutingExplanation(models.AbstractModel):
         return labels.get(result, result or "")
 
     @api.model
+    def _author_problem_label(self, problem):
+        _ = self.env._
+        return {
+            "no_from": _("no From field"),
+            "several_from_fields": _("several From fields"),
+            "several_addresses": _("several addresses in one From field"),
+            "no_address": _("no address in the From field"),
+        }.get(problem, problem or "?")
+
     def _auth_refusal_text(self, reason, params, html=False):
         """An authentication refusal (tools/auth_policy.py), in one clause."""
         _ = self.env._
@@ -224,6 +234,15 @@ class MailRoutingExplanation(models.AbstractModel):
                     "its From belongs to one of your users or domains, and no "
                     "authentication server you trust checked it"
                 )
+            )
+        elif reason == "ambiguous_from":
+            text = fmt(
+                _(
+                    "its From names no single author (%(problem)s): DMARC cannot "
+                    "check whom it comes from, and receivers may reject such mail "
+                    "(RFC 7489 6.6.1)"
+                ),
+                problem=self._author_problem_label(params.get("from_problem")),
             )
         elif reason == "dmarc_reject":
             text = fmt(

@@ -15,7 +15,14 @@ from odoo import SUPERUSER_ID, api, models
 from odoo.tools import email_normalize, email_split
 from odoo.tools.mail import generate_tracking_message_id, mail_header_msgid_re
 
-from ..tools import address_filter, auth_policy, auto_mail, mail_auth, routing_params
+from ..tools import (
+    address_filter,
+    auth_policy,
+    author_address,
+    auto_mail,
+    mail_auth,
+    routing_params,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -297,11 +304,19 @@ class MailThread(models.AbstractModel):
     @api.model
     def message_parse(self, message, save_original=False):
         try:
-            return super().message_parse(message, save_original=save_original)
+            message_dict = super().message_parse(message, save_original=save_original)
         except Exception as exc:
             if self.env.context.get("mail_routing_raw") is None:
                 raise
             raise UnparseableMessage() from exc
+        # one author as readers must see it: no root dot, no address-like
+        # display name hiding the real address
+        author = author_address.author_display(
+            message_dict.get("email_from"), author_address.raw_from_values(message)
+        )
+        if author != message_dict.get("email_from"):
+            message_dict["email_from"] = message_dict["from"] = author
+        return message_dict
 
     @api.model
     def message_route(
@@ -566,6 +581,9 @@ class MailThread(models.AbstractModel):
             "unverified_action": routing_params.read(
                 get_param, "mail.gateway.auth.unverified_action"
             ),
+            "ambiguous_from_action": routing_params.read(
+                get_param, "mail.gateway.auth.ambiguous_from_action"
+            ),
             "trusted_authserv_ids": auth_policy.split_list(
                 get_param("mail.gateway.auth.trusted_authserv_ids")
             ),
@@ -673,8 +691,17 @@ class MailThread(models.AbstractModel):
         settings = self._routing_auth_settings()
         facts = self._routing_authentication(message, settings["trusted_authserv_ids"])
         message_dict["_routing_auth"] = facts
+        from_fields = author_address.raw_from_values(message)
+        from_problem = author_address.from_problem(from_fields)
+        # every address of every From field: one of them being a user's or a
+        # protected domain's is enough to need proof
         protected = self._routing_protection(
-            email_split(message_dict.get("email_from") or ""),
+            [
+                author_address.strip_root_dot(address)
+                for address in email_split(
+                    ",".join(from_fields) or message_dict.get("email_from") or ""
+                )
+            ],
             settings["protected_domains"],
         )
         decision = auth_policy.decide(
@@ -685,6 +712,8 @@ class MailThread(models.AbstractModel):
             unverified_action=settings["unverified_action"],
             enforce=self._routing_dmarc_enforced(message_dict),
             bucket=auth_policy.sample_bucket(message_dict.get("message_id")),
+            from_problem=from_problem,
+            ambiguous_action=settings["ambiguous_from_action"],
         )
         params = {
             "result": facts.summary,
@@ -693,6 +722,7 @@ class MailThread(models.AbstractModel):
             "authserv_id": facts.authserv_id,
             "arc_vouched": facts.arc_vouched,
             "protected": protected,
+            "from_problem": from_problem,
         }
         self._routing_trace("authentication", **params)
         if decision.action == auth_policy.ACCEPT or self._routing_bypassed(

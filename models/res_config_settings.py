@@ -139,6 +139,21 @@ class ResConfigSettings(models.TransientModel):
             "authentication."
         ),
     )
+    routing_auth_ambiguous_from_action = fields.Selection(
+        [
+            ("quarantine", "Quarantine in the gateway log"),
+            ("refuse", "Refuse during the SMTP dialogue (mailgate)"),
+            ("accept", "Route it as Odoo does (first address)"),
+        ],
+        string="Mail without a single author",
+        config_parameter="mail.gateway.auth.ambiguous_from_action",
+        default=PARAMS["mail.gateway.auth.ambiguous_from_action"].default,
+        help=(
+            "Mail from other domains whose From has several addresses, none, or "
+            "comes twice: DMARC cannot check it (RFC 7489 6.6.1) and receivers may "
+            "reject it. Elsewhere than at the mailgate, refused mail is quarantined."
+        ),
+    )
     routing_auth_unverified_action = fields.Selection(
         [
             ("accept", "Route it as Odoo does"),

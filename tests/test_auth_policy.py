@@ -7,7 +7,11 @@ import dataclasses
 
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.mail_routing_policy.tools import auth_policy, mail_auth
+from odoo.addons.mail_routing_policy.tools import (
+    auth_policy,
+    author_address,
+    mail_auth,
+)
 from odoo.addons.mail_routing_policy.tools.auth_policy import AuthFacts, decide
 
 PASS = AuthFacts(result="pass", policy="reject", from_domain="company.example")
@@ -98,6 +102,54 @@ class TestAuthPolicy(BaseCase):
                 decision = decide(facts, protected, smtp=smtp, **options)
                 self.assertEqual((decision.action, decision.reason), (action, reason))
                 self.assertEqual(decision.protected, protected)
+
+    def test_no_single_author(self):
+        """RFC 7489 6.6.1: no single author address is a decision of its own
+        for third-party mail; a protected From is judged as before."""
+        several = author_address.SEVERAL_ADDRESSES
+        passed = AuthFacts(result="pass", from_domain="other.example")
+        for action, smtp, expected in (
+            ("quarantine", True, "quarantine"),
+            ("refuse", True, "refuse"),
+            ("refuse", False, "quarantine"),
+            ("accept", True, "accept"),
+        ):
+            with self.subTest(action=action, smtp=smtp):
+                decision = decide(
+                    passed, "", smtp=smtp, from_problem=several, ambiguous_action=action
+                )
+                self.assertEqual(decision.action, expected)
+                if expected != "accept":
+                    self.assertEqual(decision.reason, "ambiguous_from")
+        protected = decide(
+            AuthFacts(result="fail"),
+            "internal_user",
+            smtp=True,
+            from_problem=several,
+            ambiguous_action="accept",
+        )
+        self.assertEqual(protected.reason, "auth_spoofed")
+        self.assertEqual(
+            [
+                author_address.from_problem(fields)
+                for fields in (
+                    [],
+                    ["a@x.example", "b@y.example"],
+                    ["a@x.example, b@y.example"],
+                    ["a@x.example, A@X.example."],
+                    ["Undisclosed recipients:;"],
+                    ['"Ann" <a@x.example>'],
+                )
+            ],
+            [
+                "no_from",
+                "several_from_fields",
+                "several_addresses",
+                "",
+                "no_address",
+                "",
+            ],
+        )
 
     def test_pct_sampling(self):
         """RFC 7489 §6.6.4: outside the sample the next milder policy applies."""

@@ -328,6 +328,114 @@ class TestAuthentication(GatewayCase):
                     )
                     self.assertEqual(message.gateway_auth_result, dmarc)
 
+    def test_no_single_author_quarantined_unless_accepted(self):
+        """RFC 7489 6.6.1 (kept by RFC 9989): a From with several addresses,
+        several From fields or no address gives DMARC no author domain (a
+        permerror) and receivers may reject it: quarantined by default,
+        routed as core (the first address is the author) when the admin
+        accepts it, and a user's address in any of them needs proof."""
+        to = "commercial@test.mycompany.com"
+        cases = [
+            ("Two authors", "ann@thirdparty.example, bob@other.example", ""),
+            ("Two From fields", "ann@thirdparty.example", "From: bob@other.example\n"),
+            ("No author address", "Undisclosed senders:;", ""),
+        ]
+        problems = {
+            "Two authors": "several_addresses",
+            "Two From fields": "several_from_fields",
+            "No author address": "no_address",
+        }
+        for subject, email_from, extra in cases:
+            with self.subTest(subject=subject):
+                self.assertFalse(self.deliver(email_from, to, subject, extra))
+                log = self.logs(subject=subject)
+                self.assertEqual(log.reason, "ambiguous_from")
+                self.assertEqual(log.detail_params["from_problem"], problems[subject])
+                self.assertTrue(log.explanation.startswith("Quarantined:"))
+                self.assertIn("no single author", log.explanation)
+        self.ICP.set_param("mail.gateway.auth.ambiguous_from_action", "accept")
+        record = self.deliver(
+            "ann@thirdparty.example, bob@other.example", to, "Accepted two authors"
+        )
+        self.assertEqual(len(record), 1, "routed as core")
+        self.assertFalse(
+            self.deliver(
+                "ann@thirdparty.example, The Boss <boss@thirdparty.example>",
+                to,
+                "Boss second",
+                results("fail", "none"),
+            ),
+            "a user's address anywhere in From needs proof",
+        )
+        self.assertEqual(self.logs(subject="Boss second").reason, "auth_spoofed")
+        self.ICP.set_param("mail.gateway.auth.ambiguous_from_action", "refuse")
+        thread = (
+            self.env["mail.thread"]
+            .sudo()
+            .with_context(
+                **{CONTEXT_SMTP: True, CONTEXT_TRUSTED_AUTHSERV_ID: "gate.test"}
+            )
+        )
+        with (
+            self.assertRaises(GatewayRefusal) as refused,
+            mute_logger("odoo.addons.mail_routing_policy.models.mail_gateway_log"),
+        ):
+            thread.message_process(
+                False,
+                self.raw(
+                    "ann@thirdparty.example, bob@other.example",
+                    to,
+                    subject="Refused two authors",
+                    msg_id="<two-authors@thirdparty.example>",
+                ),
+            )
+        self.assertEqual(refused.exception.reason, "ambiguous_from")
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "DELETE FROM mail_gateway_log WHERE message_id = %s RETURNING reason",
+                ["<two-authors@thirdparty.example>"],
+            )
+            self.assertEqual(cr.fetchall(), [("ambiguous_from",)])
+
+    def test_author_stored_as_readers_must_see_it(self):
+        """The root dot of a domain names the same domain (RFC 1034 3.1):
+        the author is found; a display name that looks like another
+        address is followed by the real one, as mail clients show it."""
+        to = "commercial@test.mycompany.com"
+        known = self.env["res.partner"].create(
+            {"name": "Known Ann", "email": "ann@thirdparty.example"}
+        )
+        forms = [
+            ('"Ann" <ann@thirdparty.example.>', '"Ann" <ann@thirdparty.example>'),
+            ("ann@thirdparty.example. (Ann)", '"Ann" <ann@thirdparty.example>'),
+            ("<@relay.example:ann@thirdparty.example>", "ann@thirdparty.example"),
+            (
+                '"boss@thirdparty.example" <x@evil.example>',
+                '"boss@thirdparty.example [x@evil.example]" <x@evil.example>',
+            ),
+        ]
+        for index, (email_from, stored) in enumerate(forms):
+            with self.subTest(email_from=email_from):
+                subject = f"Author form {index}"
+                record = self.deliver(email_from, to, subject)
+                self.assertEqual(
+                    len(record), 1, self.logs(subject=subject).mapped("explanation")
+                )
+                message = record.message_ids.filtered(
+                    lambda m: m.message_type == "email"
+                )
+                self.assertEqual(message.email_from, stored)
+                if "ann@" in stored:
+                    self.assertEqual(
+                        message.author_id.email_normalized,
+                        known.email_normalized,
+                        "the author is found",
+                    )
+                else:
+                    self.assertNotEqual(
+                        message.author_id, self.boss.partner_id, "never the user"
+                    )
+
     def test_alias_domain_record_only(self):
         self.mail_alias_domain.auth_dmarc_enforcement = "record"
         record = self.deliver(

@@ -47,6 +47,11 @@ RESULT_LABELS = [
 ]
 RESULTS = tuple(code for code, _label in RESULT_LABELS)
 SPOOF_ACTIONS = ("quarantine", "refuse")
+# a message without a single author address (several From fields, several
+# or no addresses in it: DMARC permerror, RFC 7489 §6.6.1): receivers may
+# reject it; quarantine keeps it for the admin, accept routes it as core
+# (attributed to the first address)
+AMBIGUOUS_FROM_ACTIONS = ("quarantine", "refuse", "accept")
 UNVERIFIED_ACTIONS = ("accept", "quarantine")
 DMARC_ENFORCEMENT = ("enforce", "record")
 
@@ -61,11 +66,13 @@ REASON_SPOOFED = "auth_spoofed"  # protected From, authentication failed
 REASON_UNVERIFIED = "auth_unverified"  # protected From, nothing trusted said anything
 REASON_DMARC_REJECT = "dmarc_reject"
 REASON_DMARC_QUARANTINE = "dmarc_quarantine"
+REASON_AMBIGUOUS_FROM = "ambiguous_from"  # no single author address
 REASONS = (
     REASON_SPOOFED,
     REASON_UNVERIFIED,
     REASON_DMARC_REJECT,
     REASON_DMARC_QUARANTINE,
+    REASON_AMBIGUOUS_FROM,
 )
 
 
@@ -178,6 +185,8 @@ def decide(
     unverified_action="accept",
     enforce=True,
     bucket=0,
+    from_problem="",
+    ambiguous_action="quarantine",
 ):
     """What the gateway does with a message.
 
@@ -185,7 +194,10 @@ def decide(
     ``smtp``: the message is still in the SMTP transaction (the mailgate), so
     it can be refused instead of quarantined; ``enforce``: the recipients'
     alias domains apply third-party DMARC policies (else record only);
-    ``bucket``: ``sample_bucket`` of the message.
+    ``bucket``: ``sample_bucket`` of the message; ``from_problem``: why
+    it has no single author address (``author_address.PROBLEMS``), handled
+    by ``ambiguous_action`` for third-party mail (a protected From needs
+    proof whatever its form).
     """
     if protected:
         if facts.passed:
@@ -196,6 +208,9 @@ def decide(
             return AuthDecision(ACCEPT, protected=protected)
         action = REFUSE if smtp and spoof_action == "refuse" else QUARANTINE
         return AuthDecision(action, REASON_SPOOFED, protected)
+    if from_problem and ambiguous_action != ACCEPT:
+        action = REFUSE if smtp and ambiguous_action == REFUSE else QUARANTINE
+        return AuthDecision(action, REASON_AMBIGUOUS_FROM)
     if facts.result != "fail" or facts.arc_vouched or not enforce:
         return AuthDecision(ACCEPT)
     policy = applied_policy(facts.policy, facts.pct, bucket)

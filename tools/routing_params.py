@@ -76,6 +76,12 @@ PARAMS = {
             choices=auth_policy.SPOOF_ACTIONS,
         ),
         RoutingParam(
+            "mail.gateway.auth.ambiguous_from_action",
+            KIND_CHOICE,
+            default="quarantine",
+            choices=auth_policy.AMBIGUOUS_FROM_ACTIONS,
+        ),
+        RoutingParam(
             "mail.gateway.auth.unverified_action",
             KIND_CHOICE,
             default="accept",
