@@ -49,6 +49,12 @@ every default limit per client applies to them.
    the client measuring the legitimate sender shares no interpreter with
    them. RSS of the mailgate process: idle, with the sessions open, the
    peak during the attack.
+5. The short-line attack: 12 clients (.160 to .171, each within every
+   limit per client) send messages of 30 MiB of 3-byte lines at once, again
+   and again, from a child process, while the legitimate sender goes on:
+   its p95 against its unloaded p95 of the same run, and the mailgate's RSS
+   idle, at its peak and after (the peak must stay within
+   ``--max-data-memory`` of idle, the memory come back).
 """
 # pylint: disable=print-used  # a command-line tool: prints its report
 
@@ -86,6 +92,7 @@ LEGIT_CLIENT = "127.0.0.200"
 PROBE_CLIENT = "127.0.0.201"
 IDLE_CLIENTS = [f"127.0.0.{n}" for n in range(10, 110)]
 ATTACK_CLIENTS = [f"127.0.0.{n}" for n in range(110, 160)]
+SHORT_LINE_CLIENTS = [f"127.0.0.{n}" for n in range(160, 172)]
 # the mailgate's default limits per client, which the paces below respect
 CLIENT_MESSAGE_RATE = 120  # a minute
 MAX_SESSIONS = 10000  # the mailgate's default (not passed)
@@ -570,13 +577,138 @@ def receive(conn, timeout=600):
 class RssSampler(threading.Thread):
     """The mailgate's RSS every half second: the peak of a phase."""
 
-    def __init__(self, pid):
+    def __init__(self, pid, every=0.5):
         super().__init__(daemon=True)
         self.pid, self.peak, self.done = pid, 0, threading.Event()
+        self.every = every
 
     def run(self):
-        while not self.done.wait(0.5):
+        while not self.done.wait(self.every):
             self.peak = max(self.peak, base.rss_kib(self.pid))
+
+
+def legit_latencies(client, senders, interval, domain, tag, count):
+    """The legitimate sender's transactions at its steady pace: their
+    latencies, and the failures by reply codes."""
+    latencies, failures = [], collections.Counter()
+    start = time.monotonic()
+    for index in range(count):
+        delay = start + index * interval - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        mail_from, raw = senders.message(domain, f"legit-{tag}", index)
+        elapsed, codes = transaction(client, mail_from, raw)
+        if codes == (250, 250, 250):
+            latencies.append(elapsed)
+        else:
+            failures[" ".join(map(str, codes))] += 1
+    return latencies, dict(failures)
+
+
+def short_line_child(conn, port, mib):
+    """12 clients sending 3-byte lines until told to stop; the replies."""
+    stop, replies, lock = threading.Event(), collections.Counter(), threading.Lock()
+    chunk = b"ab\r\n" * (64 * 1024 // 4)
+
+    def client(source):
+        while not stop.is_set():
+            try:
+                with smtplib.SMTP(
+                    "127.0.0.1", port, timeout=120, source_address=(source, 0)
+                ) as smtp:
+                    smtp.ehlo(f"mx.{source}.bench-mail.example")
+                    smtp.mail(f"lines@{SENDER_DOMAINS[1]}")
+                    smtp.rcpt(ALIAS)
+                    if smtp.docmd("DATA")[0] != 354:
+                        continue
+                    with contextlib.suppress(OSError):
+                        for _chunk in range(mib * 16):
+                            smtp.sock.sendall(chunk)
+                        smtp.sock.sendall(b".\r\n")
+                    code = smtp.getreply()[0]
+            except (OSError, smtplib.SMTPException) as error:
+                code = type(error).__name__
+            with lock:
+                replies[str(code)] += 1
+
+    threads = [threading.Thread(target=client, args=(s,)) for s in SHORT_LINE_CLIENTS]
+    for thread in threads:
+        thread.start()
+    conn.recv()  # "stop"
+    stop.set()
+    for thread in threads:
+        thread.join(300)
+    conn.send(dict(replies))
+
+
+def measure_short_lines(args, gate, port, senders):
+    """The legitimate sender unloaded and during the short-line attack; RSS."""
+    domain, interval = SENDER_DOMAINS[0], args.legit_interval
+    client = connect(port, LEGIT_CLIENT)
+    figures = {"attack_message_mib": args.short_line_mib}
+    try:
+        unloaded, figures["legit_failures_unloaded"] = legit_latencies(
+            client,
+            senders,
+            interval,
+            domain,
+            "lines-unloaded",
+            args.short_line_messages,
+        )
+        time.sleep(1)
+        figures["rss_idle_kib"] = base.rss_kib(gate.pid)
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=short_line_child,
+            args=(child, port, args.short_line_mib),
+            daemon=True,
+        )
+        sampler = RssSampler(gate.pid, every=0.05)
+        sampler.start()
+        process.start()
+        try:
+            time.sleep(2)  # every client sending
+            loaded, figures["legit_failures_loaded"] = legit_latencies(
+                client,
+                senders,
+                interval,
+                domain,
+                "lines-loaded",
+                args.short_line_messages,
+            )
+            parent.send("stop")
+            figures["attack_replies"] = receive(parent)
+        finally:
+            process.join(60)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        sampler.done.set()
+        sampler.join()
+        figures["rss_peak_kib"] = sampler.peak
+        deadline = time.monotonic() + 20
+        while (
+            base.rss_kib(gate.pid) > 1.1 * figures["rss_idle_kib"]
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        figures["rss_after_kib"] = base.rss_kib(gate.pid)
+    finally:
+        client.quit()
+    cap_kib = 1024 * 1024  # --max-data-memory's default, MiB
+    legit = {"unloaded": summary_ms(unloaded), "loaded": summary_ms(loaded)}
+    return {
+        "legit_ms": legit,
+        "p95_loaded_over_unloaded": legit["loaded"]["p95"] / legit["unloaded"]["p95"],
+        "target_p95_ratio": 2.0,
+        "max_data_memory_kib": cap_kib,
+        "rss_peak_over_idle_kib": figures["rss_peak_kib"] - figures["rss_idle_kib"],
+        "rss_peak_within_cap": figures["rss_peak_kib"] - figures["rss_idle_kib"]
+        <= cap_kib,
+        "rss_after_over_idle": figures["rss_after_kib"] / figures["rss_idle_kib"],
+        **figures,
+    }
 
 
 def measure_load(args, gate, port, senders, call):
@@ -586,19 +718,7 @@ def measure_load(args, gate, port, senders, call):
     figures = {}
 
     def legit_phase(client, tag, count):
-        latencies, failures = [], collections.Counter()
-        start = time.monotonic()
-        for index in range(count):
-            delay = start + index * interval - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            mail_from, raw = senders.message(domain, f"legit-{tag}", index)
-            elapsed, codes = transaction(client, mail_from, raw)
-            if codes == (250, 250, 250):
-                latencies.append(elapsed)
-            else:
-                failures[" ".join(map(str, codes))] += 1
-        return latencies, dict(failures)
+        return legit_latencies(client, senders, interval, domain, tag, count)
 
     latencies = {}
     client = connect(port, LEGIT_CLIENT)
@@ -712,6 +832,20 @@ def main():
         help="seconds between a sender's messages",
     )
     parser.add_argument("--idle-per-client", type=int, default=20)
+    parser.add_argument(
+        "--short-lines-only",
+        action="store_true",
+        help="only the short-line attack (5.), for a quick look",
+    )
+    parser.add_argument(
+        "--short-line-mib", type=int, default=30, help="MiB a short-line message"
+    )
+    parser.add_argument(
+        "--short-line-messages",
+        type=int,
+        default=40,
+        help="legitimate messages per phase of the short-line attack",
+    )
     parser.add_argument("--attack-sessions-per-client", type=int, default=2)
     parser.add_argument(
         "--attack-local-parts",
@@ -761,125 +895,148 @@ def main():
         )
         names = [key for key in zone if not key[0].endswith(TTL_DOMAIN)]
 
-        # 1-2: authentication's cost, DNS queries per message
-        steps = measure_authentication(
-            {"with": with_port, "without": without_port},
-            senders,
-            args.auth_messages,
-            args.auth_warm,
-        )
-        subjects = next(steps)
-        warm_queries = query_counts(dns, names)
-        warm_total = dns.total_queries
-        latencies = next(steps)
-        steps.close()
-        measured_queries = dns.total_queries - warm_total
-        verdicts = {
-            side: call(
-                "mail.message",
-                "search_read",
-                [("subject", "=", subject)],
-                ["gateway_auth_result"],
+        if not args.short_lines_only:
+            # 1-2: authentication's cost, DNS queries per message
+            steps = measure_authentication(
+                {"with": with_port, "without": without_port},
+                senders,
+                args.auth_messages,
+                args.auth_warm,
             )
-            for side, subject in subjects.items()
-        }
-        base.stop_processes(gate_without)
-        with_ms, without_ms = (
-            summary_ms(latencies["with"]),
-            summary_ms(latencies["without"]),
-        )
-        paired = [
-            a - b for a, b in zip(latencies["with"], latencies["without"], strict=True)
-        ]
-        in_process, handed_over, results_read, in_process_queries = time_in_process(
-            dns, senders, args.in_process
-        )
-        in_process_ms = summary_ms(in_process)
-        results["authentication"] = {
-            "messages_per_side": args.auth_messages,
-            "message_bytes": len(senders.message(SENDER_DOMAINS[0], "size", 0)[1]),
-            "with_ms": with_ms,
-            "without_ms": without_ms,
-            "added_ms_median": with_ms["p50"] - without_ms["p50"],
-            "added_ms_median_of_pairs": statistics.median(paired) * 1000,
-            "added_ms_mean": with_ms["mean"] - without_ms["mean"],
-            "in_process_authenticate_message_ms": in_process_ms,
-            "in_process_verdict_handover_ms": summary_ms(handed_over),
-            "in_process_results_read_ms": summary_ms(results_read),
-            "in_process_dns_queries": in_process_queries,
-            "target_added_ms_median": 5.0,
-            "gateway_auth_result_posted": {
-                side: (found[0]["gateway_auth_result"] if found else None)
-                for side, found in verdicts.items()
-            },
-        }
-        results["dns"] = {
-            "queries_during_warm_up_by_name": warm_queries,
-            "queries_during_warm_up_total": warm_total,
-            "messages_authenticated_after_warm_up": args.auth_messages,
-            "queries_after_warm_up": measured_queries,
-            "short_ttl": measure_short_ttl(with_port, senders, dns, args.ttl_seconds),
-        }
+            subjects = next(steps)
+            warm_queries = query_counts(dns, names)
+            warm_total = dns.total_queries
+            latencies = next(steps)
+            steps.close()
+            measured_queries = dns.total_queries - warm_total
+            verdicts = {
+                side: call(
+                    "mail.message",
+                    "search_read",
+                    [("subject", "=", subject)],
+                    ["gateway_auth_result"],
+                )
+                for side, subject in subjects.items()
+            }
+            base.stop_processes(gate_without)
+            with_ms, without_ms = (
+                summary_ms(latencies["with"]),
+                summary_ms(latencies["without"]),
+            )
+            paired = [
+                a - b
+                for a, b in zip(latencies["with"], latencies["without"], strict=True)
+            ]
+            in_process, handed_over, results_read, in_process_queries = time_in_process(
+                dns, senders, args.in_process
+            )
+            in_process_ms = summary_ms(in_process)
+            results["authentication"] = {
+                "messages_per_side": args.auth_messages,
+                "message_bytes": len(senders.message(SENDER_DOMAINS[0], "size", 0)[1]),
+                "with_ms": with_ms,
+                "without_ms": without_ms,
+                "added_ms_median": with_ms["p50"] - without_ms["p50"],
+                "added_ms_median_of_pairs": statistics.median(paired) * 1000,
+                "added_ms_mean": with_ms["mean"] - without_ms["mean"],
+                "in_process_authenticate_message_ms": in_process_ms,
+                "in_process_verdict_handover_ms": summary_ms(handed_over),
+                "in_process_results_read_ms": summary_ms(results_read),
+                "in_process_dns_queries": in_process_queries,
+                "target_added_ms_median": 5.0,
+                "gateway_auth_result_posted": {
+                    side: (found[0]["gateway_auth_result"] if found else None)
+                    for side, found in verdicts.items()
+                },
+            }
+            results["dns"] = {
+                "queries_during_warm_up_by_name": warm_queries,
+                "queries_during_warm_up_total": warm_total,
+                "messages_authenticated_after_warm_up": args.auth_messages,
+                "queries_after_warm_up": measured_queries,
+                "short_ttl": measure_short_ttl(
+                    with_port, senders, dns, args.ttl_seconds
+                ),
+            }
 
-        # 3: RCPT checks of a legitimate session (a relay: no tarpit)
-        results["rcpt"] = base.rcpt_refusal_rates(with_port, args.refusals)
-        results["rcpt"]["target_per_second"] = 500
+            # 3: RCPT checks of a legitimate session (a relay: no tarpit)
+            results["rcpt"] = base.rcpt_refusal_rates(with_port, args.refusals)
+            results["rcpt"]["target_per_second"] = 500
 
-        # 4: a legitimate sender while idle sessions and an attack run
-        before = dns.total_queries
-        load_latencies, figures = measure_load(args, gate, with_port, senders, call)
-        queries = dns.total_queries - before
-        legit = {phase: summary_ms(values) for phase, values in load_latencies.items()}
-        results["load"] = {
-            "legit_ms": legit,
-            "p95_loaded_over_unloaded": legit["loaded"]["p95"]
-            / legit["unloaded"]["p95"],
-            "p50_loaded_over_unloaded": legit["loaded"]["p50"]
-            / legit["unloaded"]["p50"],
-            "target_p95_ratio": 2.0,
-            "legit_interval_seconds": args.legit_interval,
-            "idle_clients": len(IDLE_CLIENTS),
-            "attack_clients": len(ATTACK_CLIENTS),
-            "attack_sessions_per_client": args.attack_sessions_per_client,
-            "attack_local_parts": args.attack_local_parts or "all distinct",
-            "max_sessions": MAX_SESSIONS,
-            **{
-                key: value
-                for key, value in figures.items()
-                if not key.startswith("rss_")
-            },
-            "dns_queries_during_load_phases": queries,
-        }
-        results["memory"] = {
-            key: value for key, value in figures.items() if key.startswith("rss_")
-        }
-        legit_messages = sum(len(values) for values in load_latencies.values())
-        results["dns"]["queries_per_message_after_warm_up"] = (
-            measured_queries + queries
-        ) / (args.auth_messages + legit_messages)
-        results["notes"] = [
-            "all clients 127.0.0.x outside --relay-networks (127.0.0.1/32) get the "
-            "default limits per client; "
-            "the RCPT check rate is measured from 127.0.0.1, a relay exempt from the "
-            "limits (no tarpit)",
-            "authentication 'without': the same mailgate command started with "
-            "authenticate_message and "
-            "GatewayWork.auth_settings replaced by pass-throughs (benchmark launcher; "
-            "the addon has no switch)",
-            "latencies: MAIL FROM to the 250 after DATA (authentication, "
-            "message_process and its commit), "
-            "timed by the client on a kept session",
-            "the attack's sessions are opened before the idle ones; with the default "
-            "--max-sessions (10000, "
-            "stress mode from 8000) all fit; the legitimate sender keeps the session "
-            "it opened before",
-        ]
+            # 4: a legitimate sender while idle sessions and an attack run
+            before = dns.total_queries
+            load_latencies, figures = measure_load(args, gate, with_port, senders, call)
+            queries = dns.total_queries - before
+            legit = {
+                phase: summary_ms(values) for phase, values in load_latencies.items()
+            }
+            results["load"] = {
+                "legit_ms": legit,
+                "p95_loaded_over_unloaded": legit["loaded"]["p95"]
+                / legit["unloaded"]["p95"],
+                "p50_loaded_over_unloaded": legit["loaded"]["p50"]
+                / legit["unloaded"]["p50"],
+                "target_p95_ratio": 2.0,
+                "legit_interval_seconds": args.legit_interval,
+                "idle_clients": len(IDLE_CLIENTS),
+                "attack_clients": len(ATTACK_CLIENTS),
+                "attack_sessions_per_client": args.attack_sessions_per_client,
+                "attack_local_parts": args.attack_local_parts or "all distinct",
+                "max_sessions": MAX_SESSIONS,
+                **{
+                    key: value
+                    for key, value in figures.items()
+                    if not key.startswith("rss_")
+                },
+                "dns_queries_during_load_phases": queries,
+            }
+            results["memory"] = {
+                key: value for key, value in figures.items() if key.startswith("rss_")
+            }
+            legit_messages = sum(len(values) for values in load_latencies.values())
+            results["dns"]["queries_per_message_after_warm_up"] = (
+                measured_queries + queries
+            ) / (args.auth_messages + legit_messages)
+            results["notes"] = [
+                "all clients 127.0.0.x outside --relay-networks (127.0.0.1/32) get the "
+                "default limits per client; "
+                "the RCPT check rate is measured from 127.0.0.1, a relay exempt from "
+                "the limits (no tarpit)",
+                "authentication 'without': the same mailgate command started with "
+                "authenticate_message and "
+                "GatewayWork.auth_settings replaced by pass-throughs (benchmark "
+                "launcher; the addon has no switch)",
+                "latencies: MAIL FROM to the 250 after DATA (authentication, "
+                "message_process and its commit), "
+                "timed by the client on a kept session",
+                "the attack's sessions are opened before the idle ones; with the "
+                "default --max-sessions (10000, "
+                "stress mode from 8000) all fit; the legitimate sender keeps the "
+                "session it opened before",
+            ]
+
+        # 5: the short-line attack
+        results["short_lines"] = measure_short_lines(args, gate, with_port, senders)
     finally:
         base.stop_processes(gate, gate_without, server)
         dns.stop()
 
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=2)
+    lines = results["short_lines"]
+    short_rows = [
+        (
+            "short-line attack: legit p95 loaded / unloaded (target <= 2)",
+            f"{lines['p95_loaded_over_unloaded']:.2f}",
+        ),
+        (
+            "short-line attack: RSS idle / peak / after",
+            "{rss_idle_kib} / {rss_peak_kib} / {rss_after_kib} KiB".format(**lines),
+        ),
+    ]
+    if args.short_lines_only:
+        base.print_table(short_rows)
+        return
     auth, load, memory = results["authentication"], results["load"], results["memory"]
     ms = "{p50:.1f} / {p95:.1f} ms".format
     base.print_table(
@@ -935,6 +1092,7 @@ def main():
                 f"{memory['rss_per_open_session_kib']:.1f} KiB",
             ),
         ]
+        + short_rows
     )
 
 
