@@ -74,6 +74,14 @@ class IrMailServer(models.Model):
         "Empty: the addresses the SMTP host resolves to, which is right for your "
         "own mail server; for a relay service enter its range or include.",
     )
+    dkim_selectors = fields.Char(
+        "DKIM selectors",
+        groups="base.group_system",
+        help="The selectors this server signs mail with, comma-separated, for the "
+        "From domains it sends for that are not alias domains (an alias domain's "
+        "selectors are entered on the alias domain): Check DNS reads the key "
+        "published at <selector>._domainkey.<domain>.",
+    )
     deliverability_result_ids = fields.One2many(
         "mail.deliverability.result",
         "server_id",
@@ -750,6 +758,22 @@ class IrMailServer(models.Model):
                         "IP address, a range (198.51.100.0/24) nor "
                         "include:domain.",
                         server=server.name,
+                        item=error.item,
+                    )
+                ) from error
+
+    @api.constrains("dkim_selectors")
+    def _check_dkim_selectors(self):
+        for server in self.sudo():
+            try:
+                deliverability.parse_dkim_selectors(server.dkim_selectors)
+            except deliverability.ConfigValueError as error:
+                raise ValidationError(
+                    self.env._(
+                        "DKIM selectors of %(domain)s: '%(item)s' is not a selector "
+                        "(letters, digits, '-' and '_', parts separated by dots, "
+                        "without ._domainkey).",
+                        domain=server.name,
                         item=error.item,
                     )
                 ) from error
