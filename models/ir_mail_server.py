@@ -764,19 +764,9 @@ class IrMailServer(models.Model):
 
     @api.constrains("dkim_selectors")
     def _check_dkim_selectors(self):
+        AliasDomain = self.env["mail.alias.domain"]
         for server in self.sudo():
-            try:
-                deliverability.parse_dkim_selectors(server.dkim_selectors)
-            except deliverability.ConfigValueError as error:
-                raise ValidationError(
-                    self.env._(
-                        "DKIM selectors of %(domain)s: '%(item)s' is not a selector "
-                        "(letters, digits, '-' and '_', parts separated by dots, "
-                        "without ._domainkey).",
-                        domain=server.name,
-                        item=error.item,
-                    )
-                ) from error
+            AliasDomain._validate_dkim_selectors(server.name, server.dkim_selectors)
 
     @api.depends("deliverability_result_ids.status")
     def _compute_deliverability_issue_count(self):

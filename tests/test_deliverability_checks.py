@@ -182,6 +182,8 @@ class TestDeliverabilityChecks(TransactionCase):
             self.corp.dkim_selectors = "s2048, s1._domainkey"
         with self.assertRaisesRegex(ValidationError, "'bad selector'"):
             self.corp.dkim_selectors = "bad selector"
+        with self.assertRaisesRegex(ValidationError, "Relay: 'bad selector'"):
+            self.relay.dkim_selectors = "bad selector"
         settings = self.env["res.config.settings"].create(
             {"routing_gateway_public_host": "MX.Example.COM"}
         )
