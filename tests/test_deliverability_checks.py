@@ -394,9 +394,11 @@ class TestDeliverabilityChecks(TransactionCase):
         self.assertEqual(by_key[("misaligned.test", "dmarc")]["status"], dlv.PASS)
 
     def test_words_and_severities(self):
-        """Every text filled (no "(?)"); ?all said neutral; no MX fails like an MX
-        elsewhere; a FROM-filter domain that is no alias domain is told where
-        its DKIM selectors go (the outgoing server), and they are read there."""
+        """Every text filled (no "(?)"); ?all said neutral (RFC 7208 §4.6.2,
+        §8.2); no MX fails like an MX elsewhere (RFC 5321 §5.1: mail goes to
+        the name's address); a FROM-filter domain that is no alias domain is
+        told where its DKIM selectors go (the outgoing server), and they are
+        read there (RFC 6376 §3.6.2.1)."""
         self.nospf.sending_addresses = "127.0.0.6"
         self.nospf.from_filter = "nospf.test, neutral.test"
         self.Result._run_checks()

@@ -782,17 +782,20 @@ def evaluate_dmarc(
             TEMPERROR, reason=REASON_DNS_PREFIX + found.temporary.status, **base
         )
     if not found.records:
+        # several records at the From domain are discarded (the answer is
+        # cached: no second query)
+        _answer, records = _find_dmarc_record(found.author_domain, resolver, deadline)
+        if len(records) > 1:
+            return DmarcResult(
+                NONE,
+                record_domain=found.author_domain,
+                reason=REASON_MULTIPLE_RECORDS,
+                **base,
+            )
         mechanisms, _temporary = _aligned_9989(
             from_domain, spf_result, dkim_results, False, False, resolver, deadline
         )
         return DmarcResult(NONE, aligned=mechanisms, **base)
-    if len(found.records) > 1:
-        return DmarcResult(
-            NONE,
-            record_domain=found.record_domain,
-            reason=REASON_MULTIPLE_RECORDS,
-            **base,
-        )
     if found.policy is None:
         return DmarcResult(
             PERMERROR,
@@ -1057,7 +1060,9 @@ def _policy_9989(tags, subdomain, exists):
 def discover_dmarc_9989(author_domain, resolver, deadline):
     """The DMARC policy of ``author_domain`` as RFC 9989 §4.10.1 finds it: the
     author domain's record, else a DNS tree walk from its parent (the
-    organisational domain's record, else the public suffix domain's)."""
+    organisational domain's record, else the public suffix domain's).
+    Several records at one name are discarded (§4.10 step 2): the walk goes
+    on as if there were none."""
     author_domain = _normal_name(author_domain)
     answer, records = _find_dmarc_record(author_domain, resolver, deadline)
     asked = (f"_dmarc.{author_domain}",)
@@ -1067,15 +1072,7 @@ def discover_dmarc_9989(author_domain, resolver, deadline):
     org, temporary = org_domain_9989(author_domain, resolver, deadline)
     if temporary is not None:
         return DmarcPolicy(**base, temporary=temporary, asked=asked)
-    if len(records) > 1:
-        return DmarcPolicy(
-            **base,
-            record_domain=author_domain,
-            records=tuple(records),
-            org_domain=org,
-            asked=asked,
-        )
-    if records:
+    if len(records) == 1:
         record_domain, found = author_domain, tuple(records)
     else:
         walked, temporary, walk_asked = _tree_walk(
