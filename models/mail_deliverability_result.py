@@ -488,7 +488,14 @@ class MailDeliverabilityResult(models.Model):
                 )
             for fact in facts:
                 vals = self._fact_values(fact, path, now, order[fact.check])
-                values.setdefault(vals["key"], vals)
+                known = values.get(vals["key"])
+                # a line several paths share (a domain's DKIM and DMARC, a
+                # server's reverse DNS): the first known answer, so that a
+                # path whose time another zone spent does not hide it
+                if known is None or (
+                    known["status"] == dlv.UNKNOWN and vals["status"] != dlv.UNKNOWN
+                ):
+                    values[vals["key"]] = vals
         if alias_mx:
             hosts = self._mx_hosts()
             for alias_domain in self.env["mail.alias.domain"].sudo().search([]):
