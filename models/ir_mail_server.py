@@ -74,6 +74,14 @@ class IrMailServer(models.Model):
         "Empty: the addresses the SMTP host resolves to, which is right for your "
         "own mail server; for a relay service enter its range or include.",
     )
+    dkim_selectors = fields.Char(
+        "DKIM selectors",
+        groups="base.group_system",
+        help="The selectors this server signs mail with, comma-separated, for the "
+        "From domains it sends for that are not alias domains (an alias domain's "
+        "selectors are entered on the alias domain): Check DNS reads the key "
+        "published at <selector>._domainkey.<domain>.",
+    )
     deliverability_result_ids = fields.One2many(
         "mail.deliverability.result",
         "server_id",
@@ -753,6 +761,12 @@ class IrMailServer(models.Model):
                         item=error.item,
                     )
                 ) from error
+
+    @api.constrains("dkim_selectors")
+    def _check_dkim_selectors(self):
+        AliasDomain = self.env["mail.alias.domain"]
+        for server in self.sudo():
+            AliasDomain._validate_dkim_selectors(server.name, server.dkim_selectors)
 
     @api.depends("deliverability_result_ids.status")
     def _compute_deliverability_issue_count(self):

@@ -35,18 +35,24 @@ class MailAliasDomain(models.Model):
     @api.constrains("dkim_selectors")
     def _check_dkim_selectors(self):
         for domain in self.sudo():
-            try:
-                deliverability.parse_dkim_selectors(domain.dkim_selectors)
-            except deliverability.ConfigValueError as error:
-                raise ValidationError(
-                    self.env._(
-                        "DKIM selectors of %(domain)s: '%(item)s' is not a selector "
-                        "(letters, digits, '-' and '_', parts separated by dots, "
-                        "without ._domainkey).",
-                        domain=domain.name,
-                        item=error.item,
-                    )
-                ) from error
+            self._validate_dkim_selectors(domain.name, domain.dkim_selectors)
+
+    @api.model
+    def _validate_dkim_selectors(self, owner, value):
+        """Raise a ``ValidationError`` naming ``owner`` (an alias domain or an
+        outgoing server) when ``value`` is not a list of DKIM selectors."""
+        try:
+            deliverability.parse_dkim_selectors(value)
+        except deliverability.ConfigValueError as error:
+            raise ValidationError(
+                self.env._(
+                    "DKIM selectors of %(domain)s: '%(item)s' is not a selector "
+                    "(letters, digits, '-' and '_', parts separated by dots, "
+                    "without ._domainkey).",
+                    domain=owner,
+                    item=error.item,
+                )
+            ) from error
 
     @api.model
     @tools.ormcache()

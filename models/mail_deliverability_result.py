@@ -1,6 +1,7 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import dataclasses
 import ipaddress
 import logging
 
@@ -35,6 +36,14 @@ DOMAIN_CHECKS = (dlv.CHECK_DKIM, dlv.CHECK_DMARC, dlv.CHECK_MX)
 #: seconds one Check DNS (all paths) may take, and Check sender's one path
 RUN_TIMEOUT = 30.0
 PATH_TIMEOUT = 10.0
+#: codes whose text differs when no record can be proposed
+_NO_RECORD_VARIANT = (
+    dlv.CODE_TOO_MANY_LOOKUPS,
+    dlv.CODE_TOO_MANY_VOID_LOOKUPS,
+    dlv.CODE_RECORD_SYNTAX,
+)
+#: seconds a sending path may use at least, of what is left of a check
+MIN_PATH_TIME = 2.0
 CONFIG_FILE = "config"
 
 
@@ -78,7 +87,7 @@ class MailDeliverabilityResult(models.Model):
     record_to_publish = fields.Char("Record to publish", readonly=True)
     date_checked = fields.Datetime("Checked on", readonly=True)
 
-    @api.depends("check", "code", "data", "subject", "domain")
+    @api.depends("check", "code", "data", "subject", "domain", "record_to_publish")
     def _compute_text(self):
         for result in self:
             result.text = deliverability_text(
@@ -93,14 +102,84 @@ class MailDeliverabilityResult(models.Model):
             elif isinstance(value, list | tuple):
                 value = ", ".join(str(item) for item in value) or self.env._("none")
             params[name] = value
+        data = self.data or {}
         if self.check == dlv.CHECK_ALIGNMENT:
             params["aligned"] = ", ".join(
-                self._aligned_word(item)
-                for item in (self.data or {}).get("aligned", [])
+                self._aligned_word(item) for item in data.get("aligned", [])
+            )
+        if self.code in _NO_RECORD_VARIANT and not self.record_to_publish:
+            params["variant"] = "no_record"
+        if self.code == dlv.CODE_NO_SELECTOR and data.get("servers"):
+            params["variant"] = "server"
+        if self.code == dlv.CODE_NO_MX and data.get("expected"):
+            params["variant"] = "expected"
+        if self.code == dlv.CODE_READINGS_DIFFER:
+            for reading, suffix in (
+                (dlv.READING_9989, "9989"),
+                (dlv.READING_7489, "7489"),
+            ):
+                found = data.get(reading) or {}
+                if self.check == dlv.CHECK_DMARC:
+                    params[f"reading_{suffix}"] = self._reading_words(found)
+                else:
+                    params[f"outcome_{suffix}"] = self._outcome_words(found)
+        if self.code == dlv.CODE_POLICY_TESTING:
+            params["applied_9989"] = (data.get(dlv.READING_9989) or {}).get(
+                "applied", ""
             )
         params.setdefault("domain", self.subject or self.domain)
         params["subject"] = self.subject
         return params
+
+    def _reading_words(self, found):
+        """What receivers of one DMARC reading find, in words."""
+        _ = self.env._
+        domain = found.get("record_domain", "")
+        if not found.get("found"):
+            return _("find no DMARC record")
+        if found.get("records", 1) > 1:
+            return _("ignore the several DMARC records of %s", domain)
+        if not found.get("policy"):
+            return _("ignore the invalid DMARC record of %s", domain)
+        if found.get("pct", 100) < 100:
+            return _(
+                "apply policy %(policy)s to %(pct)s%% of unaligned mail (record at "
+                "%(domain)s)",
+                policy=found["policy"],
+                pct=found["pct"],
+                domain=domain,
+            )
+        if found.get("applied") != found["policy"]:
+            return _(
+                "apply %(applied)s instead of %(policy)s (record at %(domain)s, "
+                "test mode)",
+                applied=found.get("applied"),
+                policy=found["policy"],
+                domain=domain,
+            )
+        return _(
+            "apply policy %(policy)s (record at %(domain)s)",
+            policy=found["policy"],
+            domain=domain,
+        )
+
+    def _outcome_words(self, verdict):
+        """What receivers of one DMARC reading do with a path's mail, in words."""
+        _ = self.env._
+        if verdict.get("status") == dlv.PASS:
+            return _(
+                "let DMARC pass (it aligns with %s)",
+                ", ".join(self._aligned_word(item) for item in verdict["aligned"]),
+            )
+        if verdict.get("status") == dlv.UNKNOWN:
+            return _("cannot be predicted: a DNS answer is missing")
+        return {
+            "reject": _("reject this mail"),
+            "quarantine": _("put this mail in the spam folder"),
+        }.get(
+            verdict.get("would_be"),
+            _("see DMARC fail without a policy to apply"),
+        )
 
     # ------------------------------------------------------------------
     # the sending paths of the configuration
@@ -108,14 +187,17 @@ class MailDeliverabilityResult(models.Model):
 
     @api.model
     def _resolver(self):
+        """The shared resolver as one check sees it: a name that does not answer
+        is asked once a check (:class:`.mail_dns.RunResolver`)."""
         value = routing_params.read(
             self.env["ir.config_parameter"].sudo().get_param, "mail.dns.nameservers"
         )
         try:
-            return mail_dns.shared_resolver(value or "")
+            shared = mail_dns.shared_resolver(value or "")
         except mail_dns.NameserverError:
             _logger.warning("mail.dns.nameservers ignored: %s", value)
-            return mail_dns.shared_resolver(())
+            shared = mail_dns.shared_resolver(())
+        return mail_dns.RunResolver(shared)
 
     @api.model
     def _filter_authors(self, from_filter):
@@ -265,24 +347,61 @@ class MailDeliverabilityResult(models.Model):
         return [host.strip() for host in (value or "").split(",") if host.strip()]
 
     @api.model
+    def _server_selectors(self, paths, alias_selectors):
+        """``{From domain: (selectors, server names)}`` of the From domains that are
+        not alias domains: the DKIM selectors of the servers that send for them
+        (entered on the server, as such a domain has no alias domain)."""
+        found = {}
+        for path in paths:
+            domain = path["from_domain"]
+            if domain in alias_selectors:
+                continue
+            selectors, names = found.setdefault(domain, ([], []))
+            server = path["server"]
+            try:
+                entered = dlv.parse_dkim_selectors(
+                    server.dkim_selectors if server else ""
+                )
+            except dlv.ConfigValueError:
+                entered = ()
+            selectors += [item for item in entered if item not in selectors]
+            label = self._server_label(server)
+            if label not in names:
+                names.append(label)
+        return {
+            domain: (tuple(selectors), tuple(names))
+            for domain, (selectors, names) in found.items()
+        }
+
+    @api.model
     def _path_facts(self, path, resolver, deadline, sending, selectors):
         """The facts of one sending path (no MX: that is per alias domain);
-        ``sending``: :meth:`_server_sending` of its server, ``selectors``:
-        :meth:`_dkim_selectors`."""
+        ``sending``: :meth:`_server_sending` of its server, ``selectors``: the
+        path's From domain's DKIM selectors and where they are entered
+        (``(selectors, servers)``: on those servers, ``servers`` empty: on the
+        alias domain)."""
         addresses, includes, host, from_host = sending
+        domain_selectors, servers = selectors
         facts = dlv.check_sending_path(
             host,
             path["from_domain"],
             path["envelope_domain"],
-            selectors.get(path["from_domain"], ()),
+            domain_selectors,
             addresses,
             (),
             resolver,
             includes=includes,
             deadline=deadline,
+            host_addresses=from_host,
         )
-        if from_host:
-            facts = tuple(dlv.host_spf(fact) for fact in facts)
+        if servers:
+            # where this domain's selectors are entered: on its servers
+            facts = tuple(
+                dataclasses.replace(fact, data={**fact.data, "servers": list(servers)})
+                if fact.check == dlv.CHECK_DKIM and fact.code == dlv.CODE_NO_SELECTOR
+                else fact
+                for fact in facts
+            )
         return tuple(fact for fact in facts if fact.check != dlv.CHECK_MX)
 
     # ------------------------------------------------------------------
@@ -300,8 +419,12 @@ class MailDeliverabilityResult(models.Model):
             server_id = server.id or False
             label = self._server_label(server)
         domain = path["from_domain"]
+        key = f"{server_key}|{domain}|{fact.check}|{fact.domain}"
+        if fact.check == dlv.CHECK_ALIGNMENT:
+            # one verdict per sending path: server x From x envelope
+            key += f"|{path.get('envelope_domain', '')}"
         return {
-            "key": f"{server_key}|{domain}|{fact.check}|{fact.domain}",
+            "key": key,
             "sequence": sequence,
             "domain": domain,
             "check": fact.check,
@@ -318,6 +441,14 @@ class MailDeliverabilityResult(models.Model):
         }
 
     @api.model
+    def _path_deadline(self, deadline, paths_left):
+        """The deadline of the next of ``paths_left`` paths: its share of the time
+        left, at least :data:`MIN_PATH_TIME` seconds (within ``deadline``)."""
+        remaining = deadline.remaining()
+        share = max(remaining / max(paths_left, 1), min(MIN_PATH_TIME, remaining))
+        return mail_dns.Deadline.after(min(share, remaining))
+
+    @api.model
     def _collect(self, paths, resolver, deadline, alias_mx=True):
         """Values of the results of ``paths`` (and of each alias domain's MX),
         one per key, in check order."""
@@ -326,13 +457,25 @@ class MailDeliverabilityResult(models.Model):
         values = {}
         sending = {}
         selectors = self._dkim_selectors()
-        for path in paths:
+        server_selectors = self._server_selectors(paths, selectors)
+        for index, path in enumerate(paths):
             server = path["server"]
             server_key = server.id or CONFIG_FILE
+            # each path its share of the time left: a zone that does not
+            # answer turns its own lines into "could not be checked", not the
+            # lines checked after it (its failure is kept for the check)
+            path_deadline = self._path_deadline(deadline, len(paths) - index)
             if server_key not in sending:
-                sending[server_key] = self._server_sending(server, resolver, deadline)
+                sending[server_key] = self._server_sending(
+                    server, resolver, path_deadline
+                )
+            domain = path["from_domain"]
             facts = self._path_facts(
-                path, resolver, deadline, sending[server_key], selectors
+                path,
+                resolver,
+                path_deadline,
+                sending[server_key],
+                server_selectors.get(domain) or (selectors.get(domain, ()), ()),
             )
             if server:
                 facts += (
@@ -345,7 +488,14 @@ class MailDeliverabilityResult(models.Model):
                 )
             for fact in facts:
                 vals = self._fact_values(fact, path, now, order[fact.check])
-                values.setdefault(vals["key"], vals)
+                known = values.get(vals["key"])
+                # a line several paths share (a domain's DKIM and DMARC, a
+                # server's reverse DNS): the first known answer, so that a
+                # path whose time another zone spent does not hide it
+                if known is None or (
+                    known["status"] == dlv.UNKNOWN and vals["status"] != dlv.UNKNOWN
+                ):
+                    values[vals["key"]] = vals
         if alias_mx:
             hosts = self._mx_hosts()
             for alias_domain in self.env["mail.alias.domain"].sudo().search([]):

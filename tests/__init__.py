@@ -24,6 +24,7 @@ from . import test_i18n
 from . import test_xmlrpc
 from . import test_deliverability
 from . import test_deliverability_checks
+from . import test_deliverability_receivers
 from . import test_delivery_feedback
 from . import test_delivery_feedback_databases
 from . import test_delivery_feedback_mass_mailing

@@ -130,6 +130,12 @@ class DnsTestServer:
                 else:
                     self._zone.pop(key, None)
 
+    def records(self, name, rdtype):
+        """The rdata texts held for ``name`` and ``rdtype`` (``[]`` for none)."""
+        with self._lock:
+            found = self._zone.get((_name(name), rdtype.upper()))
+            return list(found[1]) if found else []
+
     def query_count(self, name, rdtype):
         """Questions received for ``name`` and ``rdtype``."""
         with self._lock:

@@ -20,7 +20,8 @@ from .test_mail_auth import rsa_key
 
 HOST = "127.0.0.1"
 GATE = "gate.corp.test"
-SILENT = {"silent.test", "_dmarc.silent.test"}
+DEAD = "_spf.dead.test"
+SILENT = {"silent.test", "_dmarc.silent.test", DEAD}
 
 
 def zone(key2048, key1024, key512):
@@ -53,6 +54,19 @@ def zone(key2048, key1024, key512):
         ("wrong.corp.test", "A"): ["127.0.0.99"],
         # reject.test: p=reject, no key (Check sender's rewritten From)
         ("_dmarc.reject.test", "TXT"): ["v=DMARC1; p=reject"],
+        ("relay.test", "TXT"): ["v=spf1 ip4:127.0.0.6 -all"],
+        # strict.test: one From, two envelopes (aspf=s)
+        ("strict.test", "TXT"): ["v=spf1 ip4:127.0.0.5 -all"],
+        ("bounces.strict.test", "TXT"): ["v=spf1 ip4:127.0.0.5 -all"],
+        ("_dmarc.strict.test", "TXT"): ["v=DMARC1; p=reject; aspf=s"],
+        # eight domains whose include never answers, one misaligned domain
+        **{
+            (f"d{n}.dead-users.test", "TXT"): [f"v=spf1 include:{DEAD} -all"]
+            for n in range(8)
+        },
+        ("_dmarc.misaligned.test", "TXT"): ["v=DMARC1; p=reject"],
+        # ?all: neutral for the server
+        ("neutral.test", "TXT"): ["v=spf1 ip4:127.0.0.9 ?all"],
     }
     records[("cname._domainkey.corp.test", "CNAME")] = ["key.keys.test."]
     return {
@@ -168,6 +182,8 @@ class TestDeliverabilityChecks(TransactionCase):
             self.corp.dkim_selectors = "s2048, s1._domainkey"
         with self.assertRaisesRegex(ValidationError, "'bad selector'"):
             self.corp.dkim_selectors = "bad selector"
+        with self.assertRaisesRegex(ValidationError, "Relay: 'bad selector'"):
+            self.relay.dkim_selectors = "bad selector"
         settings = self.env["res.config.settings"].create(
             {"routing_gateway_public_host": "MX.Example.COM"}
         )
@@ -226,13 +242,14 @@ class TestDeliverabilityChecks(TransactionCase):
 
     def test_check_dns_verdicts_and_records_to_publish(self):
         self.Result._run_checks()
-        # softfail/fail for this server's address: the include it names is missing
+        # the include this server's Sending addresses names is not reached
         self.assertResult(
             self.one(server_id=self.relay.id, check="spf"),
             dlv.FAIL,
-            "not_authorised",
+            "include_not_reached",
             'relay-client.test. TXT "v=spf1 include:mailgun.test ip4:127.0.0.9 -all"',
         )
+        self.assertNotIn("(?)", self.one(server_id=self.relay.id, check="spf").text)
         self.assertResult(
             self.one(server_id=self.relay.id, check="tls"), dlv.FAIL, "no_tls"
         )
@@ -296,17 +313,134 @@ class TestDeliverabilityChecks(TransactionCase):
             f"other.test. MX 10 {GATE}.",
         )
         self.assertResult(
-            self.one(domain="eu.orgonly.test", check="mx"), dlv.WARNING, "no_mx"
+            self.one(domain="eu.orgonly.test", check="mx"), dlv.FAIL, "no_mx"
         )
         # the server form's own facts
         self.assertEqual(
             self.relay.deliverability_result_ids,
             self.results(server_id=self.relay.id),
         )
-        # SPF and TLS (the envelope is the From's own domain: aligned)
-        self.assertEqual(self.relay.deliverability_issue_count, 2)
+        # SPF, TLS, and alignment: the envelope is the From's own domain, but
+        # SPF does not pass for it and there is no DKIM key (RFC 7489 §4.2)
+        self.assertEqual(self.relay.deliverability_issue_count, 3)
+        alignment = self.one(server_id=self.relay.id, check="alignment")
+        self.assertResult(alignment, dlv.WARNING, "not_authenticated")
         action = self.relay.action_open_deliverability_results()
         self.assertEqual(action["domain"], [("server_id", "=", self.relay.id)])
+
+    def paths(self, *pairs):
+        """Sending paths of the Own server: (From address, envelope)."""
+        return [
+            {
+                "server": self.own,
+                "from_address": from_address,
+                "from_domain": from_address.rpartition("@")[2],
+                "envelope": envelope,
+                "envelope_domain": envelope.rpartition("@")[2],
+            }
+            for from_address, envelope in pairs
+        ]
+
+    def test_one_alignment_line_per_sending_path(self):
+        """One From domain leaving with two envelopes (aspf=s, RFC 7489 §3.1.2):
+        an alignment verdict for each, the strict failure shown."""
+        values = self.Result._collect(
+            self.paths(
+                ("news@strict.test", "news@strict.test"),
+                ("news@strict.test", "bounce@bounces.strict.test"),
+            ),
+            self.Result._resolver(),
+            mail_dns.Deadline.after(10),
+            alias_mx=False,
+        )
+        alignment = {
+            vals["envelope"]: (vals["status"], vals["code"])
+            for vals in values.values()
+            if vals["check"] == "alignment"
+        }
+        self.assertEqual(
+            alignment,
+            {
+                "news@strict.test": (dlv.PASS, "aligned"),
+                "bounce@bounces.strict.test": (dlv.FAIL, "not_aligned"),
+            },
+        )
+
+    def test_silent_include_shared_by_eight_domains(self):
+        """Eight domains share an include whose zone never answers: their SPF
+        lines cannot be checked, the other lines keep their verdicts (a real
+        misalignment among them) and the check stays within its bound; the
+        name is asked once a check (RFC 2308 §7.1)."""
+        # first a path of corp.test whose envelope is in the silent zone: its
+        # share of the time is spent there, corp.test's own lines come from
+        # the next path
+        pairs = [("news@corp.test", "bounce@d0.dead-users.test")]
+        pairs += [(f"news@d{n}.dead-users.test",) * 2 for n in range(1, 8)]
+        pairs += [
+            ("news@corp.test", "news@corp.test"),
+            ("news@misaligned.test", "bounce@corp.test"),
+        ]
+        started = time.monotonic()
+        values = self.Result._collect(
+            self.paths(*pairs),
+            self.Result._resolver(),
+            mail_dns.Deadline.after(8),
+            alias_mx=False,
+        )
+        elapsed = time.monotonic() - started
+        self.assertLess(elapsed, 3.0 + 2.5)  # one lookup's time, not eight
+        by_key = {(vals["domain"], vals["check"]): vals for vals in values.values()}
+        for n in range(1, 8):
+            spf = by_key[(f"d{n}.dead-users.test", "spf")]
+            self.assertEqual((spf["status"], spf["code"]), (dlv.UNKNOWN, "dns_timeout"))
+            self.assertEqual(spf["data"]["name"], DEAD)
+        misaligned = by_key[("misaligned.test", "alignment")]
+        self.assertEqual(
+            (misaligned["status"], misaligned["code"]), (dlv.FAIL, "not_aligned")
+        )
+        self.assertEqual(by_key[("misaligned.test", "dmarc")]["status"], dlv.PASS)
+        # corp.test's lines that the first path could not ask: known
+        self.assertEqual(by_key[("corp.test", "dmarc")]["status"], dlv.PASS)
+        corp = [vals for vals in values.values() if vals["domain"] == "corp.test"]
+        self.assertNotIn(
+            dlv.UNKNOWN,
+            [
+                vals["status"]
+                for vals in corp
+                if vals["check"] in ("dkim", "reverse_dns")
+            ],
+        )
+
+    def test_words_and_severities(self):
+        """Every text filled (no "(?)"); ?all said neutral (RFC 7208 §4.6.2,
+        §8.2); no MX fails like an MX elsewhere (RFC 5321 §5.1: mail goes to
+        the name's address); a FROM-filter domain that is no alias domain is
+        told where its DKIM selectors go (the outgoing server), and they are
+        read there (RFC 6376 §3.6.2.1)."""
+        self.nospf.sending_addresses = "127.0.0.6"
+        self.nospf.from_filter = "nospf.test, neutral.test"
+        self.Result._run_checks()
+        for result in self.Result.search([]):
+            with self.subTest(key=result.key):
+                self.assertNotIn("(?)", result.text)
+                self.assertNotIn("%(", result.text)
+        neutral = self.one(domain="neutral.test", check="spf")
+        self.assertIn("127.0.0.6: neutral", neutral.text)
+        self.assertNotIn("softfail", neutral.text)
+        mx = self.one(domain="eu.orgonly.test", check="mx")
+        self.assertEqual(mx.status, self.one(domain="other.test", check="mx").status)
+        dkim = self.one(domain="relay-client.test", check="dkim")
+        self.assertEqual(dkim.code, "no_selector")
+        self.assertIn("DKIM selectors of the outgoing server (Relay", dkim.text)
+        self.relay.dkim_selectors = "s2048"
+        # the relay's key, named through a CNAME as providers publish it
+        name = "s2048._domainkey.relay-client.test"
+        self.dns.update({(name, "CNAME"): ["key.keys.test."]})
+        self.addCleanup(self.dns.update, {(name, "CNAME"): []})
+        self.Result._run_checks()
+        self.assertResult(
+            self.one(domain="relay-client.test", check="dkim"), dlv.PASS, "key_ok"
+        )
 
     def test_include_named_passes(self):
         self.dns.update(
@@ -332,10 +466,14 @@ class TestDeliverabilityChecks(TransactionCase):
         )
         self.assertLess(time.monotonic() - started, 1.5 + 2.5)
         by_check = {result.check: result for result in results}
+        self.assertResult(by_check["spf"], dlv.UNKNOWN, "dns_timeout")
         for check in ("spf", "dmarc", "alignment"):
             with self.subTest(check=check):
-                self.assertResult(by_check[check], dlv.UNKNOWN, "dns_timeout")
+                self.assertEqual(by_check[check].status, dlv.UNKNOWN)
                 self.assertIn("Could not be checked", by_check[check].text)
+        # what was not asked is not said to be unanswered (RFC 2308 §7.1)
+        self.assertResult(by_check["dmarc"], dlv.UNKNOWN, "dns_not_asked")
+        self.assertIn("ran out before _dmarc.silent.test", by_check["dmarc"].text)
         self.assertIn("silent.test", by_check["spf"].text)
         labels = dict(self.Result._fields["status"]._description_selection(self.env))
         self.assertEqual(labels[by_check["spf"].status], "Could not be checked")

@@ -206,6 +206,7 @@ def zone(keys):
         ("_dmarc.spf-pass.test", "TXT"): ["v=DMARC1; p=reject"],
         ("_dmarc.orgonly.test", "TXT"): ["v=DMARC1; p=none; sp=reject"],
         ("_dmarc.pct.test", "TXT"): ["v=DMARC1; p=reject; pct=50"],
+        ("_dmarc.testmode.test", "TXT"): ["v=DMARC1; p=reject; t=y"],
         ("_dmarc.badpolicy.test", "TXT"): ["v=DMARC1; p=bogus"],
         ("_dmarc.withrua.test", "TXT"): [
             "v=DMARC1; p=bogus; rua=mailto:dmarc@withrua.test"
@@ -548,25 +549,25 @@ class TestDmarc(AuthCase):
             verdict.header_value(),
         )
 
-    def test_pct_sampling(self):
-        cases = [
-            (0.0, "reject"),
-            (49.9, "reject"),
-            (50.0, "quarantine"),
-            (99.9, "quarantine"),
-        ]
-        for sample, applied in cases:
+    def test_rfc9989_pct_ignored_and_test_mode(self):
+        """RFC 9989 §4.7 and Appendix A.6: pct is no tag any more (ignored,
+        whatever the sample); t=y applies the next less strict policy."""
+        for sample in (0.0, 49.9, 50.0, 99.9):
             with self.subTest(sample=sample):
                 verdict = self.authenticate(
                     make_message("a@pct.test"), pct_sample=sample
                 )
                 self.assertEqual(
-                    (verdict.dmarc.policy, verdict.dmarc.pct), ("reject", 50)
+                    (verdict.dmarc.policy, verdict.dmarc.applied_policy),
+                    ("reject", "reject"),
                 )
-                self.assertEqual(
-                    (verdict.dmarc.applied_policy, verdict.disposition),
-                    (applied, applied),
-                )
+                self.assertEqual(verdict.disposition, "reject")
+        verdict = self.authenticate(make_message("a@testmode.test"))
+        self.assertEqual(
+            (verdict.dmarc.policy, verdict.dmarc.applied_policy, verdict.dmarc.testing),
+            ("reject", "quarantine", True),
+        )
+        self.assertEqual(verdict.disposition, "quarantine")
 
     def test_from_header_rules(self):
         body = "\r\nHello\r\n"

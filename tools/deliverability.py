@@ -15,32 +15,42 @@ the model layer turns codes and data into sentences.
 Statuses: ``pass``, ``warning``, ``fail``, ``unknown``. A DNS timeout or
 server failure makes a fact ``unknown`` (code ``dns_timeout`` /
 ``dns_servfail``, data ``name`` and ``rdtype`` of the question), never
-``pass`` or ``fail``.
+``pass`` or ``fail``; a question the deadline left unasked is
+``dns_not_asked``. Every failing fact whose fix follows from DNS proposes
+the record that makes it pass (checked against the same rules before it
+is offered), or says what only the admin can decide.
 
 Rules chosen here
 -----------------
 
-* SPF (RFC 7208): the TXT records of the domain opening with ``v=spf1``
-  (pyspf's own pattern): none is ``fail`` (``no_record``, a record proposed
-  from the sending addresses and ``includes``, ending ``~all``), two or more
-  ``fail`` (``multiple_records``). The record is then walked once by pyspf
-  (the subclass :mod:`.mail_auth` uses, lax mode so that it keeps counting)
-  for an address of TEST-NET-1 (``192.0.2.1``) that no record means to
-  authorise: more than 2 void lookups is ``fail`` (``too_many_void_lookups``),
-  more than 10 DNS-querying terms (include, a, mx, ptr, exists, redirect,
-  counted through includes as pyspf counts them) ``fail``
-  (``too_many_lookups``), any other permanent error ``fail``
-  (``record_syntax``), and a record that authorises that address (``+all``,
-  ``all`` or a catch-all range, in the record or an include) ``fail``
-  (``allows_any``). Each sending address (or both ends of a sending range)
-  is then evaluated by pyspf for ``postmaster@<domain>`` as
-  :func:`.mail_auth.check_spf` does: all ``pass`` is ``pass``; any
-  ``fail`` is ``fail``, else any ``softfail``/``neutral`` ``warning``
-  (``not_authorised``, data ``results``), with the record proposed: the
-  existing one with ``ip4:``/``ip6:`` terms for the addresses that did not
-  pass inserted after ``v=spf1`` (other terms and the ``all`` qualifier
-  kept). No sending address: ``unknown`` (``no_sending_address``; a relay
-  whose range the admin must enter).
+* SPF (RFC 7208), as receivers evaluate it: each sending address (or both
+  ends of a sending range) is evaluated by pyspf for
+  ``postmaster@<domain>`` with the published record (strict, as
+  :func:`.mail_auth.check_spf` and pyspf's ``check2`` do: data
+  ``results``). The TXT records opening with ``v=spf1``: none is ``fail``
+  (``no_record``, a record proposed from the sending addresses and
+  ``includes``, ending ``~all``), two or more ``fail``
+  (``multiple_records``, one record merging them). The record is then
+  walked once by pyspf (lax, so that it keeps counting) for an address of
+  TEST-NET-1 (``192.0.2.1``) that no record means to authorise: more than
+  2 void lookups ``fail`` (``too_many_void_lookups``, proposed without the
+  terms naming nothing), more than 10 DNS-querying terms ``fail``
+  (``too_many_lookups``, proposed with a/mx/include replaced by the
+  addresses they name today), a permanent error ``fail``
+  (``split_strings`` when the TXT strings joined with a space repair it,
+  ``include_no_record`` for an include of a domain without SPF record,
+  else ``record_syntax``, proposed without the term), a record that
+  authorises that address (``+all``, a catch-all range, an include that
+  does so) ``fail`` (``allows_any``: deliberately not ``pass``, although
+  receivers pass the path). An ``include:`` entered in the server's
+  sending addresses is satisfied when the walk reaches that domain through
+  any chain of includes and redirects (RFC 7208 §5.2, §6.1), else ``fail``
+  (``include_not_reached``). All addresses ``pass``: ``pass``; any
+  ``fail``/``permerror``: ``fail``, else ``softfail``/``neutral``/
+  ``none``: ``warning`` (``not_authorised``), with the record proposed:
+  the existing one with ``ip4:``/``ip6:`` terms for the addresses that did
+  not pass inserted after ``v=spf1``. No sending address: ``unknown``
+  (``no_sending_address``; a relay whose range the admin must enter).
 * DKIM (RFC 6376, RFC 8301, RFC 8463): one fact per selector, at
   ``<selector>._domainkey.<domain>`` (CNAMEs followed by the resolver); the
   first TXT record is the key, as dkimpy reads it. No record: ``fail``
@@ -49,25 +59,41 @@ Rules chosen here
   (``key_too_small``), under 2048 ``warning`` (``key_weak``); RSA of 2048
   bits and more, or ed25519: ``pass``. No selector: one ``warning``
   (``no_selector``).
-* DMARC (RFC 7489, as :func:`.mail_auth.evaluate_dmarc` finds it: the From
-  domain, else its organisational domain; ``sp`` for a From below the
-  organisational domain whose record applies): no record is ``fail``
-  (``no_record``: Gmail's and Yahoo's bulk-sender rules want one) with
-  ``_dmarc.<org>. TXT "v=DMARC1; p=none; rua=mailto:dmarc@<org>"``;
-  several records ``fail`` (``multiple_records``), an invalid one ``fail``
-  (``record_syntax``); ``p=none`` applying to the From domain ``warning``
+* DMARC, read as RFC 9989 (May 2026: the DNS tree walk, ``np``, ``psd``,
+  ``t=y``; :func:`.mail_auth.discover_dmarc_9989`) and as RFC 7489 (the
+  public suffix list, ``pct``; :func:`.mail_auth.discover_dmarc_7489`),
+  since receivers follow one or the other: no record for either is
+  ``fail`` (``no_record``: Gmail's and Yahoo's bulk-sender rules want one)
+  with ``_dmarc.<org>. TXT "v=DMARC1; p=none; rua=mailto:dmarc@<org>"``;
+  several records ``fail`` (``multiple_records``, the strictest valid one
+  proposed), an invalid policy ``fail`` (``record_syntax``, the record with
+  ``p=none`` proposed); a policy enforced for part of the mail only
+  (``pct`` < 100, RFC 7489 §6.6.4) ``warning`` (``policy_sampled``, the
+  record without ``pct`` proposed, ``t=y`` for ``pct=0``); ``t=y``
+  ``warning`` (``policy_testing``); ``p=none`` ``warning``
   (``policy_none``); quarantine/reject ``pass`` (``policy_enforced``).
-* Alignment: the envelope domain aligns with the From domain for SPF, a
-  signing domain for DKIM, relaxed or strict as the record says (relaxed
-  without a record). Something aligned: ``pass``. Nothing aligned: with a
-  quarantine/reject policy ``fail`` (``not_aligned``, data ``would_be``
-  the policy), with ``p=none`` or no record ``warning``
-  (``would_be: none``). With the DMARC fact ``unknown``, ``unknown``.
+  When the readings find different policies: ``readings_differ`` with
+  both, its status the worse of the two.
+* Alignment, one fact per sending path (RFC 7489 §4.2, RFC 9989 §4.4):
+  DMARC passes on an SPF *pass* of an aligned envelope domain or a usable
+  DKIM key of an aligned signing domain, relaxed or strict as the record
+  says (organisational domains by the public suffix list for RFC 7489, by
+  the tree walk for RFC 9989). Something aligned that authenticates:
+  ``pass``. An aligned envelope whose SPF is ``unknown`` (or an aligned
+  key that could not be read), nothing else: ``unknown``
+  (``spf_unknown``/``dkim_unknown``). An aligned envelope whose SPF does
+  not pass: as nothing aligned, said so (``not_authenticated``). Nothing
+  aligned: with a quarantine/reject policy ``fail`` (``not_aligned``, data
+  ``would_be`` the policy applied), with ``p=none`` or no record
+  ``warning`` (``would_be: none``); when the two readings differ,
+  ``readings_differ`` with both. With the DMARC fact ``unknown``,
+  ``unknown``.
 * MX (RFC 5321 §5.1, RFC 7505): an MX record naming one of the expected
   hosts (case and final dot ignored) is ``pass``; MX records elsewhere
   ``fail`` (``mx_elsewhere``); a null MX ``fail`` (``null_mx``); no MX
-  (NODATA: mail goes to the A record) ``warning`` (``no_mx``); no such
-  domain ``fail`` (``no_domain``); each proposing
+  (NODATA: mail goes to the A record, so elsewhere too) ``fail``
+  (``no_mx``; ``warning`` without an expected host); no such domain
+  ``fail`` (``no_domain``); each proposing
   ``<domain>. MX 10 <first expected host>.``. No expected host: any MX
   passes (``mx_found``).
 * Reverse DNS (forward-confirmed, RFC 8601 §3 "iprev"): the PTR names of
@@ -75,7 +101,8 @@ Rules chosen here
   the address is ``pass``; PTR names that do not resolve back ``fail``
   (``ptr_mismatch``, proposing ``<ptr name>. A <address>``); no PTR
   ``fail`` (``no_ptr``, proposing ``<reverse name>. PTR <host name>.``
-  when the host name is known).
+  and, when the host name does not resolve to the address,
+  ``<host name>. A <address>``, one record a line).
 
 :func:`check_sending_path` composes them for one sending path under one
 deadline; every lookup goes through the resolver's cache, so a second run
@@ -95,13 +122,10 @@ import spf
 from . import mail_auth, mail_dns
 from .mail_auth import (
     REASON_DNS_PREFIX,
-    _find_dmarc_record,
     _int_tag,
     _mode_tag,
-    _record_policy,
     _SpfQuery,
     aligned,
-    org_domain,
     parse_dmarc_record,
 )
 
@@ -124,6 +148,8 @@ CHECK_REVERSE_DNS = "reverse_dns"
 # codes (dns_<status> for temporary DNS errors: dns_timeout, dns_servfail)
 CODE_DNS_TIMEOUT = REASON_DNS_PREFIX + mail_dns.TIMEOUT
 CODE_DNS_SERVFAIL = REASON_DNS_PREFIX + mail_dns.SERVFAIL
+#: the check's time ran out before the question was sent
+CODE_DNS_NOT_ASKED = REASON_DNS_PREFIX + "not_asked"
 CODE_AUTHORISED = "authorised"
 CODE_NO_SENDING_ADDRESS = "no_sending_address"
 CODE_NO_RECORD = "no_record"
@@ -133,6 +159,12 @@ CODE_TOO_MANY_LOOKUPS = "too_many_lookups"
 CODE_TOO_MANY_VOID_LOOKUPS = "too_many_void_lookups"
 CODE_ALLOWS_ANY = "allows_any"
 CODE_NOT_AUTHORISED = "not_authorised"
+#: an include the server's Sending addresses names is not reached
+CODE_INCLUDE_NOT_REACHED = "include_not_reached"
+#: an include of a domain that publishes no SPF record (RFC 7208 §5.2)
+CODE_INCLUDE_NO_RECORD = "include_no_record"
+#: TXT strings joined without a space run two terms together (RFC 7208 §3.3)
+CODE_SPLIT_STRINGS = "split_strings"
 CODE_KEY_OK = "key_ok"
 CODE_NO_SELECTOR = "no_selector"
 CODE_NO_KEY = "no_key"
@@ -142,8 +174,19 @@ CODE_KEY_TOO_SMALL = "key_too_small"
 CODE_KEY_WEAK = "key_weak"
 CODE_POLICY_NONE = "policy_none"
 CODE_POLICY_ENFORCED = "policy_enforced"
+#: RFC 7489 pct < 100: the policy applies to part of the failing mail only
+CODE_POLICY_SAMPLED = "policy_sampled"
+#: RFC 9989 t=y: receivers apply the next less strict policy
+CODE_POLICY_TESTING = "policy_testing"
+#: RFC 9989 and RFC 7489 find different policies
+CODE_READINGS_DIFFER = "readings_differ"
 CODE_ALIGNED = "aligned"
 CODE_NOT_ALIGNED = "not_aligned"
+#: an identifier aligns but does not authenticate (SPF does not pass)
+CODE_NOT_AUTHENTICATED = "not_authenticated"
+#: an aligned identifier whose SPF or DKIM could not be checked
+CODE_SPF_UNKNOWN = "spf_unknown"
+CODE_DKIM_UNKNOWN = "dkim_unknown"
 CODE_MX_OK = "mx_ok"
 CODE_MX_FOUND = "mx_found"
 CODE_MX_ELSEWHERE = "mx_elsewhere"
@@ -214,13 +257,17 @@ def _name(name):
 
 
 def _dns_fact(check, subject, result, /, **data):
-    """The ``unknown`` fact of a temporary DNS error."""
+    """The ``unknown`` fact of a temporary DNS error (``dns_not_asked`` when the
+    time ran out before the question was sent)."""
+    code = REASON_DNS_PREFIX + result.status
+    if not getattr(result, "asked", True):
+        code = CODE_DNS_NOT_ASKED
     return Fact(
         check,
         subject,
         UNKNOWN,
-        REASON_DNS_PREFIX + result.status,
-        {"name": result.name, "rdtype": result.rdtype, **data},
+        code,
+        {**data, "name": result.name, "rdtype": result.rdtype},
     )
 
 
@@ -257,6 +304,29 @@ class _Recorder:
         return result
 
 
+class _SpfWalk(_SpfQuery):
+    """pyspf's query that also notes the domains whose SPF record it read
+    (through includes and redirects, RFC 7208 §5.2 and §6.1) and the names
+    whose lookups were void (RFC 7208 §4.6.4)."""
+
+    def __init__(self, *args, **kwargs):
+        self.spf_domains = []
+        self.void_names = []
+        super().__init__(*args, **kwargs)
+
+    def dns_spf(self, domain):
+        self.spf_domains.append(_name(domain))
+        return super().dns_spf(domain)
+
+    def dns(self, name, qtype, cnames=None, ignore_void=False):
+        before = self.void_lookups
+        try:
+            return super().dns(name, qtype, cnames=cnames, ignore_void=ignore_void)
+        finally:
+            if self.void_lookups > before:
+                self.void_names.append(_name(str(name)))
+
+
 def _networks(sending_ips):
     """``sending_ips`` (addresses or ranges) as networks, duplicates dropped; raises
     ``ValueError``."""
@@ -268,18 +338,23 @@ def _networks(sending_ips):
     return networks
 
 
+def _network_text(network):
+    if network.prefixlen == network.max_prefixlen:
+        return str(network.network_address)
+    return str(network)
+
+
 def _spf_term(network):
     kind = "ip4" if network.version == 4 else "ip6"
-    if network.prefixlen == network.max_prefixlen:
-        return f"{kind}:{network.network_address}"
-    return f"{kind}:{network.with_prefixlen}"
+    return f"{kind}:{_network_text(network)}"
 
 
 def _spf_check(ip, domain, record, resolver, deadline, strict):
-    """pyspf's evaluation of ``record`` for ``postmaster@<domain>`` sending from ``ip``:
-    ``(result, query, recorder)``."""
+    """pyspf's evaluation for ``postmaster@<domain>`` sending from ``ip``, of
+    ``record``, or of the published record when ``record`` is ``None`` (what a
+    receiver does): ``(result, query, recorder)``."""
     recorder = _Recorder(resolver)
-    query = _SpfQuery(
+    query = _SpfWalk(
         i=ip,
         s=f"postmaster@{domain}",
         h=domain,
@@ -288,7 +363,10 @@ def _spf_check(ip, domain, record, resolver, deadline, strict):
         strict=strict,
     )
     try:
-        result, _code, _explanation = query.check(spf=record)
+        if record is None:
+            result, _code, _explanation = query.check()
+        else:
+            result, _code, _explanation = query.check(spf=record)
     except (
         Exception
     ):  # pyspf on hostile records (as mail_auth.check_spf): a permanent error
@@ -296,13 +374,28 @@ def _spf_check(ip, domain, record, resolver, deadline, strict):
     return result, query, recorder
 
 
+def _spf_texts(answer):
+    """The SPF records of a TXT answer: ``[(text, strings)]``, ``strings`` the
+    record's character-strings as published."""
+    if not answer.found:
+        return []
+    strings = answer.strings or tuple((record,) for record in answer.records)
+    return [
+        (record.decode("utf-8", "replace"), parts)
+        for record, parts in zip(answer.records, strings, strict=False)
+        if spf.RE_SPF.match(record)
+    ]
+
+
 def check_spf(domain, sending_ips, includes, resolver, deadline):
     """The SPF record of ``domain`` for mail sent from ``sending_ips``; returns a
     :class:`Fact`.
 
     ``sending_ips``: addresses or ranges (``"203.0.113.0/24"``) the path
-    sends from; ``includes``: domains a new record should include (a
-    provider's ``mailgun.org``). See the module docstring for the rules.
+    sends from; ``includes``: domains whose SPF record the path's mail is
+    authorised by (a provider's ``mailgun.org``). See the module docstring
+    for the rules. ``data["results"]``: for each sending address (or
+    range), pyspf's result for the published record, as a receiver gets it.
     """
     domain = _name(domain)
     includes = tuple(_name(include) for include in includes or () if _name(include))
@@ -319,18 +412,26 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
     answer = resolver.resolve(domain, "TXT", deadline)
     if answer.temporary:
         return _dns_fact(CHECK_SPF, domain, answer)
-    records = (
-        [record for record in answer.records if spf.RE_SPF.match(record)]
-        if answer.found
-        else []
+    # what receivers get for each sending address (pyspf, strict, the
+    # published record read by pyspf itself)
+    results, missing, temporary = _evaluate_networks(
+        networks, domain, None, resolver, deadline
     )
-    if not records:
-        terms = ["v=spf1", *(_spf_term(network) for network in networks)]
-        terms += [f"include:{include}" for include in includes] + [NEW_SPF_ALL]
-        proposal = txt_record(domain, " ".join(terms)) if networks or includes else ""
-        return Fact(CHECK_SPF, domain, FAIL, CODE_NO_RECORD, {}, proposal)
-    texts = [record.decode("utf-8", "replace") for record in records]
-    if len(records) > 1:
+    if temporary is not None:
+        return _spf_temporary(domain, temporary, answer, {})
+    data = {"results": results} if networks else {}
+    found = _spf_texts(answer)
+    if not found:
+        terms = [_spf_term(network) for network in networks]
+        terms += [f"include:{include}" for include in includes]
+        proposal = (
+            _spf_proposal(domain, terms, networks, includes, resolver, deadline, [])
+            if terms
+            else ""
+        )
+        return Fact(CHECK_SPF, domain, FAIL, CODE_NO_RECORD, data, proposal)
+    texts = [text for text, _strings in found]
+    if len(found) > 1:
         # one record with the terms of all of them (and this path's)
         # in a stable order: DNS gives a record set in any order
         terms = [term for text in sorted(texts) for term in text.split()[1:]]
@@ -339,83 +440,83 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
             domain,
             FAIL,
             CODE_MULTIPLE_RECORDS,
-            {"records": texts},
+            {**data, "records": texts},
             _spf_proposal(domain, terms, networks, includes, resolver, deadline, texts),
         )
-    record = texts[0]
-    data = {"record": record}
-    # one walk of the whole record: limits, syntax, catch-all
+    record, strings = found[0]
+    data["record"] = record
+    # one walk of the whole record: limits, syntax, catch-all, includes reached
     result, walk, recorder = _spf_check(
         SPF_PROBE_ADDRESS, domain, record, resolver, deadline, strict=False
     )
     data.update(lookups=walk.lookups, void_lookups=walk.void_lookups)
     if result == mail_auth.TEMPERROR:
         return _spf_temporary(domain, recorder, answer, data)
+    terms = record.split()[1:]
+
+    def propose(new_terms, first=False):
+        return _spf_proposal(
+            domain,
+            new_terms,
+            networks,
+            includes,
+            resolver,
+            deadline,
+            [record],
+            first=first,
+        )
+
     if walk.void_lookups > spf.MAX_VOID_LOOKUPS:
+        # without the terms of this record that name nothing
+        void = set(walk.void_names)
         return Fact(
             CHECK_SPF,
             domain,
             FAIL,
             CODE_TOO_MANY_VOID_LOOKUPS,
-            {**data, "limit": spf.MAX_VOID_LOOKUPS},
+            {**data, "limit": spf.MAX_VOID_LOOKUPS, "void_names": walk.void_names},
+            propose([term for term in terms if _spf_target(term, domain) not in void]),
         )
     if walk.lookups > spf.MAX_LOOKUP:
         # the terms that cost lookups replaced by the addresses they stand for
-        flat = _flatten_spf_terms(record.split()[1:], domain, resolver, deadline)
+        flat = _flatten_spf_terms(terms, domain, resolver, deadline)
         return Fact(
             CHECK_SPF,
             domain,
             FAIL,
             CODE_TOO_MANY_LOOKUPS,
             {**data, "limit": spf.MAX_LOOKUP},
-            _spf_proposal(
-                domain, flat, networks, includes, resolver, deadline, [record]
-            )
-            if flat is not None
-            else "",
+            propose(flat),
         )
     if result == mail_auth.PERMERROR:
-        error = walk.perm_error
-        return Fact(
-            CHECK_SPF,
-            domain,
-            FAIL,
-            CODE_RECORD_SYNTAX,
-            {**data, "term": str(getattr(error, "mech", "") or "")},
+        return _spf_permanent_error(
+            domain, record, strings, walk.perm_error, data, propose
         )
     if result == mail_auth.PASS:
         # without the terms that let anyone pass (a catch-all, a range of
         # everything, an include that does so)
-        terms = [
-            term
-            for term in record.split()[1:]
-            if not _spf_allows_any(term, domain, resolver, deadline)
-        ]
         return Fact(
             CHECK_SPF,
             domain,
             FAIL,
             CODE_ALLOWS_ANY,
             {**data, "probe": SPF_PROBE_ADDRESS},
-            _spf_proposal(
-                domain, terms, networks, includes, resolver, deadline, [record]
+            propose(
+                [
+                    term
+                    for term in terms
+                    if not _spf_allows_any(term, domain, resolver, deadline)
+                ]
             ),
         )
-    # the includes the admin named for a relay: the record must name them
-    named = _record_includes(record)
-    missing_includes = [include for include in includes if include not in named]
+    # the includes the admin named for a relay: reached through any chain of
+    # includes and redirects (RFC 7208 §5.2)
+    reached = set(walk.spf_domains)
+    missing_includes = [include for include in includes if include not in reached]
     if includes:
-        data["includes"] = {include: include in named for include in includes}
+        data["includes"] = {include: include in reached for include in includes}
     if not networks and not includes:
         return Fact(CHECK_SPF, domain, UNKNOWN, CODE_NO_SENDING_ADDRESS, data)
-    # each sending address, as a receiver evaluates it
-    results, missing, temporary = _evaluate_networks(
-        networks, domain, record, resolver, deadline
-    )
-    if temporary is not None:
-        return _spf_temporary(domain, temporary, answer, data)
-    if networks:
-        data["results"] = results
     if not missing and not missing_includes:
         return Fact(CHECK_SPF, domain, PASS, CODE_AUTHORISED, data)
     status = (
@@ -424,11 +525,53 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
         or any(_SPF_STATUS.get(outcome, FAIL) == FAIL for outcome in results.values())
         else WARNING
     )
-    terms = record.split()
-    added = [_spf_term(network) for network in missing]
-    added += [f"include:{include}" for include in missing_includes]
-    proposal = txt_record(domain, " ".join([terms[0], *added, *terms[1:]]))
-    return Fact(CHECK_SPF, domain, status, CODE_NOT_AUTHORISED, data, proposal)
+    data["missing_includes"] = missing_includes
+    code = CODE_NOT_AUTHORISED if missing else CODE_INCLUDE_NOT_REACHED
+    return Fact(CHECK_SPF, domain, status, code, data, propose(terms, first=True))
+
+
+def _spf_permanent_error(domain, record, strings, error, data, propose):
+    """The fact of a record pyspf finds permanently wrong, with the record that
+    repairs it: strings split inside a term joined with a space, an include of
+    a domain without SPF record or an invalid term left out."""
+    term = str(getattr(error, "mech", "") or "")
+    message = str(getattr(error, "msg", "") or error or "")
+    if len(strings) > 1:
+        # TXT strings are joined without a space (RFC 7208 §3.3): a record
+        # split between two terms runs them together
+        spaced = " ".join(part.decode("utf-8", "replace") for part in strings)
+        spaced = " ".join(spaced.split())
+        if spaced != " ".join(record.split()):
+            proposal = propose(spaced.split()[1:])
+            if proposal:
+                return Fact(
+                    CHECK_SPF,
+                    domain,
+                    FAIL,
+                    CODE_SPLIT_STRINGS,
+                    {**data, "term": term, "strings": len(strings)},
+                    proposal,
+                )
+    terms = record.split()[1:]
+    qualifier, name, argument = _spf_mechanism(term) if term else ("", "", "")
+    if name == "include" and "no valid spf record" in message.lower():
+        include = _name(argument)
+        return Fact(
+            CHECK_SPF,
+            domain,
+            FAIL,
+            CODE_INCLUDE_NO_RECORD,
+            {**data, "term": term, "include": include},
+            propose([item for item in terms if item != term]),
+        )
+    return Fact(
+        CHECK_SPF,
+        domain,
+        FAIL,
+        CODE_RECORD_SYNTAX,
+        {**data, "term": term or message},
+        propose([item for item in terms if item != term]) if term in terms else "",
+    )
 
 
 def _spf_mechanism(term):
@@ -446,6 +589,16 @@ def _spf_mechanism(term):
                 return qualifier, name.lower(), "/" + argument
             return qualifier, name.lower(), argument
     return qualifier, term.lower(), ""
+
+
+def _spf_target(term, domain):
+    """The name a term asks DNS about (``a``, ``mx``, ``include``, ``exists``,
+    ``redirect=``), or "" for the others."""
+    _qualifier, name, argument = _spf_mechanism(term)
+    if name not in ("a", "mx", "include", "exists", "redirect=", "ptr"):
+        return ""
+    target = argument.partition("/")[0] if name in ("a", "mx") else argument
+    return _name(target or domain)
 
 
 def _spf_allows_any(term, domain, resolver, deadline):
@@ -474,15 +627,22 @@ def _spf_allows_any(term, domain, resolver, deadline):
     return False
 
 
-def _spf_proposal(domain, terms, networks, includes, resolver, deadline, originals):
+def _spf_proposal(
+    domain, terms, networks, includes, resolver, deadline, originals, first=False
+):
     """The one record to publish instead of ``originals``: ``terms`` without
-    duplicates, ``all`` or ``redirect=``, then what this path needs and the
-    record does not authorise, then the strictest ``all`` of the originals
-    (``~all`` when none was strict); "" when it would still break a limit."""
-    mechanisms, seen = [], set()
+    duplicates, then (``first``: before them) what this path needs and the
+    record does not authorise or reach, then the strictest ``all`` of the
+    originals (``~all`` when none was strict), or the one ``redirect=`` when
+    no ``all`` ends them; "" when it would still break a limit, let anyone
+    pass or not authorise the path."""
+    mechanisms, seen, redirect = [], set(), ""
     for term in terms:
         _qualifier, name, _argument = _spf_mechanism(term)
-        if name in ("all", "redirect=") or term.lower() in seen:
+        if name == "redirect=":
+            redirect = redirect or term
+            continue
+        if name == "all" or term.lower() in seen:
             continue
         seen.add(term.lower())
         mechanisms.append(term)
@@ -492,105 +652,124 @@ def _spf_proposal(domain, terms, networks, includes, resolver, deadline, origina
         for term in text.split()[1:]
         if _spf_mechanism(term)[1] == "all"
     ]
-    ending = "-all" if "-" in endings else NEW_SPF_ALL
+    if endings or not redirect:
+        # an "all" makes a redirect= meaningless (RFC 7208 §6.1)
+        ending = "-all" if "-" in endings else NEW_SPF_ALL
+    else:
+        ending = redirect
     record = " ".join(["v=spf1", *mechanisms, ending])
     _results, missing, temporary = _evaluate_networks(
         networks, domain, record, resolver, deadline
     )
     if temporary is not None:
         return ""
-    named = _record_includes(record)
-    added = [_spf_term(network) for network in missing]
-    added += [f"include:{include}" for include in includes if include not in named]
-    record = " ".join(["v=spf1", *mechanisms, *added, ending])
     result, walk, _recorder = _spf_check(
         SPF_PROBE_ADDRESS, domain, record, resolver, deadline, strict=False
     )
+    reached = set(walk.spf_domains)
+    added = [_spf_term(network) for network in missing]
+    added += [f"include:{include}" for include in includes if include not in reached]
+    if added:
+        ordered = [*added, *mechanisms] if first else [*mechanisms, *added]
+        record = " ".join(["v=spf1", *ordered, ending])
+        result, walk, _recorder = _spf_check(
+            SPF_PROBE_ADDRESS, domain, record, resolver, deadline, strict=False
+        )
     if (
         result in (mail_auth.PASS, mail_auth.PERMERROR, mail_auth.TEMPERROR)
         or walk.lookups > spf.MAX_LOOKUP
         or walk.void_lookups > spf.MAX_VOID_LOOKUPS
     ):
         return ""
+    _results, missing, temporary = _evaluate_networks(
+        networks, domain, record, resolver, deadline
+    )
+    if missing or temporary is not None:
+        return ""
     return txt_record(domain, record)
 
 
 def _flatten_spf_terms(terms, domain, resolver, deadline, depth=0):
     """``terms`` with ``a``, ``mx`` and ``include`` replaced by the ``ip4``/``ip6``
-    terms of the addresses they name today (an include: its passing terms),
-    or ``None`` when a term cannot be (a macro, ``ptr``/``exists``, a DNS
-    error, includes nested too deep). The addresses must be renewed when the
+    terms of the addresses they name today (an include: its passing terms);
+    a term that cannot be (a macro, ``ptr``/``exists``, a DNS error, includes
+    nested too deep) is kept as it is. The addresses must be renewed when the
     provider changes them: that is the price of fewer lookups."""
-    if depth > spf.MAX_LOOKUP:
-        return None
     flat = []
     for term in terms:
-        qualifier, name, argument = _spf_mechanism(term)
-        if "%" in argument or name in ("ptr", "exists", "exp="):
-            return None
-        if name in ("a", "mx"):
-            target, _slash, prefix = argument.partition("/")
-            prefix = prefix.partition("//")[0]  # dual CIDR: the IPv4 length
-            hosts = [target or domain]
-            if name == "mx":
-                answer = resolver.resolve(hosts[0], "MX", deadline)
-                if answer.temporary:
-                    return None
-                hosts = (
-                    [
-                        host
-                        for host in (
-                            record.split()[-1].rstrip(".") for record in answer.records
-                        )
-                        if host  # a null MX names no host
-                    ]
-                    if answer.found
-                    else []
-                )
-            for host in hosts:
-                for rdtype in ("A", "AAAA"):
-                    answer = resolver.resolve(host, rdtype, deadline)
-                    if answer.temporary:
-                        return None
-                    for address in answer.records if answer.found else ():
-                        network = ipaddress.ip_network(
-                            f"{address}/{prefix}"
-                            if prefix and rdtype == "A"
-                            else address,
-                            strict=False,
-                        )
-                        flat.append(qualifier.replace("+", "") + _spf_term(network))
-        elif name in ("include", "redirect="):
-            answer = resolver.resolve(argument, "TXT", deadline)
-            if answer.temporary:
-                return None
-            found = [
-                record.decode("utf-8", "replace")
-                for record in (answer.records if answer.found else ())
-                if spf.RE_SPF.match(record)
-            ]
-            if len(found) != 1:
-                return None
-            inner = _flatten_spf_terms(
-                found[0].split()[1:], argument, resolver, deadline, depth + 1
-            )
-            if inner is None:
-                return None
-            # an include only ever passes: its passing terms count; a
-            # redirect stands for the whole record (its "all" too)
-            flat += [
-                item
-                for item in inner
-                if name == "redirect=" or _spf_mechanism(item)[0] == "+"
-            ]
-        else:
-            flat.append(term)
+        replaced = (
+            None
+            if depth > spf.MAX_LOOKUP
+            else _flatten_term(term, domain, resolver, deadline, depth)
+        )
+        flat += [term] if replaced is None else replaced
     return flat
 
 
+def _flatten_term(term, domain, resolver, deadline, depth):
+    """The ``ip4``/``ip6`` terms standing for ``term``, or ``None``."""
+    qualifier, name, argument = _spf_mechanism(term)
+    if "%" in argument:
+        return None
+    if name in ("a", "mx"):
+        target, _slash, prefix = argument.partition("/")
+        prefix = prefix.partition("//")[0]  # dual CIDR: the IPv4 length
+        hosts = [target or domain]
+        if name == "mx":
+            answer = resolver.resolve(hosts[0], "MX", deadline)
+            if answer.temporary:
+                return None
+            hosts = [
+                host
+                for host in (
+                    record.split()[-1].rstrip(".")
+                    for record in (answer.records if answer.found else ())
+                )
+                if host  # a null MX names no host
+            ]
+        flat = []
+        for host in hosts:
+            for rdtype in ("A", "AAAA"):
+                answer = resolver.resolve(host, rdtype, deadline)
+                if answer.temporary:
+                    return None
+                for address in answer.records if answer.found else ():
+                    network = ipaddress.ip_network(
+                        f"{address}/{prefix}" if prefix and rdtype == "A" else address,
+                        strict=False,
+                    )
+                    flat.append(qualifier.replace("+", "") + _spf_term(network))
+        return flat
+    if name in ("include", "redirect="):
+        answer = resolver.resolve(argument, "TXT", deadline)
+        if answer.temporary:
+            return None
+        found = _spf_texts(answer)
+        if len(found) != 1:
+            return None
+        inner = found[0][0].split()[1:]
+        if any(
+            "%" in term or _spf_mechanism(term)[1] in ("ptr", "exists")
+            for term in inner
+        ):
+            return None  # terms whose meaning depends on the mail
+        inner = _flatten_spf_terms(inner, argument, resolver, deadline, depth + 1)
+        if any(_spf_target(item, argument) for item in inner):
+            return None
+        # an include only ever passes: its passing terms count; a redirect
+        # stands for the whole record (its "all" too)
+        return [
+            item
+            for item in inner
+            if name == "redirect=" or _spf_mechanism(item)[0] == "+"
+        ]
+    return None
+
+
 def _evaluate_networks(networks, domain, record, resolver, deadline):
-    """pyspf's result for each network (the worse of its two ends):
-    ``(results, networks not passing, recorder of a temporary error or None)``."""
+    """pyspf's result for each network (the worse of its two ends) with
+    ``record``, or the published record when it is ``None``: ``(results,
+    networks not passing, recorder of a temporary error or None)``."""
     results = {}
     missing = []
     for network in networks:
@@ -605,26 +784,10 @@ def _evaluate_networks(networks, domain, record, resolver, deadline):
         outcome = max(
             outcomes, key=lambda result: _SPF_SEVERITY.get(result, len(_SPF_SEVERITY))
         )
-        results[
-            str(network)
-            if network.prefixlen != network.max_prefixlen
-            else str(network.network_address)
-        ] = outcome
+        results[_network_text(network)] = outcome
         if outcome != mail_auth.PASS:
             missing.append(network)
     return results, missing, None
-
-
-def _record_includes(record):
-    """The domains an SPF record names in ``include:`` or ``redirect=`` terms
-    (not through other includes: the admin names the provider's own include)."""
-    found = set()
-    for term in record.split()[1:]:
-        term = term.lower().lstrip("+")
-        for prefix in ("include:", "redirect="):
-            if term.startswith(prefix):
-                found.add(_name(term[len(prefix) :]))
-    return found
 
 
 #: pyspf results of a sending address -> status
@@ -713,76 +876,224 @@ def _check_selector(domain, selector, resolver, deadline):
 # DMARC and alignment
 # ----------------------------------------------------------------------
 
+#: the readings of DMARC a receiver may follow
+READING_9989 = mail_auth.READING_9989
+READING_7489 = mail_auth.READING_7489
+_POLICY_RANK = {
+    mail_auth.POLICY_NONE: 0,
+    mail_auth.POLICY_QUARANTINE: 1,
+    mail_auth.POLICY_REJECT: 2,
+}
+
 
 def dmarc_proposal(org):
     """The DMARC record proposed for an organisational domain without one."""
     return txt_record(f"_dmarc.{org}", f"v=DMARC1; p=none; rua=mailto:dmarc@{org}")
 
 
-def check_dmarc(from_domain, resolver, deadline):
-    """The DMARC policy that applies to ``from_domain``; returns a :class:`Fact`.
+def _dmarc_tags_text(text):
+    """A DMARC record's ``tag=value`` parts as written (stripped, empty ones
+    dropped)."""
+    return [part.strip() for part in text.split(";") if part.strip()]
 
-    ``data``: ``from_domain``, ``org_domain``, ``record_domain``, ``record``,
-    ``policy`` (the p= or sp= that applies), ``p``, ``sp``, ``pct``,
-    ``adkim``, ``aspf``, ``rua`` (list of URIs).
+
+def _dmarc_tag_name(part):
+    return part.partition("=")[0].strip().lower()
+
+
+def _dmarc_record_with(text, drop=(), put=()):
+    """``text`` without the tags named in ``drop`` and with the ``(tag, value)``
+    of ``put`` (replaced where present, else added after ``v`` for ``p``, at
+    the end for others)."""
+    parts = [
+        part for part in _dmarc_tags_text(text) if _dmarc_tag_name(part) not in drop
+    ]
+    for tag, value in put:
+        for index, part in enumerate(parts):
+            if _dmarc_tag_name(part) == tag:
+                parts[index] = f"{tag}={value}"
+                break
+        else:
+            parts.insert(1 if tag == "p" else len(parts), f"{tag}={value}")
+    return "; ".join(parts)
+
+
+def _reading_data(found):
+    """What one reading found, as JSON values (``found``: a
+    :class:`.mail_auth.DmarcPolicy`)."""
+    tags = found.tags or {}
+    return {
+        "found": found.found,
+        "records": len(found.records),
+        "record_domain": found.record_domain,
+        "org_domain": found.org_domain,
+        "policy": found.policy or "",
+        "applied": found.applied or "",
+        "adkim": _mode_tag(tags.get("adkim")),
+        "aspf": _mode_tag(tags.get("aspf")),
+    }
+
+
+def _reading_status(reading):
+    """The status of what one reading finds: no or several records, an
+    invalid one: fail; ``p=none`` or a policy not applied to all mail:
+    warning; a policy applied: pass."""
+    if not reading["found"] or reading["records"] > 1 or not reading["policy"]:
+        return FAIL
+    if reading["applied"] == mail_auth.POLICY_NONE:
+        return WARNING
+    if reading["applied"] != reading["policy"] or reading.get("pct", 100) < 100:
+        return WARNING
+    return PASS
+
+
+def check_dmarc(from_domain, resolver, deadline):
+    """The DMARC policy that applies to ``from_domain`` under RFC 9989 and under
+    RFC 7489; returns a :class:`Fact`.
+
+    ``data``: ``from_domain``; RFC 7489's reading: ``org_domain`` (public
+    suffix list), ``record_domain``, ``record``, ``policy`` (the p= or sp=
+    that applies), ``p``, ``sp``, ``pct``, ``adkim``, ``aspf``, ``rua``;
+    RFC 9989's (DNS tree walk, ``np``, ``t``): ``rfc9989`` with
+    ``record_domain``, ``org_domain``, ``policy``, ``applied`` (after
+    ``t=y``), ``adkim``, ``aspf``; ``rfc7489``: the same keys for the older
+    reading (``applied``: the policy for the ``pct`` sample).
     """
     from_domain = _name(from_domain)
-    organisational = org_domain(from_domain)
-    data = {"from_domain": from_domain, "org_domain": organisational}
-    record_domain = from_domain
-    answer, records = _find_dmarc_record(from_domain, resolver, deadline)
-    if not answer.temporary and not records and organisational != from_domain:
-        record_domain = organisational
-        answer, records = _find_dmarc_record(organisational, resolver, deadline)
-    if answer.temporary:
-        return _dns_fact(CHECK_DMARC, from_domain, answer, **data)
-    if not records:
+    old = mail_auth.discover_dmarc_7489(from_domain, resolver, deadline)
+    new = mail_auth.discover_dmarc_9989(from_domain, resolver, deadline)
+    data = {"from_domain": from_domain, "org_domain": old.org_domain}
+    for found in (old, new):
+        if found.temporary is not None:
+            return _dns_fact(CHECK_DMARC, from_domain, found.temporary, **data)
+    tags = old.tags or {}
+    pct = _int_tag(tags.get("pct"), 100)
+    data.update(
+        record_domain=old.record_domain or new.record_domain,
+        policy=old.policy or "",
+        p=tags.get("p", "").lower(),
+        sp=tags.get("sp", "").lower(),
+        pct=pct,
+        adkim=_mode_tag(tags.get("adkim")),
+        aspf=_mode_tag(tags.get("aspf")),
+        rua=[uri.strip() for uri in tags.get("rua", "").split(",") if uri.strip()],
+        rfc7489={**_reading_data(old), "pct": pct},
+        rfc9989=_reading_data(new),
+    )
+    if old.policy and pct == 0:
+        data["rfc7489"]["applied"] = mail_auth._lower_policy(old.policy)
+    if old.found and len(old.records) == 1:
+        data["record"] = old.records[0].decode("utf-8", "replace")
+    elif new.found and len(new.records) == 1:
+        data["record"] = new.records[0].decode("utf-8", "replace")
+    if not old.found and not new.found:
         return Fact(
             CHECK_DMARC,
             from_domain,
             FAIL,
             CODE_NO_RECORD,
             data,
-            dmarc_proposal(organisational),
+            dmarc_proposal(old.org_domain or from_domain),
         )
-    data["record_domain"] = record_domain
-    if len(records) > 1:
-        texts = [record.decode("utf-8", "replace") for record in records]
+    for found in (old, new):
+        if len(found.records) > 1:
+            texts = sorted(
+                record.decode("utf-8", "replace") for record in found.records
+            )
+            return Fact(
+                CHECK_DMARC,
+                from_domain,
+                FAIL,
+                CODE_MULTIPLE_RECORDS,
+                {**data, "record_domain": found.record_domain, "records": texts},
+                _dmarc_keep_one(found.record_domain, texts),
+            )
+    for found in (old, new):
+        if found.found and found.policy is None:
+            text = found.records[0].decode("utf-8", "replace")
+            return Fact(
+                CHECK_DMARC,
+                from_domain,
+                FAIL,
+                CODE_RECORD_SYNTAX,
+                {**data, "record_domain": found.record_domain},
+                txt_record(
+                    f"_dmarc.{found.record_domain}",
+                    _dmarc_record_with(
+                        text, drop=("sp", "np"), put=(("p", mail_auth.POLICY_NONE),)
+                    )
+                    if text.lower().replace(" ", "").startswith("v=dmarc1")
+                    else "v=DMARC1; p=none",
+                ),
+            )
+    same = (old.record_domain, old.policy) == (new.record_domain, new.policy)
+    enforced = old.policy in (mail_auth.POLICY_QUARANTINE, mail_auth.POLICY_REJECT)
+    if same and enforced and pct < 100:
+        # RFC 7489 §6.6.4: the policy applies to pct % of failing mail only;
+        # RFC 9989 has no pct and advises t=y for testing
+        text = data["record"]
+        put = (("t", "y"),) if pct == 0 else ()
         return Fact(
             CHECK_DMARC,
             from_domain,
-            FAIL,
-            CODE_MULTIPLE_RECORDS,
-            {**data, "records": texts},
+            WARNING,
+            CODE_POLICY_SAMPLED,
+            data,
+            txt_record(
+                f"_dmarc.{old.record_domain}",
+                _dmarc_record_with(text, drop=("pct",), put=put),
+            ),
         )
-    data["record"] = records[0].decode("utf-8", "replace")
-    tags = parse_dmarc_record(records[0])
-    policy = _record_policy(tags, subdomain=record_domain != from_domain)
-    if policy is None:
-        return Fact(CHECK_DMARC, from_domain, FAIL, CODE_RECORD_SYNTAX, data)
-    data.update(
-        policy=policy,
-        p=tags.get("p", "").lower(),
-        sp=tags.get("sp", "").lower(),
-        pct=_int_tag(tags.get("pct"), 100),
-        adkim=_mode_tag(tags.get("adkim")),
-        aspf=_mode_tag(tags.get("aspf")),
-        rua=[uri.strip() for uri in tags.get("rua", "").split(",") if uri.strip()],
-    )
-    if policy == mail_auth.POLICY_NONE:
-        return Fact(CHECK_DMARC, from_domain, WARNING, CODE_POLICY_NONE, data)
-    return Fact(CHECK_DMARC, from_domain, PASS, CODE_POLICY_ENFORCED, data)
+    if same and new.applied != new.policy:
+        return Fact(CHECK_DMARC, from_domain, WARNING, CODE_POLICY_TESTING, data)
+    if same:
+        if old.policy == mail_auth.POLICY_NONE:
+            return Fact(CHECK_DMARC, from_domain, WARNING, CODE_POLICY_NONE, data)
+        return Fact(CHECK_DMARC, from_domain, PASS, CODE_POLICY_ENFORCED, data)
+    status = worst(_reading_status(data[key]) for key in (READING_7489, READING_9989))
+    return Fact(CHECK_DMARC, from_domain, status, CODE_READINGS_DIFFER, data)
 
 
-def check_alignment(from_domain, envelope_domain, dkim_domains, dmarc):
-    """Whether mail with this From aligns (DMARC) through SPF or DKIM; returns a
-    :class:`Fact`.
+def _dmarc_keep_one(record_domain, texts):
+    """The one DMARC record to keep of several: the valid one with the
+    strictest policy (the first of equals, in a stable order)."""
+    valid = [
+        (text, mail_auth._record_policy(parse_dmarc_record(text.encode()), False))
+        for text in texts
+    ]
+    valid = [(text, policy) for text, policy in valid if policy]
+    if not valid:
+        return txt_record(f"_dmarc.{record_domain}", "v=DMARC1; p=none")
+    text = max(valid, key=lambda item: _POLICY_RANK[item[1]])[0]
+    return txt_record(f"_dmarc.{record_domain}", text)
 
-    ``envelope_domain``: the MAIL FROM domain the path writes;
-    ``dkim_domains``: the ``d=`` the path signs with; ``dmarc``: the
-    :class:`Fact` of :func:`check_dmarc` for ``from_domain`` (its modes and
-    policy). ``data``: ``aligned`` (``dkim``/``spf``), ``policy``,
-    ``would_be`` (what a receiver does with unaligned mail).
+
+def check_alignment(
+    from_domain,
+    envelope_domain,
+    dkim_domains,
+    dmarc,
+    *,
+    spf=None,
+    dkim_unknown=None,
+    resolver=None,
+    deadline=None,
+):
+    """Whether mail of one sending path passes DMARC: an identifier that
+    authenticates and aligns with the From (RFC 7489 §4.2, RFC 9989 §4.4);
+    returns a :class:`Fact`.
+
+    ``envelope_domain``: the MAIL FROM domain the path writes, counted when
+    ``spf`` (the path's SPF :class:`Fact`; ``None``: taken as passing)
+    passes; ``dkim_domains``: the ``d=`` the path signs with and whose key is
+    usable; ``dkim_unknown``: the :class:`Fact` of a key that could not be
+    checked (``None`` when none); ``dmarc``: the :class:`Fact` of
+    :func:`check_dmarc` for ``from_domain``. Alignment is decided for both
+    readings: RFC 7489 (public suffix list, ``pct``) and, with ``resolver``,
+    RFC 9989 (organisational domains by the DNS tree walk, ``t=y``).
+    ``data``: ``aligned`` (``dkim``/``spf``), ``policy``, ``would_be`` (what
+    a receiver does with this mail when it does not pass), and the same per
+    reading in ``rfc7489``/``rfc9989``.
     """
     from_domain = _name(from_domain)
     envelope_domain = _name(envelope_domain)
@@ -796,36 +1107,144 @@ def check_alignment(from_domain, envelope_domain, dkim_domains, dmarc):
         return Fact(
             CHECK_ALIGNMENT, from_domain, UNKNOWN, dmarc.code, {**dmarc.data, **data}
         )
-    policy = dmarc.data.get("policy", "")
-    strict_dkim = dmarc.data.get("adkim") == "s"
-    strict_spf = dmarc.data.get("aspf") == "s"
-    mechanisms = []
-    if any(aligned(domain, from_domain, strict_dkim) for domain in dkim_domains):
-        mechanisms.append(mail_auth.ALIGNED_DKIM)
-    if aligned(envelope_domain, from_domain, strict_spf):
-        mechanisms.append(mail_auth.ALIGNED_SPF)
+    spf_status = spf.status if spf is not None else PASS
+    unknown_domain = dkim_unknown.data.get("domain", "") if dkim_unknown else ""
+    old_reading = dmarc.data.get(READING_7489) or {
+        "found": bool(dmarc.data.get("policy")),
+        "policy": dmarc.data.get("policy", ""),
+        "applied": dmarc.data.get("policy", ""),
+        "adkim": dmarc.data.get("adkim", "r"),
+        "aspf": dmarc.data.get("aspf", "r"),
+    }
+    readings = {READING_7489: old_reading}
+    if resolver is not None and dmarc.data.get(READING_9989):
+        readings[READING_9989] = dmarc.data[READING_9989]
+    verdicts = {}
+    for key, reading in readings.items():
+        if key == READING_9989:
+
+            def aligns(domain, strict):
+                result, failed = mail_auth.aligned_9989(
+                    domain, from_domain, strict, resolver, deadline
+                )
+                return (None if failed is not None else result), failed
+
+        else:
+
+            def aligns(domain, strict):
+                return aligned(domain, from_domain, strict), None
+
+        verdicts[key] = _alignment_verdict(
+            reading,
+            aligns,
+            envelope_domain,
+            spf_status,
+            dkim_domains,
+            unknown_domain,
+        )
+    old = verdicts[READING_7489]
     data.update(
-        aligned=mechanisms,
-        policy=policy,
-        adkim="s" if strict_dkim else "r",
-        aspf="s" if strict_spf else "r",
+        aligned=old["aligned"],
+        policy=dmarc.data.get("policy", ""),
+        adkim=old_reading.get("adkim", "r"),
+        aspf=old_reading.get("aspf", "r"),
+        **{key: verdict for key, verdict in verdicts.items()},
     )
-    if mechanisms:
+    if len({(item["status"], item["would_be"]) for item in verdicts.values()}) > 1:
+        status = worst(item["status"] for item in verdicts.values())
+        for item in verdicts.values():
+            if item["status"] == UNKNOWN:
+                return _alignment_unknown(from_domain, item, spf, dkim_unknown, data)
+        return Fact(CHECK_ALIGNMENT, from_domain, status, CODE_READINGS_DIFFER, data)
+    if old["status"] == UNKNOWN:
+        return _alignment_unknown(from_domain, old, spf, dkim_unknown, data)
+    if old["status"] == PASS:
         return Fact(CHECK_ALIGNMENT, from_domain, PASS, CODE_ALIGNED, data)
-    if policy in (mail_auth.POLICY_REJECT, mail_auth.POLICY_QUARANTINE):
+    data["would_be"] = old["would_be"]
+    data["spf"] = spf_status
+    code = CODE_NOT_AUTHENTICATED if old["unauthenticated"] else CODE_NOT_ALIGNED
+    return Fact(CHECK_ALIGNMENT, from_domain, old["status"], code, data)
+
+
+def _alignment_verdict(reading, aligns, envelope, spf_status, dkim_domains, unknown):
+    """One reading's DMARC outcome for a path: ``status``, ``aligned`` (the
+    mechanisms that authenticate and align), ``unauthenticated`` (aligned
+    identifiers that do not authenticate), ``unknown``, ``would_be``."""
+    aligned_now, unauthenticated, unknown_now, temporary = [], [], [], None
+    strict_dkim = reading.get("adkim") == "s"
+    strict_spf = reading.get("aspf") == "s"
+    for domain in dkim_domains:
+        result, failed = aligns(domain, strict_dkim)
+        temporary = temporary or failed
+        if result:
+            aligned_now.append(mail_auth.ALIGNED_DKIM)
+            break
+    if unknown:
+        result, failed = aligns(unknown, strict_dkim)
+        if result and not aligned_now:
+            unknown_now.append(mail_auth.ALIGNED_DKIM)
+    if envelope:
+        result, failed = aligns(envelope, strict_spf)
+        temporary = temporary or failed
+        if result:
+            if spf_status == PASS:
+                aligned_now.append(mail_auth.ALIGNED_SPF)
+            elif spf_status == UNKNOWN:
+                unknown_now.append(mail_auth.ALIGNED_SPF)
+            else:
+                unauthenticated.append(mail_auth.ALIGNED_SPF)
+    verdict = {
+        "aligned": aligned_now,
+        "unauthenticated": unauthenticated,
+        "unknown": unknown_now,
+        "would_be": "",
+        "policy": reading.get("policy", ""),
+    }
+    if aligned_now:
+        return {**verdict, "status": PASS}
+    if unknown_now or temporary is not None:
+        return {
+            **verdict,
+            "status": UNKNOWN,
+            "temporary": (
+                {"name": temporary.name, "rdtype": temporary.rdtype}
+                if temporary is not None
+                else {}
+            ),
+        }
+    applied = reading.get("applied") or mail_auth.POLICY_NONE
+    if not reading.get("found"):
+        applied = mail_auth.POLICY_NONE
+    status = FAIL if applied != mail_auth.POLICY_NONE else WARNING
+    return {**verdict, "status": status, "would_be": applied}
+
+
+def _alignment_unknown(from_domain, verdict, spf, dkim_unknown, data):
+    """Alignment that could not be checked: an aligned identifier whose SPF or
+    DKIM could not be checked, or a tree walk without answer."""
+    temporary = verdict.get("temporary") or {}
+    if temporary:
         return Fact(
             CHECK_ALIGNMENT,
             from_domain,
-            FAIL,
-            CODE_NOT_ALIGNED,
-            {**data, "would_be": policy},
+            UNKNOWN,
+            CODE_DNS_TIMEOUT,
+            {**data, **temporary},
         )
+    source = spf if mail_auth.ALIGNED_SPF in verdict["unknown"] else dkim_unknown
+    extra = {
+        key: value
+        for key, value in (source.data if source is not None else {}).items()
+        if key in ("name", "rdtype")
+    }
     return Fact(
         CHECK_ALIGNMENT,
         from_domain,
-        WARNING,
-        CODE_NOT_ALIGNED,
-        {**data, "would_be": mail_auth.POLICY_NONE},
+        UNKNOWN,
+        CODE_SPF_UNKNOWN
+        if mail_auth.ALIGNED_SPF in verdict["unknown"]
+        else CODE_DKIM_UNKNOWN,
+        {**data, **extra, "cause": source.code if source is not None else ""},
     )
 
 
@@ -847,7 +1266,11 @@ def check_mx(domain, expected_hosts, resolver, deadline):
     if answer.status == mail_dns.NXDOMAIN:
         return Fact(CHECK_MX, domain, FAIL, CODE_NO_DOMAIN, data, proposal)
     if not answer.found:
-        return Fact(CHECK_MX, domain, WARNING, CODE_NO_MX, data, proposal)
+        # mail to the domain goes to its own address (RFC 5321 §5.1): with a
+        # gate expected, replies go elsewhere as with an MX elsewhere
+        return Fact(
+            CHECK_MX, domain, FAIL if expected else WARNING, CODE_NO_MX, data, proposal
+        )
     hosts = []
     for record in answer.records:
         preference, _space, exchange = record.partition(" ")
@@ -886,7 +1309,15 @@ def check_reverse_dns(ip, resolver, deadline, hostname=""):
     if answer.temporary:
         return _dns_fact(CHECK_REVERSE_DNS, ip, answer, **data)
     if not answer.found:
-        proposal = f"{reverse}. PTR {hostname}." if hostname else ""
+        # the PTR, and the address record of its name that confirms it
+        proposal = ""
+        if hostname:
+            records = [f"{reverse}. PTR {hostname}."]
+            rdtype = "A" if address.version == 4 else "AAAA"
+            result = resolver.resolve(hostname, rdtype, deadline)
+            if not result.temporary and ip not in _addresses(result):
+                records.append(f"{hostname}. {rdtype} {ip}")
+            proposal = "\n".join(records)
         return Fact(CHECK_REVERSE_DNS, ip, FAIL, CODE_NO_PTR, data, proposal)
     names = list(dict.fromkeys(_name(record) for record in answer.records))
     data["ptr"] = names
@@ -896,11 +1327,7 @@ def check_reverse_dns(ip, resolver, deadline, hostname=""):
         result = resolver.resolve(name, rdtype, deadline)
         if result.temporary:
             return _dns_fact(CHECK_REVERSE_DNS, ip, result, **data)
-        addresses = (
-            [str(ipaddress.ip_address(record)) for record in result.records]
-            if result.found
-            else []
-        )
+        addresses = _addresses(result)
         forward[name] = addresses
         if ip in addresses:
             return Fact(
@@ -921,6 +1348,13 @@ def check_reverse_dns(ip, resolver, deadline, hostname=""):
     )
 
 
+def _addresses(result):
+    """The addresses of an A/AAAA answer, in canonical text."""
+    if not result.found:
+        return []
+    return [str(ipaddress.ip_address(record)) for record in result.records]
+
+
 # ----------------------------------------------------------------------
 # a sending path
 # ----------------------------------------------------------------------
@@ -939,6 +1373,7 @@ def check_sending_path(
     dkim_domain="",
     deadline=None,
     timeout=DEFAULT_PATH_TIMEOUT,
+    host_addresses=False,
 ):
     """Every fact of one sending path, in a tuple of :class:`Fact`, under one deadline.
 
@@ -949,18 +1384,25 @@ def check_sending_path(
     ``sending_ips``: the addresses or ranges mail leaves from (reverse DNS
     is checked for single addresses); ``mx_hosts``: the hosts the From
     domain's MX should name (the mailgate's public name); ``includes``: for
-    a proposed SPF record. ``deadline`` (else ``timeout`` seconds from now)
-    bounds every lookup: what is left unknown when it is spent is ``unknown``.
-    Order: SPF, DKIM (each selector), DMARC, alignment, MX, reverse DNS
-    (each address). Alignment counts the DKIM domain only when one of its
-    selectors has a usable key (pass or warning).
+    a proposed SPF record; ``host_addresses``: the addresses were read from
+    the SMTP host's name, not entered (:func:`host_spf`). ``deadline`` (else
+    ``timeout`` seconds from now) bounds every lookup: what is left unknown
+    when it is spent is ``unknown``. Order: SPF, DKIM (each selector),
+    DMARC, alignment, MX, reverse DNS (each address). Alignment counts the
+    envelope domain only when SPF passes and the DKIM domain only when one
+    of its selectors has a usable key (pass or warning), as receivers do
+    (RFC 7489 §4.2): an SPF or key that could not be checked leaves it
+    ``unknown``.
     """
     if deadline is None:
         deadline = mail_dns.Deadline.after(timeout)
     from_domain = _name(from_domain)
     envelope_domain = _name(envelope_domain) or from_domain
     dkim_domain = _name(dkim_domain) or from_domain
-    facts = [check_spf(envelope_domain, sending_ips, includes, resolver, deadline)]
+    spf_fact = check_spf(envelope_domain, sending_ips, includes, resolver, deadline)
+    if host_addresses:
+        spf_fact = host_spf(spf_fact)
+    facts = [spf_fact]
     dkim_facts = check_dkim(dkim_domain, dkim_selectors, resolver, deadline)
     facts += dkim_facts
     dmarc = check_dmarc(from_domain, resolver, deadline)
@@ -970,7 +1412,19 @@ def check_sending_path(
         fact.status in (PASS, WARNING) for fact in dkim_facts
     )
     signing = [dkim_domain] if usable else []
-    facts.append(check_alignment(from_domain, envelope_domain, signing, dmarc))
+    unknown = next((fact for fact in dkim_facts if fact.status == UNKNOWN), None)
+    facts.append(
+        check_alignment(
+            from_domain,
+            envelope_domain,
+            signing,
+            dmarc,
+            spf=spf_fact,
+            dkim_unknown=None if usable else unknown,
+            resolver=resolver,
+            deadline=deadline,
+        )
+    )
     facts.append(check_mx(from_domain, mx_hosts, resolver, deadline))
     for item in dict.fromkeys(str(ip).strip() for ip in sending_ips or ()):
         try:

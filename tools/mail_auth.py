@@ -26,26 +26,32 @@ Rules chosen here
   malformed signature or key is ``permerror``; a body or signature mismatch
   ``fail``. At most :data:`MAX_DKIM_SIGNATURES` are verified, the others are
   ``policy`` (``too_many_signatures``): each costs a hash of the whole body.
-* DMARC (RFC 7489): the author domain is the domain of the one From header.
-  No From header, an unparsable one, several From headers, or one From
-  header with addresses in different domains give ``permerror`` (reasons
-  ``from_missing``, ``from_syntax``, ``from_multiple``): there is no single
-  domain whose policy applies, and a ``permerror`` never counts as
-  authenticated. Several addresses of one domain are evaluated for that
-  domain (RFC 7489 §6.6.1). The record is looked up at ``_dmarc.<from
-  domain>``, else at ``_dmarc.<organisational domain>`` (public suffix list,
-  private section included, as most receivers do); ``sp`` applies when the
-  record came from the organisational domain and the From domain is below it.
-  Several DMARC records at one name give ``none`` (reason
-  ``multiple_records``, RFC 7489 §6.6.3). A missing or invalid ``p`` (or an
-  invalid ``sp``) is ``permerror`` unless the record has ``rua``, which
-  reads as ``p=none`` (§6.6.3 step 6); invalid ``pct``/``adkim``/``aspf``
-  fall back to their defaults (§6.3). DMARC passes on an SPF pass of an
-  aligned domain or a DKIM pass of an aligned ``d=`` (relaxed: same
-  organisational domain, strict: the same name). Without a pass, an aligned
-  SPF or DKIM ``temperror`` makes DMARC ``temperror``. ``pct`` sampling
-  (§6.6.4) picks the applied policy: ``reject`` becomes ``quarantine`` and
-  ``quarantine`` becomes ``none`` for messages outside the sample.
+* DMARC (RFC 9989, May 2026, which obsoletes RFC 7489): the author domain
+  is the domain of the one From header. No From header, an unparsable one,
+  several From headers, or one From header with addresses in different
+  domains give ``permerror`` (reasons ``from_missing``, ``from_syntax``,
+  ``from_multiple``): there is no single domain whose policy applies, and a
+  ``permerror`` never counts as authenticated. Several addresses of one
+  domain are evaluated for that domain. The record is looked up at
+  ``_dmarc.<from domain>``, else by the DNS tree walk of RFC 9989 §4.10.1
+  (the parents of the From domain up to the root, at most eight queries,
+  stopping at ``psd=y``/``psd=n``): the organisational domain's record,
+  else the public suffix domain's; ``sp`` applies to an existing From
+  domain below the record's domain, ``np`` to one that does not exist
+  (NXDOMAIN). Several DMARC records at the From domain give ``none``
+  (reason ``multiple_records``). A record without ``p`` reads as
+  ``p=none``; an invalid ``p``/``sp``/``np`` is ``permerror`` unless the
+  record has ``rua``, which reads as ``p=none``; invalid ``adkim``/``aspf``
+  fall back to their defaults. DMARC passes on an SPF pass of an aligned
+  domain or a DKIM pass of an aligned ``d=`` (relaxed: the same
+  organisational domain by the tree walk of §4.10.2, strict: the same
+  name). Without a pass, an aligned SPF or DKIM ``temperror`` (or one of
+  a tree walk) makes DMARC ``temperror``. ``t=y`` (test mode) applies the
+  next less strict policy: ``reject`` becomes ``quarantine`` and
+  ``quarantine`` becomes ``none``; ``pct`` is no tag of RFC 9989 and is
+  ignored. :func:`discover_dmarc_7489` still reads a record as RFC 7489
+  does (public suffix list, ``pct``) for Check DNS, which shows what older
+  receivers do.
 * ARC (RFC 8617): dkimpy's ``arc_verify`` checks the chain (``none``,
   ``pass``, ``fail``; ``temperror`` when a key lookup failed temporarily).
   A trusted sealer **vouches** for a message when all of these hold: our
@@ -93,7 +99,6 @@ import dataclasses
 import email.parser
 import email.policy
 import logging
-import random
 import re
 import threading
 
@@ -224,8 +229,10 @@ class DmarcResult:
     ``result``: pass, fail, none (no record), temperror, permerror.
     ``from_domain``/``org_domain``: A-labels; ``record_domain``: where the
     record was found ("" without one). ``policy``: the p= or sp= that applies
-    to the From domain; ``pct``; ``applied_policy``: the policy after pct
-    sampling (RFC 7489 ``policy.dmarc``); ``adkim``/``aspf``: ``r`` or ``s``.
+    to the From domain; ``pct``: 100 (RFC 9989 has no ``pct``);
+    ``applied_policy``: the policy applied to failing mail (``policy.dmarc``:
+    one level below ``policy`` in test mode, ``testing``, RFC 9989
+    ``t=y``); ``adkim``/``aspf``: ``r`` or ``s``.
     ``aligned``: the mechanisms that passed aligned (``dkim``, ``spf``),
     computed in relaxed mode when there is no record. ``reason``: a
     ``REASON_*`` code or "".
@@ -242,6 +249,7 @@ class DmarcResult:
     aspf: str = "r"
     aligned: tuple = ()
     reason: str = ""
+    testing: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -440,14 +448,11 @@ def authenticate(
     ``mail_from``: the envelope sender ("" or ``<>`` for a null sender);
     ``resolver``: a :class:`.mail_dns.MailResolver`; ``deadline``: a
     :class:`.mail_dns.Deadline` that bounds every lookup of the call.
-    ``pct_sample``: a number in [0, 100) deciding DMARC ``pct`` sampling
-    (random when ``None``).
+    ``pct_sample``: kept for callers; RFC 9989 has no ``pct`` sampling.
     """
     spf_result = check_spf(client_ip, helo, mail_from, resolver, deadline)
     dkim_results = verify_dkim(message_bytes, resolver, deadline)
     from_domain, from_reason = author_domain(message_bytes)
-    if pct_sample is None:
-        pct_sample = random.random() * 100  # in [0, 100): pct=100 always samples
     dmarc_result = evaluate_dmarc(
         from_domain,
         from_reason,
@@ -761,65 +766,97 @@ def evaluate_dmarc(
     dkim_results,
     resolver,
     deadline,
-    pct_sample=0.0,
+    pct_sample=0.0,  # pylint: disable=unused-argument
 ):
-    """DMARC for the From domain given the SPF and DKIM results; returns a
+    """DMARC for the From domain given the SPF and DKIM results, as RFC 9989
+    evaluates it (policy discovery and organisational domains by the DNS
+    tree walk, ``np``, ``psd``, ``t=y``; ``pct`` is no longer a tag and is
+    not sampled: ``pct_sample`` is kept for callers); returns a
     :class:`DmarcResult`."""
     if not from_domain:
         return DmarcResult(PERMERROR, reason=from_reason or REASON_FROM_SYNTAX)
-    organisational = org_domain(from_domain)
-    record_domain = from_domain
-    answer, records = _find_dmarc_record(from_domain, resolver, deadline)
-    if not answer.temporary and not records and organisational != from_domain:
-        record_domain = organisational
-        answer, records = _find_dmarc_record(organisational, resolver, deadline)
-    base = {"from_domain": from_domain, "org_domain": organisational}
-    if answer.temporary:
-        return DmarcResult(TEMPERROR, reason=REASON_DNS_PREFIX + answer.status, **base)
-    if not records:
+    found = discover_dmarc_9989(from_domain, resolver, deadline)
+    base = {"from_domain": found.author_domain, "org_domain": found.org_domain}
+    if found.temporary is not None:
         return DmarcResult(
-            NONE,
-            aligned=_aligned_mechanisms(
-                from_domain, spf_result, dkim_results, False, False
-            ),
+            TEMPERROR, reason=REASON_DNS_PREFIX + found.temporary.status, **base
+        )
+    if not found.records:
+        # several records at the From domain are discarded (the answer is
+        # cached: no second query)
+        _answer, records = _find_dmarc_record(found.author_domain, resolver, deadline)
+        if len(records) > 1:
+            return DmarcResult(
+                NONE,
+                record_domain=found.author_domain,
+                reason=REASON_MULTIPLE_RECORDS,
+                **base,
+            )
+        mechanisms, _temporary = _aligned_9989(
+            from_domain, spf_result, dkim_results, False, False, resolver, deadline
+        )
+        return DmarcResult(NONE, aligned=mechanisms, **base)
+    if found.policy is None:
+        return DmarcResult(
+            PERMERROR,
+            record_domain=found.record_domain,
+            reason=REASON_RECORD_SYNTAX,
             **base,
         )
-    if len(records) > 1:
-        return DmarcResult(
-            NONE, record_domain=record_domain, reason=REASON_MULTIPLE_RECORDS, **base
-        )
-    tags = parse_dmarc_record(records[0])
-    policy = _record_policy(tags, subdomain=record_domain != from_domain)
-    if policy is None:
-        return DmarcResult(
-            PERMERROR, record_domain=record_domain, reason=REASON_RECORD_SYNTAX, **base
-        )
-    pct = _int_tag(tags.get("pct"), 100)
-    adkim = _mode_tag(tags.get("adkim"))
-    aspf = _mode_tag(tags.get("aspf"))
-    mechanisms = _aligned_mechanisms(
-        from_domain, spf_result, dkim_results, adkim == "s", aspf == "s"
+    adkim = _mode_tag(found.tags.get("adkim"))
+    aspf = _mode_tag(found.tags.get("aspf"))
+    mechanisms, temporary = _aligned_9989(
+        from_domain,
+        spf_result,
+        dkim_results,
+        adkim == "s",
+        aspf == "s",
+        resolver,
+        deadline,
     )
     if mechanisms:
         result = PASS
-    elif _aligned_temperror(
+    elif temporary or _aligned_temperror(
         from_domain, spf_result, dkim_results, adkim == "s", aspf == "s"
     ):
         result = TEMPERROR
     else:
         result = FAIL
-    applied = policy if pct_sample < pct else _POLICY_OUTSIDE_SAMPLE[policy]
     return DmarcResult(
         result,
-        record_domain=record_domain,
-        policy=policy,
-        pct=pct,
-        applied_policy=applied,
+        record_domain=found.record_domain,
+        policy=found.policy,
+        pct=100,
+        applied_policy=found.applied,
         adkim=adkim,
         aspf=aspf,
         aligned=mechanisms,
+        testing=found.applied != found.policy,
         **base,
     )
+
+
+def _aligned_9989(
+    from_domain, spf_result, dkim_results, strict_dkim, strict_spf, resolver, deadline
+):
+    """``(mechanisms, temporary)``: the authenticated identifiers that align with
+    the From domain under RFC 9989 (a temporary DNS error of a tree walk
+    leaves that identifier unknown)."""
+    mechanisms, temporary = [], False
+
+    def aligns(domain, strict):
+        nonlocal temporary
+        result, failed = aligned_9989(domain, from_domain, strict, resolver, deadline)
+        temporary = temporary or failed is not None
+        return result
+
+    if any(
+        sig.result == PASS and aligns(sig.domain, strict_dkim) for sig in dkim_results
+    ):
+        mechanisms.append(ALIGNED_DKIM)
+    if spf_result.result == PASS and aligns(spf_result.domain, strict_spf):
+        mechanisms.append(ALIGNED_SPF)
+    return tuple(mechanisms), temporary
 
 
 def _record_policy(tags, subdomain):
@@ -873,6 +910,243 @@ def _aligned_temperror(from_domain, spf_result, dkim_results, strict_dkim, stric
         return True
     return spf_result.result == TEMPERROR and aligned(
         spf_result.domain, from_domain, strict_spf
+    )
+
+
+# ----------------------------------------------------------------------
+# DMARC policy discovery: RFC 9989 (DNS tree walk) and RFC 7489 (PSL)
+# ----------------------------------------------------------------------
+
+#: RFC 9989 §4.10: at most this many names queried by one tree walk
+TREE_WALK_MAX_QUERIES = 8
+READING_9989 = "rfc9989"
+READING_7489 = "rfc7489"
+
+
+@dataclasses.dataclass(frozen=True)
+class DmarcPolicy:
+    """Where the DMARC policy of an author domain was found, under one reading.
+
+    ``reading``: ``rfc9989`` or ``rfc7489``. ``record_domain``: the domain
+    whose ``_dmarc`` record applies ("" without one); ``records``: the
+    DMARC record texts found there (several: receivers ignore them all);
+    ``tags``: the parsed record (``None`` when invalid or not one);
+    ``org_domain``: the author domain's organisational domain under this
+    reading; ``policy``: the policy the record asks for the author domain
+    (``p``, ``sp`` or, RFC 9989, ``np`` for a domain that does not exist),
+    ``None`` for an invalid record; ``applied``: what a receiver of this
+    reading applies to failing mail (RFC 9989: one level below with
+    ``t=y``; RFC 7489: ``policy``, ``pct`` sampling aside); ``exists``:
+    false when the author domain does not exist (NXDOMAIN, RFC 8020);
+    ``temporary``: the :class:`.mail_dns.DnsResult` of a DNS failure that
+    left the policy unknown; ``asked``: the ``_dmarc`` names queried.
+    """
+
+    reading: str
+    author_domain: str
+    record_domain: str = ""
+    records: tuple = ()
+    tags: dict = None
+    org_domain: str = ""
+    policy: str = None
+    applied: str = None
+    exists: bool = True
+    temporary: object = None
+    asked: tuple = ()
+
+    @property
+    def found(self):
+        return bool(self.records)
+
+
+def _walk_names(domain, include_start):
+    """The names a DNS tree walk from ``domain`` queries (RFC 9989 §4.10): the
+    domain itself when ``include_start``, then its parents, skipping to seven
+    labels first when it has eight or more."""
+    labels = domain.split(".")
+    names = [domain] if include_start else []
+    count = len(labels)
+    first = 1 if count <= TREE_WALK_MAX_QUERIES else count - 7
+    names += [".".join(labels[index:]) for index in range(first, count)]
+    return names
+
+
+def _psd_tag(tags):
+    value = (tags or {}).get("psd", "u").strip().lower()
+    return value if value in ("y", "n") else "u"
+
+
+def _tree_walk(domain, resolver, deadline, include_start):
+    """``(walked, temporary, asked)``: ``walked`` the ``(name, records)`` that
+    have DMARC records, longest name first, stopping after one record with
+    ``psd=y`` or ``psd=n`` (RFC 9989 §4.10 steps 2 and 6; several records at
+    a name are discarded)."""
+    walked, asked = [], []
+    for name in _walk_names(domain, include_start):
+        answer, records = _find_dmarc_record(name, resolver, deadline)
+        asked.append(f"_dmarc.{name}")
+        if answer.temporary:
+            return walked, answer, tuple(asked)
+        if len(records) != 1:
+            continue
+        walked.append((name, tuple(records)))
+        if _psd_tag(parse_dmarc_record(records[0])) in ("y", "n"):
+            break
+    return walked, None, tuple(asked)
+
+
+def _select_org(domain, walked):
+    """RFC 9989 §4.10.2: the organisational domain from a walk's records."""
+    for name, records in walked:
+        psd = _psd_tag(parse_dmarc_record(records[0]))
+        if psd == "n":
+            return name
+        if psd == "y" and name != domain:
+            labels = domain.split(".")
+            return ".".join(labels[len(labels) - len(name.split(".")) - 1 :])
+    return walked[-1][0] if walked else domain
+
+
+def org_domain_9989(domain, resolver, deadline):
+    """``(organisational domain, temporary DnsResult or None)`` of ``domain`` by
+    the DNS tree walk of RFC 9989 §4.10.2 (no record at all: the domain
+    itself)."""
+    domain = _normal_name(domain)
+    if not domain:
+        return "", None
+    walked, temporary, _asked = _tree_walk(domain, resolver, deadline, True)
+    return _select_org(domain, walked), temporary
+
+
+def aligned_9989(domain_a, domain_b, strict, resolver, deadline):
+    """RFC 9989 identifier alignment: ``(aligned, temporary)``; relaxed compares
+    the organisational domains the tree walk finds."""
+    domain_a, domain_b = _normal_name(domain_a), _normal_name(domain_b)
+    if not domain_a or not domain_b:
+        return False, None
+    if domain_a == domain_b:
+        return True, None
+    if strict:
+        return False, None
+    org_a, temporary = org_domain_9989(domain_a, resolver, deadline)
+    if temporary is not None:
+        return False, temporary
+    org_b, temporary = org_domain_9989(domain_b, resolver, deadline)
+    return org_a == org_b, temporary
+
+
+def _lower_policy(policy):
+    return _POLICY_OUTSIDE_SAMPLE.get(policy, policy)
+
+
+def _policy_9989(tags, subdomain, exists):
+    """The policy of an RFC 9989 record for the author domain (§4.7, §4.10.1),
+    or ``None`` when no DMARC processing applies."""
+    if tags is None:
+        return None
+    values = {name: tags.get(name, "").strip().lower() for name in ("p", "sp", "np")}
+    values["p"] = values["p"] or POLICY_NONE  # a record without p reads p=none
+    if any(value and value not in DMARC_POLICIES for value in values.values()):
+        if not tags.get("rua", "").strip():
+            return None
+        return POLICY_NONE
+    if not subdomain:
+        return values["p"]
+    if not exists and values["np"]:
+        return values["np"]
+    return values["sp"] or values["p"]
+
+
+def discover_dmarc_9989(author_domain, resolver, deadline):
+    """The DMARC policy of ``author_domain`` as RFC 9989 §4.10.1 finds it: the
+    author domain's record, else a DNS tree walk from its parent (the
+    organisational domain's record, else the public suffix domain's).
+    Several records at one name are discarded (§4.10 step 2): the walk goes
+    on as if there were none."""
+    author_domain = _normal_name(author_domain)
+    answer, records = _find_dmarc_record(author_domain, resolver, deadline)
+    asked = (f"_dmarc.{author_domain}",)
+    base = {"reading": READING_9989, "author_domain": author_domain}
+    if answer.temporary:
+        return DmarcPolicy(**base, temporary=answer, asked=asked)
+    org, temporary = org_domain_9989(author_domain, resolver, deadline)
+    if temporary is not None:
+        return DmarcPolicy(**base, temporary=temporary, asked=asked)
+    if len(records) == 1:
+        record_domain, found = author_domain, tuple(records)
+    else:
+        walked, temporary, walk_asked = _tree_walk(
+            author_domain, resolver, deadline, False
+        )
+        asked += walk_asked
+        if temporary is not None:
+            return DmarcPolicy(**base, temporary=temporary, asked=asked)
+        if not walked:
+            return DmarcPolicy(**base, org_domain=org, asked=asked)
+        by_name = dict(walked)
+        # the organisational domain's record, else the public suffix domain's
+        record_domain = org if org in by_name else walked[-1][0]
+        found = by_name[record_domain]
+    tags = parse_dmarc_record(found[0])
+    exists = True
+    subdomain = record_domain != author_domain
+    if subdomain and tags is not None and tags.get("np"):
+        result = resolver.resolve(author_domain, "A", deadline)
+        if result.temporary:
+            return DmarcPolicy(**base, temporary=result, asked=asked)
+        exists = result.status != mail_dns.NXDOMAIN
+    policy = _policy_9989(tags, subdomain, exists)
+    testing = (tags or {}).get("t", "n").strip().lower() == "y"
+    return DmarcPolicy(
+        **base,
+        record_domain=record_domain,
+        records=found,
+        tags=tags,
+        org_domain=org,
+        policy=policy,
+        applied=_lower_policy(policy) if testing and policy else policy,
+        exists=exists,
+        asked=asked,
+    )
+
+
+def discover_dmarc_7489(author_domain, resolver, deadline):
+    """The DMARC policy of ``author_domain`` as RFC 7489 §6.6.3 finds it: the
+    author domain's record, else the record of its organisational domain by
+    the public suffix list (``sp`` for a subdomain)."""
+    author_domain = _normal_name(author_domain)
+    organisational = org_domain(author_domain)
+    base = {
+        "reading": READING_7489,
+        "author_domain": author_domain,
+        "org_domain": organisational,
+    }
+    record_domain = author_domain
+    answer, records = _find_dmarc_record(author_domain, resolver, deadline)
+    asked = (f"_dmarc.{author_domain}",)
+    if not answer.temporary and not records and organisational != author_domain:
+        record_domain = organisational
+        answer, records = _find_dmarc_record(organisational, resolver, deadline)
+        asked += (f"_dmarc.{organisational}",)
+    if answer.temporary:
+        return DmarcPolicy(**base, temporary=answer, asked=asked)
+    if len(records) != 1:
+        return DmarcPolicy(
+            **base,
+            record_domain=record_domain if records else "",
+            records=tuple(records),
+            asked=asked,
+        )
+    tags = parse_dmarc_record(records[0])
+    policy = _record_policy(tags, subdomain=record_domain != author_domain)
+    return DmarcPolicy(
+        **base,
+        record_domain=record_domain,
+        records=tuple(records),
+        tags=tags,
+        policy=policy,
+        applied=policy,
+        asked=asked,
     )
 
 

@@ -20,7 +20,12 @@ deliverability checks go through :class:`MailResolver`:
   status of its own (``timeout``/``servfail``: a temporary error for the
   callers), never "no record" and never a hang;
 * a count of the queries really sent (UDP and TCP retries included), per
-  name and type.
+  name and type;
+* :class:`RunResolver`, the view of one piece of work that asks many names
+  (one Check DNS): a timeout or a server failure is remembered until the
+  work ends (a zone that does not answer costs its lookup time once, not
+  once a sending path), and a lookup refused because the deadline was spent
+  says so (``asked`` false): nothing was sent for that name.
 
 dnspython does the wire work: ``Resolver.resolve`` follows CNAMEs within
 an answer, retries over TCP when an answer is truncated, tries each
@@ -191,7 +196,10 @@ class DnsResult:
     ``bytes``; for other types each record's presentation text (``"10
     mx.example.com."`` for MX, ``"192.0.2.1"`` for A), in the answer's order
     (servers may shuffle it). ``ttl``: seconds the answer is cached for (0:
-    not cached).
+    not cached). ``strings``: for TXT, each record's character-strings as
+    published (``records`` joins them, as SPF and DKIM read them).
+    ``asked``: false for a ``timeout`` answered without a query, because the
+    deadline was spent before the question could be sent.
     """
 
     name: str
@@ -199,6 +207,8 @@ class DnsResult:
     status: str
     records: tuple = ()
     ttl: int = 0
+    strings: tuple = ()
+    asked: bool = True
 
     @property
     def temporary(self):
@@ -359,7 +369,7 @@ class MailResolver:
                 if cached is not None:
                     return cached
                 if deadline.expired:
-                    return DnsResult(key_name, rdtype, TIMEOUT)
+                    return DnsResult(key_name, rdtype, TIMEOUT, asked=False)
                 pending = self._in_flight.get(key)
                 owner = pending is None
                 if owner:
@@ -391,6 +401,12 @@ class MailResolver:
             answer = self._resolver.resolve(
                 qname, rdtype, raise_on_no_answer=False, lifetime=lifetime, search=False
             )
+        except dns.resolver.LifetimeTimeout as exc:
+            # spent before anything was sent (dnspython checks the lifetime
+            # first), or no answer to what was sent
+            return DnsResult(
+                key_name, rdtype, TIMEOUT, asked=bool(exc.kwargs.get("errors"))
+            )
         except dns.resolver.NXDOMAIN as exc:
             responses = exc.responses()
             ttl = self._negative_ttl(responses[qname]) if qname in responses else 0
@@ -404,12 +420,14 @@ class MailResolver:
             return DnsResult(
                 key_name, rdtype, NODATA, ttl=self._negative_ttl(answer.response)
             )
+        strings = ()
         if answer.rrset.rdtype == dns.rdatatype.TXT:
-            records = tuple(b"".join(rdata.strings) for rdata in answer.rrset)
+            strings = tuple(tuple(rdata.strings) for rdata in answer.rrset)
+            records = tuple(b"".join(parts) for parts in strings)
         else:
             records = tuple(rdata.to_text() for rdata in answer.rrset)
         ttl = min(answer.chaining_result.minimum_ttl, self.max_ttl)
-        return DnsResult(key_name, rdtype, OK, records, max(0, ttl))
+        return DnsResult(key_name, rdtype, OK, records, max(0, ttl), strings)
 
     def _negative_ttl(self, response):
         # RFC 2308 §5: no SOA in the authority section, no negative caching
@@ -441,6 +459,49 @@ class MailResolver:
 
     def dkim_dnsfunc(self, deadline):
         """A ``dnsfunc`` for dkimpy bound to this resolver and ``deadline``."""
+        return DkimTxtLookup(self, deadline)
+
+
+class RunResolver:
+    """A :class:`MailResolver` as one piece of work that asks many names sees it
+    (one Check DNS run): the shared cache below it, and the temporary failures
+    (timeouts and server failures of questions really sent) kept until the
+    work ends, so that a zone that does not answer costs its lookup time once.
+    Negative answers are cached below by their SOA minimum (RFC 2308); a
+    failure has no TTL, so it is kept for the run only (RFC 2308 §7.1 allows
+    up to five minutes). Thread-safe like the resolver."""
+
+    def __init__(self, resolver):
+        self.resolver = resolver
+        self._lock = threading.Lock()
+        self._failures = {}
+
+    def resolve(self, name, rdtype, deadline=NO_DEADLINE):
+        key = (_key_name(name), rdtype.upper())
+        with self._lock:
+            failed = self._failures.get(key)
+        if failed is not None:
+            return failed
+        result = self.resolver.resolve(name, rdtype, deadline)
+        if result.temporary and result.asked:
+            with self._lock:
+                self._failures.setdefault(key, result)
+        return result
+
+    @property
+    def failures(self):
+        """``{(name, rdtype): DnsResult}`` of the failures kept."""
+        with self._lock:
+            return dict(self._failures)
+
+    @property
+    def queries_sent(self):
+        return self.resolver.queries_sent
+
+    def query_count(self, name, rdtype):
+        return self.resolver.query_count(name, rdtype)
+
+    def dkim_dnsfunc(self, deadline):
         return DkimTxtLookup(self, deadline)
 
 

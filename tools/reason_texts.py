@@ -119,9 +119,9 @@ def word(text, params=None, env=None):
 
 
 # What DNS says about a sending path (tools/deliverability.py): the text of each
-# (check, code), or of a code whatever the check. Parameters: the fact's data
-# (lists joined with ", "), ``domain``/``subject`` (the name checked) and, for
-# "not aligned", ``would_be``.
+# (check, code, variant), (check, code), or of a code whatever the check.
+# Parameters: the fact's data (lists joined with ", "), ``domain``/``subject``
+# (the name checked) and, for the variant, ``variant`` or ``would_be``.
 DELIVERABILITY_TEXTS = {
     # a temporary DNS error: never pass or fail
     "dns_timeout": _lt(
@@ -131,6 +131,10 @@ DELIVERABILITY_TEXTS = {
     "dns_servfail": _lt(
         "Could not be checked: the DNS servers failed to answer for %(name)s "
         "(%(rdtype)s)."
+    ),
+    "dns_not_asked": _lt(
+        "Could not be checked: the time of this check ran out before %(name)s "
+        "(%(rdtype)s) was asked."
     ),
     ("spf", "authorised"): _lt(
         "The SPF record of %(domain)s authorises this server's sending addresses."
@@ -150,13 +154,46 @@ DELIVERABILITY_TEXTS = {
         "make SPF fail for every mail. The record below names the addresses they "
         "stand for today instead: renew it when a provider changes them."
     ),
+    ("spf", "too_many_lookups", "no_record"): _lt(
+        "The SPF record of %(domain)s needs %(lookups)s DNS lookups (include, a, mx, "
+        "ptr, exists, redirect, counted through its includes); more than %(limit)s "
+        "make SPF fail for every mail. Its terms cannot all be replaced by addresses "
+        "(macros, ptr or exists, or names that do not answer): remove includes you "
+        "no longer use, or ask their providers for a record with fewer lookups."
+    ),
     ("spf", "too_many_void_lookups"): _lt(
         "The SPF record of %(domain)s names %(void_lookups)s names that do not "
-        "exist; more than %(limit)s make SPF fail for every mail."
+        "exist (%(void_names)s); more than %(limit)s make SPF fail for every mail. "
+        "Publish the record below, without them."
+    ),
+    ("spf", "too_many_void_lookups", "no_record"): _lt(
+        "The SPF record of %(domain)s names %(void_lookups)s names that do not "
+        "exist (%(void_names)s); more than %(limit)s make SPF fail for every mail. "
+        "They are named by its includes: ask their providers to correct them."
     ),
     ("spf", "record_syntax"): _lt(
         "The SPF record of %(domain)s is invalid (%(term)s): SPF fails for every "
+        "mail. Publish the record below, without it."
+    ),
+    ("spf", "record_syntax", "no_record"): _lt(
+        "The SPF record of %(domain)s is invalid (%(term)s): SPF fails for every "
         "mail."
+    ),
+    ("spf", "split_strings"): _lt(
+        "The SPF record of %(domain)s is published in %(strings)s strings, which "
+        "receivers join without a space: two terms run together (%(term)s) and SPF "
+        "fails for every mail. Publish the record below."
+    ),
+    ("spf", "include_no_record"): _lt(
+        "The SPF record of %(domain)s includes %(include)s, which publishes no SPF "
+        "record: SPF fails for every mail (RFC 7208 §5.2). Publish the record below, "
+        "without it."
+    ),
+    ("spf", "include_not_reached"): _lt(
+        "The SPF record of %(domain)s does not reach %(missing_includes)s, which "
+        "Sending addresses of the outgoing server names, through any of its "
+        "includes: receivers do not see this server's mail authorised. Publish the "
+        "record below."
     ),
     ("spf", "allows_any"): _lt(
         "The SPF record of %(domain)s authorises any address (+all or a range "
@@ -164,8 +201,9 @@ DELIVERABILITY_TEXTS = {
         "which ends with ~all or -all."
     ),
     ("spf", "not_authorised"): _lt(
-        "The SPF record of %(domain)s does not authorise this server's mail "
-        "(%(results)s): receivers see SPF fail or softfail. Publish the record below."
+        "The SPF record of %(domain)s does not authorise this server's sending "
+        "addresses (%(results)s): SPF does not pass for its mail. Publish the record "
+        "below."
     ),
     ("spf", "no_sending_address"): _lt(
         "The SPF record of %(domain)s is valid, but where this server's mail leaves "
@@ -186,6 +224,12 @@ DELIVERABILITY_TEXTS = {
     ("dkim", "no_selector"): _lt(
         "No DKIM selector is named for %(domain)s: enter the selectors your mail is "
         "signed with in DKIM selectors of the alias domain, so that their keys are "
+        "checked."
+    ),
+    ("dkim", "no_selector", "server"): _lt(
+        "No DKIM selector is named for %(domain)s, which is not an alias domain: "
+        "enter the selectors its mail is signed with in DKIM selectors of the "
+        "outgoing server (%(servers)s, tab DNS check), so that their keys are "
         "checked."
     ),
     ("dkim", "no_key"): _lt(
@@ -212,10 +256,12 @@ DELIVERABILITY_TEXTS = {
     ),
     ("dmarc", "multiple_records"): _lt(
         "%(record_domain)s publishes several DMARC records: receivers ignore them "
-        "all. Keep one."
+        "all. Publish the record below, the strictest of them, in their place."
     ),
     ("dmarc", "record_syntax"): _lt(
-        "The DMARC record of %(record_domain)s is invalid: receivers ignore it."
+        "The DMARC record of %(record_domain)s is invalid: receivers ignore it. "
+        "Publish the record below (policy none: choose quarantine or reject once "
+        "the reports show that your mail aligns)."
     ),
     ("dmarc", "policy_none"): _lt(
         "DMARC of %(from_domain)s (record at %(record_domain)s): policy none, "
@@ -223,7 +269,60 @@ DELIVERABILITY_TEXTS = {
     ),
     ("dmarc", "policy_enforced"): _lt(
         "DMARC of %(from_domain)s (record at %(record_domain)s): policy %(policy)s "
-        "for %(pct)s%% of unaligned mail (rua: %(rua)s)."
+        "for unaligned mail (rua: %(rua)s)."
+    ),
+    ("dmarc", "policy_sampled"): _lt(
+        "DMARC of %(from_domain)s (record at %(record_domain)s): policy %(policy)s "
+        "with pct=%(pct)s: receivers still on RFC 7489 apply it to %(pct)s%% of "
+        "unaligned mail only (§6.6.4), receivers that follow RFC 9989 ignore pct. "
+        "Publish the record below, without pct (t=y, not pct=0, marks a policy "
+        "under test)."
+    ),
+    ("dmarc", "policy_testing"): _lt(
+        "DMARC of %(from_domain)s (record at %(record_domain)s) is in test mode "
+        "(t=y): receivers that follow RFC 9989 apply %(applied_9989)s instead of "
+        "%(policy)s to unaligned mail, receivers still on RFC 7489 ignore t and "
+        "apply %(policy)s. Remove t=y once the reports show that your mail aligns."
+    ),
+    ("dmarc", "readings_differ"): _lt(
+        "DMARC of %(from_domain)s: receivers that follow RFC 9989 (DMARCbis, 2026) "
+        "%(reading_9989)s; receivers still on RFC 7489 %(reading_7489)s."
+    ),
+    ("alignment", "readings_differ"): _lt(
+        "The From %(from_domain)s with the envelope domain %(envelope_domain)s and "
+        "the DKIM domain %(dkim_domains)s: receivers that follow RFC 9989 "
+        "(DMARCbis, 2026) %(outcome_9989)s; receivers still on RFC 7489 "
+        "%(outcome_7489)s."
+    ),
+    ("alignment", "not_authenticated", "reject"): _lt(
+        "The envelope domain %(envelope_domain)s aligns with the From "
+        "%(from_domain)s, but SPF does not pass for this server's mail (see the SPF "
+        "line) and no DKIM key of an aligned domain is usable (%(dkim_domains)s): "
+        "its DMARC policy is reject, so receivers reject this mail."
+    ),
+    ("alignment", "not_authenticated", "quarantine"): _lt(
+        "The envelope domain %(envelope_domain)s aligns with the From "
+        "%(from_domain)s, but SPF does not pass for this server's mail (see the SPF "
+        "line) and no DKIM key of an aligned domain is usable (%(dkim_domains)s): "
+        "its DMARC policy is quarantine, so receivers put this mail in the spam "
+        "folder."
+    ),
+    ("alignment", "not_authenticated", "none"): _lt(
+        "The envelope domain %(envelope_domain)s aligns with the From "
+        "%(from_domain)s, but SPF does not pass for this server's mail (see the SPF "
+        "line) and no DKIM key of an aligned domain is usable (%(dkim_domains)s): "
+        "DMARC fails; Gmail and Yahoo require it of bulk senders."
+    ),
+    ("alignment", "spf_unknown"): _lt(
+        "Could not be checked: the envelope domain %(envelope_domain)s aligns with "
+        "the From %(from_domain)s, but whether SPF passes for this server's mail "
+        "could not be checked (see the SPF line), and no DKIM key of an aligned "
+        "domain is usable: DMARC may pass or fail."
+    ),
+    ("alignment", "dkim_unknown"): _lt(
+        "Could not be checked: the DKIM key at %(name)s could not be read and "
+        "nothing else that authenticates aligns with the From %(from_domain)s: "
+        "DMARC may pass or fail."
     ),
     ("alignment", "aligned"): _lt(
         "The From %(from_domain)s aligns with %(aligned)s (envelope domain "
@@ -265,6 +364,10 @@ DELIVERABILITY_TEXTS = {
         "%(domain)s has no MX record: mail to it goes to the address of the name "
         "itself."
     ),
+    ("mx", "no_mx", "expected"): _lt(
+        "%(domain)s has no MX record: mail to it goes to the address of the name "
+        "itself, not to %(expected)s: replies and bounces arrive elsewhere."
+    ),
     ("mx", "no_domain"): _lt("%(domain)s does not exist in DNS."),
     ("reverse_dns", "forward_confirmed"): _lt(
         "%(ip)s has the reverse DNS name %(name)s, which resolves back to it."
@@ -272,7 +375,8 @@ DELIVERABILITY_TEXTS = {
     ("reverse_dns", "no_ptr"): _lt(
         "%(ip)s has no reverse DNS name (PTR): Gmail and Yahoo refuse or spam-folder "
         "mail from it. Ask the owner of the address (your hosting provider) to "
-        "publish the record below."
+        "publish the PTR record below; publish the address record of its name "
+        "below it, if there is one, in your zone."
     ),
     ("reverse_dns", "ptr_mismatch"): _lt(
         "The reverse DNS name of %(ip)s (%(ptr)s) does not resolve back to it: "
@@ -320,7 +424,9 @@ RECEIVER_TEXTS = {
 def deliverability_text(check, code, params, env=None):
     """The words of a deliverability fact (:data:`DELIVERABILITY_TEXTS`)."""
     text = (
-        DELIVERABILITY_TEXTS.get((check, code, params.get("would_be")))
+        DELIVERABILITY_TEXTS.get(
+            (check, code, params.get("variant") or params.get("would_be"))
+        )
         or DELIVERABILITY_TEXTS.get((check, code))
         or DELIVERABILITY_TEXTS.get(code)
     )
