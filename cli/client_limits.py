@@ -83,6 +83,11 @@ class ClientPolicy:
     connection_rate: int = 0
     message_rate: int = 0
     recipient_rate: int = 0
+    # DATA bytes a second per client over all its sessions, and what it may
+    # send at once; past them its connections are read more slowly (a token
+    # bucket; 0: no limit)
+    data_rate: int = 0
+    data_burst: int = 0
     window: float = 60.0
 
 
@@ -105,10 +110,18 @@ class RateWindow:
 
 
 class ClientRecord:
-    __slots__ = ("connections", "messages", "recipients", "sessions")
+    __slots__ = (
+        "connections",
+        "data_stamp",
+        "data_tokens",
+        "messages",
+        "recipients",
+        "sessions",
+    )
 
     def __init__(self):
         self.sessions = 0
+        self.data_tokens, self.data_stamp = None, 0.0
         self.connections, self.messages, self.recipients = (
             RateWindow(),
             RateWindow(),
@@ -221,6 +234,21 @@ class ClientLimits:
         """A ``RCPT TO``: None, or the recipient rate it exceeds."""
         return self._rate(key, "recipients", self.policy.recipient_rate)
 
+    def data_delay(self, key, size, exempt=False):
+        """``size`` DATA bytes just read from ``key``: the seconds its
+        connection must wait before it is read again (0: none), so that
+        the client keeps to ``data_rate`` over all its sessions. One client
+        sending fast cannot take the event loop from the others."""
+        rate, burst = self.policy.data_rate, self.policy.data_burst or 0
+        if exempt or not rate:
+            return 0.0
+        now = self.clock()
+        record = self._record(key, now)
+        tokens = burst if record.data_tokens is None else record.data_tokens
+        tokens = min(burst, tokens + (now - record.data_stamp) * rate) - size
+        record.data_tokens, record.data_stamp = tokens, now
+        return -tokens / rate if tokens < 0 else 0.0
+
 
 class ErrorTally:
     """Errors of one session (Postfix's soft and hard error limits): past
@@ -278,6 +306,12 @@ class DataDeadline:
     def received(self, size, now):
         self.received_bytes += size
         self._update(now)
+
+    def paused(self, seconds):
+        """The server stopped reading for ``seconds`` (the client's data
+        rate): they are not the client's."""
+        self.start += seconds
+        self.deadline += seconds
 
     def stress(self, now, stress_timeout):
         """The server came under stress: grace and idle time shortened."""

@@ -198,6 +198,20 @@ class Mailgate(Command):
             "--client-guess-rate applies (10)",
         )
         limits.add_argument(
+            "--client-data-rate",
+            type=float,
+            default=4,
+            help="MiB of DATA a second per client over all its sessions; past it "
+            "its connections are read more slowly (4; 0: off)",
+        )
+        limits.add_argument(
+            "--client-data-burst",
+            type=float,
+            default=4,
+            help="MiB of DATA a client may send at full speed before "
+            "--client-data-rate applies (4)",
+        )
+        limits.add_argument(
             "--soft-error-limit",
             type=int,
             default=10,
@@ -310,6 +324,8 @@ class Mailgate(Command):
             client_recipient_rate=opts.client_recipient_rate,
             client_guess_rate=opts.client_guess_rate,
             client_guess_burst=opts.client_guess_burst,
+            client_data_rate=int(opts.client_data_rate * 1024 * 1024),
+            client_data_burst=int(opts.client_data_burst * 1024 * 1024),
             soft_error_limit=opts.soft_error_limit,
             hard_error_limit=opts.hard_error_limit,
             junk_command_limit=opts.junk_command_limit,

@@ -166,6 +166,12 @@ class MailgateOptions:
     # client_guess_burst tokens in PostgreSQL); 0: off
     client_guess_rate: int = 300
     client_guess_burst: int = 10
+    # DATA bytes a second per client over all its sessions (and what it may
+    # send at once): a client past it is read more slowly (TCP makes it
+    # wait), so that a few fast clients cannot take the event loop, and the
+    # CPU, from every other one; 0: off
+    client_data_rate: int = 4 * 1024 * 1024
+    client_data_burst: int = 4 * 1024 * 1024
     soft_error_limit: int = 10
     hard_error_limit: int = 20
     error_delay: float = 1.0
@@ -595,6 +601,7 @@ class MailgateServerMixin:
         if self._data_deadline is not None:
             self._data_deadline.received(taken, self.loop.time())
         self._count_data(transfer.held)
+        self._keep_data_rate(taken)
         if not transfer.done:
             return None
         self._transfer = None
@@ -603,6 +610,22 @@ class MailgateServerMixin:
         if taken < len(data):  # the client's next commands (pipelining)
             return super().data_received(data[taken:])
         return None
+
+    def _keep_data_rate(self, size):
+        """Past --client-data-rate the connection is not read for a while
+        (asyncio's flow control: the client's TCP window fills up and it
+        waits); its DATA deadline waits too."""
+        wait = self.limits.data_delay(self.client, size, exempt=self.trusted)
+        if wait <= 0 or self.transport is None:
+            return
+        self.transport.pause_reading()
+        if self._data_deadline is not None:
+            self._data_deadline.paused(wait)
+        self.loop.call_later(wait, self._resume_reading)
+
+    def _resume_reading(self):
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def refused_by_limit(self):
         """The reply being sent refuses by a limit: an error of the tally."""
@@ -976,6 +999,8 @@ def client_policy(options):
         connection_rate=options.client_connection_rate,
         message_rate=options.client_message_rate,
         recipient_rate=options.client_recipient_rate,
+        data_rate=options.client_data_rate,
+        data_burst=options.client_data_burst,
     )
 
 

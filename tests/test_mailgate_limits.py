@@ -1188,6 +1188,26 @@ class TestClientLimitsUnit(BaseCase):
         options = smtp_handler.MailgateOptions(max_sessions=2000, stress_timeout=0)
         self.assertEqual(smtp_handler.client_policy(options).stress_sessions, 0, "off")
 
+    def test_data_rate_over_all_sessions(self):
+        """A client's DATA bytes over all its sessions keep to data_rate
+        after its burst: the wait is what the excess takes at that rate;
+        another client and a relay are not slowed."""
+        policy = client_limits.ClientPolicy(data_rate=1000, data_burst=500)
+        limits = client_limits.ClientLimits(policy, self.clock)
+        self.assertEqual(limits.data_delay("a", 500), 0, "the burst at once")
+        self.assertAlmostEqual(limits.data_delay("a", 300), 0.3, msg="then the rate")
+        self.assertEqual(limits.data_delay("b", 400), 0, "another client")
+        self.assertEqual(limits.data_delay("a", 10**6, exempt=True), 0, "a relay")
+        self.now += 0.3
+        self.assertAlmostEqual(
+            limits.data_delay("a", 100), 0.1, msg="the debt is paid first"
+        )
+        self.now += 10
+        self.assertEqual(limits.data_delay("a", 500), 0, "refilled to its burst")
+        deadline = client_limits.DataDeadline(self.now, 300, 100, grace=10)
+        deadline.paused(5)
+        self.assertEqual(deadline.deadline, self.now + 15, "the server's pause")
+
     def test_message_and_recipient_rates(self):
         policy = client_limits.ClientPolicy(message_rate=2, recipient_rate=3, window=60)
         limits = client_limits.ClientLimits(policy, self.clock)
