@@ -169,9 +169,7 @@ class MailgateCase(TransactionCase):
             ]
             output = tempfile.TemporaryFile()
             self.addCleanup(output.close)
-            process = subprocess.Popen(
-                command, stdout=output, stderr=subprocess.STDOUT
-            )
+            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
             self.addCleanup(
                 lambda process=process: process.poll() is None
                 and (process.kill(), process.wait())

@@ -242,7 +242,9 @@ class TestMailgatePostfix(MailgateCase):
         folder = tempfile.mkdtemp(prefix="mail_routing_gate_postfix_")
         os.chmod(folder, 0o755)  # Postfix's daemons run as user postfix
         cls.addClassCleanup(shutil.rmtree, folder, True)
-        cls.postfix = PrivatePostfix(folder, free_port(), "unset.invalid", cls.gate_port)
+        cls.postfix = PrivatePostfix(
+            folder, free_port(), "unset.invalid", cls.gate_port
+        )
         cls.postfix.start()
         cls.addClassCleanup(cls.postfix.stop)
 

@@ -142,7 +142,7 @@ class TestMailgateTwoGates(MailgateCase):
         for port, (process, _output) in gates.items():
             self.assertIsNone(process.poll(), f"the gate on {port} stays up")
             process.terminate()  # both stop at once
-        for port, (process, output) in gates.items():
+        for process, output in gates.values():
             process.wait(timeout=60)
             output.seek(0)
             log = output.read().decode(errors="replace")
