@@ -93,7 +93,7 @@ def main():
             and bool(counts)
             and counts.group(1) == counts.group(2) == "0"
         ),
-        "hypothesis_profile": os.environ.get("HYPOTHESIS_PROFILE", "default"),
+        "fuzz_profile": os.environ.get("MRP_FUZZ_PROFILE", "short"),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),

@@ -85,18 +85,8 @@ class TestDeliveryFeedbackDatabases(BaseCase):
                 f'CREATE DATABASE "{cls.databases[1]}" '
                 f'TEMPLATE "{cls.databases[0]}"'
             )
-        cls.keys = {database: secrets.token_hex(16) for database in cls.databases}
-        script = (
-            f"KEYS = {cls.keys!r}\nEMAIL = 'dead@customer.example'\n" + SETUP_SCRIPT
-        )
-        output = cls.odoo("shell", "-d", cls.databases[0], "--no-http", stdin=script)
-        results = [
-            json.loads(line.split(" ", 1)[1])
-            for line in output.splitlines()
-            if line.startswith("RESULT ")
-        ]
-        cls.setups = {result.pop("database"): result for result in results}
-        assert set(cls.setups) == set(cls.databases), output
+        # the server starts while the shell sets the databases up (each
+        # process loads Odoo for seconds)
         cls.port = free_port()
         cls.server = subprocess.Popen(  # pylint: disable=consider-using-with
             cls.odoo_command(
@@ -115,6 +105,18 @@ class TestDeliveryFeedbackDatabases(BaseCase):
             ),
         )
         cls.addClassCleanup(cls.stop_server)
+        cls.keys = {database: secrets.token_hex(16) for database in cls.databases}
+        script = (
+            f"KEYS = {cls.keys!r}\nEMAIL = 'dead@customer.example'\n" + SETUP_SCRIPT
+        )
+        output = cls.odoo("shell", "-d", cls.databases[0], "--no-http", stdin=script)
+        results = [
+            json.loads(line.split(" ", 1)[1])
+            for line in output.splitlines()
+            if line.startswith("RESULT ")
+        ]
+        cls.setups = {result.pop("database"): result for result in results}
+        assert set(cls.setups) == set(cls.databases), output
         cls.wait_listening()
 
     @classmethod
