@@ -257,7 +257,9 @@ free_port() {
 # /mail_routing_policy --stop-after-init`, on the checkout itself: install on
 # a fresh database, at_install tests during the install, post_install tests
 # after it, in one process. The environment only fills the config scripts/env
-# writes (to CONF): info log (each test started), a free HTTP port.
+# writes (to CONF): its default info log (each test started; set here too, so
+# that an ODOO_LOG_LEVEL of the caller's shell cannot hide the lines this
+# reads), a free HTTP port.
 # run_odoo_suite DB CONF LOG [TIME LIMIT, s]: output into LOG, returns its exit code
 run_odoo_suite() {
     local db="$1" conf="$2" log="$3" limit="${4:-1800}"
