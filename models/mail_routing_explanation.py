@@ -744,9 +744,9 @@ class MailRoutingExplanation(models.AbstractModel):
                 "configuration file are used (rule 7 of 7)."
             ),
             sender_policy.TIER_PINNED: _(
-                "The mail names its server (a template or the code that sent it): no "
-                "server is chosen, the server's "
-                "FROM filter only decides the From."
+                "The mail names its server (its template or the app that sent it "
+                "does): no server is chosen, the server's FROM filter only decides "
+                "the From."
             ),
         }
         return texts.get(tier, "")
