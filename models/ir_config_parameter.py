@@ -51,6 +51,7 @@ class IrConfigParameter(models.Model):
                     )
                 return text
             if param.kind == routing_params.KIND_DOMAINS:
+                address_filter.check_domain_list(text)
                 # stored in A-label form: compared with the A-labels of mail domains
                 return ", ".join(
                     address_filter.domain_to_ascii(item)

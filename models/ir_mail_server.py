@@ -5,6 +5,8 @@ import logging
 import secrets
 import smtplib
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import email_normalize
@@ -64,6 +66,11 @@ class IrMailServer(models.Model):
         groups="base.group_system",
         help="Paste it into the provider's dashboard as the webhook URL of the "
         "bounce, complaint, unsubscribe, deferral and delivery events.",
+    )
+    delivery_feedback_warnings = fields.Text(
+        "Webhook warnings",
+        compute="_compute_delivery_feedback_warnings",
+        groups="base.group_system",
     )
     # deliverability checks (mail.deliverability.result)
     sending_addresses = fields.Char(
@@ -718,6 +725,37 @@ class IrMailServer(models.Model):
                 else False
             )
 
+    @api.depends(
+        "delivery_feedback_provider", "delivery_feedback_key", "delivery_feedback_url"
+    )
+    def _compute_delivery_feedback_warnings(self):
+        """What keeps the provider's requests from being accepted: no signing
+        key (every request is refused), a webhook URL the provider cannot
+        reach (not HTTPS, or a host of this machine or private network)."""
+        _ = self.env._
+        for server in self:
+            warnings = []
+            if server.delivery_feedback_provider and not server.delivery_feedback_key:
+                warnings.append(
+                    _(
+                        "No webhook signing key: every request of the provider "
+                        "is refused until you paste it here."
+                    )
+                )
+            url = server.delivery_feedback_url
+            if url and not delivery_feedback.is_public_https_url(url):
+                warnings.append(
+                    _(
+                        "The provider calls this URL from the internet: it needs a "
+                        "public HTTPS address, and this one is built from the "
+                        "system parameter web.base.url (%s). Set web.base.url to "
+                        "the public https:// address of this Odoo (behind its "
+                        "proxy), then copy the URL again.",
+                        url.split("/mail_routing_policy/", 1)[0],
+                    )
+                )
+            server.delivery_feedback_warnings = "\n".join(warnings) or False
+
     def _compute_delivery_refusal_count(self):
         since = fields.Date.subtract(fields.Date.today(), days=30)
         counts = {
@@ -736,7 +774,23 @@ class IrMailServer(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "mail_routing_policy.mail_delivery_event_action"
         )
-        action["domain"] = [("server_id", "=", self.id)]
+        # a filter the admin sees (and may remove), not a hidden domain
+        action["context"] = {"search_default_server_id": self.id}
+        action["help"] = Markup(
+            '<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>'
+        ) % (
+            self.env._("No delivery event from %s yet", self.name),
+            self.env._(
+                "Events appear here once %(provider)s calls the webhook URL of "
+                "this server: check that it is entered in the provider's "
+                "dashboard and reaches Odoo from the internet.",
+                provider=dict(
+                    self._fields["delivery_feedback_provider"]._description_selection(
+                        self.env
+                    )
+                ).get(self.delivery_feedback_provider, ""),
+            ),
+        )
         return action
 
     def _ensure_delivery_feedback_token(self):

@@ -13,15 +13,15 @@ class MailAlias(models.Model):
     loop_minutes = fields.Integer(
         "Loop window (minutes)",
         help=(
-            "Loop window for this alias. Empty: the global value from Settings (Loop "
-            "window)."
+            "Loop window for this alias. Empty: the global value from Settings (Mail "
+            "routing, Loop protection)."
         ),
     )
     loop_threshold = fields.Integer(
         "Loop threshold",
         help=(
             "Loop threshold for this alias. Empty: the global value from Settings "
-            "(Loop threshold)."
+            "(Mail routing, Loop protection)."
         ),
     )
     loop_effective = fields.Char(
@@ -38,7 +38,7 @@ class MailAlias(models.Model):
         (
             "loop_threshold_positive",
             "CHECK(loop_threshold IS NULL OR loop_threshold >= 0)",
-            "Threshold must be >= 0.",
+            "Loop threshold must be >= 0.",
         ),
     ]
 

@@ -14,14 +14,16 @@ class MailAliasDomain(models.Model):
     _inherit = ["mail.alias.domain", "mail.routing.cache.mixin"]
 
     auth_dmarc_enforcement = fields.Selection(
-        [("enforce", "Apply the sender's DMARC policy"), ("record", "Record only")],
+        [("enforce", "Apply their policy"), ("record", "Record only")],
         string="DMARC of other domains",
         default="enforce",
         required=True,
-        help="Mail to this domain whose sender's domain fails DMARC: refused or "
-        "quarantined as that domain's "
-        "policy asks, or only recorded. Mail claiming to come from your own users "
-        "always needs proof.",
+        help="Mail addressed to this alias domain whose sender's domain fails "
+        "DMARC. Apply their policy: the policy the sender's domain publishes in "
+        "its DMARC record decides (p=reject: refused, p=quarantine: quarantined "
+        "in the gateway log, p=none: delivered). Record only: delivered, the "
+        "failure recorded on the message. Mail claiming to come from your own "
+        "users or domains always needs proof.",
     )
 
     dkim_selectors = fields.Char(

@@ -60,7 +60,11 @@ class MailDeliveryEvent(models.Model):
     recipient = fields.Char(readonly=True, index=True)
     message_id = fields.Char("Message-ID", readonly=True, index=True)
     reason = fields.Text("Provider's reason", readonly=True)
-    event_date = fields.Datetime("Reported for", readonly=True)
+    event_date = fields.Datetime(
+        "Reported at",
+        readonly=True,
+        help="When the provider says the event happened (its timestamp).",
+    )
     state = fields.Selection(
         [
             ("applied", "Applied"),
@@ -77,12 +81,18 @@ class MailDeliveryEvent(models.Model):
         "with its payload. Failed: applying it raised an error (in Result); "
         "Apply again once the cause is mended.",
     )
-    result = fields.Char(readonly=True)
+    # what applying it did, as a code ("bounce", "blacklisted", "opted
+    # out", "noted") or, when it failed, the error: worded by result_text
+    result = fields.Char("Result (as stored)", readonly=True)
+    result_text = fields.Char(
+        "Result", compute="_compute_result_text", help="What Odoo did with it."
+    )
     mail_message_id = fields.Many2one(
         "mail.message", "Message", readonly=True, ondelete="set null", index=True
     )
     partner_ids = fields.Many2many("res.partner", string="Partners", readonly=True)
-    payload = fields.Json(readonly=True)
+    payload = fields.Json("Payload (JSON)", readonly=True)
+    payload_text = fields.Text("Payload", compute="_compute_payload_text")
 
     _sql_constraints = [
         (
@@ -91,6 +101,54 @@ class MailDeliveryEvent(models.Model):
             "A provider's event is kept once.",
         )
     ]
+
+    @api.depends("payload")
+    def _compute_payload_text(self):
+        # a Json field has no widget in a form: shown as indented JSON text
+        for event in self:
+            event.payload_text = (
+                json.dumps(event.payload, indent=2, ensure_ascii=False, sort_keys=True)
+                if event.payload is not None and event.payload is not False
+                else False
+            )
+
+    @api.depends("state", "result", "kind", "recipient", "message_id")
+    @api.depends_context("lang")
+    def _compute_result_text(self):
+        _ = self.env._
+        for event in self:
+            email = tools.email_normalize(event.recipient or "") or event.recipient
+            if event.state == "unknown":
+                text = _(
+                    "Nothing applied: no mail of this database has the Message-ID "
+                    "%(message_id)s (deleted since, or sent by another database "
+                    "through the same provider).",
+                    message_id=event.message_id or _("(none)"),
+                )
+            elif event.state == "failed":
+                text = _(
+                    "Applying it failed: %(error)s. Mend the cause, then Apply "
+                    "again.",
+                    error=event.result or "?",
+                )
+            elif event.state == "recorded":
+                text = _("Recorded only: this kind of event changes nothing in Odoo.")
+            else:
+                text = {
+                    "bounce": _(
+                        "Counted as a bounce of %(email)s, as a bounce by mail "
+                        "would be.",
+                        email=email,
+                    ),
+                    "blacklisted": _("%(email)s added to the blacklist.", email=email),
+                    "opted out": _(
+                        "%(email)s opted out of the mailing's lists.", email=email
+                    ),
+                    "noted": _(
+                        "Noted on the mail's notification: the provider tries " "again."
+                    ),
+                }.get(event.result, event.result or "")
+            event.result_text = text
 
     # ------------------------------------------------------------------
     # Receiving

@@ -126,7 +126,7 @@ class MailGatewayLog(models.Model):
     subject = fields.Char(readonly=True)
     message_id = fields.Char("Message-ID", readonly=True, index=True)
     alias_id = fields.Many2one("mail.alias", readonly=True, ondelete="set null")
-    model = fields.Char("Target model", readonly=True)
+    model = fields.Char("Target model (technical name)", readonly=True)
     bounced = fields.Boolean(
         "Answer sent", readonly=True, help="A bounce or notice was sent to the sender."
     )
@@ -170,6 +170,23 @@ class MailGatewayLog(models.Model):
         required=True,
         readonly=True,
     )
+    # what the entry is, as its badge says: a refusal and a quarantine are
+    # both "logged", but a quarantined message was accepted and is held
+    status = fields.Selection(
+        [
+            ("refused", "Refused"),
+            ("quarantined", "Quarantined"),
+            ("done", "Processed again"),
+            ("refused_again", "Refused again"),
+            ("failed", "Failed"),
+        ],
+        compute="_compute_status",
+        help="Refused: stopped by a rule, kept here. Quarantined: accepted from "
+        "the sending server but held here, not routed, because its sender could "
+        "not be trusted; process it again to deliver it. Processed again, "
+        "Refused again, Failed: what Process again did (the entry says why).",
+    )
+    model_label = fields.Char("Target model", compute="_compute_model_label")
     result = fields.Text("Result of processing again", readonly=True)
     client_address = fields.Char(
         "SMTP client",
@@ -218,6 +235,26 @@ class MailGatewayLog(models.Model):
             else:
                 # entries written before their data was kept (RCPT refusals included)
                 log.explanation = escape(log.details or "")
+
+    @api.depends("state", "reason", "detail_params")
+    def _compute_status(self):
+        for log in self:
+            if log.state == "logged":
+                smtp = bool((log.detail_params or {}).get("smtp"))
+                log.status = (
+                    "quarantined"
+                    if auth_policy.is_quarantine(log.reason, smtp=smtp)
+                    else "refused"
+                )
+            else:
+                log.status = "refused_again" if log.state == "refused" else log.state
+
+    @api.depends("model")
+    @api.depends_context("lang")
+    def _compute_model_label(self):
+        Explanation = self.env["mail.routing.explanation"]
+        for log in self:
+            log.model_label = Explanation._model_label(log.model)
 
     @api.depends("reason")
     def _compute_smtp_refusal(self):
@@ -531,7 +568,10 @@ class MailGatewayLog(models.Model):
                         log.id,
                     )
                 )
-            bypass = {"mail_routing_bypass": log.reason}
+            # the steps of the run: a refusal core raises as an error is
+            # recorded there, to be worded on the entry
+            trace = []
+            bypass = {"mail_routing_bypass": log.reason, "mail_routing_trace": trace}
             if log.auth_details:
                 # the verdict stored with the entry was read from a header
                 # this database trusted then (the mailgate's own): its
@@ -548,16 +588,36 @@ class MailGatewayLog(models.Model):
                         .with_context(**bypass)
                         .message_process(log.model or False, raw)
                     )
-            except Exception as exc:
-                log.write(
-                    {
-                        "state": "failed",
-                        "result": self.env._("Processing again failed: %s", exc),
-                    }
-                )
+            except Exception as exc:  # noqa: BLE001 - kept on the entry, worded
+                log.write(log._process_again_failure(exc, trace))
                 continue
             log.write(log._process_again_outcome(thread_id, last_log_id))
         return True
+
+    def _process_again_failure(self, error, trace):
+        """What processing again did when it raised: refused again by a rule
+        that core raises as an error (no route: the trace has its
+        refusal), or failed, with core's error in the reader's words."""
+        self.ensure_one()
+        Explanation = self.env["mail.routing.explanation"]
+        refusals = [params for code, params in trace if code == "refused"]
+        if refusals:
+            params = refusals[-1]
+            return {
+                "state": "refused",
+                "result_record": False,
+                "result_log_id": False,
+                "result": self.env._(
+                    "Refused again: %s.",
+                    Explanation._refusal_text(params.get("reason"), params),
+                ),
+            }
+        return {
+            "state": "failed",
+            "result": self.env._(
+                "Processing again failed: %s", Explanation._routing_error_text(error)
+            ),
+        }
 
     def _process_again_outcome(self, thread_id, last_log_id):
         """What processing again did, read from the database: the record the
@@ -594,9 +654,9 @@ class MailGatewayLog(models.Model):
         )
         if message and message.model in self.env:
             record = self.env[message.model].sudo().browse(message.res_id)
-            label = (
-                f"{self.env['mail.routing.explanation']._model_label(message.model)} "
-                f"“{record.display_name}”"
+            # the reader's quotation marks: „…“ in German
+            label = self.env["mail.routing.explanation"]._record_label(
+                message.model, message.res_id
             )
             # created in this transaction, or an existing thread posted on
             created = (

@@ -1,6 +1,8 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import re
+
 from markupsafe import Markup, escape
 
 from odoo import api, models
@@ -141,13 +143,7 @@ class MailRoutingExplanation(models.AbstractModel):
                 contact=self._contact_label(params.get("contact")),
             )
         elif reason == "no_route":
-            text = fmt(
-                _(
-                    "no alias, catchall address or existing thread matches its "
-                    "recipients (%s)"
-                ),
-                params.get("recipients") or _("no recipient"),
-            )
+            text = self._no_route_text(params, html=html)
         elif reason == "unparseable":
             text = fmt(_("the message could not be read (%s)"), params.get("error"))
         elif reason in SMTP_SESSION_REASONS:
@@ -165,6 +161,66 @@ class MailRoutingExplanation(models.AbstractModel):
         if params.get("answered"):
             text = fmt(_("%s; the sender was sent one notice"), text)
         return text
+
+    @api.model
+    def _routing_error_text(self, error):
+        """An error of core's routing in the reader's language: core raises
+        two of them in English only (no route; a model that takes no mail);
+        the others are core's own translated texts."""
+        text = str(error)
+        if text.startswith("No possible route found for incoming message"):
+            return self.env._(
+                "no alias, catchall address or existing thread matches its "
+                "recipients; create an alias for one of them"
+            )
+        undeliverable = re.match(
+            r"Undeliverable mail with Message-Id .*, model (\S+) does not accept "
+            r"incoming emails",
+            text,
+        )
+        if undeliverable:
+            return self.env._(
+                "%s does not accept incoming mail",
+                self._model_label(undeliverable.group(1)),
+            )
+        return text
+
+    @api.model
+    def _no_route_text(self, params, html=False):
+        """No route: and, for an alias of a recipient's name on another
+        domain, why it did not match."""
+        _ = self.env._
+        fmt = self._formatter(html)
+        text = fmt(
+            _(
+                "no alias, catchall address or existing thread matches its "
+                "recipients (%s)"
+            ),
+            params.get("recipients") or _("no recipient"),
+        )
+        for alias_id in params.get("other_domain_alias_ids") or []:
+            text = fmt("%s; %s", text, self._other_domain_alias_text(alias_id, html))
+        return text
+
+    @api.model
+    def _other_domain_alias_text(self, alias_id, html=False):
+        """Why an alias of the same name did not match: it is on another
+        domain, and core matches it there only with the alias's option
+        *Local-part based incoming detection* (named as the alias form
+        shows it)."""
+        _ = self.env._
+        fmt = self._formatter(html)
+        label = self._alias_label(alias_id)
+        option = self.env["mail.alias"]._fields["alias_incoming_local"]
+        return fmt(
+            _(
+                "alias %(alias)s has this name on another domain: it matches "
+                "mail to other domains only when its option “%(option)s” is "
+                "ticked"
+            ),
+            alias=self._link("mail.alias", alias_id, label) if html else label,
+            option=option._description_string(self.env),
+        )
 
     @api.model
     def _outcome_text(self, params, html=False, dry_run=False):
@@ -301,7 +357,30 @@ class MailRoutingExplanation(models.AbstractModel):
                 text,
                 _("The From is in one of your protected domains: it needs proof."),
             )
+        if (
+            params.get("protected")
+            and params.get("result") == "unverified"
+            and params.get("action") == auth_policy.ACCEPT
+        ):
+            text = fmt("%s %s", text, self._unverified_accepted_text())
         return text
+
+    @api.model
+    def _unverified_accepted_text(self):
+        """Why an unverified From that needs proof is routed all the same:
+        the setting, its value and where to change it, as the screen names
+        them."""
+        Settings = self.env["res.config.settings"]
+        field = Settings._fields["routing_auth_unverified_action"]
+        values = dict(field._description_selection(self.env))
+        return self.env._(
+            "It is routed all the same: “%(setting)s” is set to “%(value)s” "
+            "(Settings ▸ Mail routing ▸ More settings ▸ Sender authentication; "
+            "“%(other)s” holds such mail in the gateway log).",
+            setting=field._description_string(self.env),
+            value=values.get("accept", "accept"),
+            other=values.get("quarantine", "quarantine"),
+        )
 
     @api.model
     def _and(self, html):
@@ -744,9 +823,9 @@ class MailRoutingExplanation(models.AbstractModel):
                 "configuration file are used (rule 7 of 7)."
             ),
             sender_policy.TIER_PINNED: _(
-                "The mail names its server (a template or the code that sent it): no "
-                "server is chosen, the server's "
-                "FROM filter only decides the From."
+                "The mail names its server (its template or the app that sent it "
+                "does): no server is chosen, the server's FROM filter only decides "
+                "the From."
             ),
         }
         return texts.get(tier, "")

@@ -424,18 +424,14 @@ class MailThread(models.AbstractModel):
             )
         except ValueError:
             message_dict.update(originals)
-            refused_domains = sorted(
-                {
-                    address.rpartition("@")[2].lower()
-                    for address, why in removed
-                    if why == "domain"
-                }
-            )
-            if refused_domains:
-                reason, params = "allow_list", {"domains": refused_domains}
-            else:
-                reason, params = "no_route", {"recipients": originals["to"] or ""}
-            if self._routing_is_dry_run():
+            reason, params = self._routing_unrouted(originals, removed)
+            if self._routing_is_dry_run() or self._routing_privileged_context(
+                CONTEXT_BYPASS
+            ):
+                # a dry run, or Process again: its entry says what happened
+                # (another entry, written in a transaction of its own, would
+                # be this very entry counted once more, under the feet of
+                # the transaction that writes the outcome on it)
                 self._routing_trace("refused", reason=reason, answered=False, **params)
             else:
                 self._routing_log_in_own_transaction(
@@ -461,6 +457,61 @@ class MailThread(models.AbstractModel):
                 alias_id=route[4].id if route[4] else False,
             )
         return routes
+
+    @api.model
+    def _routing_unrouted(self, originals, removed):
+        """Why core found no route: ``(reason, params)`` of the refusal. A
+        recipient whose domain is not allowed, else no route (with the
+        aliases of a recipient's name on other domains)."""
+        refused_domains = sorted(
+            {
+                address.rpartition("@")[2].lower()
+                for address, why in removed
+                if why == "domain"
+            }
+        )
+        if refused_domains:
+            return "allow_list", {"domains": refused_domains}
+        params = {"recipients": originals["to"] or ""}
+        near = self._routing_aliases_elsewhere(originals)
+        if near:
+            params["other_domain_alias_ids"] = near
+        return "no_route", params
+
+    @api.model
+    def _routing_aliases_elsewhere(self, originals):
+        """Aliases that bear a recipient's name on another alias domain and
+        match only their own domain (no *Local-part based incoming
+        detection*): why ``info@example.com`` found no alias when the alias
+        is ``info@mail.example.com``. Ids, at most five."""
+        addresses = email_split(
+            ",".join(filter(None, (originals.get("to"), originals.get("recipients"))))
+        )
+        names = {}
+        for address in addresses:
+            parts = address_filter.split_address(address)
+            if parts:
+                names.setdefault(parts[0], set()).add(f"{parts[0]}@{parts[1]}")
+        if not names:
+            return []
+        aliases = (
+            self.env["mail.alias"]
+            .sudo()
+            .search(
+                [
+                    ("alias_name", "in", list(names)),
+                    ("alias_incoming_local", "=", False),
+                    ("alias_domain_id", "!=", False),
+                ],
+                limit=5,
+                order="id",
+            )
+        )
+        return [
+            alias.id
+            for alias in aliases
+            if (alias.alias_full_name or "").lower() not in names[alias.alias_name]
+        ]
 
     @api.model
     def _routing_log_in_own_transaction(
@@ -724,7 +775,8 @@ class MailThread(models.AbstractModel):
             "protected": protected,
             "from_problem": from_problem,
         }
-        self._routing_trace("authentication", **params)
+        # the explainer says which setting let an unproven protected From through
+        self._routing_trace("authentication", action=decision.action, **params)
         if decision.action == auth_policy.ACCEPT or self._routing_bypassed(
             decision.reason
         ):

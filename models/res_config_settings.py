@@ -22,8 +22,9 @@ class ResConfigSettings(models.TransientModel):
         "Default From",
         config_parameter="mail.default.from",
         help="Sender used when a server may not send as the author: a local part "
-        "(notifications), "
-        "combined with the company's alias domain, or a full address.",
+        "(notifications), combined with each company's alias domain, or a full "
+        "address. When set, it wins over the Default From of the alias domains; "
+        "empty, theirs applies.",
     )
     routing_default_from_display = fields.Char(
         "Display name of a rewritten From",
@@ -58,22 +59,27 @@ class ResConfigSettings(models.TransientModel):
     routing_catchall_domain_allowed = fields.Char(
         "Allowed alias domains",
         config_parameter="mail.catchall.domain.allowed",
-        help="Mail addressed to other domains never reaches an alias matched on its "
-        "local part. "
-        "Comma-separated domains or *.domain wildcards; alias domains are always "
-        "allowed.",
+        help="Recipient domains, not senders: besides your alias domains, the "
+        "domains mail may be addressed to and still reach an alias. An alias "
+        "answers another domain than its own only when its option 'Local-part "
+        "based incoming detection' is ticked: then info@<allowed domain> reaches "
+        "the alias info. Mail addressed only to other domains is refused and "
+        "logged. Comma-separated domains or *.domain wildcards. Empty: no "
+        "filtering.",
     )
+    # named as the block shows them: "Loop protection: [7] records in [120]
+    # minutes" (an error message names the setting by this label)
     routing_loop_minutes = fields.Integer(
-        "Loop window (minutes)",
+        "Loop protection: minutes",
         config_parameter="mail.gateway.loop.minutes",
         default=PARAMS["mail.gateway.loop.minutes"].default,
         help=(
-            "How far back the loop threshold counts, in minutes (at least 1; default "
-            "120)."
+            "How far back the loop protection counts records, in minutes (at least 1; "
+            "default 120)."
         ),
     )
     routing_loop_threshold = fields.Integer(
-        "Loop threshold",
+        "Loop protection: records",
         config_parameter="mail.gateway.loop.threshold",
         default=PARAMS["mail.gateway.loop.threshold"].default,
         help="Records one sender may create through one alias in the loop window; the "
@@ -208,6 +214,8 @@ class ResConfigSettings(models.TransientModel):
         related="alias_domain_id.default_from",
         readonly=False,
         string="Default From of the alias domain",
+        help="Core's default From of this company's alias domain: used only while "
+        "Default From (the Mail routing block) is empty.",
     )
 
     def set_values(self):

@@ -21,7 +21,7 @@ from odoo.addons.mail_routing_policy.models.mail_thread import (
 )
 from odoo.addons.mail_routing_policy.tools.auth_policy import AuthFacts
 
-from .common import GatewayCase
+from .common import GatewayCase, load_german
 
 TRUSTED = "mx.provider.test"
 
@@ -79,6 +79,9 @@ class TestAuthentication(GatewayCase):
             (self.alias_partners, "res.partner"),
             "where it was going",
         )
+        # its badge is not a refusal's, its target model is named as users know it
+        self.assertEqual(log.status, "quarantined")
+        self.assertEqual(log.model_label, "Contact")
         # a false positive: the admin sees what processing again would do,
         # then processes it again, as the user
         action = log.action_confirm_process_again()
@@ -535,6 +538,33 @@ class TestAuthentication(GatewayCase):
         self.assertIn("one of your users", check.verdict)
         self.assertIn("Would be quarantined", check.verdict)
         self.assertFalse(self.logs(subject="Ex"), "a dry run logs nothing")
+
+    def test_explainer_names_the_setting_that_lets_unverified_mail_through(self):
+        """An internal user's From that no trusted server checked needs proof,
+        yet is routed: the explainer says which setting lets it through,
+        with the setting's and its value's labels as the screen shows them
+        (issue 30, 7)."""
+        raw = self.raw("boss@thirdparty.example", "commercial@test.mycompany.com", "Un")
+        check = self.env["mail.routing.check"].create({"raw_message": raw})
+        check.action_explain()
+        self.assertIn("it needs proof", check.steps)
+        self.assertIn("Would create a new Contact", check.verdict)
+        self.assertIn(
+            "It is routed all the same: “Unverified mail in your name” is set to "
+            "“Route it as Odoo does”",
+            check.steps,
+        )
+        self.assertIn("“Quarantine in the gateway log”", check.steps)
+        german = load_german(self.env)
+        check_de = german["mail.routing.check"].create({"raw_message": raw})
+        check_de.action_explain()
+        self.assertIn("„Ungeprüfte E-Mails in Ihrem Namen“ steht auf", check_de.steps)
+        self.assertIn("„Normal zustellen (wie in Odoo üblich)“", check_de.steps)
+        # quarantined instead: no such sentence, the verdict says it
+        self.ICP.set_param("mail.gateway.auth.unverified_action", "quarantine")
+        check.action_explain()
+        self.assertIn("Would be quarantined", check.verdict)
+        self.assertNotIn("routed all the same", check.steps)
 
     @users("employee")
     def test_verdict_fields_are_admin_only(self):

@@ -23,6 +23,7 @@ from odoo.tools import mute_logger
 
 from ..models.mail_delivery_event import MailDeliveryEvent
 from ..tools import delivery_feedback
+from .common import load_german
 
 
 def mailgun_body(key, event_data, timestamp=None, token=None):
@@ -469,3 +470,111 @@ class TestDeliveryFeedback(HttpCase):
         self.assertFalse(
             event.exists(), "older than keep_days: purged by the log's cron"
         )
+
+    # ------------------------------------------------------------------
+    # the admin's second walk (issue 30)
+    # ------------------------------------------------------------------
+
+    def receive_mailgun(self, event_data):
+        """An event as the webhook receives it, without the HTTP round trip."""
+        verified = delivery_feedback.verify_mailgun(
+            mailgun_body(self.mailgun_key, event_data), self.mailgun_key, time.time()
+        )
+        self.env["mail.delivery.event"]._receive(self.mailgun, verified)
+        return self.env["mail.delivery.event"].search([], limit=1)
+
+    def test_event_form_says_what_was_done_and_shows_its_data(self):
+        """Result worded for every state (an unknown message says why nothing
+        was applied), the payload shown, the provider's reason not glued to
+        Mailgun's own code, a complaint without a bounce's reason, "Reported
+        at" (issue 30, 8)."""
+        bounce = self.receive_mailgun(
+            mailgun_failure(self.message.message_id, self.customer.email)
+        )
+        self.assertEqual(
+            bounce.reason,
+            "550 5.1.1 The email account that you tried to reach does not exist",
+        )
+        self.assertEqual(
+            bounce.result_text,
+            "Counted as a bounce of dead@customer.example, as a bounce by mail "
+            "would be.",
+        )
+        self.assertIn('"event": "failed"', bounce.payload_text)
+        unknown = self.receive_mailgun(
+            mailgun_failure("<deleted-long-ago@test.example>", "old@customer.example")
+        )
+        self.assertEqual(unknown.state, "unknown")
+        self.assertIn(
+            "Nothing applied: no mail of this database has the Message-ID "
+            "<deleted-long-ago@test.example>",
+            unknown.result_text,
+        )
+        complaint = mailgun_failure(self.message.message_id, self.customer.email)
+        complaint.update(event="complained", severity=None)
+        complaint = self.receive_mailgun(complaint)
+        self.assertEqual(complaint.kind, "complaint")
+        self.assertFalse(complaint.reason, "a complaint has no delivery attempt")
+        self.assertIn("added to the blacklist", complaint.result_text)
+        suppressed = mailgun_failure(self.message.message_id, "x@customer.example")
+        suppressed["reason"] = "suppress-bounce"
+        suppressed = self.receive_mailgun(suppressed)
+        self.assertTrue(suppressed.reason.endswith("(Mailgun: suppress-bounce)"))
+        german = load_german(self.env)
+        Event = german["mail.delivery.event"]
+        self.assertEqual(
+            Event.fields_get(["event_date"])["event_date"]["string"], "Gemeldet am"
+        )
+        self.assertTrue(
+            Event.browse(unknown.id).result_text.startswith("Nichts angewendet"),
+            Event.browse(unknown.id).result_text,
+        )
+        arch = self.env["mail.delivery.event"].get_view(view_type="form")["arch"]
+        self.assertIn('name="payload_text"', arch)
+        self.assertIn('name="result_text"', arch)
+
+    def test_server_tab_warns_and_opens_its_own_events(self):
+        """No signing key, a webhook URL the provider cannot reach: said on
+        the form; the events opened from a server are filtered to it, with a
+        filter the admin sees, and say what to check when empty
+        (issue 30, 8 and 9)."""
+        keyless = self.env["ir.mail_server"].create(
+            {
+                "name": "Keyless",
+                "smtp_host": "smtp.keyless.invalid",
+                "delivery_feedback_provider": "mailgun",
+            }
+        )
+        self.assertIn("No webhook signing key", keyless.delivery_feedback_warnings)
+        # the test server's base URL: http://127.0.0.1:<port>
+        self.assertIn(
+            "needs a public HTTPS address", self.mailgun.delivery_feedback_warnings
+        )
+        self.assertNotIn(
+            "No webhook signing key", self.mailgun.delivery_feedback_warnings
+        )
+        self.env["ir.config_parameter"].sudo().set_param(
+            "web.base.url", "https://odoo.firma.example"
+        )
+        self.mailgun.invalidate_recordset()
+        self.assertFalse(self.mailgun.delivery_feedback_warnings)
+        for url, public in (
+            ("https://odoo.firma.example/x", True),
+            ("http://odoo.firma.example/x", False),
+            ("https://127.0.0.1:8069/x", False),
+            ("https://10.0.0.5/x", False),
+            ("https://localhost/x", False),
+            ("https://odoo/x", False),
+            ("https://203.0.113.5/x", False),
+            ("https://8.8.8.8/x", True),
+        ):
+            with self.subTest(url=url):
+                self.assertEqual(delivery_feedback.is_public_https_url(url), public)
+        action = self.mailgun.action_open_delivery_events()
+        self.assertEqual(
+            action["context"], {"search_default_server_id": self.mailgun.id}
+        )
+        self.assertFalse(action.get("domain"), "no hidden filter")
+        self.assertIn("No delivery event from Mailgun relay yet", action["help"])
+        search = self.env["mail.delivery.event"].get_view(view_type="search")["arch"]
+        self.assertIn('name="server_id"', search)

@@ -5,12 +5,14 @@
 
 import base64
 import datetime
+import email
+import email.policy
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import GatewayCase
+from .common import GatewayCase, load_german
 
 ROUTING_LOGGER = "odoo.addons.mail.models.mail_thread"
 
@@ -839,3 +841,117 @@ class TestIncomingRouting(GatewayCase):
         self.assertTrue(auto.result_log_id)
         self.assertEqual(auto.result_log_id.reason, "alias_refused")
         self.assertIn("Refused again", auto.result)
+        self.assertEqual(auto.status, "refused_again")
+        # the record named with the reader's quotation marks
+        self.assertIn("Processed again: created Contact “Q2”", log.result)
+
+    # ------------------------------------------------------------------
+    # the admin's second walk (issue 30)
+    # ------------------------------------------------------------------
+
+    def test_explainer_names_the_alias_of_another_domain(self):
+        """firma.example allowed, the alias on mail.firma.example: the
+        explainer says why kontakt@firma.example found no alias and which
+        option of the alias would match it (issue 30, 1)."""
+        other = self.env["mail.alias.domain"].create({"name": "mail.firma.example"})
+        alias = self._make_alias("kontakt", alias_domain_id=other.id)
+        self.ICP.set_param("mail.catchall.domain.allowed", "firma.example")
+        raw = self.raw("ann@customer.example", "kontakt@firma.example", subject="KD")
+        Check = self.env["mail.routing.check"]
+        verdict, _trace = Check._explain_incoming(raw)
+        self.assertIn(
+            "Would be refused: no alias, catchall address or existing thread "
+            "matches its recipients (kontakt@firma.example); alias "
+            "kontakt@mail.firma.example has this name on another domain: it "
+            "matches mail to other domains only when its option “Local-part based "
+            "incoming detection” is ticked.",
+            verdict,
+        )
+        german = load_german(self.env)
+        option = german["mail.alias"]._fields["alias_incoming_local"]
+        verdict_de, _trace = german["mail.routing.check"]._explain_incoming(raw)
+        self.assertIn(
+            "Alias kontakt@mail.firma.example trägt diesen Namen in einer anderen "
+            f"Domain: Er nimmt E-Mails an andere Domains nur an, wenn seine Option "
+            f"„{option._description_string(german)}“ angehakt ist",
+            verdict_de,
+        )
+        # the option ticked: it routes
+        alias.alias_incoming_local = True
+        verdict, _trace = Check._explain_incoming(raw)
+        self.assertIn("create a new Contact through alias kontakt@", verdict)
+        # the help says what the list is: recipient domains, not senders
+        help_text = (
+            self.env["res.config.settings"]
+            ._fields["routing_catchall_domain_allowed"]
+            .help
+        )
+        self.assertIn("Recipient domains, not senders", help_text)
+        self.assertIn("Local-part based incoming detection", help_text)
+
+    def _log_no_route(self, email_from, to, subject):
+        """A no-route entry, as the gateway logs it (in a transaction of its
+        own there: here in the test's)."""
+        raw = self.raw(email_from, to, subject=subject).encode()
+        message = email.message_from_bytes(raw, policy=email.policy.SMTP)
+        Thread = self.env["mail.thread"].sudo().with_context(mail_routing_raw=raw)
+        message_dict = Thread.message_parse(message)
+        Thread._routing_refuse(message, message_dict, "no_route", {"recipients": to})
+        return self.logs(subject=subject)
+
+    def test_process_again_when_the_preview_refuses(self):
+        """An entry that would be refused again: the dialog says so, its
+        button says the mail stays refused and the fix is offered; processing
+        it again words core's no-route error in the reader's language
+        (issue 30, 6)."""
+        log = self._log_no_route("ann@customer.example", "nobody@firma.example", "N1")
+        log_de = self._log_no_route(
+            "bob@customer.example", "nobody@firma.example", "N2"
+        )
+        self.assertEqual((log | log_de).mapped("reason"), ["no_route"] * 2)
+        self.assertFalse(log.model)
+        action = log.action_confirm_process_again()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        self.assertTrue(wizard.would_refuse)
+        self.assertEqual(wizard.refusal_reason, "no_route")
+        self.assertIn("Would be refused: no alias", wizard.preview)
+        arch = wizard.get_view()["arch"]
+        self.assertIn('string="Process again: stays refused"', arch)
+        self.assertIn('name="action_open_aliases"', arch)
+        self.assertEqual(wizard.action_open_aliases()["res_model"], "mail.alias")
+        count = self.env["mail.gateway.log"].search_count([])
+        wizard.action_process_again()
+        self.assertEqual(log.state, "refused")
+        self.assertEqual(log.status, "refused_again")
+        self.assertEqual(
+            log.result,
+            "Refused again: no alias, catchall address or existing thread matches "
+            "its recipients (nobody@firma.example).",
+        )
+        self.assertEqual(
+            self.env["mail.gateway.log"].search_count([]), count, "no entry added"
+        )
+        german = load_german(self.env)
+        german["mail.gateway.log"].browse(log_de.id).action_process_again()
+        self.assertTrue(
+            log_de.result.startswith("Erneut abgewiesen, denn kein Alias"),
+            log_de.result,
+        )
+        self.assertNotIn("No possible route", log_de.result)
+        # core's English-only errors, in the reader's words
+        Explanation = german["mail.routing.explanation"]
+        self.assertNotIn(
+            "No possible route",
+            Explanation._routing_error_text(
+                ValueError("No possible route found for incoming message from x")
+            ),
+        )
+        self.assertIn(
+            "nimmt keine eingehenden E-Mails an",
+            Explanation._routing_error_text(
+                ValueError(
+                    "Undeliverable mail with Message-Id <a@b>, model res.partner "
+                    "does not accept incoming emails"
+                )
+            ),
+        )

@@ -5,6 +5,8 @@
 
 import os
 
+from lxml import etree
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 
@@ -139,8 +141,6 @@ class TestRoutingSettings(MailCommon):
         """The block in Settings is as short as core's Emails block (a few
         settings, one line of help each); the rarely changed ones are in
         More settings, so every parameter of the module is reachable."""
-        from lxml import etree
-
         Settings = self.env["res.config.settings"]
         main = etree.fromstring(
             Settings.get_views([(False, "form")])["views"]["form"]["arch"]
@@ -247,3 +247,173 @@ class TestRoutingSettings(MailCommon):
             self.assertEqual(form.alias_domain_id, self.env.company.alias_domain_id)
             form.routing_bounce_alias = "returns"
         self.assertEqual(self.env.company.alias_domain_id.bounce_alias, "returns")
+
+    # ------------------------------------------------------------------
+    # the admin's second walk (issue 30)
+    # ------------------------------------------------------------------
+
+    def test_separator_mistakes_name_the_fix(self):
+        """A semicolon, spaces between domains or a leading @ are answered
+        with the fix, not with a grammar lesson (issue 30, 10)."""
+        ICP = self.env["ir.config_parameter"].sudo()
+        german = load_german(self.env)
+        cases = [
+            (
+                "mail.catchall.domain.allowed",
+                "firma.example; firma.de",
+                "separate entries with commas: firma.example, firma.de",
+                "trennen Sie Einträge durch Kommas: firma.example, firma.de",
+            ),
+            (
+                "mail.catchall.domain.allowed",
+                "firma.example;firma.de",
+                "separate entries with commas: firma.example, firma.de",
+                "trennen Sie Einträge durch Kommas: firma.example, firma.de",
+            ),
+            (
+                "mail.catchall.domain.allowed",
+                "@firma.example",
+                "write the domain without '@': firma.example",
+                "schreiben Sie die Domain ohne „@“: firma.example",
+            ),
+            (
+                "mail.gateway.auth.protected_domains",
+                "firma.example; firma.de",
+                "separate entries with commas: firma.example, firma.de",
+                "trennen Sie Einträge durch Kommas: firma.example, firma.de",
+            ),
+            (
+                "mail.gateway.auth.protected_domains",
+                "@firma.example",
+                "write the domain without '@': firma.example",
+                "schreiben Sie die Domain ohne „@“: firma.example",
+            ),
+        ]
+        for key, value, english, german_text in cases:
+            with self.subTest(key=key, value=value):
+                with self.assertRaises(ValidationError) as ctx:
+                    ICP.set_param(key, value)
+                self.assertIn(english, str(ctx.exception))
+                with self.assertRaises(ValidationError) as ctx:
+                    german["ir.config_parameter"].sudo().set_param(key, value)
+                self.assertIn(german_text, str(ctx.exception))
+        # one mistyped domain is still one: its own error
+        with self.assertRaises(ValidationError) as ctx:
+            ICP.set_param("mail.catchall.domain.allowed", "exa mple.com")
+        self.assertIn("cannot contain spaces", str(ctx.exception))
+
+    def test_loop_errors_name_what_the_screen_shows(self):
+        """The block shows "Loop protection: [7] records in [120] minutes":
+        an error names those words, not labels shown nowhere (issue 30, 14)."""
+        german = load_german(self.env)
+        for key, english, german_label in (
+            (
+                "mail.gateway.loop.threshold",
+                "Loop protection: records",
+                "Schleifenschutz: Datensätze",
+            ),
+            (
+                "mail.gateway.loop.minutes",
+                "Loop protection: minutes",
+                "Schleifenschutz: Minuten",
+            ),
+        ):
+            with self.subTest(key=key):
+                with self.assertRaises(ValidationError) as ctx:
+                    self.env["ir.config_parameter"].sudo().set_param(key, "0")
+                self.assertTrue(
+                    str(ctx.exception).startswith(f"{english} ({key})"), ctx.exception
+                )
+                with self.assertRaises(ValidationError) as ctx:
+                    german["ir.config_parameter"].sudo().set_param(key, "0")
+                self.assertTrue(
+                    str(ctx.exception).startswith(f"{german_label} ({key})"),
+                    ctx.exception,
+                )
+
+    def test_from_filter_help_on_the_server_form_is_the_modules(self):
+        """A language loaded before the module keeps core's translation of
+        the FROM filter's help (Odoo does not overwrite a field's existing
+        translation): the server form carries the module's help itself,
+        wildcards included (issue 30, 14)."""
+        german = load_german(self.env)
+        field = self.env["ir.model.fields"]._get("ir.mail_server", "from_filter")
+        # what a German database installed before this module holds
+        field.with_context(lang="de_DE").help = "Kerns eigener Hilfetext"
+        for env, wildcard in (
+            (self.env, "*.example.com for any subdomain of example.com"),
+            (german, "*.example.com für jede Subdomain von example.com"),
+        ):
+            with self.subTest(lang=env.lang):
+                arch = env["ir.mail_server"].get_view(view_type="form")["arch"]
+                (node,) = etree.fromstring(arch).xpath("//field[@name='from_filter']")
+                self.assertIn(wildcard, node.get("help"))
+
+    def test_two_default_froms_one_winner(self):
+        """The block's Default From and the alias domain's: the block's wins
+        while it is set (the override Odoo's documentation describes), the
+        alias domain's applies once it is cleared; Check sender, both
+        screens and the README say the same (issue 30, 2)."""
+        alias_domain = self.env.company.alias_domain_id
+        alias_domain.default_from = "notifications"
+        self.env["ir.mail_server"].create(
+            {
+                "name": "Relay",
+                "smtp_host": "relay.invalid",
+                "from_filter": alias_domain.name,
+            }
+        )
+        check = self.env["mail.sender.check"].create({"email_from": "ann@gmail.com"})
+        self.settings(routing_default_from="odoo").execute()
+        check.invalidate_recordset()
+        self.assertIn(f"odoo@{alias_domain.name}", check.header_from)
+        self.settings(routing_default_from=False).execute()
+        check.invalidate_recordset()
+        self.assertIn(f"notifications@{alias_domain.name}", check.header_from)
+        # the screens say which one is used
+        arch = self.env["res.config.settings"].get_view(view_type="form")["arch"]
+        self.assertIn("Used instead of the alias domain's", arch)
+        more = self.env.ref("mail_routing_policy.mail_routing_settings_more_view_form")
+        more_arch = self.env["res.config.settings"].get_view(more.id)["arch"]
+        self.assertIn("that one wins for every company", more_arch)
+        with open(
+            os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.rst"),
+            encoding="utf-8",
+        ) as file:
+            readme = " ".join(file.read().split())
+        self.assertIn("when it is set it wins over *Default From of the alias", readme)
+
+    def test_check_sender_words_author_and_template(self):
+        """Check sender speaks of the author in one word and of templates and
+        apps, not of code (issue 30, 11)."""
+        alias_domain = self.env.company.alias_domain_id
+        server = self.env["ir.mail_server"].create(
+            {
+                "name": "Relay",
+                "smtp_host": "relay.invalid",
+                "from_filter": alias_domain.name,
+            }
+        )
+        german = load_german(self.env)
+        check = german["mail.sender.check"].create({"email_from": "ann@gmail.com"})
+        self.assertIn("statt der Adresse des Autors", check.summary)
+        self.assertIn("im Namen des Autors", check.summary)
+        self.assertNotIn("Verfasser", check.summary)
+        pinned = german["mail.sender.check"].create(
+            {"email_from": "ann@gmail.com", "pinned_server_id": server.id}
+        )
+        self.assertIn("Vorlage oder die App", pinned.summary)
+        self.assertNotIn("Code", pinned.summary)
+        english = self.env["mail.sender.check"].create({"email_from": "ann@gmail.com"})
+        self.assertIn("instead of the author's address", english.summary)
+
+    def test_alias_domain_dmarc_choice_fits_the_quick_create_dialog(self):
+        """Radio buttons, short labels and a help that says whose policy
+        (issue 30, 15)."""
+        arch = self.env["mail.alias.domain"].get_view(view_type="form")["arch"]
+        (node,) = etree.fromstring(arch).xpath(
+            "//field[@name='auth_dmarc_enforcement']"
+        )
+        self.assertEqual(node.get("widget"), "radio")
+        field = self.env["mail.alias.domain"]._fields["auth_dmarc_enforcement"]
+        self.assertIn("the policy the sender's domain publishes", field.help)

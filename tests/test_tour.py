@@ -5,6 +5,7 @@
 
 from odoo import http
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 from .common import RAW
 
@@ -72,6 +73,24 @@ class TestSettingsTour(HttpCase):
         )
         log = self.env["mail.gateway.log"].search([("subject", "=", "Tour refused")])
         self.assertEqual(log.reason, "rate_limit")
+        # a second one that no alias matches: it would be refused again (the
+        # gateway logs it in a transaction of its own: in an HttpCase, on the
+        # test's cursor)
+        # (not assertRaises: it would roll back what the block wrote)
+        raised = False
+        with mute_logger("odoo.addons.mail.models.mail_thread"):
+            try:
+                Thread.message_process(
+                    False,
+                    raw.replace("tour@tour.example", "nobody@tour.example").format(
+                        subject="Tour gone", msg_id="tour-3"
+                    ),
+                )
+            except ValueError:
+                raised = True
+        self.assertTrue(raised, "no route: core's error, as fetchmail gets it")
+        gone_log = self.env["mail.gateway.log"].search([("subject", "=", "Tour gone")])
+        self.assertEqual(gone_log.reason, "no_route")
         self.start_tour(
             "/odoo/action-mail_routing_policy.mail_gateway_log_action",
             "mail_routing_policy_process_again",
@@ -82,6 +101,7 @@ class TestSettingsTour(HttpCase):
             log.result_record,
             self.env["res.partner"].search([("name", "=", "Tour refused")]),
         )
+        self.assertEqual(gone_log.state, "refused", gone_log.result)
 
     def test_gateway_allowed_button_and_alias_overrides(self):
         """The Settings button opens a list titled as the button; alias

@@ -41,6 +41,9 @@ KIND_WILDCARD = "wildcard"
 _LABEL_RE = re.compile(r"^(?![-_])[a-z0-9_-]{1,63}(?<![-_])$")
 # Characters never allowed in an unquoted local part of a filter entry.
 _LOCAL_FORBIDDEN_RE = re.compile(r'[\s@<>,;:"()\[\]\\\x00-\x1f\x7f]')
+# What admins type between entries instead of a comma: a semicolon (as
+# Outlook separates addresses), spaces or both.
+_SEPARATOR_RE = re.compile(r"[;\s]+")
 
 FilterEntry = namedtuple("FilterEntry", ["kind", "value"])
 FilterMatch = namedtuple("FilterMatch", ["tier", "entry", "specificity"])
@@ -138,6 +141,50 @@ def split_address(address):
     return local.lower(), domain
 
 
+def _separated_entries(entry):
+    """The entries an admin meant when ``entry`` is several valid entries
+    joined by ``;`` or spaces instead of commas (``a.example; b.example``),
+    else ``None``."""
+    parts = [part for part in _SEPARATOR_RE.split(entry) if part]
+    # "exa mple.com" is one mistyped domain, not two entries: each part
+    # must look like a domain or an address of its own
+    if (len(parts) < 2 and ";" not in entry) or not all("." in part for part in parts):
+        return None
+    try:
+        return [format_entry(parse_entry(part)) for part in parts]
+    except AddressFilterError:
+        return None
+
+
+def check_separators(entry):
+    """Refuse an entry that is several entries joined by ``;`` or spaces, or
+    a domain written with a leading ``@``, naming the fix (raises
+    :class:`InputError`)."""
+    entry = entry.strip()
+    meant = _separated_entries(entry)
+    if meant:
+        raise InputError("separator", suggestion=", ".join(meant))
+    if entry.startswith("@") and entry.count("@") == 1:
+        try:
+            domain = domain_to_ascii(entry[1:])
+        except InputError:
+            return
+        raise InputError("domain_with_at", domain=domain)
+
+
+def check_domain_list(value):
+    """Refuse the separator mistakes of a comma-separated list of domains
+    (``a.example; b.example``, ``@a.example``) naming the fix; raises
+    :class:`InputError`. Spaces alone separate such a list too."""
+    items = [item for item in re.split(r"[,;\s]+", value or "") if item]
+    if ";" in (value or ""):
+        raise InputError(
+            "separator", suggestion=", ".join(item.lstrip("@") for item in items)
+        )
+    for item in items:
+        check_separators(item)
+
+
 def parse_entry(raw):
     """Parse one filter entry into a normalised :class:`FilterEntry`.
 
@@ -148,6 +195,10 @@ def parse_entry(raw):
         raise AddressFilterError(raw, "empty_entry")
     if "\r" in entry or "\n" in entry:
         raise AddressFilterError(raw, "line_break")
+    try:
+        check_separators(entry)
+    except InputError as exc:
+        raise AddressFilterError(raw, exc.code, **exc.params) from exc
     if "@" in entry:
         local, _at, domain = entry.rpartition("@")
         if not local:

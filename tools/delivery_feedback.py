@@ -27,7 +27,9 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import json
+import urllib.parse
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -121,6 +123,21 @@ class VerifiedRequest:
     timestamp: float
     events: tuple
     ignored: int
+
+
+def is_public_https_url(url):
+    """Whether a provider on the internet can call ``url``: HTTPS, and a
+    host that is neither this machine, a private or reserved address, nor
+    a name without a dot (``localhost``, an intranet name)."""
+    parsed = urllib.parse.urlsplit(url or "")
+    host = (parsed.hostname or "").rstrip(".").lower()
+    if parsed.scheme != "https" or not host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "." in host and not host.endswith((".localhost", ".local", ".internal"))
+    return address.is_global
 
 
 def check_age(timestamp, now):
@@ -236,15 +253,28 @@ def mailgun_event(event_data):
     if not isinstance(headers, dict):
         raise FeedbackError(REFUSAL_SHAPE, "message headers")
     status = event_data.get("delivery-status")
-    status = status if isinstance(status, dict) else {}
+    # the receiving server's answer belongs to a delivery attempt: a
+    # complaint or an unsubscription has none of its own
+    status = (
+        status
+        if isinstance(status, dict)
+        and kind in (KIND_BOUNCE, KIND_DEFERRED, KIND_DELIVERED)
+        else {}
+    )
+    # Mailgun's own classification of a failure: "bounce" and "generic"
+    # repeat what the kind says; the others ("suppress-bounce", "old"...)
+    # say why Mailgun gave up, kept apart from the server's words
+    code = (
+        _text(event_data.get("reason"), 100)
+        if kind in (KIND_BOUNCE, KIND_DEFERRED)
+        else ""
+    )
     reason = " ".join(
         part
         for part in (
             str(status.get("code") or ""),
             _text(status.get("description")) or _text(status.get("message")),
-            _text(event_data.get("reason"), 100)
-            if kind in (KIND_BOUNCE, KIND_DEFERRED)
-            else "",
+            f"(Mailgun: {code})" if code and code not in ("bounce", "generic") else "",
         )
         if part
     )

@@ -36,6 +36,9 @@ INPUT_ERRORS = {
     "wildcard_too_wide": _lt(
         "a wildcard must name a domain with at least two parts, e.g. '*.example.com'"
     ),
+    # several entries typed as one, or a domain typed as an address
+    "separator": _lt("separate entries with commas: %(suggestion)s"),
+    "domain_with_at": _lt("write the domain without '@': %(domain)s"),
     "default_from_syntax": _lt(
         "use a bare local part (notifications) or an address "
         "(notifications@example.com)"

@@ -129,7 +129,10 @@ class MailRoutingCheck(models.TransientModel):
                         trace.append(("duplicate", {}))
                 except ValueError as exc:
                     if not any(code == "refused" for code, _p in trace):
-                        trace.append(("error", {"text": str(exc)}))
+                        text = self.env["mail.routing.explanation"]._routing_error_text(
+                            exc
+                        )
+                        trace.append(("error", {"text": text}))
                 raise _DryRunRollback()
         finally:
             self.env.invalidate_all()

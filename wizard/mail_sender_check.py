@@ -167,9 +167,8 @@ class MailSenderCheck(models.TransientModel):
         self.ensure_one()
         if self.pinned_server_id:
             return self.env._(
-                "For a mail pinned to server '%s' (by a template or the code that "
-                "sends it; clear Pinned server "
-                "to ask for any mail): ",
+                "For a mail pinned to server '%s' (by its template or by the app "
+                "that sends it; clear Pinned server to ask for any mail): ",
                 self.pinned_server_id.name,
             )
         return self.env._("For a mail whose server Odoo chooses: ")
@@ -178,24 +177,28 @@ class MailSenderCheck(models.TransientModel):
         """The verdict in one sentence, read from the decision of real sending."""
         _ = self.env._
         if decision["blocked"]:
-            return _("Would not be sent: it stays in the queue with the reason below.")
+            return _(
+                "The mail would not be sent: it stays in the queue, for the reason "
+                "below."
+            )
         server = decision["server"].name or _(
             "the SMTP settings of the Odoo configuration file"
         )
         if not decision["rewritten"]:
             return _(
-                "Would be sent through %(server)s with the From unchanged: %(header)s.",
+                "The mail would be sent through %(server)s with its From unchanged: "
+                "%(header)s.",
                 server=server,
                 header=decision["header_from"],
             )
         why = (
-            _("no server is set up for the author")
+            _("no server is set up for the author's address")
             if decision["tier"] == 5
-            else _("the server may not send for the author")
+            else _("this server may not send in the author's name")
         )
         return _(
-            "Would be sent through %(server)s with the From rewritten to %(header)s, "
-            "because %(why)s.",
+            "The mail would be sent through %(server)s with its From rewritten to "
+            "%(header)s instead of the author's address, because %(why)s.",
             server=server,
             why=why,
             header=decision["header_from"],

@@ -34,7 +34,11 @@ registry.category("web_tour.tours").add("mail_routing_policy_delivery_events", {
     },
     {
       content: "It says why it failed",
-      trigger: ".o_field_widget[name='result']:contains('an override failed')",
+      trigger: ".o_field_widget[name='result_text']:contains('an override failed')",
+    },
+    {
+      content: "Its data are shown as the provider sent them",
+      trigger: ".o_field_widget[name='payload_text']:contains('sg-tour-0')",
     },
     {
       content: "Apply it again",

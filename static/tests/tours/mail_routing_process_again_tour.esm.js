@@ -16,7 +16,7 @@ registry.category("web_tour.tours").add("mail_routing_policy_process_again", {
     },
     {
       content: "Its state is a badge, not a pipeline",
-      trigger: ".o_field_widget.o_field_badge[name='state']:contains('Logged')",
+      trigger: ".o_field_widget.o_field_badge[name='status']:contains('Refused')",
     },
     {
       content: "Process it again",
@@ -41,11 +41,51 @@ registry.category("web_tour.tours").add("mail_routing_policy_process_again", {
     {
       content: "the badge shows the new state",
       trigger:
-        ".o_field_widget.o_field_badge[name='state']:contains('Processed again')",
+        ".o_field_widget.o_field_badge[name='status']:contains('Processed again')",
     },
     {
       content: "and links the created record",
       trigger: ".o_field_widget[name='result_record']:contains('Tour refused')",
+    },
+    {
+      content: "Back to the log",
+      trigger: ".o_breadcrumb .breadcrumb-item a:contains('Gateway log')",
+      run: "click",
+    },
+    {
+      content: "Open the mail whose alias was deleted since",
+      trigger: ".o_data_row .o_data_cell[name='subject']:contains('Tour gone')",
+      run: "click",
+    },
+    {
+      content: "Process it again",
+      trigger: ".o_form_statusbar button[name='action_confirm_process_again']",
+      run: "click",
+    },
+    {
+      content: "The dialog says it would be refused again, and why",
+      trigger:
+        ".modal .alert-warning .o_field_widget[name='preview']:contains('Would be refused: no alias')",
+    },
+    {
+      content: "It offers the fix",
+      trigger:
+        ".modal-footer button[name='action_open_aliases']:contains('Open aliases')",
+    },
+    {
+      content: "Its other button says what processing again will do",
+      trigger:
+        ".modal-footer button[name='action_process_again']:contains('Process again: stays refused')",
+      run: "click",
+    },
+    {
+      content: "The entry says why, in plain words",
+      trigger:
+        ".o_field_widget[name='result']:contains('Refused again: no alias, catchall address')",
+    },
+    {
+      content: "and its badge says refused again",
+      trigger: ".o_field_widget.o_field_badge[name='status']:contains('Refused again')",
     },
   ],
 });
