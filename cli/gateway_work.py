@@ -215,15 +215,14 @@ class GatewayWork:
                     registry, "_guess_budget_left", budget
                 ):
                     return {"code": GUESS_RATE}
-                result = self._check_guessed(registry, sender, recipient, budget)
-                if result["code"] not in PERMANENT_REFUSALS:
-                    return result
-                cr = self._rcpt_cursor(registry)
-                if self._caches_current(registry, cr):
-                    return result
-                self.registry = registry.check_signaling(cr)
-                self._signaled = time.monotonic()
-                return self._check_guessed(self.registry, sender, recipient, budget)
+                result = self._check_on_current_caches(registry, sender, recipient)
+                if (
+                    budget is not None
+                    and result["code"] != "ok"
+                    and not self._budget(registry, "_guess_budget_spend", budget)
+                ):
+                    return {"code": GUESS_RATE}
+                return result
             except DATABASE_AWAY:
                 self._drop_rcpt_cursor()
                 if attempt == 2:
@@ -253,15 +252,18 @@ class GatewayWork:
             and default_sequence == registry.cache_sequences["default"]
         )
 
-    def _check_guessed(self, registry, sender, recipient, budget):
+    def _check_on_current_caches(self, registry, sender, recipient):
+        """The check; a permanent refusal is checked again when the caches
+        it was decided on are stale (see ``check_recipient``)."""
         result = self._check_on_kept_cursor(registry, sender, recipient)
-        if (
-            budget is not None
-            and result["code"] != "ok"
-            and not self._budget(registry, "_guess_budget_spend", budget)
-        ):
-            return {"code": GUESS_RATE}
-        return result
+        if result["code"] not in PERMANENT_REFUSALS:
+            return result
+        cr = self._rcpt_cursor(registry)
+        if self._caches_current(registry, cr):
+            return result
+        self.registry = registry.check_signaling(cr)
+        self._signaled = time.monotonic()
+        return self._check_on_kept_cursor(self.registry, sender, recipient)
 
     def _budget(self, registry, method, budget):
         """A guessing-budget statement on this thread's kept autocommit
