@@ -71,9 +71,12 @@ class LimitHit:
 
 @dataclass
 class ClientPolicy:
-    """Limits per client (0: no limit). Rates count attempts, refused ones
-    included, in fixed windows of ``window`` seconds (as anvil does): a
-    client hammering a limit stays over it until its window ends."""
+    """Limits per client (0: no limit; the policy's own defaults are no
+    limits: the mailgate's values and their defaults are its options',
+    cli/mailgate_options.OPTIONS, read by ``smtp_handler.client_policy``).
+    Rates count attempts, refused ones included, in fixed windows of
+    ``window`` seconds (as anvil does): a client hammering a limit stays over
+    it until its window ends."""
 
     max_sessions: int = 0
     # sessions from which the server is under stress (Postfix's stress

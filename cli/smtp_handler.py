@@ -14,7 +14,6 @@ accounting (sessions, rates, errors, deadlines) is cli/client_limits.py's.
 import asyncio
 import contextlib
 import functools
-import ipaddress
 import logging
 import re
 import socket
@@ -29,7 +28,8 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import BOGUS_LIMIT, MISSING, SMTP, Session, syntax
 
 from ..models.mail_thread import GatewayRefusal
-from ..tools.reason_texts import RCPT_REFUSALS
+from ..tools.auth_reasons import AUTH_REFUSED_REPLY, DATA_REFUSALS
+from ..tools.smtp_reasons import LIMIT_REPLIES, RCPT_REFUSALS
 from . import malloc_release
 from .client_limits import (
     CLIENT_LIMIT,
@@ -47,13 +47,18 @@ from .client_limits import (
     in_networks,
 )
 from .data_transfer import LINE_TOO_LONG, DataTransfer
-from .gateway_work import (  # noqa: F401 (stamp: former home)
+from .gateway_work import (
     DATABASE_AWAY,
     GUESS_RATE,
     GatewayWork,
     GuessBudget,
     first_line,
-    stamp,
+)
+from .mailgate_options import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    OPTIONS,
+    default,
 )
 from .refusal_log import RefusalLog
 
@@ -64,40 +69,21 @@ REPLY_OK = "250 2.1.5 OK"
 # what the client is told of an accepted message, routed or quarantined
 # alike: nothing about what Odoo did with it
 REPLY_ACCEPTED = "250 2.0.0 OK: message accepted"
-# RCPT TO refusals: tools/reason_texts.RCPT_REFUSALS (reply, log reason, text)
+# RCPT TO refusals: tools/smtp_reasons.RCPT_REFUSALS (reply, log reason,
+# text); the limits' replies: tools/smtp_reasons.LIMIT_REPLIES, by limit
 REPLY_TOO_MANY_RCPT = "452 4.5.3 Too many recipients"
 REPLY_TEMPFAIL = "451 4.3.0 Temporary failure in the mail gateway, try again later"
-REPLY_BUSY = "421 4.7.0 Too many connections, try again later"
+REPLY_BUSY = LIMIT_REPLIES["server_sessions"]
 REPLY_NETWORK = "554 5.7.1 Your address is not allowed to use this server"
-REPLY_PREGREET = "554 5.5.1 Protocol error: you talked before the greeting"
-REPLY_TIMEOUT = "421 4.4.2 Timeout exceeded, closing the connection"
-REPLY_DATA_MEMORY = "452 4.3.1 Insufficient system storage, try again later"
+REPLY_PREGREET = LIMIT_REPLIES["pregreet_wait"]
+REPLY_TIMEOUT = LIMIT_REPLIES["command_timeout"]
+REPLY_DATA_MEMORY = LIMIT_REPLIES["data_memory"]
 REPLY_DATA_TOO_BIG = "552 5.3.4 Message size exceeds fixed limit"
 REPLY_LINE_TOO_LONG = "500 5.5.2 Line too long (RFC 5321 4.5.3.1.6)"
-# refusals at the end of DATA (tools/auth_policy.py; RFC 7489 §6.3, RFC 7372)
-REPLY_AUTH_REFUSED = (
-    "550 5.7.1 Message refused: the sender is not authenticated for its From address"
-)
-DATA_REFUSALS = {
-    "dmarc_reject": "550 5.7.1 Message rejected: it fails the DMARC policy of its "
-    "From domain",
-    "auth_spoofed": REPLY_AUTH_REFUSED,
-}
-# a limit's reply, by the limit's code (client_limits.LimitHit.limit)
-LIMIT_REPLIES = {
-    "server_sessions": REPLY_BUSY,
-    "client_sessions": "421 4.7.0 Too many connections from your address, try again "
-    "later",
-    "connection_rate": "421 4.7.0 Too many connections per minute from your address, "
-    "try again later",
-    "message_rate": "421 4.7.0 Too many messages per minute from your address, try "
-    "again later",
-    "recipient_rate": "450 4.7.1 <{rcpt}>: too many recipients per minute from your "
-    "address, try again later",
-    "guess_rate": "450 4.7.1 <{rcpt}>: too many unknown recipients from your address, "
-    "try again later",
-    "hard_errors": "421 4.7.0 Too many errors, closing the connection",
-}
+# refusals at the end of DATA (tools/auth_reasons.py; RFC 7489 §6.3, RFC 7372)
+REPLY_AUTH_REFUSED = AUTH_REFUSED_REPLY
+# aiosmtpd's own limits, recognised by their replies (its text, pinned 1.4.6)
+_JUNK_PREFIX, _JUNK_SUFFIX = LIMIT_REPLIES["junk_commands"].split("{command}")
 
 # commands that do not move a mail forward: they never buy a session time
 # and each has a budget per session (aiosmtpd's command_call_limit)
@@ -134,65 +120,65 @@ class MailgateOptions:
     seconds, and the idle timeout between two chunks.
     """
 
-    host: str = "127.0.0.1"
-    port: int = 2525
-    lmtp: bool = False
-    max_size: int = 25 * 1024 * 1024
-    max_recipients: int = 100
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    lmtp: bool = default("lmtp")
+    max_size: int = default("max_size")
+    max_recipients: int = default("max_recipients")
     # an idle session costs about 13 KB and one file descriptor (measured:
     # 2000 and 4000 sessions idle after EHLO and MAIL, RSS of the command;
     # scripts/bench: 12.5 KiB): 10000 sessions are about 125 MB, no CPU while
     # idle; mailgate.py raises the open file limit to fit
-    max_sessions: int = 10000
-    timeout: float = 300.0
-    tls_cert: str = ""
-    tls_key: str = ""
+    max_sessions: int = default("max_sessions")
+    timeout: float = default("timeout")
+    tls_cert: str = default("tls_cert")
+    tls_key: str = default("tls_key")
     allow_networks: list = field(default_factory=list)
-    workers: int = 4
-    hostname: str = ""
+    workers: int = default("workers")
+    hostname: str = default("hostname")
     flush_interval: float = 1.0
     # trusted MTAs in front (Postfix): exempt from the limits below, may send XFORWARD
     relay_networks: list = field(default_factory=list)
-    client_sessions: int = 50
+    client_sessions: int = default("client_sessions")
     # deliveries of one client in the worker threads at once (its others
     # wait their turn): a client whose messages are slow (its own slow DNS:
     # up to 5 s each) never occupies every thread; None: half of --workers
-    client_deliveries: int | None = None
-    client_connection_rate: int = 60
-    client_message_rate: int = 120
-    client_recipient_rate: int = 300
+    client_deliveries: int | None = default("client_deliveries")
+    client_connection_rate: int = default("client_connection_rate")
+    client_message_rate: int = default("client_message_rate")
+    client_recipient_rate: int = default("client_recipient_rate")
     # recipient guessing: refused recipients a minute per client, over all
     # its sessions and every mailgate of the database (a token bucket of
     # client_guess_burst tokens in PostgreSQL); 0: off
-    client_guess_rate: int = 300
-    client_guess_burst: int = 10
+    client_guess_rate: int = default("client_guess_rate")
+    client_guess_burst: int = default("client_guess_burst")
     # DATA bytes a second per client over all its sessions (and what it may
     # send at once): a client past it is read more slowly (TCP makes it
     # wait), so that a few fast clients cannot take the event loop, and the
     # CPU, from every other one; 0: off
-    client_data_rate: int = 4 * 1024 * 1024
-    client_data_burst: int = 4 * 1024 * 1024
-    soft_error_limit: int = 10
-    hard_error_limit: int = 20
+    client_data_rate: int = default("client_data_rate")
+    client_data_burst: int = default("client_data_burst")
+    soft_error_limit: int = default("soft_error_limit")
+    hard_error_limit: int = default("hard_error_limit")
     error_delay: float = 1.0
-    junk_command_limit: int = 100
-    min_data_rate: int = 500
+    junk_command_limit: int = default("junk_command_limit")
+    min_data_rate: int = default("min_data_rate")
     # seconds a DATA transfer may take before min_data_rate applies (never
     # more than timeout; under stress never more than stress_timeout)
-    data_grace: float = 20.0
+    data_grace: float = default("data_grace")
     # postscreen's pregreet test, short: every connection waits this long
-    pregreet_wait: float = 0.3
+    pregreet_wait: float = default("pregreet_wait")
     # Postfix's stress mode (smtpd_timeout ${stress?10}): from this many
     # sessions on, a client's idle time is cut to stress_timeout, so that
     # many clients, each within its limits, cannot hold the server for
     # --timeout; None: 80 % of max_sessions, 0: off
-    stress_sessions: int | None = None
-    stress_timeout: float = 10.0
+    stress_sessions: int | None = default("stress_sessions")
+    stress_timeout: float = default("stress_timeout")
     # memory of messages being received or delivered, all sessions
     # together: the bytes each DATA transfer holds (data_transfer: one
     # buffer a message, not aiosmtpd's object per line), refused (452) before
     # the sum would pass this
-    max_data_memory: int = 1024 * 1024 * 1024
+    max_data_memory: int = default("max_data_memory")
 
 
 def parse_listen(value):
@@ -201,14 +187,6 @@ def parse_listen(value):
     if not host or not port.isdigit():
         raise ValueError(f"--listen expects HOST:PORT, not {value!r}")
     return host.strip("[]"), int(port)
-
-
-def parse_networks(value):
-    return [
-        ipaddress.ip_network(item.strip(), strict=False)
-        for item in (value or "").split(",")
-        if item.strip()
-    ]
 
 
 def tls_context(cert, key):
@@ -488,9 +466,9 @@ class GatewayHandler:
 
 def aiosmtpd_limit(reply, options):
     """The limits aiosmtpd enforces itself, recognised by its closing reply."""
-    if reply.startswith("421 4.7.0 ") and reply.endswith(" sent too many times"):
+    if reply.startswith(_JUNK_PREFIX) and reply.endswith(_JUNK_SUFFIX):
         return LimitHit(ERROR_LIMIT, "junk_commands", options.junk_command_limit)
-    if reply.startswith("502 5.5.1 Too many unrecognized commands"):
+    if reply == LIMIT_REPLIES["unknown_commands"]:
         return LimitHit(ERROR_LIMIT, "unknown_commands", BOGUS_LIMIT)
     return None
 
@@ -992,15 +970,15 @@ def stress_threshold(options):
 
 
 def client_policy(options):
+    """The per-client limits of ``options``: the options whose row names a
+    ``ClientPolicy`` field (mailgate_options.OPTIONS)."""
     return ClientPolicy(
-        max_sessions=options.max_sessions,
         stress_sessions=stress_threshold(options),
-        client_sessions=options.client_sessions,
-        connection_rate=options.client_connection_rate,
-        message_rate=options.client_message_rate,
-        recipient_rate=options.client_recipient_rate,
-        data_rate=options.client_data_rate,
-        data_burst=options.client_data_burst,
+        **{
+            option.policy: getattr(options, option.name)
+            for option in OPTIONS
+            if option.policy
+        },
     )
 
 

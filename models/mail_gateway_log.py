@@ -15,12 +15,16 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize
 
-from ..tools import auth_policy, auto_mail, routing_params
-from ..tools.reason_texts import (
-    RCPT_REFUSALS,
-    RCPT_REFUSALS_BY_REASON,
-    SMTP_SESSION_REASONS,
+from ..tools import (  # noqa: F401 (the reason families register themselves)
+    auth_policy,
+    auth_reasons,
+    auto_mail,
+    routing_params,
+    routing_reasons,
+    smtp_reasons,
 )
+from ..tools.reason_texts import log_reason_selection
+from ..tools.smtp_reasons import RCPT_REFUSALS, SMTP_REFUSAL_REASONS
 from .mail_thread import CONTEXT_TRUSTED_AUTHSERV_ID
 
 _logger = logging.getLogger(__name__)
@@ -30,38 +34,10 @@ FOLD_SAMPLE_SIZE = 10
 # refusals of automatic mail, and rate-limited repeats, fold into one entry
 FOLDED_REASONS = ("rate_limit", "reply_limit", "auto_reply", "read_receipt")
 
-# refused by the mailgate's limits per client (cli/client_limits.py): like
-# an RCPT refusal, nothing was received
-
-REASONS = [
-    ("allow_list", "Recipient domain not allowed"),
-    ("auto_reply", "Auto-reply"),
-    ("read_receipt", "Read receipt"),
-    ("self_loop", "Sent by one of our own addresses"),
-    ("forwarding_loop", "Forwarding loop"),
-    ("loop_reply", "Reply to a loop notice"),
-    ("rate_limit", "Too many records from this sender"),
-    ("reply_limit", "Too many replies from this sender"),
-    ("write_to_catchall", "Written to the catchall address"),
-    ("alias_refused", "Refused by the alias contact policy"),
-    ("no_route", "No route"),
-    ("unparseable", "Message could not be parsed"),
-    # authentication (tools/auth_policy.py)
-    ("auth_spoofed", "Unauthenticated mail in the name of your users or domains"),
-    ("auth_unverified", "Unverified mail in the name of your users or domains"),
-    ("dmarc_reject", "DMARC failed, the sender's domain asks to reject"),
-    ("dmarc_quarantine", "DMARC failed, the sender's domain asks to quarantine"),
-    ("ambiguous_from", "No single author address in From"),
-    # refused during the SMTP dialogue by the mailgate (cli/mailgate.py)
-    ("rcpt_relay", "Relay not permitted (SMTP)"),
-    ("rcpt_unknown", "Unknown recipient (SMTP)"),
-    ("rcpt_deferred", "Deferred: sender over the loop threshold (SMTP)"),
-    # the mailgate's limits per client (cli/client_limits.py)
-    ("client_limit", "Client over a connection limit (SMTP)"),
-    ("error_limit", "Too many errors in one session (SMTP)"),
-    ("pregreet", "Talked before the greeting (SMTP)"),
-    ("timeout", "Session timed out (SMTP)"),
-]
+# every family registers its reasons from its own file (the incoming
+# policy's, the authentication's, the mailgate's): the stored values and
+# their labels, in the families' order
+REASONS = log_reason_selection()
 
 
 def storable_text(value):
@@ -259,10 +235,7 @@ class MailGatewayLog(models.Model):
     @api.depends("reason")
     def _compute_smtp_refusal(self):
         for log in self:
-            log.smtp_refusal = (
-                log.reason in RCPT_REFUSALS_BY_REASON
-                or log.reason in SMTP_SESSION_REASONS
-            )
+            log.smtp_refusal = log.reason in SMTP_REFUSAL_REASONS
 
     @api.depends("subject", "reason", "recipients", "client_address")
     @api.depends_context("lang")

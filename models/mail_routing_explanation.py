@@ -9,11 +9,14 @@ from odoo import api, models
 from odoo.tools.misc import formatLang
 
 from ..tools import address_filter, auth_policy, sender_policy
-from ..tools.reason_texts import (
+from ..tools.auth_reasons import AUTH_TEXTS
+from ..tools.reason_texts import log_reason, word
+from ..tools.routing_reasons import LOOP_COUNT_TEXTS
+from ..tools.smtp_reasons import (
     RCPT_REFUSALS_BY_REASON,
     RCPT_SENDER_IS_RECIPIENT,
+    SMTP_LIMITS,
     SMTP_SESSION_REASONS,
-    word,
 )
 
 
@@ -82,85 +85,64 @@ class MailRoutingExplanation(models.AbstractModel):
 
     @api.model
     def _refusal_text(self, reason, params, html=False):
-        """Why a mail is refused, in one sentence (no leading verdict)."""
-        _ = self.env._
+        """Why a mail is refused, in one sentence (no leading verdict): the
+        reason's entry in its family's table (tools/*_reasons.py)."""
         fmt = self._formatter(html)
         params = params or {}
-        alias_id = params.get("alias_id")
-        alias = self._alias_label(alias_id) if alias_id else ""
-        if html and alias_id:
-            alias = self._link("mail.alias", alias_id, alias)
-        if reason == "allow_list":
-            domains = ", ".join(params.get("domains") or [])
-            text = fmt(
-                _("the recipient's domain %s is not an allowed alias domain"), domains
-            )
-        elif reason == "auto_reply":
-            text = fmt(
-                _(
-                    "it is an automatic reply (%s) that answers no message of this "
-                    "database"
-                ),
-                params.get("evidence"),
-            )
-        elif reason == "read_receipt":
-            text = fmt(
-                _("it is a read receipt (%s), not a message for a thread"),
-                params.get("evidence"),
-            )
-        elif reason == "self_loop":
-            text = fmt(
-                _(
-                    "the sender %s is one of this database's own addresses and the "
-                    "mail answers none of its messages"
-                ),
-                params.get("sender"),
-            )
-        elif reason == "forwarding_loop":
-            text = fmt(
-                _("it is in a forwarding loop: it was delivered to %s more than once"),
-                params.get("address"),
-            )
-        elif reason == "loop_reply":
-            text = fmt(_("it answers one of this database's loop notices"))
-        elif reason in ("rate_limit", "reply_limit"):
-            text = self._limit_text(params, html=html)
-        elif reason == "write_to_catchall":
-            text = fmt(
-                _(
-                    "it is written only to the catchall address or to addresses that "
-                    "lead nowhere (%s)"
-                ),
-                params.get("recipients") or _("no recipient"),
-            )
-        elif reason == "alias_refused":
-            text = fmt(
-                _(
-                    "alias %(alias)s does not accept this sender (it accepts: "
-                    "%(contact)s)"
-                ),
-                alias=alias,
-                contact=self._contact_label(params.get("contact")),
-            )
-        elif reason == "no_route":
-            text = self._no_route_text(params, html=html)
-        elif reason == "unparseable":
-            text = fmt(_("the message could not be read (%s)"), params.get("error"))
-        elif reason in SMTP_SESSION_REASONS:
-            text = self._smtp_limit_text(reason, params, html=html)
-        elif reason in (
-            "auth_spoofed",
-            "auth_unverified",
-            "dmarc_reject",
-            "dmarc_quarantine",
-            "ambiguous_from",
-        ):
-            text = self._auth_refusal_text(reason, params, html=html)
-        else:
+        entry = log_reason(reason)
+        if entry is None:
             text = fmt("%s", reason)
+        elif entry.compose:
+            text = getattr(self, entry.compose)(reason, params, html=html)
+        else:
+            text = self._reason_template(entry, params, html=html)
         if params.get("answered"):
-            text = fmt(_("%s; the sender was sent one notice"), text)
+            text = fmt(self.env._("%s; the sender was sent one notice"), text)
         return text
+
+    @api.model
+    def _reason_template(self, entry, params, html=False):
+        """A ``ReasonText``'s template in the reader's language, filled with
+        the values its ``args`` name (``_reason_value``)."""
+        fmt = self._formatter(html)
+        template = self.env._(entry.text)
+        values = [self._reason_value(name, params, html) for name in entry.args]
+        if "%(" in template:
+            return fmt(template, **dict(zip(entry.args, values, strict=True)))
+        return fmt(template, *values)
+
+    @api.model
+    def _reason_value(self, name, params, html=False):
+        """The value a reason text shows for ``name``: the refusal's datum,
+        or a label made of it (an alias's name and link, a selection's
+        label, a number in the reader's format)."""
+        _ = self.env._
+        if name == "domains":
+            return ", ".join(params.get("domains") or [])
+        if name == "recipients":
+            return params.get("recipients") or _("no recipient")
+        if name == "alias":
+            alias_id = params.get("alias_id")
+            alias = self._alias_label(alias_id) if alias_id else ""
+            return (
+                self._link("mail.alias", alias_id, alias)
+                if html and alias_id
+                else alias
+            )
+        if name == "contact":
+            return self._contact_label(params.get("contact"))
+        if name == "result":
+            return self._auth_result_label(params.get("result"))
+        if name == "domain":
+            return params.get("from_domain") or "?"
+        if name == "problem":
+            return self._author_problem_label(params.get("from_problem"))
+        if name == "value":
+            value = params.get("value")
+            if isinstance(value, int | float):
+                return self._number(value)
+            return value or "?"
+        return params.get(name)
 
     @api.model
     def _routing_error_text(self, error):
@@ -186,7 +168,7 @@ class MailRoutingExplanation(models.AbstractModel):
         return text
 
     @api.model
-    def _no_route_text(self, params, html=False):
+    def _no_route_text(self, reason, params, html=False):
         """No route: and, for an alias of a recipient's name on another
         domain, why it did not match."""
         _ = self.env._
@@ -259,66 +241,20 @@ class MailRoutingExplanation(models.AbstractModel):
             "no_address": _("no address in the From field"),
         }.get(problem, problem or "?")
 
+    @api.model
     def _auth_refusal_text(self, reason, params, html=False):
-        """An authentication refusal (tools/auth_policy.py), in one clause."""
-        _ = self.env._
+        """An authentication refusal (tools/auth_policy.py), in one clause
+        (tools/auth_reasons.AUTH_TEXTS)."""
         fmt = self._formatter(html)
-        values = {
-            "result": self._auth_result_label(params.get("result")),
-            "domain": params.get("from_domain") or "?",
-        }
-        if reason == "auth_spoofed":
-            if params.get("protected") == "internal_user":
-                text = fmt(
-                    _(
-                        "its From belongs to one of your users, but the sender did not "
-                        "prove it (DMARC: %(result)s)"
-                    ),
-                    **values,
-                )
-            else:
-                text = fmt(
-                    _(
-                        "its From is in your protected domain %(domain)s, but the "
-                        "sender did not prove it (DMARC: %(result)s)"
-                    ),
-                    **values,
-                )
-        elif reason == "auth_unverified":
-            text = fmt(
-                _(
-                    "its From belongs to one of your users or domains, and no "
-                    "authentication server you trust checked it"
-                )
-            )
-        elif reason == "ambiguous_from":
-            text = fmt(
-                _(
-                    "its From names no single author (%(problem)s): DMARC cannot "
-                    "check whom it comes from, and receivers may reject such mail "
-                    "(RFC 7489 6.6.1)"
-                ),
-                problem=self._author_problem_label(params.get("from_problem")),
-            )
-        elif reason == "dmarc_reject":
-            text = fmt(
-                _(
-                    "it fails DMARC for %(domain)s, whose owner asks to reject such "
-                    "mail"
-                ),
-                **values,
-            )
-        else:
-            text = fmt(
-                _(
-                    "it fails DMARC for %(domain)s, whose owner asks to quarantine "
-                    "such mail"
-                ),
-                **values,
-            )
+        entry = AUTH_TEXTS.get((reason, params.get("protected"))) or AUTH_TEXTS.get(
+            reason, AUTH_TEXTS[auth_policy.REASON_DMARC_QUARANTINE]
+        )
+        text = self._reason_template(entry, params, html=html)
         if params.get("smtp"):
             text = fmt(
-                _("%s; the mailgate refused it at the end of the SMTP dialogue (550)"),
+                self.env._(
+                    "%s; the mailgate refused it at the end of the SMTP dialogue (550)"
+                ),
                 text,
             )
         return text
@@ -397,10 +333,11 @@ class MailRoutingExplanation(models.AbstractModel):
         return labels.get(contact, contact or "")
 
     @api.model
-    def _limit_text(self, params, html=False):
+    def _limit_text(self, reason, params, html=False):
         """A loop-protection count: "3 records from this sender in the last
-        30 minutes through alias sales@... (limit 3)"."""
-        _ = self.env._
+        30 minutes through alias sales@... (limit 3)" (tools/routing_reasons.
+        LOOP_COUNT_TEXTS); ``reason`` (rate_limit, reply_limit, or None for
+        the explainer's step) does not change the words."""
         fmt = self._formatter(html)
         values = {
             "count": params.get("count"),
@@ -408,66 +345,20 @@ class MailRoutingExplanation(models.AbstractModel):
             "threshold": params.get("threshold"),
         }
         if params.get("kind") == "reply":
-            label = self._record_label(params.get("model"), params.get("res_id"))
+            scope, model, res_id = "reply", params.get("model"), params.get("res_id")
+            label = self._record_label(model, res_id)
+            values["target"] = self._link(model, res_id, label) if html else label
+        elif params.get("alias_id"):
+            scope, alias_id = "alias", params["alias_id"]
+            label = self._alias_label(alias_id)
             values["target"] = (
-                self._link(params.get("model"), params.get("res_id"), label)
-                if html
-                else label
+                self._link("mail.alias", alias_id, label) if html else label
             )
-            if values["count"] == 1:
-                return fmt(
-                    _(
-                        "1 reply from this sender in the last %(minutes)s minutes in "
-                        "%(target)s (limit %(threshold)s)"
-                    ),
-                    **values,
-                )
-            return fmt(
-                _(
-                    "%(count)s replies from this sender in the last %(minutes)s "
-                    "minutes in %(target)s "
-                    "(limit %(threshold)s)"
-                ),
-                **values,
-            )
-        if params.get("alias_id"):
-            label = self._alias_label(params["alias_id"])
-            values["target"] = (
-                self._link("mail.alias", params["alias_id"], label) if html else label
-            )
-            if values["count"] == 1:
-                return fmt(
-                    _(
-                        "1 record from this sender in the last %(minutes)s minutes "
-                        "through alias %(target)s "
-                        "(limit %(threshold)s)"
-                    ),
-                    **values,
-                )
-            return fmt(
-                _(
-                    "%(count)s records from this sender in the last %(minutes)s "
-                    "minutes through alias %(target)s "
-                    "(limit %(threshold)s)"
-                ),
-                **values,
-            )
-        values["target"] = self._model_label(params.get("model"))
-        if values["count"] == 1:
-            return fmt(
-                _(
-                    "1 record of %(target)s from this sender in the last %(minutes)s "
-                    "minutes (limit %(threshold)s)"
-                ),
-                **values,
-            )
-        return fmt(
-            _(
-                "%(count)s records of %(target)s from this sender in the last "
-                "%(minutes)s minutes (limit %(threshold)s)"
-            ),
-            **values,
-        )
+        else:
+            scope = "model"
+            values["target"] = self._model_label(params.get("model"))
+        number = "one" if values["count"] == 1 else "many"
+        return fmt(self.env._(LOOP_COUNT_TEXTS[(scope, number)]), **values)
 
     # ------------------------------------------------------------------
     # the explainer's trace
@@ -545,7 +436,7 @@ class MailRoutingExplanation(models.AbstractModel):
                 _("Replies to existing threads are not limited.")
             ),
             "loop_count": lambda: fmt(
-                _("Loop protection: %s."), self._limit_text(params, html=html)
+                _("Loop protection: %s."), self._limit_text(None, params, html=html)
             ),
             "answer": lambda: fmt(
                 _("An answer would be sent to %s (not now: this is a test)."),
@@ -659,7 +550,7 @@ class MailRoutingExplanation(models.AbstractModel):
     @api.model
     def _rcpt_refusal_text(self, reason, recipient, details):
         """What the mailgate refused during the SMTP dialogue (a log reason of
-        ``reason_texts.RCPT_REFUSALS`` or a session limit), for the log."""
+        ``smtp_reasons.RCPT_REFUSALS`` or a session limit), for the log."""
         if reason in SMTP_SESSION_REASONS:
             return self.env._(
                 "Refused during the SMTP dialogue: %s.",
@@ -673,119 +564,23 @@ class MailRoutingExplanation(models.AbstractModel):
         return word(refusal.text, params, self.env)
 
     @api.model
+    def _rcpt_reason_text(self, reason, params, html=False):
+        """A refusal at RCPT TO as a reason's composer (its sentence)."""
+        text = self._rcpt_refusal_text(reason, params.get("recipient"), params)
+        return escape(text) if html else text
+
+    @api.model
     def _smtp_limit_text(self, reason, params, html=False):
         """A session the mailgate ended by one of its limits, in one clause
-        (``params``: which ``limit``, its ``value``)."""
-        _ = self.env._
-        fmt = self._formatter(html)
-        limit, value = params.get("limit"), params.get("value")
-        value = (
-            self._number(value) if isinstance(value, int | float) else (value or "?")
-        )
-        if limit == "server_sessions":
-            return fmt(
-                _("the mailgate was serving its maximum of %s sessions (421 4.7.0)"),
-                value,
-            )
-        if limit == "client_sessions":
-            return fmt(
-                _("the client reached its limit of %s open sessions (421 4.7.0)"), value
-            )
-        if limit == "connection_rate":
-            return fmt(
-                _("the client opened more than %s connections a minute (421 4.7.0)"),
-                value,
-            )
-        if limit == "message_rate":
-            return fmt(
-                _("the client sent more than %s messages a minute (421 4.7.0)"), value
-            )
-        if limit == "recipient_rate":
-            return fmt(
-                _(
-                    "the client gave more than %s recipients a minute (450 4.7.1: the "
-                    "sending server tries again later)"
-                ),
-                value,
-            )
-        if limit == "guess_rate":
-            return fmt(
-                _(
-                    "the client gave more than %s unknown recipients a minute over "
-                    "all its sessions; further recipients were not looked up (450 "
-                    "4.7.1: the sending server tries again later)"
-                ),
-                value,
-            )
-        if limit == "hard_errors":
-            return fmt(
-                _(
-                    "the client made %s errors in one session, such as unknown "
-                    "recipients or commands (421 4.7.0)"
-                ),
-                value,
-            )
-        if limit == "junk_commands":
-            return fmt(
-                _(
-                    "the client sent NOOP, RSET, VRFY, EXPN or HELP more than %s times "
-                    "in one session (421 4.7.0)"
-                ),
-                value,
-            )
-        if limit == "unknown_commands":
-            return fmt(
-                _("the client sent %s unknown commands in one session (502 5.5.1)"),
-                value,
-            )
-        if reason == "pregreet":
-            return fmt(
-                _(
-                    "the client talked before the greeting had ended (%s s), as spam "
-                    "robots do (554 5.5.1)"
-                ),
-                value,
-            )
-        if limit == "data_rate":
-            return fmt(
-                _(
-                    "the client sent its message slower than %s bytes a second (421 "
-                    "4.4.2)"
-                ),
-                value,
-            )
-        if limit == "data_lines":
-            return fmt(
-                _(
-                    "the client's message had too many short lines for its size, "
-                    "costing the mailgate more than "
-                    "four times the size limit of %s bytes in memory (552 5.3.4)"
-                ),
-                value,
-            )
-        if limit == "data_memory":
-            return fmt(
-                _(
-                    "the messages being received used all the memory the mailgate "
-                    "gives them (%s bytes); the "
-                    "sending server tries again later (452 4.3.1)"
-                ),
-                value,
-            )
-        if limit == "stress_timeout":
-            return fmt(
-                _(
-                    "the mailgate was under stress (many sessions open) and the client "
-                    "sent no command for %s seconds "
-                    "(421 4.4.2)"
-                ),
-                value,
-            )
-        if limit == "command_timeout":
-            return fmt(
-                _("the client sent no command for %s seconds (421 4.4.2)"), value
-            )
-        return fmt("%s: %s", reason, limit or "")
+        (``params``: which ``limit``, its ``value``; tools/smtp_reasons.
+        SMTP_LIMITS)."""
+        limit = params.get("limit")
+        entry = SMTP_LIMITS.get(limit)
+        if entry is None and reason == "pregreet":
+            entry = SMTP_LIMITS["pregreet_wait"]
+        if entry is None:
+            return self._formatter(html)("%s: %s", reason, limit or "")
+        return self._reason_template(entry, params, html=html)
 
     # ------------------------------------------------------------------
     # outgoing: the words of ir.mail_server._sender_decision

@@ -32,7 +32,7 @@ from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config, mute_logger
 
-from odoo.addons.mail_routing_policy.cli import smtp_handler
+from odoo.addons.mail_routing_policy.cli import mailgate_options, smtp_handler
 from odoo.addons.mail_routing_policy.models.mail_thread import MailThread
 
 from .common import allow_registry_in_threads
@@ -610,13 +610,13 @@ class TestMailgate(MailgateCase):
 
     def test_client_networks(self):
         controller = self.start_gate(
-            allow_networks=smtp_handler.parse_networks("10.0.0.0/8, 192.168.0.0/16")
+            allow_networks=mailgate_options.parse_networks("10.0.0.0/8, 192.168.0.0/16")
         )
         with self.assertRaises(smtplib.SMTPConnectError) as caught:
             smtplib.SMTP("127.0.0.1", controller.port, timeout=10)
         self.assertEqual(caught.exception.smtp_code, 554)
         controller = self.start_gate(
-            allow_networks=smtp_handler.parse_networks("127.0.0.0/8")
+            allow_networks=mailgate_options.parse_networks("127.0.0.0/8")
         )
         with smtplib.SMTP("127.0.0.1", controller.port, timeout=10) as client:
             self.assertEqual(client.noop()[0], 250)

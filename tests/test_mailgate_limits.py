@@ -33,6 +33,7 @@ from odoo.addons.mail_routing_policy.cli import (
     client_limits,
     data_transfer,
     mailgate,
+    mailgate_options,
     refusal_log,
     smtp_handler,
 )
@@ -813,7 +814,7 @@ class TestMailgateLimits(LimitsCase):
             "pregreet_wait": 0.5,
         }
         controller = self.start_gate(
-            relay_networks=smtp_handler.parse_networks("127.0.0.4/32"), **small
+            relay_networks=mailgate_options.parse_networks("127.0.0.4/32"), **small
         )
         sender = f"relayed-{self.tag}@customer.example"
         with self.subTest("the relay: no limit per client"):
@@ -852,15 +853,15 @@ class TestMailgateLimits(LimitsCase):
             self.assertEqual(first.noop()[0], 421, "junk command limit")
         with self.subTest("allowed networks are no exemption"):
             controller = self.start_gate(
-                allow_networks=smtp_handler.parse_networks("127.0.0.0/8"), **small
+                allow_networks=mailgate_options.parse_networks("127.0.0.0/8"), **small
             )
             self.client(controller, "127.0.0.4")
             refused = read_reply(self.connect(controller, "127.0.0.4"))
             self.assertTrue(refused.startswith(b"421 4.7.0"), refused)
         with self.subTest("a relay may connect outside the allowed networks"):
             controller = self.start_gate(
-                allow_networks=smtp_handler.parse_networks("10.0.0.0/8"),
-                relay_networks=smtp_handler.parse_networks("127.0.0.4/32"),
+                allow_networks=mailgate_options.parse_networks("10.0.0.0/8"),
+                relay_networks=mailgate_options.parse_networks("127.0.0.4/32"),
             )
             self.assertEqual(self.client(controller, "127.0.0.4").noop()[0], 250)
             self.assertTrue(
@@ -871,7 +872,7 @@ class TestMailgateLimits(LimitsCase):
 
     def test_xforward(self):
         controller = self.start_gate(
-            relay_networks=smtp_handler.parse_networks("127.0.0.4/32")
+            relay_networks=mailgate_options.parse_networks("127.0.0.4/32")
         )
         handler = controller.handler
         seen = []
@@ -1080,7 +1081,7 @@ class TestClientLimitsUnit(BaseCase):
         ]:
             with self.subTest(host=host):
                 self.assertEqual(client_limits.client_key(host), key)
-        networks = smtp_handler.parse_networks("127.0.0.4/32, 2001:db8::/32")
+        networks = mailgate_options.parse_networks("127.0.0.4/32, 2001:db8::/32")
         self.assertTrue(client_limits.in_networks("2001:db8:5::1", networks))
         self.assertTrue(client_limits.in_networks("::ffff:127.0.0.4", networks))
         self.assertFalse(client_limits.in_networks("127.0.0.5", networks))

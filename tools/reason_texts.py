@@ -49,63 +49,61 @@ INPUT_ERRORS = {
 
 
 @dataclass(frozen=True)
-class RcptRefusal:
-    """A refusal at ``RCPT TO``: the code ``mail.thread._routing_check_recipient``
-    returns, the gateway log reason it is kept under, the mailgate's SMTP
-    reply (``{rcpt}``: the recipient; replies are protocol text, in English
-    by RFC 5321) and the log's text."""
+class ReasonText:
+    """One reason code of a family and its words: the template (``_lt``;
+    ``args`` name the values that fill it, in order for ``%s``, by name for
+    ``%(name)s``), the SMTP reply of the mailgate's families (protocol text,
+    English by RFC 5321; ``{rcpt}``: the recipient), the gateway log's
+    label when it is a log reason, and ``compose``, the name of the
+    ``mail.routing.explanation`` method that words it instead of a
+    template (a reason whose words depend on which rule or limit hit)."""
 
     code: str
-    log_reason: str
-    reply: str
-    text: LazyGettext
+    text: LazyGettext | None = None
+    args: tuple = ()
+    reply: str = ""
+    label: str = ""
+    compose: str = ""
 
 
-RCPT_REFUSALS = {
-    refusal.code: refusal
-    for refusal in (
-        RcptRefusal(
-            "relay_denied",
-            "rcpt_relay",
-            "550 5.7.1 <{rcpt}>: relay not permitted",
-            _lt(
-                "Refused at RCPT TO (550 5.7.1): %(domain)s is neither an alias domain "
-                "nor an allowed domain "
-                "(mail.catchall.domain.allowed); relaying is not permitted."
-            ),
-        ),
-        RcptRefusal(
-            "unknown_recipient",
-            "rcpt_unknown",
-            "550 5.1.1 <{rcpt}>: recipient address rejected: no such alias",
-            _lt(
-                "Refused at RCPT TO (550 5.1.1): %(recipient)s is no alias, catchall "
-                "or bounce address."
-            ),
-        ),
-        RcptRefusal(
-            "rate_limited",
-            "rcpt_deferred",
-            "450 4.7.1 <{rcpt}>: too many messages from this sender, try again later",
-            _lt(
-                "Deferred at RCPT TO (450 4.7.1): %(count)s records from this sender "
-                "in %(minutes)s minutes "
-                "(threshold %(threshold)s); the sending server keeps the message and "
-                "tries again later."
-            ),
-        ),
-    )
-}
-# refusals of a whole SMTP session (cli/client_limits.py), logged under these reasons
-SMTP_SESSION_REASONS = ("client_limit", "error_limit", "pregreet", "timeout")
+# the gateway log's reasons, registered by each family from its own file
+# (tools/routing_reasons.py, tools/auth_reasons.py, tools/smtp_reasons.py):
+# (sequence, family name) -> {code: ReasonText}
+_LOG_FAMILIES = {}
 
-RCPT_REFUSALS_BY_REASON = {
-    refusal.log_reason: refusal for refusal in RCPT_REFUSALS.values()
-}
-# the recipient was the sender itself: an unknown_recipient with why=sender
-RCPT_SENDER_IS_RECIPIENT = _lt(
-    "Refused at RCPT TO (550 5.1.1): the sender is not a recipient."
-)
+
+def register_log_reasons(family, sequence, entries):
+    """Register a family's reasons of the gateway log (``mail.gateway.log.
+    reason``); ``sequence`` orders the families in the selection. Returns
+    the family's table, ``{code: ReasonText}``."""
+    table = {entry.code: entry for entry in entries}
+    for (_sequence, name), other in _LOG_FAMILIES.items():
+        if name != family and table.keys() & other.keys():
+            raise ValueError(f"reasons of {family} already registered by {name}")
+    _LOG_FAMILIES[(sequence, family)] = table
+    return table
+
+
+def log_reason_families():
+    """``{family name: {code: ReasonText}}``, in their selection order."""
+    return {name: table for (_seq, name), table in sorted(_LOG_FAMILIES.items())}
+
+
+def log_reason_selection():
+    """The gateway log's selection: every registered reason and its label."""
+    return [
+        (entry.code, entry.label)
+        for table in log_reason_families().values()
+        for entry in table.values()
+    ]
+
+
+def log_reason(code):
+    """The ``ReasonText`` of a gateway log reason, or None."""
+    for table in _LOG_FAMILIES.values():
+        if code in table:
+            return table[code]
+    return None
 
 
 class _Params(dict):
