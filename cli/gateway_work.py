@@ -18,8 +18,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from functools import partial
 
 import psycopg2
@@ -30,8 +28,10 @@ from odoo.service.model import retrying
 from ..models.mail_thread import (
     CONTEXT_AUTH_FACTS,
     CONTEXT_CLIENT,
+    CONTEXT_OUTCOME,
     CONTEXT_SMTP,
     CONTEXT_TRUSTED_AUTHSERV_ID,
+    RoutingOutcome,
 )
 from ..tools import auth_policy, mail_auth
 from . import mail_authentication
@@ -52,9 +52,6 @@ class GuessBudget:
     rate: float
     burst: int
 
-
-# refusals after DATA that message_route logged in a transaction of its own
-ROUTING_LOG_REASONS = ("no_route", "allow_list")
 
 # the database cannot be asked (down, restarting, unreachable): the sender
 # retries after a 451, and the log gets one line instead of a traceback each
@@ -315,7 +312,7 @@ class GatewayWork:
             self.auth_settings(),
         )
         raw = stamp(mail_from, rcpt_tos, content)
-        started = time.time()
+        outcome = RoutingOutcome()
         registry = self._fresh_registry()
         try:
             with registry.cursor() as cr:
@@ -330,6 +327,7 @@ class GatewayWork:
                         auth_policy.facts_from_results(verdict, header),
                     ),
                     CONTEXT_CLIENT: client_address or False,
+                    CONTEXT_OUTCOME: outcome,
                 }
                 env = api.Environment(cr, SUPERUSER_ID, context)
                 retrying(partial(env["mail.thread"].message_process, False, raw), env)
@@ -337,24 +335,9 @@ class GatewayWork:
         except ValueError:
             # no route: message_route logged it in a transaction of its own
             # (refused after DATA: accepted and logged, never bounced)
-            if self._routing_logged(raw, started):
+            if outcome.logged_apart:
                 return True
             raise
-
-    def _routing_logged(self, raw, since):
-        message_id = (
-            BytesHeaderParser(policy=compat32).parsebytes(raw).get("Message-Id") or ""
-        ).strip()
-        if not message_id:
-            return False
-        with self.registry.cursor() as cr:
-            cr.execute(
-                """SELECT 1 FROM mail_gateway_log WHERE message_id = %s AND reason IN %s
-                   AND date >= (to_timestamp(%s) at time zone 'UTC') - interval
-                       '1 second' LIMIT 1""",
-                [message_id, ROUTING_LOG_REASONS, since],
-            )
-            return bool(cr.fetchone())
 
     def write_refusals(self, pending):
         """The refusal log's entries in one transaction (refusal_log.RefusalLog).

@@ -17,8 +17,6 @@ import threading
 from odoo.cli import Command
 from odoo.tools import config
 
-from . import mailgate_options
-
 _logger = logging.getLogger(__name__)
 
 # descriptors besides the sessions: the database connections (workers,
@@ -68,6 +66,9 @@ class Mailgate(Command):
     name = "mailgate"
 
     def _parser(self):
+        # imported here: raise_open_file_limit is also loaded on its own
+        from . import mailgate_options
+
         parser = argparse.ArgumentParser(
             prog="odoo-bin mailgate",
             description="SMTP (or LMTP) server handing incoming mail to Odoo's mail "
@@ -111,7 +112,7 @@ class Mailgate(Command):
 
         from odoo.modules.registry import Registry
 
-        from . import smtp_handler
+        from . import mailgate_options, smtp_handler
 
         host, port = smtp_handler.parse_listen(opts.listen)
         max_sessions = (

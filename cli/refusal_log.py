@@ -69,9 +69,11 @@ class RefusalLog:
                 MAX_PENDING,
                 self.interval,
             )
-        if not pending:
-            self._summarize()
-            return 0
+        written = self._write(pending) if pending else 0
+        self._summarize()
+        return written
+
+    def _write(self, pending):
         try:
             self.write(pending)
         except self.transient_errors as error:
@@ -82,10 +84,8 @@ class RefusalLog:
                 len(pending),
                 first,
             )
-            with self._lock:
-                for key, (count, details) in pending.items():
-                    entry = self._pending.get(key)
-                    self._pending[key] = ((entry[0] if entry else 0) + count, details)
+            for key, value in pending.items():
+                self._keep(key, value)
             return 0
         except Exception:
             # an entry the log cannot take: written one by one, so that it
@@ -94,33 +94,36 @@ class RefusalLog:
                 "mailgate: could not log %s refusals at once, writing them one by one",
                 len(pending),
             )
-            written = 0
-            for key, value in pending.items():
-                try:
-                    self.write({key: value})
-                    written += 1
-                except self.transient_errors:
-                    with self._lock:
-                        entry = self._pending.get(key)
-                        self._pending[key] = (
-                            (entry[0] if entry else 0) + value[0],
-                            value[1],
-                        )
-                except Exception:
-                    _logger.exception(
-                        "mailgate: refusal %r dropped: the gateway log cannot store it",
-                        key[:2],
-                    )
-            self._summarize()
-            return written
+            return self._write_one_by_one(pending)
         for (reason, _sender, _recipient, client), (count, _details) in pending.items():
             if reason in self.summarized:
                 self._summary[reason] += count
                 clients = self._summary_clients[reason]
                 if len(clients) < MAX_PENDING:
                     clients.add(client)
-        self._summarize()
         return len(pending)
+
+    def _write_one_by_one(self, pending):
+        written = 0
+        for key, value in pending.items():
+            try:
+                self.write({key: value})
+                written += 1
+            except self.transient_errors:
+                self._keep(key, value)
+            except Exception:
+                _logger.exception(
+                    "mailgate: refusal %r dropped: the gateway log cannot store it",
+                    key[:2],
+                )
+        return written
+
+    def _keep(self, key, value):
+        """A refusal that could not be written, added to the next write."""
+        count, details = value
+        with self._lock:
+            entry = self._pending.get(key)
+            self._pending[key] = ((entry[0] if entry else 0) + count, details)
 
     def _summarize(self, final=False):
         now = self.clock()

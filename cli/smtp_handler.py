@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import BOGUS_LIMIT, MISSING, SMTP, Session, syntax
+from aiosmtpd.smtp import BOGUS_LIMIT, MISSING, SMTP, syntax
 
 from ..models.mail_thread import GatewayRefusal
 from ..tools.auth_reasons import AUTH_REFUSED_REPLY, DATA_REFUSALS
@@ -265,16 +265,6 @@ def effective_client(session):
     return peer_host(session.peer), session.host_name
 
 
-class MailgateSession(Session):
-    """aiosmtpd's session, with what the mailgate knows of its client."""
-
-    def __init__(self, loop):
-        super().__init__(loop)
-        self.trusted_relay = False
-        # XFORWARD attributes of the current transaction (reset at its end)
-        self.xforward = {}
-
-
 # -- the aiosmtpd handler -------------------------------------------------
 
 
@@ -357,8 +347,21 @@ class GatewayHandler:
             if not slot[1]:
                 del self._delivery_slots[server.client]
 
+    # a greeting or RSET ends the transaction, and its XFORWARD attributes
+    # (aiosmtpd's public hooks; DATA ends it in MailgateServerMixin.smtp_DATA)
+
+    async def handle_HELO(self, server, session, envelope, hostname):
+        session.host_name = hostname  # aiosmtpd leaves it to a hook that exists
+        session.xforward = {}
+        return f"250 {server.hostname}"
+
+    async def handle_RSET(self, server, session, envelope):
+        session.xforward = {}
+        return MISSING
+
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname  # aiosmtpd leaves it to a hook that exists
+        session.xforward = {}
         if session.trusted_relay:
             responses.insert(len(responses) - 1, "250-" + XFORWARD_EHLO)
         return responses
@@ -545,16 +548,17 @@ class MailgateServerMixin:
         # the deadline is stress mode's
         self._stress_cut = self._previous_stress_cut = False
 
-    def _create_session(self):
-        return MailgateSession(self.loop)
-
     def connection_made(self, transport):
         result = super().connection_made(transport)
         if self.client is None:  # again after STARTTLS: same client
             host = peer_host(self.session.peer)
             self.client = client_key(host) if host else str(self.session.peer or "")
             self.trusted = in_networks(host, self.relays)
+        # what the mailgate knows of the session's client (aiosmtpd makes a
+        # new session here, again after STARTTLS); the XFORWARD attributes of
+        # the current transaction, reset at its end
         self.session.trusted_relay = self.trusted
+        self.session.xforward = {}
         return result
 
     def data_received(self, data):
@@ -643,6 +647,20 @@ class MailgateServerMixin:
         if self._handler_coroutine is not None:
             self._handler_coroutine.cancel()
 
+    # Private aiosmtpd members overridden (pinned 1.4.6; tests/
+    # test_mailgate_aiosmtpd.py fails when aiosmtpd changes them):
+    # _handle_client, _call_handler_hook, _reset_timeout, _timeout_cb, and
+    # smtp_DATA replaced whole. aiosmtpd has no public hook for what each does.
+    # Its private attributes used: _enforce_call_limit (a relay has no
+    # command budget), _handler_coroutine (closing cancels it), _writer (a
+    # last reply as the connection closes), _timeout_handle and
+    # _timeout_duration (its timer); the greetings, RSET and the end of a
+    # transaction go through its public hooks (GatewayHandler.handle_*).
+
+    # _handle_client: the session's start, before aiosmtpd's greeting: the
+    # network and per-client session limits refuse a connection, and the
+    # pregreet wait sends the greeting's first line. The handler's hooks
+    # run only for commands, after the greeting.
     async def _handle_client(self):
         host = peer_host(self.session.peer)
         if (
@@ -732,6 +750,10 @@ class MailgateServerMixin:
             await super().push(LIMIT_REPLIES[hit.limit])
             self._close()
 
+    # _call_handler_hook: the limits of MAIL and RCPT come before the
+    # handler (a refused command never reaches it), and while the handler
+    # works for RCPT and DATA (Odoo, in a thread) the session's deadline
+    # must not run: aiosmtpd keeps its timer running through a hook.
     async def _call_handler_hook(self, command, *args):
         if command == "MAIL" and not self.trusted:
             hit = self.limits.count_message(self.client)
@@ -770,6 +792,9 @@ class MailgateServerMixin:
 
     # -- deadlines: per command, and for the DATA transfer -------------
 
+    # _reset_timeout: aiosmtpd restarts its one timer on every line; the
+    # mailgate's deadlines (stress mode's shorter one, a junk command that
+    # buys no time) need to know and shape each restart.
     def _reset_timeout(self, duration=None):
         duration = duration or self._timeout_duration
         stress_cut = (
@@ -825,6 +850,9 @@ class MailgateServerMixin:
         self._timeout_handle.cancel()
         self._timeout_handle = self.loop.call_at(self._deadline, self._timeout_cb)
 
+    # _timeout_cb: the timer's end: a DATA deadline that moved on with the
+    # data re-arms it, and the limit that ended the session is logged and
+    # answered (aiosmtpd only closes).
     def _timeout_cb(self):
         if self.transport is None:
             return
@@ -843,6 +871,8 @@ class MailgateServerMixin:
         self._writer.write(REPLY_TIMEOUT.encode() + b"\r\n")
         super()._timeout_cb()
 
+    # smtp_DATA, replaced whole: aiosmtpd reads DATA line by line into one
+    # object per line, with no hook to read it otherwise
     @syntax("DATA <CR><LF> message <CR><LF> . <CR><LF>")
     async def smtp_DATA(self, arg):
         """DATA read from the raw bytes (data_received feeds a
@@ -871,7 +901,7 @@ class MailgateServerMixin:
             await self._transfer_ended  # cancelled when the client goes
             self._data_deadline = None
             if transfer.error:
-                self._set_post_data_state()
+                self._end_transaction()
                 self._release_data()  # given back before the client hears
                 await self.push(
                     REPLY_LINE_TOO_LONG
@@ -882,7 +912,7 @@ class MailgateServerMixin:
             self.envelope.original_content = self.envelope.content = transfer.message()
             self._count_data(len(self.envelope.original_content))
             status = await self._call_handler_hook("DATA")
-            self._set_post_data_state()  # a new envelope: the message is let go
+            self._end_transaction()
             self._release_data()
             await self.push("250 OK" if status is MISSING else status)
         finally:
@@ -924,12 +954,11 @@ class MailgateServerMixin:
         self.session.xforward.update(attributes)
         await self.push(REPLY_XFORWARD_OK)
 
-    def _set_post_data_state(self):
-        # the end of a transaction (DATA, RSET, HELO/EHLO) ends its XFORWARD
-        result = super()._set_post_data_state()
-        if isinstance(self.session, MailgateSession):
-            self.session.xforward = {}
-        return result
+    def _end_transaction(self):
+        """A new envelope (the message is let go), and the end of the
+        transaction's XFORWARD."""
+        self._set_post_data_state()
+        self.session.xforward = {}
 
 
 def make_server_class(base, options, limits):
@@ -1009,12 +1038,10 @@ class MailgateController(Controller):
         )
 
     def factory(self):
-        return self.server_class(self.handler, **self.server_kwargs)
-
-    def _run(self, ready_event):
-        # the SMTP dialogue's log lines name the database, as an Odoo worker's do
+        # called in the event loop's thread for each connection: the SMTP
+        # dialogue's log lines name the database, as an Odoo worker's do
         threading.current_thread().dbname = self.handler.registry.db_name
-        return super()._run(ready_event)
+        return self.server_class(self.handler, **self.server_kwargs)
 
     def start(self):
         self.handler.start()

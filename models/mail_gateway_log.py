@@ -8,6 +8,7 @@ import email.policy
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 
 from markupsafe import escape
 
@@ -25,7 +26,11 @@ from ..tools import (  # noqa: F401 (the reason families register themselves)
 )
 from ..tools.reason_texts import log_reason_selection
 from ..tools.smtp_reasons import RCPT_REFUSALS, SMTP_REFUSAL_REASONS
-from .mail_thread import CONTEXT_TRUSTED_AUTHSERV_ID
+from .mail_thread import (
+    CONTEXT_OUTCOME,
+    CONTEXT_TRUSTED_AUTHSERV_ID,
+    RoutingOutcome,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -60,6 +65,41 @@ def storable_data(value):
     if isinstance(value, list | tuple):
         return [storable_data(item) for item in value]
     return value
+
+
+@dataclass(frozen=True)
+class SmtpEntry:
+    """What one key of the mailgate's refusals adds to the log: how many,
+    the details (as logged), their data, the alias."""
+
+    count: int
+    details: str
+    params: dict
+    alias_id: int | bool = False
+
+
+def fold_smtp_refusals(refusals):
+    """``(reason, sender, recipient, client, details, count)`` folded by
+    their key ``(log reason, sender, recipient, client)`` as stored (a
+    RCPT check's code is kept under its log reason; text PostgreSQL
+    stores, cut to the columns' sizes): ``{key: (count, details)}``, the
+    details the latest."""
+    folded = {}
+    for reason, sender, recipient, client_address, details, count in refusals:
+        if reason in RCPT_REFUSALS:
+            reason = RCPT_REFUSALS[reason].log_reason
+        key = (
+            reason,
+            storable_text(sender or "<>")[:500],
+            storable_text(recipient)[:2000],
+            storable_text(client_address)[:100],
+        )
+        previous = folded.get(key)
+        folded[key] = (
+            (previous[0] if previous else 0) + count,
+            storable_data(details or {}) or {},
+        )
+    return folded
 
 
 class MailGatewayLog(models.Model):
@@ -329,16 +369,54 @@ class MailGatewayLog(models.Model):
         client_address=False,
     ):
         """Record a refused message. Repeated deliveries of one message (a
-        fetchmail retry after a failure) update the same entry."""
+        fetchmail retry after a failure) update the same entry; automatic
+        mail and rate-limited repeats fold into one (``_fold_key``)."""
+        values = self._refusal_values(
+            message_dict, reason, details, alias, model, bounced, client_address
+        )
+        values["detail_params"] = detail_params
+        raw = self._raw_source(message)
+        raw_hash = hashlib.sha256(raw).hexdigest()
+        repeated = self._add_to_repeated_entry(raw_hash, reason, values)
+        if repeated:
+            return repeated
+        fold_key = self._fold_key(message_dict, reason, values, alias, model)
+        folded = fold_key and self._add_to_folded_entry(fold_key, alias, raw, values)
+        if folded:
+            return folded
+        _logger.info(
+            "Gateway refused mail from %s (Message-Id %s): %s %s",
+            values["email_from"],
+            values["message_id"],
+            reason,
+            details,
+        )
+        now = fields.Datetime.now()
+        log = self.sudo().create(
+            dict(
+                values,
+                raw_hash=raw_hash,
+                fold_key=fold_key,
+                first_date=now,
+                source_count=1,
+            )
+        )
+        log._store_source(raw)
+        return log
+
+    @api.model
+    def _refusal_values(
+        self, message_dict, reason, details, alias, model, bounced, client_address
+    ):
+        """A refused message's entry values, as PostgreSQL stores them (a
+        hostile header, NUL or undecodable bytes, must not stop the log)."""
 
         def text(value, size=2000):
-            # a hostile header (NUL, undecodable bytes) must not stop the log
             return storable_text(value)[:size]
 
         values = {
             "reason": reason,
             "details": text(details, 4000),
-            "detail_params": detail_params,
             "email_from": text(
                 message_dict.get("email_from") or message_dict.get("from"), 500
             ),
@@ -358,14 +436,15 @@ class MailGatewayLog(models.Model):
                 auth_result=facts.summary,
                 auth_details=text(facts.header, 1000) or False,
             )
-        raw = self._raw_source(message)
-        raw_hash = hashlib.sha256(raw).hexdigest()
-        Log = self.sudo()
-        now = fields.Datetime.now()
-        # the same message again (same bytes, not merely the same Message-ID:
-        # a broken or reused Message-ID must not hide another message's
-        # source): an indexed hash lookup
-        existing = Log.search(
+        return values
+
+    @api.model
+    def _add_to_repeated_entry(self, raw_hash, reason, values):
+        """The same message again (same bytes, not merely the same
+        Message-ID: a broken or reused Message-ID must not hide another
+        message's source), refused for the same reason: counted on its
+        entry (an indexed hash lookup). Returns the entry, or nothing."""
+        existing = self.sudo().search(
             [
                 ("raw_hash", "=", raw_hash),
                 ("reason", "=", reason),
@@ -378,57 +457,44 @@ class MailGatewayLog(models.Model):
             existing.write(
                 {
                     "count": existing.count + 1,
-                    "date": now,
+                    "date": fields.Datetime.now(),
                     "details": values["details"],
                     "detail_params": values["detail_params"],
                 }
             )
-            return existing
-        fold_key = self._fold_key(message_dict, reason, values, alias, model)
-        if fold_key:
-            minutes = (alias or self.env["mail.alias"])._get_loop_limits()[0]
-            since = now - datetime.timedelta(minutes=minutes)
-            folded = Log.search(
-                [
-                    ("fold_key", "=", fold_key),
-                    ("state", "=", "logged"),
-                    ("first_date", ">=", since),
-                ],
-                limit=1,
-                order="id desc",
-            )
-            if folded:
-                update = {
-                    "count": folded.count + 1,
-                    "date": now,
-                    "details": values["details"],
-                    "detail_params": values["detail_params"],
-                }
-                if folded.source_count < FOLD_SAMPLE_SIZE:
-                    folded._store_source(raw)
-                    update["source_count"] = folded.source_count + 1
-                else:
-                    update["sources_dropped"] = folded.sources_dropped + 1
-                folded.write(update)
-                return folded
-        _logger.info(
-            "Gateway refused mail from %s (Message-Id %s): %s %s",
-            values["email_from"],
-            values["message_id"],
-            reason,
-            details,
+        return existing
+
+    @api.model
+    def _add_to_folded_entry(self, fold_key, alias, raw, values):
+        """A repeat of a folded series within the loop window: counted on
+        its entry, which keeps the sources of its first messages only.
+        Returns the entry, or nothing."""
+        now = fields.Datetime.now()
+        minutes = (alias or self.env["mail.alias"])._get_loop_limits()[0]
+        folded = self.sudo().search(
+            [
+                ("fold_key", "=", fold_key),
+                ("state", "=", "logged"),
+                ("first_date", ">=", now - datetime.timedelta(minutes=minutes)),
+            ],
+            limit=1,
+            order="id desc",
         )
-        log = Log.create(
-            dict(
-                values,
-                raw_hash=raw_hash,
-                fold_key=fold_key,
-                first_date=now,
-                source_count=1,
-            )
-        )
-        log._store_source(raw)
-        return log
+        if not folded:
+            return folded
+        update = {
+            "count": folded.count + 1,
+            "date": now,
+            "details": values["details"],
+            "detail_params": values["detail_params"],
+        }
+        if folded.source_count < FOLD_SAMPLE_SIZE:
+            folded._store_source(raw)
+            update["source_count"] = folded.source_count + 1
+        else:
+            update["sources_dropped"] = folded.sources_dropped + 1
+        folded.write(update)
+        return folded
 
     @api.model
     def _fold_key(self, message_dict, reason, values, alias, model):
@@ -541,10 +607,10 @@ class MailGatewayLog(models.Model):
                         log.id,
                     )
                 )
-            # the steps of the run: a refusal core raises as an error is
-            # recorded there, to be worded on the entry
-            trace = []
-            bypass = {"mail_routing_bypass": log.reason, "mail_routing_trace": trace}
+            # what the routing did: the record it made or posted on, or the
+            # rule that refused it again (and its entry)
+            outcome = RoutingOutcome()
+            bypass = {"mail_routing_bypass": log.reason, CONTEXT_OUTCOME: outcome}
             if log.auth_details:
                 # the verdict stored with the entry was read from a header
                 # this database trusted then (the mailgate's own): its
@@ -552,7 +618,6 @@ class MailGatewayLog(models.Model):
                 bypass[CONTEXT_TRUSTED_AUTHSERV_ID] = log.auth_details.split(";", 1)[
                     0
                 ].strip()
-            last_log_id = self.sudo().search([], limit=1, order="id desc").id
             try:
                 with self.env.cr.savepoint():
                     thread_id = (
@@ -562,27 +627,25 @@ class MailGatewayLog(models.Model):
                         .message_process(log.model or False, raw)
                     )
             except Exception as exc:  # noqa: BLE001 - kept on the entry, worded
-                log.write(log._process_again_failure(exc, trace))
+                log.write(log._process_again_failure(exc, outcome))
                 continue
-            log.write(log._process_again_outcome(thread_id, last_log_id))
+            log.write(log._process_again_outcome(thread_id, outcome))
         return True
 
-    def _process_again_failure(self, error, trace):
+    def _process_again_failure(self, error, outcome):
         """What processing again did when it raised: refused again by a rule
-        that core raises as an error (no route: the trace has its
+        that core raises as an error (no route: the outcome has its
         refusal), or failed, with core's error in the reader's words."""
         self.ensure_one()
         Explanation = self.env["mail.routing.explanation"]
-        refusals = [params for code, params in trace if code == "refused"]
-        if refusals:
-            params = refusals[-1]
+        if outcome.refusal:
+            reason, params = outcome.refusal
             return {
                 "state": "refused",
                 "result_record": False,
                 "result_log_id": False,
                 "result": self.env._(
-                    "Refused again: %s.",
-                    Explanation._refusal_text(params.get("reason"), params),
+                    "Refused again: %s.", Explanation._refusal_text(reason, params)
                 ),
             }
         return {
@@ -592,60 +655,31 @@ class MailGatewayLog(models.Model):
             ),
         }
 
-    def _process_again_outcome(self, thread_id, last_log_id):
-        """What processing again did, read from the database: the record the
-        message was posted on, or the new log entry that refused it again."""
+    def _process_again_outcome(self, thread_id, outcome):
+        """What processing again did, as the routing's ``RoutingOutcome``
+        says: the record the message created or was posted on, or the log
+        entry of the rule that refused it again."""
         self.ensure_one()
-        refused = self.sudo().search(
-            [("id", ">", last_log_id)], limit=1, order="id desc"
-        )
-        if not refused and self.message_id:
-            # the same message refused again by a rule folded into an entry
-            refused = self.sudo().search(
-                [
-                    ("id", "!=", self.id),
-                    ("message_id", "=", self.message_id),
-                    ("write_date", ">=", self.write_date),
-                ],
-                limit=1,
-                order="id desc",
-            )
-        message = (
-            self.env["mail.message"]
-            .sudo()
-            .search(
-                [
-                    ("message_id", "=", self.message_id),
-                    ("model", "!=", False),
-                    ("res_id", "!=", False),
-                ],
-                limit=1,
-                order="id desc",
-            )
-            if self.message_id
-            else self.env["mail.message"]
-        )
-        if message and message.model in self.env:
-            record = self.env[message.model].sudo().browse(message.res_id)
+        records = [
+            (model, res_id)
+            for model, res_id in outcome.created + outcome.posted
+            if model in self.env
+        ]
+        if records:
+            model, res_id = records[0]
             # the reader's quotation marks: „…“ in German
-            label = self.env["mail.routing.explanation"]._record_label(
-                message.model, message.res_id
-            )
-            # created in this transaction, or an existing thread posted on
-            created = (
-                "create_date" in record._fields
-                and record.create_date == self.env.cr.now()
-            )
+            label = self.env["mail.routing.explanation"]._record_label(model, res_id)
             return {
                 "state": "done",
-                "result_record": f"{message.model},{message.res_id}",
+                "result_record": f"{model},{res_id}",
                 "result_log_id": False,
                 "result": self.env._(
                     "Processed again: created %(record)s.", record=label
                 )
-                if created
+                if outcome.created
                 else self.env._("Processed again: posted on %(record)s.", record=label),
             }
+        refused = self.sudo().browse(outcome.log_id).exists()
         if refused:
             return {
                 "state": "refused",
@@ -724,34 +758,53 @@ class MailGatewayLog(models.Model):
         ``(reason, sender, recipient, client address, details, count)``,
         ``details`` the result of mail.thread._routing_check_recipient or of
         a limit. Refusals of the same reason, sender, recipient and client
-        within a day add to one entry.
-
-        A dictionary attack brings hundreds of new entries a second: one
-        query finds the entries to add to, one statement updates them and one
-        ``create`` inserts the others, instead of a search and a write each
-        (the mailgate's refusal log writes from a thread of its own, and the
-        SMTP sessions wait for the interpreter lock meanwhile)."""
+        within a day add to one entry (``_upsert_smtp_entries``)."""
         admin = self.env.ref("base.user_admin", raise_if_not_found=False)
         self = self.sudo().with_context(
             lang=self.env.context.get("lang") or (admin and admin.lang) or "en_US"
         )
-        folded = {}
-        for reason, sender, recipient, client_address, details, count in refusals:
-            reason = (
-                RCPT_REFUSALS[reason].log_reason if reason in RCPT_REFUSALS else reason
+        Explanation = self.env["mail.routing.explanation"]
+        rows = {}
+        for key, (count, details) in fold_smtp_refusals(refusals).items():
+            reason, _sender, recipient, _client = key
+            alias_ids = (
+                [details.get("alias_id")]
+                if details.get("alias_id")
+                else details.get("alias_ids") or []
             )
-            key = (
-                reason,
-                storable_text(sender or "<>")[:500],
-                storable_text(recipient)[:2000],
-                storable_text(client_address)[:100],
+            rows[key] = SmtpEntry(
+                count=count,
+                details=Explanation._rcpt_refusal_text(reason, recipient, details),
+                # the data of the refusal: the log words it in its reader's language
+                params=dict(details, recipient=recipient),
+                alias_id=alias_ids[0] if alias_ids else False,
             )
-            details = storable_data(details or {})
-            previous = folded.get(key)
-            folded[key] = ((previous[0] if previous else 0) + count, details or {})
-        if not folded:
+        return self._upsert_smtp_entries(rows)
+
+    @api.model
+    def _upsert_smtp_entries(self, rows):
+        """Add ``rows`` (``{(reason, sender, recipient, client): SmtpEntry}``)
+        to the open entries of the same key (logged, no message, within a
+        day), or insert them. A dictionary attack brings hundreds of new
+        entries a second: one query finds the entries to add to, one
+        statement updates them and one inserts the others, instead of a
+        search and a write each (the mailgate's refusal log writes from a
+        thread of its own, and the SMTP sessions wait for the interpreter
+        lock meanwhile). Returns the entries."""
+        if not rows:
             return self.browse()
         now = fields.Datetime.now()
+        existing = self._open_smtp_entries(rows, fields.Datetime.subtract(now, days=1))
+        updates = {existing[key]: row for key, row in rows.items() if key in existing}
+        creates = {key: row for key, row in rows.items() if key not in existing}
+        if updates:
+            self._add_to_smtp_entries(updates, now)
+        created = self._insert_smtp_entries(creates, now) if creates else self.browse()
+        return self.browse(list(updates)) | created
+
+    @api.model
+    def _open_smtp_entries(self, keys, since):
+        """``{key: id}`` of the newest open entry of each key since ``since``."""
         self.flush_model(
             [
                 "reason",
@@ -779,99 +832,81 @@ class MailGatewayLog(models.Model):
                     WHERE l.state = 'logged' AND l.message_id IS NULL AND l.date >= %s
                  ORDER BY l.reason, l.email_from, l.recipients, l.client_address, l.id
                      DESC""",
-                SQL(", ").join(SQL("(%s, %s, %s, %s)", *key) for key in folded),
-                fields.Datetime.subtract(now, days=1),
+                SQL(", ").join(SQL("(%s, %s, %s, %s)", *key) for key in keys),
+                since,
             )
         )
-        existing = {tuple(row[1:]): row[0] for row in self.env.cr.fetchall()}
-        updates, creates = [], []
-        for key, (count, details) in folded.items():
-            reason, sender, recipient, client_address = key
-            text = self.env["mail.routing.explanation"]._rcpt_refusal_text(
-                reason, recipient, details
+        return {tuple(row[1:]): row[0] for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _add_to_smtp_entries(self, updates, now):
+        """One UPDATE: ``{id: SmtpEntry}`` counted on their entries, whose
+        details become the latest."""
+        self.env.cr.execute(
+            SQL(
+                """UPDATE mail_gateway_log AS l
+                      SET count = l.count + v.count, date = %s,
+                          details = v.details, detail_params = v.params::jsonb,
+                          write_date = %s, write_uid = %s
+                     FROM (VALUES %s) AS v(id, count, details, params)
+                    WHERE l.id = v.id""",
+                now,
+                now,
+                self.env.uid,
+                SQL(", ").join(
+                    SQL(
+                        "(%s, %s, %s, %s)",
+                        log_id,
+                        row.count,
+                        row.details,
+                        json.dumps(row.params),
+                    )
+                    for log_id, row in updates.items()
+                ),
             )
-            # the data of the refusal: the log words it in its reader's language
-            params = dict(details, recipient=recipient)
-            if key in existing:
-                updates.append((existing[key], count, text, params))
-                continue
-            alias_ids = (
-                [details.get("alias_id")]
-                if details.get("alias_id")
-                else details.get("alias_ids") or []
+        )
+        self.browse(list(updates)).invalidate_recordset(
+            ["count", "date", "details", "detail_params", "write_date", "write_uid"]
+        )
+
+    @api.model
+    def _insert_smtp_entries(self, creates, now):
+        """One INSERT of ``{key: SmtpEntry}``: the ORM's create costs about
+        0.3 ms a record in Python, a burst the SMTP sessions would wait for
+        every second under a dictionary attack (these entries have no
+        default, no computed stored field and nothing to notify). An alias
+        deleted meanwhile is not linked."""
+        alias_ids = {row.alias_id for row in creates.values() if row.alias_id}
+        living = set(self.env["mail.alias"].browse(alias_ids).exists().ids)
+        uid = self.env.uid
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO mail_gateway_log
+                       (create_uid, create_date, write_uid, write_date, state,
+                        date, first_date, count, reason, details, detail_params,
+                        email_from, recipients, client_address, alias_id)
+                   VALUES %s RETURNING id""",
+                SQL(", ").join(
+                    SQL(
+                        "(%s, %s, %s, %s, 'logged', %s, %s, %s, %s, %s, "
+                        "%s::jsonb, %s, %s, %s, %s)",
+                        uid,
+                        now,
+                        uid,
+                        now,
+                        now,
+                        now,
+                        row.count,
+                        reason,
+                        row.details,
+                        json.dumps(row.params),
+                        sender,
+                        recipient,
+                        client,
+                        row.alias_id if row.alias_id in living else None,
+                    )
+                    for (reason, sender, recipient, client), row in creates.items()
+                ),
             )
-            creates.append(
-                {
-                    "email_from": sender,
-                    "recipients": recipient,
-                    "client_address": client_address,
-                    "reason": reason,
-                    "details": text,
-                    "detail_params": params,
-                    "count": count,
-                    "date": now,
-                    "first_date": now,
-                    "alias_id": alias_ids[0] if alias_ids else False,
-                }
-            )
-        if updates:
-            self.env.cr.execute(
-                SQL(
-                    """UPDATE mail_gateway_log AS l
-                          SET count = l.count + v.count, date = %s,
-                              details = v.details, detail_params = v.params::jsonb,
-                              write_date = %s, write_uid = %s
-                         FROM (VALUES %s) AS v(id, count, details, params)
-                        WHERE l.id = v.id""",
-                    now,
-                    now,
-                    self.env.uid,
-                    SQL(", ").join(
-                        SQL("(%s, %s, %s, %s)", log_id, count, text, json.dumps(params))
-                        for log_id, count, text, params in updates
-                    ),
-                )
-            )
-            self.browse([update[0] for update in updates]).invalidate_recordset(
-                ["count", "date", "details", "detail_params", "write_date", "write_uid"]
-            )
-        created = self.browse()
-        if creates:
-            alias_ids = {vals["alias_id"] for vals in creates if vals["alias_id"]}
-            living = set(self.env["mail.alias"].browse(alias_ids).exists().ids)
-            # one INSERT: the ORM's create costs about 0.3 ms a record in
-            # Python, a burst the SMTP sessions would wait for every second
-            # under a dictionary attack (these entries have no default, no
-            # computed stored field and nothing to notify)
-            self.env.cr.execute(
-                SQL(
-                    """INSERT INTO mail_gateway_log
-                           (create_uid, create_date, write_uid, write_date, state,
-                            date, first_date, count, reason, details, detail_params,
-                            email_from, recipients, client_address, alias_id)
-                       VALUES %s RETURNING id""",
-                    SQL(", ").join(
-                        SQL(
-                            "(%s, %s, %s, %s, 'logged', %s, %s, %s, %s, %s, "
-                            "%s::jsonb, %s, %s, %s, %s)",
-                            self.env.uid,
-                            now,
-                            self.env.uid,
-                            now,
-                            now,
-                            now,
-                            vals["count"],
-                            vals["reason"],
-                            vals["details"],
-                            json.dumps(vals["detail_params"]),
-                            vals["email_from"],
-                            vals["recipients"],
-                            vals["client_address"],
-                            vals["alias_id"] if vals["alias_id"] in living else None,
-                        )
-                        for vals in creates
-                    ),
-                )
-            )
-            created = self.browse([row[0] for row in self.env.cr.fetchall()])
-        return self.browse([update[0] for update in updates]) | created
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])

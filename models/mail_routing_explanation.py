@@ -394,6 +394,8 @@ class MailRoutingExplanation(models.AbstractModel):
     @api.model
     def _step_text(self, code, params, html=False):
         """One step of the decision, as a sentence."""
+        # longer than 60 lines because it is one table: a step code and its
+        # words each (a lambda, so that only the step's own text is worded)
         _ = self.env._
         fmt = self._formatter(html)
         address = params.get("address")

@@ -7,13 +7,13 @@ import email
 import email.parser
 import email.policy
 import logging
-import re
 from collections import Counter
+from dataclasses import dataclass, field
 from xmlrpc import client as xmlrpclib
 
 from odoo import SUPERUSER_ID, api, models
 from odoo.tools import email_normalize, email_split
-from odoo.tools.mail import generate_tracking_message_id, mail_header_msgid_re
+from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools import (
     address_filter,
@@ -51,6 +51,54 @@ class GatewayRefusal(Exception):
         self.params = params
 
 
+@dataclass(frozen=True)
+class RoutingRefusal:
+    """A routing rule's verdict: the gateway log reason and its data (JSON
+    values, worded by ``mail.routing.explanation``). ``smtp``: refused at
+    the end of DATA (the mailgate answers 550), logged in a transaction of
+    its own; ``alias``/``model``: where the entry shows the message was
+    going (default: the alias it was addressed to); ``bounced``: the
+    sender was sent a notice."""
+
+    reason: str
+    params: dict = field(default_factory=dict)
+    smtp: bool = False
+    alias: object = None
+    model: str | None = None
+    bounced: bool = False
+
+
+@dataclass
+class RoutingFacts:
+    """What the rules learn of one message, for the rules after them."""
+
+    sender: str
+    verdict: auto_mail.Verdict = auto_mail.HUMAN
+    from_own_address: bool = False
+    # whether it answers a thread of this database (None: not looked up)
+    is_reply: bool | None = None
+
+
+@dataclass
+class RoutingOutcome:
+    """What routing one message did, filled as it goes and read by the
+    caller that passed it in the context (``CONTEXT_OUTCOME``): Process
+    again and the mailgate. ``created``/``posted``: ``(model, id)`` of the
+    records made or posted on; ``refusal``: ``(reason, params)`` of the
+    rule that stopped it; ``log_id``: its gateway log entry, written in a
+    transaction of its own when ``logged_apart`` (it survives the
+    caller's rollback)."""
+
+    created: list = field(default_factory=list)
+    posted: list = field(default_factory=list)
+    refusal: tuple | None = None
+    log_id: int = 0
+    logged_apart: bool = False
+
+    def reset(self):
+        self.__init__()
+
+
 # message_dict keys this module adds; removed before the message is posted
 PRIVATE_KEYS = ("_routing_verdict", "_routing_refusal", "_routing_auth")
 # context keys set by the callers of message_process (core's API has no
@@ -68,6 +116,8 @@ CONTEXT_AUTH_FACTS = "mail_routing_auth_facts"
 # the SMTP client the mailgate received the message from (its log entries name it)
 CONTEXT_CLIENT = "mail_routing_client"
 CONTEXT_BYPASS = "mail_routing_bypass"
+# a RoutingOutcome the caller reads once message_process returns
+CONTEXT_OUTCOME = "mail_routing_outcome"
 
 
 class MailThread(models.AbstractModel):
@@ -102,6 +152,23 @@ class MailThread(models.AbstractModel):
         return bool(bypass) and bypass in reasons
 
     @api.model
+    def _routing_outcome(self):
+        """The ``RoutingOutcome`` the caller passed, or None (an RPC
+        caller's context holds no Python object)."""
+        outcome = self.env.context.get(CONTEXT_OUTCOME)
+        return outcome if isinstance(outcome, RoutingOutcome) else None
+
+    @api.model
+    def _routing_note_refusal(self, reason, params, log_id=0, apart=False):
+        """A refusal decided: a step of the explainer's trace, and the
+        caller's outcome (with its log entry once written)."""
+        self._routing_trace("refused", reason=reason, **params)
+        outcome = self._routing_outcome()
+        if outcome is not None:
+            outcome.refusal = (reason, params)
+            outcome.log_id, outcome.logged_apart = log_id, apart
+
+    @api.model
     def _routing_refuse(
         self,
         message,
@@ -118,7 +185,7 @@ class MailThread(models.AbstractModel):
         explainer word them the same way (``mail.routing.explanation``).
         """
         params = dict(params or {}, answered=bounced)
-        self._routing_trace("refused", reason=reason, **params)
+        self._routing_note_refusal(reason, params)
         if self._routing_is_dry_run():
             return self.env["mail.gateway.log"]
         if alias is None and model is None:
@@ -131,7 +198,7 @@ class MailThread(models.AbstractModel):
             .with_context(lang="en_US")
             ._refusal_text(reason, params)
         )
-        return self.env["mail.gateway.log"]._log_refusal(
+        log = self.env["mail.gateway.log"]._log_refusal(
             message,
             message_dict,
             reason,
@@ -142,6 +209,10 @@ class MailThread(models.AbstractModel):
             detail_params=params,
             client_address=self._routing_privileged_context(CONTEXT_CLIENT) or False,
         )
+        outcome = self._routing_outcome()
+        if outcome is not None:
+            outcome.log_id = log.id
+        return log
 
     # ------------------------------------------------------------------
     # configuration read by the rules
@@ -190,22 +261,17 @@ class MailThread(models.AbstractModel):
 
     @api.model
     def _routing_find_reply(self, message_dict):
-        """The message this one replies to (core's References lookup)."""
-        thread_references = (
-            message_dict.get("references") or message_dict.get("in_reply_to") or ""
+        """The message this one replies to: the parent core's
+        ``message_parse`` found (``_get_parent_message``: In-Reply-To, then
+        References), unless it is a message whose replies core routes as
+        new mail (a ``reply_to`` Message-ID, as its ``message_route``
+        skips)."""
+        parent = (
+            self.env["mail.message"].sudo().browse(message_dict.get("parent_id") or [])
         )
-        refs = [
-            re.sub(r"[\r\n\t ]+", r"", ref)
-            for ref in mail_header_msgid_re.findall(thread_references)
-            if "reply_to" not in ref
-        ][-32:]
-        if not refs:
+        if not parent or "reply_to" in (parent.message_id or ""):
             return self.env["mail.message"]
-        return (
-            self.env["mail.message"]
-            .sudo()
-            .search([("message_id", "in", refs)], limit=1, order="id desc")
-        )
+        return parent
 
     @api.model
     def _routing_filter_recipients(self, addresses, sender, policy):
@@ -260,6 +326,9 @@ class MailThread(models.AbstractModel):
         # NUL is invalid in a message (RFC 5322) and PostgreSQL text refuses
         # it: without this, one hostile header makes the delivery fail forever
         cleaned = message.replace(b"\x00", b"") if b"\x00" in message else message
+        outcome = self._routing_outcome()
+        if outcome is not None:
+            outcome.reset()  # a retry (serialization failure) starts afresh
         try:
             thread_id = super(
                 MailThread, self.with_context(mail_routing_raw=message)
@@ -278,28 +347,34 @@ class MailThread(models.AbstractModel):
         except (UnparseableMessage, RecursionError) as exc:
             # Python's email parser gave up on it (or recursed too deep into
             # nested parts): keep it in the log instead of failing the fetch
-            # (or the mailgate's 451) again and again; the headers alone are
-            # read, which cannot recurse
-            cause = exc.__cause__ or exc
-            headers = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(
-                message, headersonly=True
-            )
-            message_dict = {
-                key: str(headers.get(name) or "")
-                for key, name in (
-                    ("email_from", "From"),
-                    ("to", "To"),
-                    ("subject", "Subject"),
-                    ("message_id", "Message-ID"),
-                )
-            }
-            self.with_context(mail_routing_raw=message)._routing_refuse(
-                headers,
-                message_dict,
-                "unparseable",
-                {"error": f"{cause.__class__.__name__}: {str(cause)[:500]}"},
+            # (or the mailgate's 451) again and again
+            self.with_context(mail_routing_raw=message)._routing_log_unparseable(
+                message, exc.__cause__ or exc
             )
             return False
+
+    @api.model
+    def _routing_log_unparseable(self, message, cause):
+        """Log a message the email library could not parse; its headers
+        alone are read, which cannot recurse."""
+        headers = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(
+            message, headersonly=True
+        )
+        message_dict = {
+            key: str(headers.get(name) or "")
+            for key, name in (
+                ("email_from", "From"),
+                ("to", "To"),
+                ("subject", "Subject"),
+                ("message_id", "Message-ID"),
+            )
+        }
+        self._routing_refuse(
+            headers,
+            message_dict,
+            "unparseable",
+            {"error": f"{cause.__class__.__name__}: {str(cause)[:500]}"},
+        )
 
     @api.model
     def message_parse(self, message, save_original=False):
@@ -324,38 +399,101 @@ class MailThread(models.AbstractModel):
     ):
         """Apply the module's incoming rules around core routing.
 
-        Before core: forwarding loop, self-loop, automatic-mail verdict and
-        the recipient allow-list. Core then routes with the filtered
-        recipients. Refusals are logged (mail.gateway.log), never silent.
+        Each rule of ``_routing_rules`` returns nothing or a
+        ``RoutingRefusal``; the first refusal that Process again does not
+        bypass is logged (traced in a dry run) and the message goes no
+        further. A bounce skips the rules that are not for bounces and goes
+        to core; other mail is routed by core with the recipients the
+        allow-list keeps (``_routing_core_routes``).
         """
-        sender = email_normalize(message_dict.get("email_from") or "") or ""
+        facts = RoutingFacts(
+            sender=email_normalize(message_dict.get("email_from") or "") or ""
+        )
         self._routing_trace(
-            "sender", address=sender or message_dict.get("email_from") or ""
+            "sender", address=facts.sender or message_dict.get("email_from") or ""
         )
         self._routing_trace(
             "recipients", addresses=message_dict.get("recipients") or ""
         )
-        if not self._routing_authentication_allows(message, message_dict):
-            return []
-        verdict = auto_mail.classify(message, sender)
-        message_dict["_routing_verdict"] = verdict
-        self._routing_trace("automatic", kind=verdict.kind, evidence=verdict.reason)
-        # core takes every multipart/report for a bounce: a read receipt would
-        # count as a bounce of the reader's address
-        if verdict.kind == auto_mail.READ_RECEIPT and not self._routing_bypassed(
-            verdict.kind
-        ):
-            self._routing_refuse(
-                message, message_dict, verdict.kind, {"evidence": verdict.reason}
-            )
-            return []
-        if message_dict.get("is_bounce"):
+        bounce = bool(message_dict.get("is_bounce"))
+        for rule, for_bounces in self._routing_rules():
+            if bounce and not for_bounces:
+                continue
+            refusal = getattr(self, rule)(message, message_dict, facts)
+            if refusal is not None and not self._routing_bypassed(refusal.reason):
+                self._routing_apply_refusal(message, message_dict, refusal)
+                return []
+        if bounce:
             self._routing_trace(
                 "bounce", address=message_dict.get("bounced_email") or ""
             )
             return super().message_route(
                 message, message_dict, model, thread_id, custom_values
             )
+        return self._routing_core_routes(
+            message, message_dict, facts, model, thread_id, custom_values
+        )
+
+    @api.model
+    def _routing_rules(self):
+        """The rules before core routing, in order: ``(method, whether it
+        applies to bounces)``. A method takes ``(message, message_dict,
+        facts)`` and returns None or a ``RoutingRefusal``. Authentication
+        comes first: a message that may not speak for its From is judged
+        before anything it says is believed."""
+        return [
+            ("_routing_rule_authentication", True),
+            ("_routing_rule_automatic", True),
+            ("_routing_rule_forwarding_loop", False),
+            ("_routing_rule_self_loop", False),
+            ("_routing_rule_auto_reply", False),
+        ]
+
+    @api.model
+    def _routing_apply_refusal(self, message, message_dict, refusal):
+        """Log a rule's refusal; one at the end of DATA (``smtp``) is logged
+        in a transaction of its own, then raised (``GatewayRefusal``) for
+        the mailgate's 550."""
+        if not refusal.smtp:
+            self._routing_refuse(
+                message,
+                message_dict,
+                refusal.reason,
+                refusal.params,
+                alias=refusal.alias,
+                model=refusal.model,
+                bounced=refusal.bounced,
+            )
+            return
+        params = dict(refusal.params, smtp=True)
+        if self._routing_is_dry_run():
+            self._routing_note_refusal(refusal.reason, dict(params, answered=False))
+            return
+        alias = self._routing_addressed_alias(message_dict)
+        log_id = self._routing_log_in_own_transaction(
+            message, message_dict, refusal.reason, params, alias_id=alias.id
+        )
+        self._routing_note_refusal(
+            refusal.reason, dict(params, answered=False), log_id=log_id, apart=True
+        )
+        raise GatewayRefusal(refusal.reason, refusal.params)
+
+    @api.model
+    def _routing_rule_automatic(self, message, message_dict, facts):
+        """Classify automatic mail (the verdict the later rules and the
+        answers read); a read receipt is refused: core takes every
+        multipart/report for a bounce, so it would count as a bounce of the
+        reader's address."""
+        facts.verdict = verdict = auto_mail.classify(message, facts.sender)
+        message_dict["_routing_verdict"] = verdict
+        self._routing_trace("automatic", kind=verdict.kind, evidence=verdict.reason)
+        if verdict.kind == auto_mail.READ_RECEIPT:
+            return RoutingRefusal(verdict.kind, {"evidence": verdict.reason})
+        return None
+
+    @api.model
+    def _routing_rule_forwarding_loop(self, message, message_dict, facts):
+        """Delivered to the same address twice: forwarded in a circle."""
         delivered_to = [
             email_normalize(str(v)) or str(v).lower()
             for v in message.get_all("Delivered-To") or []
@@ -363,60 +501,57 @@ class MailThread(models.AbstractModel):
         looping = [
             address for address, seen in Counter(delivered_to).items() if seen > 1
         ]
-        if looping and not self._routing_bypassed("forwarding_loop"):
-            self._routing_refuse(
-                message, message_dict, "forwarding_loop", {"address": looping[0]}
-            )
-            return []
-        from_own_address = bool(sender) and sender in self._get_own_addresses()
-        # the References lookup is only needed by the two rules below (and
-        # by the explainer): ordinary mail does not pay for it twice
+        if looping:
+            return RoutingRefusal("forwarding_loop", {"address": looping[0]})
+        return None
+
+    @api.model
+    def _routing_rule_self_loop(self, message, message_dict, facts):
+        """Mail from one of this database's own addresses that answers none
+        of its messages."""
+        facts.from_own_address = (
+            bool(facts.sender) and facts.sender in self._get_own_addresses()
+        )
+        # the reply is only needed by this rule and the next (and by the
+        # explainer): ordinary mail does not pay for reading it
         if (
-            from_own_address
-            or verdict.kind == auto_mail.AUTO_REPLY
+            facts.from_own_address
+            or facts.verdict.kind == auto_mail.AUTO_REPLY
             or self._routing_is_dry_run()
         ):
             reply_to = self._routing_find_reply(message_dict)
-            is_reply = bool(reply_to and reply_to.model and reply_to.res_id)
+            facts.is_reply = bool(reply_to and reply_to.model and reply_to.res_id)
             self._routing_trace(
                 "reply",
-                model=reply_to.model if is_reply else False,
-                res_id=reply_to.res_id if is_reply else False,
+                model=reply_to.model if facts.is_reply else False,
+                res_id=reply_to.res_id if facts.is_reply else False,
             )
-        else:
-            is_reply = None
-        if (
-            from_own_address
-            and not is_reply
-            and not self._routing_bypassed("self_loop")
-        ):
-            self._routing_refuse(message, message_dict, "self_loop", {"sender": sender})
-            return []
-        if (
-            verdict.kind == auto_mail.AUTO_REPLY
-            and not is_reply
-            and not self._routing_bypassed(verdict.kind)
-        ):
-            self._routing_refuse(
-                message, message_dict, verdict.kind, {"evidence": verdict.reason}
-            )
-            return []
+        if facts.from_own_address and not facts.is_reply:
+            return RoutingRefusal("self_loop", {"sender": facts.sender})
+        return None
 
-        policy = self._get_recipient_policy()
+    @api.model
+    def _routing_rule_auto_reply(self, message, message_dict, facts):
+        """An auto-reply that answers no thread of this database."""
+        if facts.verdict.kind == auto_mail.AUTO_REPLY and not facts.is_reply:
+            return RoutingRefusal(
+                facts.verdict.kind, {"evidence": facts.verdict.reason}
+            )
+        return None
+
+    @api.model
+    def _routing_core_routes(
+        self, message, message_dict, facts, model, thread_id, custom_values
+    ):
+        """Core's routing with the recipients the allow-list keeps; what it
+        cannot route is logged (no route, or a recipient domain not
+        allowed) before its error goes on, and a mail written to the
+        catchall only is logged as such."""
         originals = {key: message_dict.get(key) for key in ("to", "recipients")}
-        removed = []
-        if not self._routing_bypassed("allow_list"):
-            for key in ("to", "recipients"):
-                kept, dropped = self._routing_filter_recipients(
-                    email_split(originals[key] or ""), sender, policy
-                )
-                message_dict[key] = ",".join(kept)
-                removed += [item for item in dropped if item not in removed]
-        for address, why in removed:
-            self._routing_trace("recipient_removed", address=address, why=why)
+        removed = self._routing_apply_allow_list(message_dict, facts.sender)
         routing_self = self.with_context(
             mail_routing_allowlist_applied=True,
-            mail_routing_verdict=verdict.kind or False,
+            mail_routing_verdict=facts.verdict.kind or False,
         )
         try:
             routes = super(MailThread, routing_self).message_route(
@@ -424,19 +559,7 @@ class MailThread(models.AbstractModel):
             )
         except ValueError:
             message_dict.update(originals)
-            reason, params = self._routing_unrouted(originals, removed)
-            if self._routing_is_dry_run() or self._routing_privileged_context(
-                CONTEXT_BYPASS
-            ):
-                # a dry run, or Process again: its entry says what happened
-                # (another entry, written in a transaction of its own, would
-                # be this very entry counted once more, under the feet of
-                # the transaction that writes the outcome on it)
-                self._routing_trace("refused", reason=reason, answered=False, **params)
-            else:
-                self._routing_log_in_own_transaction(
-                    message, message_dict, reason, params
-                )
+            self._routing_log_unrouted(message, message_dict, originals, removed)
             raise
         finally:
             message_dict.update(originals)
@@ -447,7 +570,7 @@ class MailThread(models.AbstractModel):
                 message_dict,
                 refusal,
                 {"recipients": originals["to"] or ""},
-                bounced=not verdict.kind and not from_own_address,
+                bounced=not facts.verdict.kind and not facts.from_own_address,
             )
         for route in routes:
             self._routing_trace(
@@ -457,6 +580,44 @@ class MailThread(models.AbstractModel):
                 alias_id=route[4].id if route[4] else False,
             )
         return routes
+
+    @api.model
+    def _routing_apply_allow_list(self, message_dict, sender):
+        """Keep in ``message_dict`` the recipients the allow-list allows
+        (not the sender); returns the removed ``(address, why)``."""
+        removed = []
+        if not self._routing_bypassed("allow_list"):
+            policy = self._get_recipient_policy()
+            for key in ("to", "recipients"):
+                kept, dropped = self._routing_filter_recipients(
+                    email_split(message_dict.get(key) or ""), sender, policy
+                )
+                message_dict[key] = ",".join(kept)
+                removed += [item for item in dropped if item not in removed]
+        for address, why in removed:
+            self._routing_trace("recipient_removed", address=address, why=why)
+        return removed
+
+    @api.model
+    def _routing_log_unrouted(self, message, message_dict, originals, removed):
+        """Core found no route: the refusal, logged in a transaction of its
+        own (core's error rolls the delivery back). Not in a dry run, nor
+        when processing again: its entry says what happened (another
+        entry, written in a transaction of its own, would be this very
+        entry counted once more, under the feet of the transaction that
+        writes the outcome on it)."""
+        reason, params = self._routing_unrouted(originals, removed)
+        if self._routing_is_dry_run() or self._routing_privileged_context(
+            CONTEXT_BYPASS
+        ):
+            self._routing_note_refusal(reason, dict(params, answered=False))
+            return
+        log_id = self._routing_log_in_own_transaction(
+            message, message_dict, reason, params
+        )
+        self._routing_note_refusal(
+            reason, dict(params, answered=False), log_id=log_id, apart=True
+        )
 
     @api.model
     def _routing_unrouted(self, originals, removed):
@@ -518,7 +679,8 @@ class MailThread(models.AbstractModel):
         self, message, message_dict, reason, params, alias_id=None
     ):
         """Log a message whose processing is about to fail: the current
-        transaction will be rolled back, the log must survive it."""
+        transaction will be rolled back, the log must survive it. Returns
+        the entry's id."""
         with self.env.registry.cursor() as cr:
             env = api.Environment(
                 cr,
@@ -529,13 +691,17 @@ class MailThread(models.AbstractModel):
                 },
             )
             alias = env["mail.alias"].browse(alias_id).exists() if alias_id else None
-            env["mail.thread"]._routing_refuse(
-                message,
-                message_dict,
-                reason,
-                params,
-                alias=alias,
-                model=alias.alias_model_id.model if alias else None,
+            return (
+                env["mail.thread"]
+                ._routing_refuse(
+                    message,
+                    message_dict,
+                    reason,
+                    params,
+                    alias=alias,
+                    model=alias.alias_model_id.model if alias else None,
+                )
+                .id
             )
 
     @api.model
@@ -615,7 +781,7 @@ class MailThread(models.AbstractModel):
     def _detect_loop_headers(self, msg_dict):
         looping = super()._detect_loop_headers(msg_dict)
         if looping:
-            self._routing_trace("refused", reason="loop_reply", answered=False)
+            self._routing_note_refusal("loop_reply", {"answered": False})
         return looping
 
     # ------------------------------------------------------------------
@@ -734,14 +900,15 @@ class MailThread(models.AbstractModel):
         return not addressed or not addressed <= record_only
 
     @api.model
-    def _routing_authentication_allows(self, message, message_dict):
-        """Apply the authentication policy before any other rule: a message
-        that may not speak for its From is quarantined (logged with its
-        source, not routed) or, on the mailgate, refused at the end of DATA
-        (``GatewayRefusal``). Returns whether routing goes on."""
+    def _routing_rule_authentication(self, message, message_dict, facts):
+        """The authentication policy: a message that may not speak for its
+        From is quarantined (logged with its source, not routed) or, on the
+        mailgate, refused at the end of DATA (``smtp``)."""
         settings = self._routing_auth_settings()
-        facts = self._routing_authentication(message, settings["trusted_authserv_ids"])
-        message_dict["_routing_auth"] = facts
+        facts_auth = self._routing_authentication(
+            message, settings["trusted_authserv_ids"]
+        )
+        message_dict["_routing_auth"] = facts_auth
         from_fields = author_address.raw_from_values(message)
         from_problem = author_address.from_problem(from_fields)
         # every address of every From field: one of them being a user's or a
@@ -756,7 +923,7 @@ class MailThread(models.AbstractModel):
             settings["protected_domains"],
         )
         decision = auth_policy.decide(
-            facts,
+            facts_auth,
             protected,
             smtp=bool(self._routing_privileged_context(CONTEXT_SMTP)),
             spoof_action=settings["spoof_action"],
@@ -767,41 +934,21 @@ class MailThread(models.AbstractModel):
             ambiguous_action=settings["ambiguous_from_action"],
         )
         params = {
-            "result": facts.summary,
-            "policy": decision.policy or facts.policy,
-            "from_domain": facts.from_domain,
-            "authserv_id": facts.authserv_id,
-            "arc_vouched": facts.arc_vouched,
+            "result": facts_auth.summary,
+            "policy": decision.policy or facts_auth.policy,
+            "from_domain": facts_auth.from_domain,
+            "authserv_id": facts_auth.authserv_id,
+            "arc_vouched": facts_auth.arc_vouched,
             "protected": protected,
             "from_problem": from_problem,
         }
         # the explainer says which setting let an unproven protected From through
         self._routing_trace("authentication", action=decision.action, **params)
-        if decision.action == auth_policy.ACCEPT or self._routing_bypassed(
-            decision.reason
-        ):
-            return True
-        if decision.action == auth_policy.REFUSE:
-            if self._routing_is_dry_run():
-                self._routing_trace(
-                    "refused",
-                    reason=decision.reason,
-                    answered=False,
-                    smtp=True,
-                    **params,
-                )
-                return False
-            alias = self._routing_addressed_alias(message_dict)
-            self._routing_log_in_own_transaction(
-                message,
-                message_dict,
-                decision.reason,
-                dict(params, smtp=True),
-                alias_id=alias.id,
-            )
-            raise GatewayRefusal(decision.reason, params)
-        self._routing_refuse(message, message_dict, decision.reason, params)
-        return False
+        if decision.action == auth_policy.ACCEPT:
+            return None
+        return RoutingRefusal(
+            decision.reason, params, smtp=decision.action == auth_policy.REFUSE
+        )
 
     @api.model
     def _routing_addressed_alias(self, message_dict):
@@ -838,26 +985,7 @@ class MailThread(models.AbstractModel):
         if self.env["mail.gateway.allowed"]._is_trusted(sender):
             self._routing_trace("trusted", sender=sender)
             return False
-        get_param = self.env["ir.config_parameter"].sudo().get_param
-        reply_threshold = routing_params.read(
-            get_param, "mail.gateway.loop.reply_threshold"
-        )
-        global_minutes, _global_threshold = self.env["mail.alias"]._get_loop_limits()
-        checks = {}
-        for model, thread_id, _values, _uid, alias in routes:
-            if thread_id:
-                if reply_threshold:
-                    checks[(f"thread:{model},{thread_id}", "reply")] = (
-                        global_minutes,
-                        reply_threshold,
-                        alias,
-                        model,
-                        thread_id,
-                    )
-                continue
-            scope = f"alias:{alias.id}" if alias else f"model:{model}"
-            minutes, threshold = (alias or self.env["mail.alias"])._get_loop_limits()
-            checks[(scope, "create")] = (minutes, threshold, alias, model, False)
+        checks = self._routing_loop_checks(routes)
         if not checks:
             self._routing_trace("replies_unlimited")
             return False
@@ -882,31 +1010,70 @@ class MailThread(models.AbstractModel):
             bypass = "reply_limit" if kind == "reply" else "rate_limit"
             if count < threshold or self._routing_bypassed(bypass):
                 continue
-            notices = Event._count(sender, scope, "notice", since)
-            verdict = message_dict.get("_routing_verdict") or auto_mail.classify(
-                message, sender
-            )
-            answer = not notices and auto_mail.may_answer(
-                verdict, sender, self._get_own_addresses()
-            )
-            if answer:
-                self._routing_send_loop_notice(message, message_dict)
-                if not dry_run:
-                    Event._record(sender, scope, "notice")
-            self._routing_refuse(
-                message,
-                message_dict,
-                bypass,
-                limit,
-                alias=alias,
-                model=model,
-                bounced=answer,
+            self._routing_refuse_loop(
+                message, message_dict, (sender, scope, since), bypass, limit, alias
             )
             return True
         if not dry_run:
             for scope, kind in checks:
                 Event._record(sender, scope, kind)
         return False
+
+    @api.model
+    def _routing_loop_checks(self, routes):
+        """The counts a message's routes need: ``{(scope, kind): (minutes,
+        threshold, alias, model, res_id)}``, a record created through an
+        alias (or in a model), or a reply in a thread when replies are
+        limited."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        reply_threshold = routing_params.read(
+            get_param, "mail.gateway.loop.reply_threshold"
+        )
+        global_minutes, _global_threshold = self.env["mail.alias"]._get_loop_limits()
+        checks = {}
+        for model, thread_id, _values, _uid, alias in routes:
+            if thread_id:
+                if reply_threshold:
+                    checks[(f"thread:{model},{thread_id}", "reply")] = (
+                        global_minutes,
+                        reply_threshold,
+                        alias,
+                        model,
+                        thread_id,
+                    )
+                continue
+            scope = f"alias:{alias.id}" if alias else f"model:{model}"
+            minutes, threshold = (alias or self.env["mail.alias"])._get_loop_limits()
+            checks[(scope, "create")] = (minutes, threshold, alias, model, False)
+        return checks
+
+    @api.model
+    def _routing_refuse_loop(self, message, message_dict, count, reason, limit, alias):
+        """Refuse a message over a loop limit (``count``: the sender, scope
+        and start of the window counted); the first of its window gets one
+        notice (when automatic mail rules allow an answer)."""
+        sender, scope, since = count
+        Event = self.env["mail.gateway.event"].sudo()
+        notices = Event._count(sender, scope, "notice", since)
+        verdict = message_dict.get("_routing_verdict") or auto_mail.classify(
+            message, sender
+        )
+        answer = not notices and auto_mail.may_answer(
+            verdict, sender, self._get_own_addresses()
+        )
+        if answer:
+            self._routing_send_loop_notice(message, message_dict)
+            if not self._routing_is_dry_run():
+                Event._record(sender, scope, "notice")
+        self._routing_refuse(
+            message,
+            message_dict,
+            reason,
+            limit,
+            alias=alias,
+            model=limit["model"],
+            bounced=answer,
+        )
 
     @api.model
     def _routing_send_loop_notice(self, message, message_dict):
@@ -958,7 +1125,20 @@ class MailThread(models.AbstractModel):
             # posted in the thread, but nobody is emailed about it: an
             # auto-responder must not start a ping-pong with followers
             self = self.with_context(mail_routing_no_email=True)
-        return super()._message_route_process(message, message_dict, routes)
+        thread_id = super()._message_route_process(message, message_dict, routes)
+        outcome = self._routing_outcome()
+        if outcome is not None:
+            # the new records are noted by message_new
+            outcome.posted += [(route[0], route[1]) for route in routes if route[1]]
+        return thread_id
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        record = super().message_new(msg_dict, custom_values=custom_values)
+        outcome = self._routing_outcome()
+        if outcome is not None:
+            outcome.created.append((record._name, record.id))
+        return record
 
     def _get_message_create_valid_field_names(self):
         # the gateway posts the authentication verdict (_message_route_process)
@@ -1027,6 +1207,13 @@ class MailThread(models.AbstractModel):
         if not aliases:
             return {"code": "unknown_recipient", "why": "no_alias"}
         result = {"code": "ok", "target": "alias", "alias_ids": aliases.ids}
+        return self._routing_check_rate(sender, aliases) or result
+
+    @api.model
+    def _routing_check_rate(self, sender, aliases):
+        """``rate_limited`` (with the count) when the sender is over the
+        loop threshold of one of ``aliases`` and
+        ``mail.gateway.smtp.rate_limit_action`` is ``defer``; else None."""
         action = routing_params.read(
             self.env["ir.config_parameter"].sudo().get_param,
             "mail.gateway.smtp.rate_limit_action",
@@ -1036,7 +1223,7 @@ class MailThread(models.AbstractModel):
             or not sender
             or self.env["mail.gateway.allowed"]._is_trusted(sender)
         ):
-            return result
+            return None
         Event = self.env["mail.gateway.event"].sudo()
         now = self.env.cr.now()
         for alias in aliases.sorted("id"):
@@ -1058,4 +1245,4 @@ class MailThread(models.AbstractModel):
                     "minutes": minutes,
                     "threshold": threshold,
                 }
-        return result
+        return None

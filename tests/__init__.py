@@ -22,6 +22,7 @@ from . import test_mailgate_auth
 from . import test_mailgate_two_gates
 from . import test_i18n
 from . import test_reason_tables
+from . import test_mailgate_aiosmtpd
 from . import test_xmlrpc
 from . import test_deliverability
 from . import test_deliverability_checks

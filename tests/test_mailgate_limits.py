@@ -25,6 +25,8 @@ import threading
 import time
 from unittest.mock import patch
 
+from aiosmtpd.smtp import Session
+
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError
 from odoo.tests import BaseCase, TransactionCase, tagged
@@ -1349,7 +1351,7 @@ class TestClientLimitsUnit(BaseCase):
         ):
             with self.subTest(bad=bad), self.assertRaises(ValueError):
                 smtp_handler.parse_xforward(bad)
-        session = smtp_handler.MailgateSession(loop=None)
+        session = Session(loop=None)
         session.peer, session.host_name = (
             ("::ffff:127.0.0.4", 4025, 0, 0),
             "relay.example",
