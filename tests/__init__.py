@@ -23,6 +23,7 @@ from . import test_mailgate_two_gates
 from . import test_i18n
 from . import test_reason_tables
 from . import test_mailgate_aiosmtpd
+from . import test_routing_pipeline
 from . import test_xmlrpc
 from . import test_deliverability
 from . import test_deliverability_checks
