@@ -19,3 +19,6 @@ from . import mail_message
 from . import mail_routing_explanation
 from . import mail_thread
 from . import res_config_settings
+from . import res_config_settings_outgoing
+from . import res_config_settings_incoming
+from . import res_config_settings_mailgate

@@ -1,6 +1,7 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from . import test_routing_params
 from . import test_address_filter
 from . import test_outgoing
 from . import test_smtp_real
