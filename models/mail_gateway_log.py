@@ -15,13 +15,14 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize
 
-from ..tools import auth_policy, auto_mail, routing_params
+from ..tools import auto_mail, routing_params
+from ..tools.incoming import auth_policy
 from ..tools.reason_texts import (
     RCPT_REFUSALS,
     RCPT_REFUSALS_BY_REASON,
     SMTP_SESSION_REASONS,
 )
-from .mail_thread import CONTEXT_TRUSTED_AUTHSERV_ID
+from .mail_thread_incoming import CONTEXT_TRUSTED_AUTHSERV_ID
 
 _logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ REASONS = [
     ("alias_refused", "Refused by the alias contact policy"),
     ("no_route", "No route"),
     ("unparseable", "Message could not be parsed"),
-    # authentication (tools/auth_policy.py)
+    # authentication (tools/incoming/auth_policy.py)
     ("auth_spoofed", "Unauthenticated mail in the name of your users or domains"),
     ("auth_unverified", "Unverified mail in the name of your users or domains"),
     ("dmarc_reject", "DMARC failed, the sender's domain asks to reject"),

@@ -3,7 +3,8 @@
 
 from odoo import fields, models
 
-from ..tools import auth_policy, routing_params
+from ..tools import routing_params
+from ..tools.incoming import auth_policy
 from ..tools.routing_params import (
     KIND_CHOICE,
     KIND_DOMAINS,
@@ -195,6 +196,7 @@ class ResConfigSettings(models.TransientModel):
     routing_bounce_alias = fields.Char(
         related="alias_domain_id.bounce_alias", readonly=False, string="Bounce alias"
     )
+
     def action_open_mail_routing_check(self):
         return self.env["ir.actions.act_window"]._for_xml_id(
             "mail_routing_policy.mail_routing_check_action"

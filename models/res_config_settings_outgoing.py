@@ -3,7 +3,8 @@
 
 from odoo import fields, models
 
-from ..tools import routing_params, sender_policy
+from ..tools import routing_params
+from ..tools.outgoing import sender_policy
 from ..tools.routing_params import (
     KIND_CHOICE,
     KIND_DEFAULT_FROM,
@@ -80,6 +81,7 @@ class ResConfigSettings(models.TransientModel):
         help="Core's default From of this company's alias domain: used only while "
         "Default From (the Mail routing block) is empty.",
     )
+
     def action_open_mail_sender_check(self):
         return self.env["ir.actions.act_window"]._for_xml_id(
             "mail_routing_policy.mail_sender_check_action"
