@@ -27,9 +27,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import BOGUS_LIMIT, MISSING, SMTP, syntax
 
-from ..models.mail_thread import GatewayRefusal
-from ..tools.auth_reasons import AUTH_REFUSED_REPLY, DATA_REFUSALS
-from ..tools.smtp_reasons import LIMIT_REPLIES, RCPT_REFUSALS
+from ..models.mail_thread_incoming import GatewayRefusal
+from ..tools.incoming.auth_reasons import AUTH_REFUSED_REPLY, DATA_REFUSALS
+from ..tools.mailgate.smtp_reasons import LIMIT_REPLIES, RCPT_REFUSALS
 from . import malloc_release
 from .client_limits import (
     CLIENT_LIMIT,
@@ -69,8 +69,8 @@ REPLY_OK = "250 2.1.5 OK"
 # what the client is told of an accepted message, routed or quarantined
 # alike: nothing about what Odoo did with it
 REPLY_ACCEPTED = "250 2.0.0 OK: message accepted"
-# RCPT TO refusals: tools/smtp_reasons.RCPT_REFUSALS (reply, log reason,
-# text); the limits' replies: tools/smtp_reasons.LIMIT_REPLIES, by limit
+# RCPT TO refusals: tools/mailgate/smtp_reasons.RCPT_REFUSALS (reply, log reason,
+# text); the limits' replies: tools/mailgate/smtp_reasons.LIMIT_REPLIES, by limit
 REPLY_TOO_MANY_RCPT = "452 4.5.3 Too many recipients"
 REPLY_TEMPFAIL = "451 4.3.0 Temporary failure in the mail gateway, try again later"
 REPLY_BUSY = LIMIT_REPLIES["server_sessions"]
@@ -80,7 +80,7 @@ REPLY_TIMEOUT = LIMIT_REPLIES["command_timeout"]
 REPLY_DATA_MEMORY = LIMIT_REPLIES["data_memory"]
 REPLY_DATA_TOO_BIG = "552 5.3.4 Message size exceeds fixed limit"
 REPLY_LINE_TOO_LONG = "500 5.5.2 Line too long (RFC 5321 4.5.3.1.6)"
-# refusals at the end of DATA (tools/auth_reasons.py; RFC 7489 §6.3, RFC 7372)
+# refusals at the end of DATA (tools/incoming/auth_reasons.py; RFC 7489 §6.3, RFC 7372)
 REPLY_AUTH_REFUSED = AUTH_REFUSED_REPLY
 # aiosmtpd's own limits, recognised by their replies (its text, pinned 1.4.6)
 _JUNK_PREFIX, _JUNK_SUFFIX = LIMIT_REPLIES["junk_commands"].split("{command}")

@@ -4,7 +4,9 @@
 from odoo import api, models
 from odoo.exceptions import ValidationError
 
-from ..tools import address_filter, auth_policy, mail_dns, routing_params, sender_policy
+from ..tools import address_filter, mail_dns, routing_params
+from ..tools.incoming import auth_policy
+from ..tools.outgoing import sender_policy
 
 
 class IrConfigParameter(models.Model):

@@ -8,16 +8,18 @@ from markupsafe import Markup, escape
 from odoo import api, models
 from odoo.tools.misc import formatLang
 
-from ..tools import address_filter, auth_policy, sender_policy
-from ..tools.auth_reasons import AUTH_TEXTS
-from ..tools.reason_texts import log_reason, word
-from ..tools.routing_reasons import LOOP_COUNT_TEXTS
-from ..tools.smtp_reasons import (
+from ..tools import address_filter
+from ..tools.incoming import auth_policy
+from ..tools.incoming.auth_reasons import AUTH_TEXTS
+from ..tools.incoming.routing_reasons import LOOP_COUNT_TEXTS
+from ..tools.mailgate.smtp_reasons import (
     RCPT_REFUSALS_BY_REASON,
     RCPT_SENDER_IS_RECIPIENT,
     SMTP_LIMITS,
     SMTP_SESSION_REASONS,
 )
+from ..tools.outgoing import sender_policy
+from ..tools.reason_texts import log_reason, word
 
 
 class MailRoutingExplanation(models.AbstractModel):
@@ -86,7 +88,7 @@ class MailRoutingExplanation(models.AbstractModel):
     @api.model
     def _refusal_text(self, reason, params, html=False):
         """Why a mail is refused, in one sentence (no leading verdict): the
-        reason's entry in its family's table (tools/*_reasons.py)."""
+        reason's entry in its family's table (tools/<room>/*_reasons.py)."""
         fmt = self._formatter(html)
         params = params or {}
         entry = log_reason(reason)
@@ -243,8 +245,8 @@ class MailRoutingExplanation(models.AbstractModel):
 
     @api.model
     def _auth_refusal_text(self, reason, params, html=False):
-        """An authentication refusal (tools/auth_policy.py), in one clause
-        (tools/auth_reasons.AUTH_TEXTS)."""
+        """An authentication refusal (tools/incoming/auth_policy.py), in one clause
+        (tools/incoming/auth_reasons.AUTH_TEXTS)."""
         fmt = self._formatter(html)
         entry = AUTH_TEXTS.get((reason, params.get("protected"))) or AUTH_TEXTS.get(
             reason, AUTH_TEXTS[auth_policy.REASON_DMARC_QUARANTINE]
@@ -335,7 +337,7 @@ class MailRoutingExplanation(models.AbstractModel):
     @api.model
     def _limit_text(self, reason, params, html=False):
         """A loop-protection count: "3 records from this sender in the last
-        30 minutes through alias sales@... (limit 3)" (tools/routing_reasons.
+        30 minutes through alias sales@... (limit 3)" (tools/incoming/routing_reasons.
         LOOP_COUNT_TEXTS); ``reason`` (rate_limit, reply_limit, or None for
         the explainer's step) does not change the words."""
         fmt = self._formatter(html)
@@ -574,7 +576,7 @@ class MailRoutingExplanation(models.AbstractModel):
     @api.model
     def _smtp_limit_text(self, reason, params, html=False):
         """A session the mailgate ended by one of its limits, in one clause
-        (``params``: which ``limit``, its ``value``; tools/smtp_reasons.
+        (``params``: which ``limit``, its ``value``; tools/mailgate/smtp_reasons.
         SMTP_LIMITS)."""
         limit = params.get("limit")
         entry = SMTP_LIMITS.get(limit)
@@ -586,7 +588,7 @@ class MailRoutingExplanation(models.AbstractModel):
 
     # ------------------------------------------------------------------
     # outgoing: the words of ir.mail_server._sender_decision
-    # (tools/sender_policy.py gives codes and data)
+    # (tools/outgoing/sender_policy.py gives codes and data)
     # ------------------------------------------------------------------
 
     @api.model

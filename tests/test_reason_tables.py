@@ -1,7 +1,7 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-"""The reason tables (tools/*_reasons.py) and the mailgate's options
+"""The reason tables (tools/<room>/*_reasons.py) and the mailgate's options
 (cli/mailgate_options.py): complete, consistent with what the code
 produces, and the gateway log's stored values unchanged."""
 
@@ -19,13 +19,13 @@ from odoo.addons.mail_routing_policy.cli import (
     mailgate_options,
     smtp_handler,
 )
-from odoo.addons.mail_routing_policy.tools import (
+from odoo.addons.mail_routing_policy.tools import reason_texts
+from odoo.addons.mail_routing_policy.tools.incoming import (
     auth_policy,
     auth_reasons,
-    reason_texts,
     routing_reasons,
-    smtp_reasons,
 )
+from odoo.addons.mail_routing_policy.tools.mailgate import smtp_reasons
 
 ADDON = pathlib.Path(__file__).resolve().parent.parent
 

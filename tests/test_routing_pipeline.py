@@ -15,7 +15,7 @@ from odoo.addons.mail_routing_policy.models.mail_gateway_log import (
     SmtpEntry,
     fold_smtp_refusals,
 )
-from odoo.addons.mail_routing_policy.models.mail_thread import (
+from odoo.addons.mail_routing_policy.models.mail_thread_incoming import (
     CONTEXT_OUTCOME,
     MailThread,
     RoutingOutcome,

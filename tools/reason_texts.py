@@ -67,7 +67,8 @@ class ReasonText:
 
 
 # the gateway log's reasons, registered by each family from its own file
-# (tools/routing_reasons.py, tools/auth_reasons.py, tools/smtp_reasons.py):
+# (tools/incoming/routing_reasons.py, tools/incoming/auth_reasons.py,
+# tools/mailgate/smtp_reasons.py):
 # (sequence, family name) -> {code: ReasonText}
 _LOG_FAMILIES = {}
 

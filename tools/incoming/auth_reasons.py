@@ -1,15 +1,15 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-"""The authentication policy's reasons (tools/auth_policy.py): the gateway
+"""The authentication policy's reasons (tools/incoming/auth_policy.py): the gateway
 log's codes, their labels and their words, one table; a reason with a
 variant (whose From needs proof) has a text per variant, keyed
 ``(code, variant)``."""
 
 from odoo.tools.translate import LazyTranslate
 
+from ..reason_texts import ReasonText, register_log_reasons
 from . import auth_policy
-from .reason_texts import ReasonText, register_log_reasons
 
 _lt = LazyTranslate(__name__)
 

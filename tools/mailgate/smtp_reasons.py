@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from odoo.tools.translate import LazyGettext, LazyTranslate
 
-from .reason_texts import ReasonText, register_log_reasons
+from ..reason_texts import ReasonText, register_log_reasons
 
 _lt = LazyTranslate(__name__)
 

@@ -8,7 +8,7 @@ name the values, see ``_reason_value``)."""
 
 from odoo.tools.translate import LazyTranslate
 
-from .reason_texts import ReasonText, register_log_reasons
+from ..reason_texts import ReasonText, register_log_reasons
 
 _lt = LazyTranslate(__name__)
 

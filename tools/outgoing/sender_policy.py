@@ -9,7 +9,7 @@ from email.utils import getaddresses
 # core's formatting: the display name is always quoted ("Ann" <a@b>)
 from odoo.tools.mail import email_normalize, formataddr
 
-from .address_filter import (
+from ..address_filter import (
     KIND_DOMAIN,
     InputError,
     domain_to_ascii,

@@ -16,13 +16,8 @@ from odoo.addons.base.models.ir_mail_server import (
     extract_rfc2822_addresses,
 )
 
-from ..tools import (
-    address_filter,
-    deliverability,
-    delivery_feedback,
-    routing_params,
-    sender_policy,
-)
+from ..tools import address_filter, deliverability, delivery_feedback, routing_params
+from ..tools.outgoing import sender_policy
 from .mail_delivery_event import PROVIDER_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -278,7 +273,7 @@ class IrMailServer(models.Model):
     @api.model
     def _sender_decision(self, email_from, mail_servers=None, pinned_server=None):
         """The outgoing decision for ``email_from``: a ``SenderDecision``
-        (tools/sender_policy.py: codes and data, worded by
+        (tools/outgoing/sender_policy.py: codes and data, worded by
         ``mail.routing.explanation``).
 
         This is the one implementation of outgoing server selection: real
