@@ -358,31 +358,25 @@ def _choose_server(servers, email_from, sender, default_from):
     """Tiers 1-5 of :func:`decide_sender`: ``(server, candidates, tier, rule,
     match, smtp_from)`` of the first tier that has a server, else None."""
     ranked = [(server, server.entries) for server in servers]
-    # tiers 1-3: a server allowed to send for the sender itself
-    if sender:
-        tier, matched = rank_candidates(ranked, sender)
+    # tiers 1-3: a server allowed to send for the sender itself (its tier);
+    # tier 4: a server allowed to send for the default From
+    for address, tier, smtp_from in (
+        (sender, None, email_from),
+        (default_from, TIER_DEFAULT_FROM, default_from),
+    ):
+        if not address:
+            continue
+        found_tier, matched = rank_candidates(ranked, address)
         if matched:
             candidates = [server for server, _found in matched]
+            tier = tier or found_tier
             return (
                 matched[0][0],
                 candidates,
                 tier,
                 RULE_MATCH,
                 matched[0][1],
-                email_from,
-            )
-    # tier 4: a server allowed to send for the default From
-    if default_from:
-        _tier, matched = rank_candidates(ranked, default_from)
-        if matched:
-            candidates = [server for server, _found in matched]
-            return (
-                matched[0][0],
-                candidates,
-                TIER_DEFAULT_FROM,
-                RULE_MATCH,
-                matched[0][1],
-                default_from,
+                smtp_from,
             )
     # tier 5: servers accepting any sender; core sends the default From there
     unfiltered = [server for server in servers if not server.entries]
