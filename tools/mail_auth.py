@@ -92,7 +92,7 @@ Limits found in the libraries
   it checks only that a tag name starts with a letter: the values are
   checked here.
 * publicsuffixlist reads its bundled list (offline; as fresh as the
-  installed release) once per process, in about 0.1 s.
+  installed release) once per process.
 * dkimpy, pyspf and authres are imported in the functions that use them, so
   that they load in the processes that authenticate mail (the mailgate, a
   worker routing incoming mail, Check DNS), not in every worker that loads
@@ -390,7 +390,7 @@ _PSL_LOCK = threading.Lock()
 
 
 def _public_suffix_list():
-    global _PSL  # built once per process (0.1 s), read-only afterwards
+    global _PSL  # built once per process, read-only afterwards
     with _PSL_LOCK:
         if _PSL is None:
             _PSL = PublicSuffixList()
