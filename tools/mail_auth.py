@@ -814,20 +814,9 @@ def evaluate_dmarc(
             TEMPERROR, reason=REASON_DNS_PREFIX + found.temporary.status, **base
         )
     if not found.records:
-        # several records at the From domain are discarded (the answer is
-        # cached: no second query)
-        _answer, records = _find_dmarc_record(found.author_domain, resolver, deadline)
-        if len(records) > 1:
-            return DmarcResult(
-                NONE,
-                record_domain=found.author_domain,
-                reason=REASON_MULTIPLE_RECORDS,
-                **base,
-            )
-        mechanisms, _temporary = _aligned_9989(
-            from_domain, spf_result, dkim_results, False, False, resolver, deadline
+        return _dmarc_without_record(
+            found, from_domain, spf_result, dkim_results, resolver, deadline
         )
-        return DmarcResult(NONE, aligned=mechanisms, **base)
     if found.policy is None:
         return DmarcResult(
             PERMERROR,
@@ -837,20 +826,11 @@ def evaluate_dmarc(
         )
     adkim = _mode_tag(found.tags.get("adkim"))
     aspf = _mode_tag(found.tags.get("aspf"))
-    mechanisms, temporary = _aligned_9989(
-        from_domain,
-        spf_result,
-        dkim_results,
-        adkim == "s",
-        aspf == "s",
-        resolver,
-        deadline,
-    )
+    results = (from_domain, spf_result, dkim_results, adkim == "s", aspf == "s")
+    mechanisms, temporary = _aligned_9989(*results, resolver, deadline)
     if mechanisms:
         result = PASS
-    elif temporary or _aligned_temperror(
-        from_domain, spf_result, dkim_results, adkim == "s", aspf == "s"
-    ):
+    elif temporary or _aligned_temperror(*results):
         result = TEMPERROR
     else:
         result = FAIL
@@ -1379,6 +1359,28 @@ def read_results(header_values, trusted_authserv_ids):
     return None
 
 
+def _dmarc_without_record(
+    found, from_domain, spf_result, dkim_results, resolver, deadline
+):
+    """DMARC ``none`` for a From domain without a (single) record: the
+    aligned mechanisms are still said."""
+    base = {"from_domain": found.author_domain, "org_domain": found.org_domain}
+    # several records at the From domain are discarded (the answer is
+    # cached: no second query)
+    _answer, records = _find_dmarc_record(found.author_domain, resolver, deadline)
+    if len(records) > 1:
+        return DmarcResult(
+            NONE,
+            record_domain=found.author_domain,
+            reason=REASON_MULTIPLE_RECORDS,
+            **base,
+        )
+    mechanisms, _temporary = _aligned_9989(
+        from_domain, spf_result, dkim_results, False, False, resolver, deadline
+    )
+    return DmarcResult(NONE, aligned=mechanisms, **base)
+
+
 def _verdict_from_header(header, authserv_id):
     clauses = {}
     dkim_results = []
@@ -1396,39 +1398,10 @@ def _verdict_from_header(header, authserv_id):
             )
         else:
             clauses.setdefault(method, clause)
-    spf_result = SpfResult()
-    if "spf" in clauses:
-        clause = clauses["spf"]
-        mailfrom, helo = (
-            _property(clause, "smtp", "mailfrom"),
-            _property(clause, "smtp", "helo"),
-        )
-        if mailfrom:
-            spf_result = SpfResult(
-                clause.result,
-                SPF_MAILFROM,
-                _normal_name(mailfrom.rpartition("@")[2]),
-                mailfrom,
-            )
-        elif helo:
-            spf_result = SpfResult(clause.result, SPF_HELO, _normal_name(helo), helo)
-        else:
-            spf_result = SpfResult(clause.result)
-    dmarc_result = DmarcResult()
-    if "dmarc" in clauses:
-        clause = clauses["dmarc"]
-        from_domain = _normal_name(_property(clause, "header", "from"))
-        # policy.dmarc is the policy after pct sampling (RFC 7489 §11.2):
-        # read back, it is the policy at 100 %
-        applied = _property(clause, "policy", "dmarc").lower()
-        dmarc_result = DmarcResult(
-            clause.result,
-            from_domain=from_domain,
-            org_domain=org_domain(from_domain),
-            policy=applied,
-            applied_policy=applied,
-            reason=str(clause.reason or ""),
-        )
+    spf_result = _spf_from_clause(clauses["spf"]) if "spf" in clauses else SpfResult()
+    dmarc_result = (
+        _dmarc_from_clause(clauses["dmarc"]) if "dmarc" in clauses else DmarcResult()
+    )
     arc_result = ArcResult()
     if "arc" in clauses:
         sealer = _normal_name(_property(clauses["arc"], "header", "as-d"))
@@ -1448,6 +1421,38 @@ def _verdict_from_header(header, authserv_id):
         arc=arc_result,
         arc_override=arc_override,
         authserv_id=authserv_id,
+    )
+
+
+def _spf_from_clause(clause):
+    mailfrom, helo = (
+        _property(clause, "smtp", "mailfrom"),
+        _property(clause, "smtp", "helo"),
+    )
+    if mailfrom:
+        return SpfResult(
+            clause.result,
+            SPF_MAILFROM,
+            _normal_name(mailfrom.rpartition("@")[2]),
+            mailfrom,
+        )
+    if helo:
+        return SpfResult(clause.result, SPF_HELO, _normal_name(helo), helo)
+    return SpfResult(clause.result)
+
+
+def _dmarc_from_clause(clause):
+    from_domain = _normal_name(_property(clause, "header", "from"))
+    # policy.dmarc is the policy after pct sampling (RFC 7489 §11.2):
+    # read back, it is the policy at 100 %
+    applied = _property(clause, "policy", "dmarc").lower()
+    return DmarcResult(
+        clause.result,
+        from_domain=from_domain,
+        org_domain=org_domain(from_domain),
+        policy=applied,
+        applied_policy=applied,
+        reason=str(clause.reason or ""),
     )
 
 
