@@ -8,8 +8,11 @@ from . import mail_delivery_refusal
 from . import mail_delivery_replay
 from . import mail_deliverability_result
 from . import ir_mail_server_outgoing
+from . import ir_mail_server_dns_check
 from . import mail_alias_incoming
 from . import mail_alias_domain
+from . import mail_alias_domain_incoming
+from . import mail_alias_domain_dns_check
 from . import mail_gateway_allowed
 from . import mail_gateway_event
 from . import mail_gateway_guess_budget
@@ -22,3 +25,4 @@ from . import res_config_settings
 from . import res_config_settings_outgoing
 from . import res_config_settings_incoming
 from . import res_config_settings_mailgate
+from . import res_config_settings_dns_check

@@ -12,7 +12,14 @@ from odoo.tools import email_normalize
 
 from ..tools import address_filter, mail_dns, routing_params
 from ..tools import deliverability as dlv
-from ..tools.reason_texts import RECEIVER_TEXTS, deliverability_text, word
+from ..tools.reason_texts import (
+    RECEIVER_TEXTS,
+    RECEIVER_TEXTS_NO_SELECTOR,
+    TLS_ERROR_TEXTS,
+    TLS_METHOD_TEXTS,
+    deliverability_text,
+    word,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -41,6 +48,12 @@ _NO_RECORD_VARIANT = (
     dlv.CODE_TOO_MANY_LOOKUPS,
     dlv.CODE_TOO_MANY_VOID_LOOKUPS,
     dlv.CODE_RECORD_SYNTAX,
+)
+#: codes of a resolver that does not work (every line of the check)
+RESOLVER_CODES = (
+    dlv.CODE_RESOLVER_BROKEN,
+    dlv.CODE_RESOLVER_TIMEOUT,
+    dlv.CODE_RESOLVER_SERVFAIL,
 )
 #: seconds a sending path may use at least, of what is left of a check
 MIN_PATH_TIME = 2.0
@@ -107,12 +120,13 @@ class MailDeliverabilityResult(models.Model):
             params["aligned"] = ", ".join(
                 self._aligned_word(item) for item in data.get("aligned", [])
             )
-        if self.code in _NO_RECORD_VARIANT and not self.record_to_publish:
-            params["variant"] = "no_record"
-        if self.code == dlv.CODE_NO_SELECTOR and data.get("servers"):
-            params["variant"] = "server"
-        if self.code == dlv.CODE_NO_MX and data.get("expected"):
-            params["variant"] = "expected"
+        variant = self._text_variant(data)
+        if variant:
+            params["variant"] = variant
+        if "servers" in data and not data["servers"]:
+            params["servers"] = self.env._("(none configured)")
+        if self.check == dlv.CHECK_TLS:
+            params.update(self._tls_params(data))
         if self.code == dlv.CODE_READINGS_DIFFER:
             for reading, suffix in (
                 (dlv.READING_9989, "9989"),
@@ -129,6 +143,52 @@ class MailDeliverabilityResult(models.Model):
             )
         params.setdefault("domain", self.subject or self.domain)
         params["subject"] = self.subject
+        return params
+
+    def _text_variant(self, data):
+        """Which text of the code fits the data ("" for its plain one)."""
+        if self.code in _NO_RECORD_VARIANT and not self.record_to_publish:
+            return "no_record"
+        if self.code == dlv.CODE_NO_SELECTOR and data.get("servers"):
+            return "server"
+        if self.code == dlv.CODE_NO_SELECTOR and data.get("config_file"):
+            return "config_file"
+        if self.check == dlv.CHECK_DMARC and self.code == dlv.CODE_NO_RECORD:
+            # the From domain is its own organisational domain: named once
+            org_domain = data.get("org_domain") or data.get("from_domain")
+            return "same" if org_domain == data.get("from_domain") else ""
+        if self.code in RESOLVER_CODES and data.get("machine"):
+            return "machine"
+        if self.code == dlv.CODE_NO_MX and data.get("expected"):
+            return "expected"
+        if self.code == dlv.CODE_NO_TLS and data.get("starttls_offered"):
+            return "offered"
+        return ""
+
+    def _tls_params(self, data):
+        """The TLS line's data in words: the method as the server form names
+        it, why a connection failed, what is wrong with the certificate."""
+        _ = self.env._
+        encryption = data.get("encryption") or "none"
+        params = {
+            "method": word(TLS_METHOD_TEXTS[encryption], env=self.env)
+            if encryption in TLS_METHOD_TEXTS
+            else encryption
+        }
+        error = data.get("error") or ""
+        if error in TLS_ERROR_TEXTS:
+            params["error"] = word(TLS_ERROR_TEXTS[error], env=self.env)
+        host = data.get("host", "")
+        if data.get("verify_error") and data.get("name_matches") is False:
+            params["certificate"] = _(
+                "does not verify (%(error)s) and does not name %(host)s",
+                error=data["verify_error"],
+                host=host,
+            )
+        elif data.get("verify_error"):
+            params["certificate"] = _("does not verify (%s)", data["verify_error"])
+        else:
+            params["certificate"] = _("does not name %s", host)
         return params
 
     def _reading_words(self, found):
@@ -348,20 +408,24 @@ class MailDeliverabilityResult(models.Model):
 
     @api.model
     def _server_selectors(self, paths, alias_selectors):
-        """``{From domain: (selectors, server names)}`` of the From domains that are
-        not alias domains: the DKIM selectors of the servers that send for them
-        (entered on the server, as such a domain has no alias domain)."""
+        """``{From domain: (selectors, server names, config file)}`` of the From
+        domains that are not alias domains: the DKIM selectors of the servers
+        that send for them (entered on the server, as such a domain has no
+        alias domain); ``config file``: the configuration file's SMTP settings
+        send for it too (no selector can be entered there)."""
         found = {}
         for path in paths:
             domain = path["from_domain"]
             if domain in alias_selectors:
                 continue
-            selectors, names = found.setdefault(domain, ([], []))
+            selectors, names, config = found.setdefault(domain, ([], [], []))
             server = path["server"]
+            if not server:
+                # the configuration file's SMTP settings: no field to enter them
+                config[:] = [True]
+                continue
             try:
-                entered = dlv.parse_dkim_selectors(
-                    server.dkim_selectors if server else ""
-                )
+                entered = dlv.parse_dkim_selectors(server.dkim_selectors)
             except dlv.ConfigValueError:
                 entered = ()
             selectors += [item for item in entered if item not in selectors]
@@ -369,8 +433,8 @@ class MailDeliverabilityResult(models.Model):
             if label not in names:
                 names.append(label)
         return {
-            domain: (tuple(selectors), tuple(names))
-            for domain, (selectors, names) in found.items()
+            domain: (tuple(selectors), tuple(names), bool(config))
+            for domain, (selectors, names, config) in found.items()
         }
 
     @api.model
@@ -378,10 +442,10 @@ class MailDeliverabilityResult(models.Model):
         """The facts of one sending path (no MX: that is per alias domain);
         ``sending``: :meth:`_server_sending` of its server, ``selectors``: the
         path's From domain's DKIM selectors and where they are entered
-        (``(selectors, servers)``: on those servers, ``servers`` empty: on the
-        alias domain)."""
+        (``(selectors, servers, config file)``: on those servers, ``servers``
+        empty and ``config file`` false: on the alias domain)."""
         addresses, includes, host, from_host = sending
-        domain_selectors, servers = selectors
+        domain_selectors, servers, config_file = selectors
         facts = dlv.check_sending_path(
             host,
             path["from_domain"],
@@ -394,10 +458,11 @@ class MailDeliverabilityResult(models.Model):
             deadline=deadline,
             host_addresses=from_host,
         )
-        if servers:
+        if servers or config_file:
             # where this domain's selectors are entered: on its servers
+            where = {"servers": list(servers), "config_file": config_file}
             facts = tuple(
-                dataclasses.replace(fact, data={**fact.data, "servers": list(servers)})
+                dataclasses.replace(fact, data={**fact.data, **where})
                 if fact.check == dlv.CHECK_DKIM and fact.code == dlv.CODE_NO_SELECTOR
                 else fact
                 for fact in facts
@@ -441,6 +506,33 @@ class MailDeliverabilityResult(models.Model):
         }
 
     @api.model
+    def _resolver_fact(self, fact, resolver):
+        """The resolver's fact with where its nameservers come from
+        (``machine``: the machine's resolver, else ``mail.dns.nameservers``)."""
+        return dataclasses.replace(
+            fact, data={**fact.data, "machine": bool(resolver.machine)}
+        )
+
+    @api.model
+    def _tls_fact(self, server, deadline):
+        """The TLS line of a server (empty: the configuration file's): a real
+        connection, within what is left of the check (at most
+        :data:`.deliverability.TLS_TIMEOUT` a step)."""
+        if server:
+            host, port = server.smtp_host or "", server.smtp_port or 25
+            encryption = server.smtp_encryption or "none"
+        else:
+            host = tools.config.get("smtp_server") or ""
+            port = tools.config.get("smtp_port") or 25
+            encryption = "starttls" if tools.config.get("smtp_ssl") else "none"
+        timeout = min(dlv.TLS_TIMEOUT, max(deadline.remaining(), 0.5))
+        if host:
+            probe = dlv.probe_tls(host, int(port), encryption, timeout=timeout)
+        else:
+            probe = dlv.TlsProbe(connected=False, error="no_host")
+        return dlv.check_tls(host, int(port), encryption, probe)
+
+    @api.model
     def _path_deadline(self, deadline, paths_left):
         """The deadline of the next of ``paths_left`` paths: its share of the time
         left, at least :data:`MIN_PATH_TIME` seconds (within ``deadline``)."""
@@ -456,6 +548,15 @@ class MailDeliverabilityResult(models.Model):
         order = {check: index for index, (check, _label) in enumerate(CHECKS)}
         values = {}
         sending = {}
+        tls = {}
+        # asked once a check: does the resolver answer at all?
+        resolver_fact = self._resolver_fact(
+            dlv.check_resolver(resolver, deadline), resolver
+        )
+        if resolver_fact.status != dlv.PASS:
+            # its answers would mean nothing: the lines, unasked
+            resolver = dlv.Unasked()
+
         selectors = self._dkim_selectors()
         server_selectors = self._server_selectors(paths, selectors)
         for index, path in enumerate(paths):
@@ -475,17 +576,15 @@ class MailDeliverabilityResult(models.Model):
                 resolver,
                 path_deadline,
                 sending[server_key],
-                server_selectors.get(domain) or (selectors.get(domain, ()), ()),
+                server_selectors.get(domain) or (selectors.get(domain, ()), (), False),
             )
-            if server:
-                facts += (
-                    dlv.check_tls(server.smtp_host or "", server.smtp_encryption),
-                )
-            else:
-                encryption = "starttls" if tools.config.get("smtp_ssl") else "none"
-                facts += (
-                    dlv.check_tls(tools.config.get("smtp_server") or "", encryption),
-                )
+            if resolver_fact.status != dlv.PASS:
+                # a resolver that answers nothing: none of its answers means
+                # anything (TLS is not DNS: the machine connects on its own)
+                facts = tuple(dlv.unchecked(fact, resolver_fact) for fact in facts)
+            if server_key not in tls:
+                tls[server_key] = self._tls_fact(server, deadline)
+            facts += (tls[server_key],)
             for fact in facts:
                 vals = self._fact_values(fact, path, now, order[fact.check])
                 known = values.get(vals["key"])
@@ -504,6 +603,8 @@ class MailDeliverabilityResult(models.Model):
                 except ValueError:
                     continue
                 fact = dlv.check_mx(name, hosts, resolver, deadline)
+                if resolver_fact.status != dlv.PASS:
+                    fact = dlv.unchecked(fact, resolver_fact)
                 path = {"server": None, "from_domain": name}
                 vals = self._fact_values(fact, path, now, order[fact.check])
                 values.setdefault(vals["key"], vals)
@@ -595,7 +696,10 @@ class MailDeliverabilityResult(models.Model):
             params[name] = dict(
                 self._fields["status"]._description_selection(self.env)
             )[fact.data[name]]
-        if fact.code in RECEIVER_TEXTS:
+        if fact.data.get("dkim_unchecked") and fact.code in RECEIVER_TEXTS_NO_SELECTOR:
+            params["dkim_where"] = self._dkim_where(dkim[:1].data or {}, from_domain)
+            words = word(RECEIVER_TEXTS_NO_SELECTOR[fact.code], params, self.env)
+        elif fact.code in RECEIVER_TEXTS:
             words = word(RECEIVER_TEXTS[fact.code], params, self.env)
         else:
             words = deliverability_text(
@@ -603,6 +707,22 @@ class MailDeliverabilityResult(models.Model):
             )
         date = min((spf | dmarc | dkim).mapped("date_checked"))
         return fact, words, date
+
+    def _dkim_where(self, data, domain):
+        """Where the DKIM selectors of ``domain`` are entered (the data of its
+        ``no_selector`` line), as the end of "enter it …"."""
+        _ = self.env._
+        if data.get("servers"):
+            return _(
+                "under DKIM selectors of the outgoing server %s, tab DNS check",
+                ", ".join(data["servers"]),
+            )
+        if data.get("config_file"):
+            return _(
+                "on an outgoing server created for it: the SMTP settings of the "
+                "configuration file have no such field"
+            )
+        return _("under DKIM selectors of the alias domain %s", domain)
 
     def _aligned_word(self, mechanism):
         return {

@@ -5,7 +5,6 @@ from odoo import fields, models
 
 from ..tools import routing_params
 from ..tools.routing_params import (
-    KIND_DOMAINS,
     KIND_INTEGER,
     KIND_NAMESERVERS,
     PARAMS,
@@ -16,13 +15,6 @@ from ..tools.routing_params import (
 # mailgate, Check DNS)
 routing_params.register_params(
     "core", RoutingParam("mail.dns.nameservers", KIND_NAMESERVERS)
-)
-# TODO(dns_check): moves to res_config_settings_dns_check.py with the room
-routing_params.register_params(
-    # where the MX of the alias domains should point: the mailgate's public
-    # host name, or the mailbox provider's for fetchmail
-    "dns_check",
-    RoutingParam("mail.gateway.public_host", KIND_DOMAINS),
 )
 
 
@@ -49,13 +41,6 @@ class ResConfigSettings(models.TransientModel):
             "machine's resolver."
         ),
     )
-    routing_gateway_public_host = fields.Char(
-        "Incoming mail host",
-        config_parameter="mail.gateway.public_host",
-        help="Where the MX records of your alias domains should point: the "
-        "mailgate's public host name, or your mailbox provider's MX hosts when "
-        "Odoo fetches mail. Comma-separated; read by Check DNS.",
-    )
 
     def set_values(self):
         # One rule for Settings and RPC: a number below its minimum is refused
@@ -67,9 +52,3 @@ class ResConfigSettings(models.TransientModel):
             if param and param.kind == KIND_INTEGER and self[name] < param.minimum:
                 ICP._normalize_routing_param(key, str(self[name]))
         return super().set_values()
-
-    def action_check_dns(self):
-        """Check DNS: read what DNS says about every sender and show it."""
-        Result = self.env["mail.deliverability.result"]
-        Result._run_checks()
-        return Result._action_open()

@@ -28,7 +28,11 @@ It answers every question from the zone as an authoritative server
   the authority section: the zone's own for the closest enclosing name, else
   one at the root whose TTL and MINIMUM are ``negative_ttl``;
 * names in ``silent`` are never answered (a timeout for the client), names
-  in ``servfail`` get SERVFAIL;
+  in ``servfail`` get SERVFAIL; ``silent=True`` answers nothing at all (a
+  nameserver that is down); ``nxdomain_all=True`` answers NXDOMAIN to every
+  question, the root's included (a broken resolver with no upstream);
+* the root exists (NODATA) as soon as the zone holds a name, as for any
+  working resolver;
 * UDP answers follow EDNS0 (the client's payload size, else 512 bytes); an
   answer too big gets TC=1 and the client retries over TCP on the same port;
 * every question received (UDP or TCP) is counted per name and type.
@@ -96,6 +100,7 @@ class DnsTestServer:
         negative_ttl=60,
         silent=(),
         servfail=(),
+        nxdomain_all=False,
     ):
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"{host} is not a loopback address")
@@ -103,7 +108,9 @@ class DnsTestServer:
         self.port = None
         self.default_ttl = ttl
         self.negative_ttl = negative_ttl
-        self.silent = {_name(name) for name in silent}
+        self.silent_all = silent is True
+        self.silent = set() if silent is True else {_name(name) for name in silent}
+        self.nxdomain_all = nxdomain_all
         self.servfail = {_name(name) for name in servfail}
         self._lock = threading.Lock()
         self._zone = {}
@@ -214,8 +221,12 @@ class DnsTestServer:
         rdtype = dns.rdatatype.to_text(question.rdtype)
         with self._lock:
             self._counts[(name, rdtype)] += 1
-            if name in self.silent:
+            if name in self.silent or self.silent_all:
                 return None
+            if self.nxdomain_all:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+                response.authority.append(self._soa(""))
+                return response
             if name in self.servfail:
                 response.set_rcode(dns.rcode.SERVFAIL)
                 return response
@@ -234,8 +245,9 @@ class DnsTestServer:
             rrset = self._rrset(name, "CNAME", *cname)
             response.answer.append(rrset)
             name = _name(rrset[0].target.to_text())
+        # every name is below the root
         exists = any(
-            key_name == name or key_name.endswith("." + name)
+            key_name == name or key_name.endswith("." + name) or not name
             for key_name, _type in self._zone
         )
         if not exists:

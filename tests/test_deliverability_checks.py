@@ -10,6 +10,7 @@ import time
 from odoo import http
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.mail_routing_policy.tools import deliverability as dlv
 from odoo.addons.mail_routing_policy.tools import mail_dns
@@ -218,7 +219,14 @@ class TestDeliverabilityChecks(TransactionCase):
             sorted(own.mapped("check")),
             ["alignment", "reverse_dns", "spf", "tls"],
         )
-        self.assertEqual(set(own.mapped("status")), {dlv.PASS}, own.mapped("text"))
+        tls = own.filtered(lambda result: result.check == "tls")
+        self.assertEqual(
+            set((own - tls).mapped("status")), {dlv.PASS}, own.mapped("text")
+        )
+        # the TLS line is a real connection: smtp.corp.test cannot be reached
+        # from here, so nothing is said about its encryption
+        self.assertEqual((tls.status, tls.code), (dlv.UNKNOWN, "tls_unreachable"))
+        self.assertIn("Not checkable: could not connect to smtp.corp.test:", tls.text)
         self.assertEqual(own[0].date_checked.date(), own[0].create_date.date())
         # said in words, not in codes
         alignment = own.filtered(lambda result: result.check == "alignment")
@@ -251,16 +259,25 @@ class TestDeliverabilityChecks(TransactionCase):
         )
         self.assertNotIn("(?)", self.one(server_id=self.relay.id, check="spf").text)
         self.assertResult(
-            self.one(server_id=self.relay.id, check="tls"), dlv.FAIL, "no_tls"
+            self.one(server_id=self.relay.id, check="tls"),
+            dlv.UNKNOWN,
+            "tls_unreachable",
         )
-        # no DMARC: the record proposed for the organisational domain
+        # no DMARC: the record proposed for the organisational domain, the
+        # domain named once when it is its own organisational domain
+        dmarc = self.one(domain="relay-client.test", check="dmarc")
         self.assertResult(
-            self.one(domain="relay-client.test", check="dmarc"),
+            dmarc,
             dlv.FAIL,
             "no_record",
             '_dmarc.relay-client.test. TXT "v=DMARC1; p=none; '
             'rua=mailto:dmarc@relay-client.test"',
         )
+        self.assertTrue(
+            dmarc.text.startswith("relay-client.test publishes no DMARC record"),
+            dmarc.text,
+        )
+        self.assertEqual(dmarc.text.count("relay-client.test"), 1, dmarc.text)
         # no SPF: a record made of the server's addresses and include
         self.assertResult(
             self.one(server_id=self.nospf.id, check="spf"),
@@ -432,6 +449,30 @@ class TestDeliverabilityChecks(TransactionCase):
         dkim = self.one(domain="relay-client.test", check="dkim")
         self.assertEqual(dkim.code, "no_selector")
         self.assertIn("DKIM selectors of the outgoing server (Relay", dkim.text)
+        self.assertNotIn("the alias domain", dkim.text)
+        # an alias domain without selectors: told to enter them on it
+        alias = self.one(domain="eu.orgonly.test", check="dkim")
+        self.assertIn("for the alias domain eu.orgonly.test: open it", alias.text)
+        # a domain only the configuration file's SMTP settings send for
+        values = self.Result._collect(
+            [
+                {
+                    "server": self.env["ir.mail_server"],
+                    "from_address": "news@cfg.test",
+                    "from_domain": "cfg.test",
+                    "envelope": "news@cfg.test",
+                    "envelope_domain": "cfg.test",
+                }
+            ],
+            self.Result._resolver(),
+            mail_dns.Deadline.after(10),
+            alias_mx=False,
+        )
+        (config,) = (vals for vals in values.values() if vals["check"] == "dkim")
+        text = self.Result.new(config).text
+        self.assertIn("SMTP settings of the Odoo configuration file", text)
+        self.assertIn("create an outgoing server for it", text)
+        self.assertNotIn("DKIM selectors of the alias domain", text)
         self.relay.dkim_selectors = "s2048"
         # the relay's key, named through a CNAME as providers publish it
         name = "s2048._domainkey.relay-client.test"
@@ -475,6 +516,12 @@ class TestDeliverabilityChecks(TransactionCase):
         self.assertResult(by_check["dmarc"], dlv.UNKNOWN, "dns_not_asked")
         self.assertIn("ran out before _dmarc.silent.test", by_check["dmarc"].text)
         self.assertIn("silent.test", by_check["spf"].text)
+        # the DNS server that did not answer, and what to do
+        self.assertIn(
+            f"the DNS server {self.dns.nameservers} gave no answer",
+            by_check["spf"].text,
+        )
+        self.assertIn("check again later", by_check["spf"].text)
         labels = dict(self.Result._fields["status"]._description_selection(self.env))
         self.assertEqual(labels[by_check["spf"].status], "Could not be checked")
 
@@ -521,24 +568,48 @@ class TestDeliverabilityChecks(TransactionCase):
         self.assertIn("news@reject.test", wizard.header_from)
         self.assertEqual(wizard.envelope_from, "bounce@corp.test")
         self.assertIn("DNS records were not read", wizard.dmarc)
+        # the FROM filters' word is not DNS's: never ticked before DNS is read
+        self.assertEqual(wizard.dmarc_state, "not_read")
         action = wizard.action_check_dns()
         self.assertEqual(
             (action["res_model"], action["res_id"]), (wizard._name, wizard.id)
         )
         wizard.invalidate_recordset()
-        self.assertEqual(wizard.dns_status, dlv.FAIL)
-        self.assertFalse(wizard.dmarc_aligned)
+        # no DKIM selector entered for reject.test: a signature is unknown,
+        # not failed, so the verdict is conditional and the box unknown
+        self.assertEqual(wizard.dns_status, dlv.UNKNOWN)
+        self.assertEqual(wizard.dmarc_state, "unknown")
         self.assertRegex(
             wizard.dmarc,
-            r"^Gmail would reject this mail, because the From reject.test aligns "
-            r"neither with the envelope domain corp.test \(SPF: Pass\)",
+            r"^Gmail would reject this mail unless it carries a DKIM signature of "
+            r"reject.test, because the From reject.test does not align with the "
+            r"envelope domain corp.test \(SPF: Pass\)",
         )
         self.assertIn("policy is reject", wizard.dmarc)
+        self.assertIn(
+            "DKIM not checked: no selector entered for reject.test (enter it under "
+            "DKIM selectors of the outgoing server Own, tab DNS check)",
+            wizard.dmarc,
+        )
+        self.assertNotIn("Warning", wizard.dmarc)
+        # with the selector entered and no key published: DKIM fails, and
+        # the verdict is certain
+        self.own.dkim_selectors = "s1"
+        wizard.action_check_dns()
+        wizard.invalidate_recordset()
+        self.assertEqual(wizard.dns_status, dlv.FAIL)
+        self.assertEqual(wizard.dmarc_state, "not_aligned")
+        self.assertRegex(wizard.dmarc, r"^Gmail would reject this mail, because")
+        self.assertIn("(DKIM: Fail)", wizard.dmarc)
         # the company's own domain: accepted, aligned
         other = self.env["mail.sender.check"].create({"email_from": "ann@corp.test"})
+        # aligned as its FROM filter declares, but DNS not read: not ticked
+        self.assertIn("Aligned for corp.test", other.dmarc)
+        self.assertEqual(other.dmarc_state, "not_read")
         other.action_check_dns()
         other.invalidate_recordset()
         self.assertEqual(other.dns_status, dlv.PASS, other.dmarc)
+        self.assertEqual(other.dmarc_state, "aligned")
         self.assertTrue(other.dmarc.startswith("Gmail would accept this mail"))
 
     def test_access_admins_only(self):
@@ -580,10 +651,11 @@ class TestReceiverVerdict(TransactionCase):
             # spf, dkim, policy, envelope domain, status, code, verdict
             (spf_pass, [no_selector], "reject", "from.test", "pass", "accepted"),
             (spf_fail, [key], "reject", "env.test", "pass", "accepted"),
-            (spf_pass, [no_selector], "reject", "env.test", "fail", "rejected"),
+            # no selector: a signature could still align, so unknown
+            (spf_pass, [no_selector], "reject", "env.test", "unknown", "rejected"),
             (spf_pass, [no_key], "quarantine", "env.test", "fail", "quarantined"),
             (spf_fail, [no_key], "none", "from.test", "fail", "unauthenticated"),
-            (spf_fail, [no_selector], None, "env.test", "fail", "unauthenticated"),
+            (spf_fail, [no_selector], None, "env.test", "unknown", "unauthenticated"),
             (spf_pass, [no_key], "none", "env.test", "warning", "accepted_unaligned"),
             # a relay whose addresses are unknown: no verdict unless DKIM aligns
             (
@@ -615,8 +687,12 @@ class TestReceiverVerdict(TransactionCase):
         self.assertEqual(
             dlv.parse_dkim_selectors("S1, s1, mail.2024"), ("s1", "mail.2024")
         )
-        self.assertEqual(dlv.check_tls("h", "none").status, dlv.FAIL)
-        self.assertEqual(dlv.check_tls("h", "starttls").status, dlv.PASS)
+        # the setting alone never says "encrypted"
+        unreachable = dlv.TlsProbe(connected=False, error=dlv.TLS_REFUSED)
+        for encryption in ("starttls", "ssl", "none"):
+            with self.subTest(encryption=encryption):
+                fact = dlv.check_tls("h", 587, encryption, unreachable)
+                self.assertEqual(fact.status, dlv.UNKNOWN)
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
@@ -682,3 +758,337 @@ class TestCheckDnsTour(HttpCase):
                 [("domain", "=", "tour.test"), ("check", "=", "spf")]
             )
         )
+
+
+def _certificates(folder, ip="127.0.0.1", names=("smtp.tls.test",)):
+    """A test authority and two certificates for ``ip`` and ``names``: one it
+    signed, one self-signed; returns ``(ca_pem, signed, self_signed)``, each
+    certificate a ``(cert path, key path)`` in ``folder``."""
+    import datetime
+    import ipaddress
+    import os
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def build(subject, key, issuer, issuer_key, ca):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.IPAddress(ipaddress.ip_address(ip))]
+                    + [x509.DNSName(name) for name in names]
+                ),
+                False,
+            )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    def write(name, cert, key):
+        paths = (
+            os.path.join(folder, f"{name}.pem"),
+            os.path.join(folder, f"{name}.key"),
+        )
+        with open(paths[0], "wb") as handle:
+            handle.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(paths[1], "wb") as handle:
+            handle.write(
+                key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            )
+        return paths
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+    ca = build("Test CA", ca_key, ca_name, ca_key, True)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    signed = build(names[0], leaf_key, ca_name, ca_key, False)
+    own_key = ec.generate_private_key(ec.SECP256R1())
+    own_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    self_signed = build(names[0], own_key, own_name, own_key, False)
+    return (
+        ca.public_bytes(serialization.Encoding.PEM).decode(),
+        write("signed", signed, leaf_key),
+        write("self", self_signed, own_key),
+    )
+
+
+class _QuietHandler:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestTlsCheck(TransactionCase):
+    """The TLS line connects: real aiosmtpd servers on loopback, with STARTTLS,
+    with SSL/TLS from the first byte, without TLS, and a port nobody listens
+    on; certificates generated here (a test authority, a self-signed one)."""
+
+    @classmethod
+    def setUpClass(cls):
+        import shutil
+        import ssl
+        import tempfile
+
+        from aiosmtpd.controller import Controller
+
+        super().setUpClass()
+        folder = tempfile.mkdtemp(prefix="mail_routing_tls_")
+        cls.addClassCleanup(shutil.rmtree, folder, True)
+        cls.ca, signed, self_signed = _certificates(folder)
+
+        def context(paths):
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(*paths)
+            return ctx
+
+        def start(**kwargs):
+            controller = Controller(
+                _QuietHandler(), hostname=HOST, port=_free_port(), **kwargs
+            )
+            controller.start()
+            cls.addClassCleanup(controller.stop)
+            return controller.port
+
+        cls.starttls_port = start(tls_context=context(signed))
+        cls.self_signed_port = start(tls_context=context(self_signed))
+        cls.smtps_port = start(ssl_context=context(signed))
+        cls.plain_port = start()
+        cls.closed_port = _free_port()
+
+    def probe(self, port, encryption, host=HOST):
+        probe = dlv.probe_tls(host, port, encryption, timeout=5, cadata=self.ca)
+        return dlv.check_tls(host, port, encryption, probe)
+
+    @mute_logger("mail.log")
+    def test_negotiated_or_not(self):
+        """What was negotiated, never the setting alone."""
+        table = [
+            # port, encryption, status, code
+            (self.starttls_port, "starttls", dlv.PASS, "tls"),
+            (self.smtps_port, "ssl", dlv.PASS, "tls"),
+            (self.self_signed_port, "starttls", dlv.WARNING, "tls_unverified"),
+            (self.starttls_port, "none", dlv.FAIL, "no_tls"),
+            (self.plain_port, "none", dlv.FAIL, "no_tls"),
+            (self.plain_port, "starttls", dlv.FAIL, "starttls_not_offered"),
+            (self.starttls_port, "ssl", dlv.FAIL, "tls_failed"),
+            (self.closed_port, "starttls", dlv.UNKNOWN, "tls_unreachable"),
+            (self.closed_port, "ssl", dlv.UNKNOWN, "tls_unreachable"),
+        ]
+        for port, encryption, status, code in table:
+            with self.subTest(port=port, encryption=encryption):
+                fact = self.probe(port, encryption)
+                self.assertEqual((fact.status, fact.code), (status, code), fact.data)
+                self.assertEqual(fact.data["endpoint"], f"{HOST}:{port}")
+        fact = self.probe(self.starttls_port, "starttls")
+        self.assertRegex(fact.data["protocol"], r"^TLSv1\.[23]$")
+        self.assertTrue(fact.data["cipher"])
+        self.assertTrue(fact.data["verified"] and fact.data["name_matches"])
+        self.assertTrue(self.probe(self.starttls_port, "none").data["starttls_offered"])
+        self.assertFalse(self.probe(self.plain_port, "none").data["starttls_offered"])
+        self.assertEqual(
+            self.probe(self.closed_port, "starttls").data["error"], dlv.TLS_REFUSED
+        )
+        # a certificate of a trusted authority that names another host
+        fact = self.probe(self.starttls_port, "starttls", host="localhost")
+        self.assertEqual((fact.status, fact.code), (dlv.WARNING, "tls_unverified"))
+        self.assertIs(fact.data["name_matches"], False)
+        # self-signed: OpenSSL's reason, and the name still matches
+        fact = self.probe(self.self_signed_port, "starttls")
+        self.assertIn("self-signed", fact.data["verify_error"])
+        self.assertIs(fact.data["name_matches"], True)
+
+    @mute_logger("mail.log")
+    def test_check_dns_says_what_was_negotiated(self):
+        """Check DNS's TLS line for three servers: self-signed STARTTLS (a
+        warning naming the protocol and the certificate's fault), a closed
+        port (not checkable: could not connect) and no encryption offered."""
+        Server = self.env["ir.mail_server"]
+        Server.search([]).active = False
+        servers = Server.create(
+            [
+                {
+                    "name": name,
+                    "smtp_host": HOST,
+                    "smtp_port": port,
+                    "smtp_encryption": encryption,
+                    "from_filter": f"{name.lower()}.test",
+                }
+                for name, port, encryption in (
+                    ("Selfsigned", self.self_signed_port, "starttls"),
+                    ("Closed", self.closed_port, "starttls"),
+                    ("Plain", self.starttls_port, "none"),
+                )
+            ]
+        )
+        with DnsTestServer({("tls.test", "A"): ["127.0.0.1"]}, host=HOST) as dns:
+            self.env["ir.config_parameter"].sudo().set_param(
+                "mail.dns.nameservers", dns.nameservers
+            )
+            self.env["mail.deliverability.result"]._run_checks()
+        texts = {
+            server.name: server.deliverability_result_ids.filtered(
+                lambda result: result.check == "tls"
+            )
+            for server in servers
+        }
+        selfsigned, closed, plain = (
+            texts["Selfsigned"],
+            texts["Closed"],
+            texts["Plain"],
+        )
+        self.assertEqual(
+            (selfsigned.status, selfsigned.code), ("warning", "tls_unverified")
+        )
+        self.assertRegex(selfsigned.text, r"TLS \(STARTTLS\) negotiated TLSv1\.[23] \(")
+        self.assertIn("does not verify (self-signed certificate)", selfsigned.text)
+        self.assertEqual(closed.status, "unknown")
+        self.assertTrue(
+            closed.text.startswith(
+                f"Not checkable: could not connect to {HOST}:{self.closed_port} — "
+                "the connection was refused."
+            ),
+            closed.text,
+        )
+        self.assertNotIn("encrypted (", closed.text)
+        self.assertEqual((plain.status, plain.code), ("fail", "no_tls"))
+        self.assertIn("The server offers STARTTLS", plain.text)
+        # in German
+        load_german(self.env)
+        german = closed.with_context(lang="de_DE")
+        german.invalidate_recordset(["text"])
+        self.assertTrue(german.text.startswith("Nicht prüfbar: "), german.text)
+        self.assertIn(f"{HOST}:{self.closed_port}", german.text)
+
+
+@tagged("post_install", "-at_install", "mail_routing_policy")
+class TestBrokenResolver(TransactionCase):
+    """Check DNS on a resolver that says no name exists, not even the root's,
+    and on one that does not answer at all: every line could not be checked,
+    says why and what to do; a healthy server passes the same question."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        records = {
+            ("corp.test", "TXT"): [txt("v=spf1 ip4:127.0.0.5 -all")],
+            ("_dmarc.corp.test", "TXT"): [txt("v=DMARC1; p=reject")],
+            ("corp.test", "MX"): [f"10 {GATE}."],
+        }
+        cls.healthy = DnsTestServer(records, host=HOST).start()
+        cls.addClassCleanup(cls.healthy.stop)
+        cls.broken = DnsTestServer(records, host=HOST, nxdomain_all=True).start()
+        cls.addClassCleanup(cls.broken.stop)
+        cls.silent = DnsTestServer(records, host=HOST, silent=True).start()
+        cls.addClassCleanup(cls.silent.stop)
+        cls.env["ir.mail_server"].search([]).active = False
+        cls.env.company.alias_domain_id = cls.env["mail.alias.domain"].create(
+            {"name": "corp.test"}
+        )
+        cls.server = cls.env["ir.mail_server"].create(
+            {
+                "name": "Own",
+                "smtp_host": HOST,
+                "smtp_port": _free_port(),
+                "from_filter": "corp.test, other.test",
+                "sending_addresses": "127.0.0.5",
+            }
+        )
+        cls.Result = cls.env["mail.deliverability.result"]
+
+    def use(self, dns):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "mail.dns.nameservers", dns.nameservers
+        )
+        mail_dns.shared_resolver(dns.nameservers).clear_cache()
+
+    def test_probe_tells_broken_from_healthy(self):
+        for server, code in (
+            (self.healthy, "resolver_ok"),
+            (self.broken, "resolver_broken"),
+        ):
+            with self.subTest(code=code):
+                resolver = mail_dns.RunResolver(
+                    mail_dns.shared_resolver(server.nameservers)
+                )
+                fact = dlv.check_resolver(resolver, mail_dns.Deadline.after(5))
+                self.assertEqual(fact.code, code)
+                self.assertEqual(fact.data["servers"], [server.nameservers])
+
+    def test_broken_resolver_every_line_not_checkable(self):
+        self.use(self.healthy)
+        self.Result._run_checks()
+        spf = self.Result.search([("check", "=", "spf"), ("domain", "=", "corp.test")])
+        self.assertEqual(spf.status, "pass", spf.text)
+        self.use(self.broken)
+        self.Result._run_checks()
+        results = self.Result.search([("check", "!=", "tls")])
+        self.assertEqual(
+            set(results.mapped("check")),
+            {"spf", "dkim", "dmarc", "alignment", "mx", "reverse_dns"},
+        )
+        for result in results:
+            with self.subTest(key=result.key):
+                self.assertEqual(
+                    (result.status, result.code), ("unknown", "resolver_broken")
+                )
+                self.assertIn("not even the root of DNS", result.text)
+                self.assertIn(self.broken.nameservers, result.text)
+                self.assertIn("More settings ▸ DNS servers", result.text)
+                self.assertFalse(result.record_to_publish)
+        # the root was asked once for the whole check, nothing else
+        self.assertEqual(self.broken.query_count(".", "SOA"), 1)
+        self.assertEqual(self.broken.total_queries, 1)
+        # the machine's resolver: the text names it and /etc/resolv.conf
+        machine = results[:1].with_context()
+        machine.sudo().write({"data": {**machine.data, "machine": True}})
+        self.assertIn("the machine's resolver", machine.text)
+        self.assertIn("/etc/resolv.conf", machine.text)
+        # in German
+        load_german(self.env)
+        german = results.with_context(lang="de_DE")
+        german.invalidate_recordset(["text"])
+        for result in german:
+            self.assertTrue(result.text.startswith("Nicht prüfbar: "), result.text)
+
+    def test_silent_server_is_named(self):
+        self.use(self.silent)
+        started = time.monotonic()
+        results = self.Result._check_path(
+            self.server, "news@corp.test", "news@corp.test", timeout=6
+        )
+        # one lookup's time (3 s), not one for each name
+        self.assertLess(time.monotonic() - started, 3.0 + 2.5)
+        lines = results.filtered(lambda result: result.check != "tls")
+        self.assertTrue(lines)
+        for result in lines:
+            with self.subTest(key=result.key):
+                self.assertEqual(
+                    (result.status, result.code), ("unknown", "resolver_timeout")
+                )
+                self.assertIn(f"the DNS server {self.silent.nameservers} ", result.text)
+                self.assertIn("did not answer at all", result.text)
+                self.assertIn("Make sure it runs", result.text)

@@ -112,6 +112,9 @@ within the TTLs sends no query (``resolver.queries_sent`` shows it).
 import dataclasses
 import ipaddress
 import re
+import smtplib
+import socket
+import ssl
 
 import dkim
 import dkim.util
@@ -202,10 +205,26 @@ CODE_BAD_ADDRESS = "bad_address"
 CODE_HOST_NOT_AUTHORISED = "host_not_authorised"
 #: no host name to read addresses from (or only loopback/private ones)
 CODE_HOST_UNKNOWN = "host_unknown"
-#: TLS of the connection to the outgoing server
+#: TLS of the connection to the outgoing server, as negotiated
 CHECK_TLS = "tls"
 CODE_TLS = "tls"
 CODE_NO_TLS = "no_tls"
+#: TLS negotiated, with a certificate that does not verify or name the host
+CODE_TLS_UNVERIFIED = "tls_unverified"
+#: STARTTLS set on the server, not offered by it
+CODE_STARTTLS_NOT_OFFERED = "starttls_not_offered"
+#: the server answered, the TLS handshake failed
+CODE_TLS_FAILED = "tls_failed"
+#: the server could not be reached: nothing said about its TLS
+CODE_TLS_UNREACHABLE = "tls_unreachable"
+#: whether the nameservers work at all (the root's SOA)
+CHECK_RESOLVER = "resolver"
+CODE_RESOLVER_OK = "resolver_ok"
+#: the nameservers say no name exists, not even the root
+CODE_RESOLVER_BROKEN = "resolver_broken"
+#: the nameservers do not answer / fail even for the root
+CODE_RESOLVER_TIMEOUT = "resolver_timeout"
+CODE_RESOLVER_SERVFAIL = "resolver_servfail"
 #: what a receiver applying Gmail's and Yahoo's 2024 rules does with the mail
 CHECK_RECEIVER = "receiver"
 CODE_ACCEPTED = "accepted"
@@ -262,13 +281,11 @@ def _dns_fact(check, subject, result, /, **data):
     code = REASON_DNS_PREFIX + result.status
     if not getattr(result, "asked", True):
         code = CODE_DNS_NOT_ASKED
-    return Fact(
-        check,
-        subject,
-        UNKNOWN,
-        code,
-        {**data, "name": result.name, "rdtype": result.rdtype},
-    )
+    data = {**data, "name": result.name, "rdtype": result.rdtype}
+    if code != CODE_DNS_NOT_ASKED:
+        # the nameservers that did not answer: the reader's next step
+        data["servers"] = list(getattr(result, "servers", ()) or ())
+    return Fact(check, subject, UNKNOWN, code, data)
 
 
 def _quote_txt(text):
@@ -1207,7 +1224,11 @@ def _alignment_verdict(reading, aligns, envelope, spf_status, dkim_domains, unkn
             **verdict,
             "status": UNKNOWN,
             "temporary": (
-                {"name": temporary.name, "rdtype": temporary.rdtype}
+                {
+                    "name": temporary.name,
+                    "rdtype": temporary.rdtype,
+                    "servers": list(getattr(temporary, "servers", ()) or ()),
+                }
                 if temporary is not None
                 else {}
             ),
@@ -1479,10 +1500,6 @@ def parse_sending_addresses(value):
     return tuple(networks), tuple(includes)
 
 
-def format_sending_addresses(networks, includes):
-    return ", ".join([*networks, *(f"include:{include}" for include in includes)])
-
-
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
 
@@ -1505,20 +1522,6 @@ def parse_dkim_selectors(value):
     return tuple(selectors)
 
 
-def public_addresses(addresses):
-    """The ``addresses`` a receiver on the internet can see (not loopback, private
-    or link-local)."""
-    found = []
-    for address in addresses:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            continue
-        if ip.is_global and str(ip) not in found:
-            found.append(str(ip))
-    return found
-
-
 def host_spf(fact):
     """An SPF fact computed for addresses read from the SMTP host's name, not
     entered by the admin: "not authorised" is no verdict (a relay's submission
@@ -1530,12 +1533,295 @@ def host_spf(fact):
     return fact
 
 
-def check_tls(server, encryption):
-    """Whether mail to the outgoing server ``server`` travels encrypted (core's
-    ``smtp_encryption``: ``starttls``, ``ssl`` or ``none``)."""
-    if encryption in ("starttls", "ssl"):
-        return Fact(CHECK_TLS, server, PASS, CODE_TLS, {"encryption": encryption})
-    return Fact(CHECK_TLS, server, FAIL, CODE_NO_TLS, {"encryption": encryption or ""})
+# ----------------------------------------------------------------------
+# the resolver itself
+# ----------------------------------------------------------------------
+
+
+def check_resolver(resolver, deadline):
+    """Whether the nameservers answer at all: the root zone's SOA (``. SOA``)
+    exists for every working resolver, so an NXDOMAIN for it means that they
+    say "no such name" for everything (no upstream, a captive resolver), and a
+    timeout that they do not answer. Returns a :class:`Fact` of check
+    ``resolver``: ``pass`` (``resolver_ok``), or ``unknown`` with
+    ``resolver_broken`` / ``dns_timeout`` / ``dns_servfail`` (data
+    ``servers``: the nameservers asked, ``name``/``rdtype``: the question).
+    Asked once a check: every other answer of a broken resolver means nothing.
+    """
+    answer = resolver.resolve(".", "SOA", deadline)
+    data = {
+        "name": ".",
+        "rdtype": "SOA",
+        "servers": list(answer.servers or getattr(resolver, "server_texts", ())),
+    }
+    if answer.status in (mail_dns.OK, mail_dns.NODATA):
+        return Fact(CHECK_RESOLVER, ".", PASS, CODE_RESOLVER_OK, data)
+    if answer.status == mail_dns.TIMEOUT:
+        return Fact(CHECK_RESOLVER, ".", UNKNOWN, CODE_RESOLVER_TIMEOUT, data)
+    if answer.status == mail_dns.SERVFAIL:
+        return Fact(CHECK_RESOLVER, ".", UNKNOWN, CODE_RESOLVER_SERVFAIL, data)
+    return Fact(CHECK_RESOLVER, ".", UNKNOWN, CODE_RESOLVER_BROKEN, data)
+
+
+class Unasked:
+    """A resolver that asks nothing: every lookup ``timeout`` unasked. Check DNS
+    runs the checks through it when the real one does not work, so that the
+    lines exist (to say they could not be checked) without waiting for a
+    resolver that will not answer."""
+
+    server_texts = ()
+    machine = False
+
+    def resolve(self, name, rdtype, deadline=mail_dns.NO_DEADLINE):
+        if isinstance(name, bytes):
+            name = name.decode("utf-8", "replace")
+        return mail_dns.DnsResult(
+            _name(str(name)), rdtype.upper(), mail_dns.TIMEOUT, asked=False
+        )
+
+
+def unchecked(fact, resolver_fact):
+    """``fact`` as "could not be checked" because the resolver does not work
+    (``resolver_fact``: :func:`check_resolver`'s): same check and name, the
+    resolver's code and data, nothing to publish."""
+    keep = {
+        key: value
+        for key, value in fact.data.items()
+        if key in ("selector", "domain", "ip", "from_domain", "envelope_domain")
+    }
+    return Fact(
+        fact.check,
+        fact.domain,
+        UNKNOWN,
+        resolver_fact.code,
+        {**keep, **resolver_fact.data},
+    )
+
+
+# ----------------------------------------------------------------------
+# TLS of the outgoing server
+# ----------------------------------------------------------------------
+
+#: seconds one TLS probe (connect, EHLO, STARTTLS, handshake) may take
+TLS_TIMEOUT = 8.0
+#: the EHLO name of the probe
+TLS_PROBE_EHLO = "localhost"
+
+
+@dataclasses.dataclass(frozen=True)
+class TlsProbe:
+    """What one connection to an SMTP server found.
+
+    ``connected``: the server answered; ``error``: why not (or why the
+    conversation broke off); ``starttls_offered``: EHLO listed STARTTLS;
+    ``encrypted``: a TLS session was negotiated; ``protocol``/``cipher``: of
+    that session; ``verified``: its certificate chain verifies against the
+    machine's trusted authorities; ``verify_error``: OpenSSL's reason when not;
+    ``name_matches``: the certificate names the host (``None``: unknown).
+    """
+
+    connected: bool
+    error: str = ""
+    starttls_offered: bool = False
+    encrypted: bool = False
+    protocol: str = ""
+    cipher: str = ""
+    verified: bool = False
+    verify_error: str = ""
+    name_matches: object = None
+
+
+#: why a connection failed, as codes (the model layer words them)
+TLS_REFUSED = "refused"
+TLS_TIMED_OUT = "timeout"
+TLS_UNKNOWN_HOST = "unknown_host"
+TLS_CLOSED = "closed"
+
+
+def _error_text(exc):
+    """Why a connection failed: one of the ``TLS_*`` codes, else the
+    exception's own words."""
+    if isinstance(exc, ConnectionRefusedError):
+        return TLS_REFUSED
+    if isinstance(exc, TimeoutError):
+        return TLS_TIMED_OUT
+    if isinstance(exc, socket.gaierror):
+        return TLS_UNKNOWN_HOST
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return TLS_CLOSED
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace')}".strip()
+    return str(getattr(exc, "strerror", None) or exc or type(exc).__name__)
+
+
+def _cert_names(der):
+    """``(dns names, ip addresses)`` of a certificate's subjectAltName."""
+    from cryptography import x509
+
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except Exception:  # no SAN, or a certificate cryptography cannot read
+        return [], []
+    return (
+        [name.lower() for name in san.value.get_values_for_type(x509.DNSName)],
+        [str(ip) for ip in san.value.get_values_for_type(x509.IPAddress)],
+    )
+
+
+def cert_names_host(der, host):
+    """Does the certificate (DER) name ``host``? subjectAltName only (RFC 6125
+    §6.4.4: no common name), a wildcard for one leftmost label (§6.4.3)."""
+    dns_names, addresses = _cert_names(der)
+    host = _name(host)
+    try:
+        address = str(ipaddress.ip_address(host))
+    except ValueError:
+        address = ""
+    if address:
+        return address in addresses
+    for pattern in dns_names:
+        pattern = pattern.rstrip(".")
+        if pattern == host:
+            return True
+        if pattern.startswith("*.") and "." in host:
+            if host.partition(".")[2] == pattern[2:]:
+                return True
+    return False
+
+
+def _smtp_session(host, port, encryption, context, timeout):
+    """Open an SMTP session to ``host``:``port`` (resolved by the machine, as
+    Odoo's sending does) and negotiate TLS as ``encryption`` asks:
+    ``(smtp, starttls_offered)``; the caller quits it."""
+    if encryption == "ssl":
+        smtp = smtplib.SMTP_SSL(
+            host,
+            port,
+            local_hostname=TLS_PROBE_EHLO,
+            timeout=timeout,
+            context=context,
+        )
+        offered = False
+    else:
+        smtp = smtplib.SMTP(host, port, local_hostname=TLS_PROBE_EHLO, timeout=timeout)
+    try:
+        smtp.ehlo()
+        if encryption != "ssl":
+            offered = smtp.has_extn("starttls")
+            if encryption == "starttls" and offered:
+                smtp.starttls(context=context)
+                smtp.ehlo()
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp, offered
+
+
+def probe_tls(host, port, encryption, timeout=TLS_TIMEOUT, cadata=None):
+    """Connect to the SMTP server ``host``:``port`` as Odoo does for
+    ``encryption`` (``ssl``: TLS from the first byte, ``starttls``: EHLO then
+    STARTTLS, ``none``: EHLO only) and return a :class:`TlsProbe`.
+
+    The certificate is verified against the machine's authorities and the
+    host name; when it does not verify, a second connection that does not
+    verify reads the session (Odoo's own connection does not verify
+    certificates: the mail still goes). Nothing is sent beyond EHLO and
+    STARTTLS. ``timeout``: seconds each network step may take; ``cadata``:
+    the authorities to trust instead of the machine's (PEM).
+    """
+    verifying = ssl.create_default_context(cadata=cadata)
+    attempts = [(verifying, True)]
+    if encryption in ("ssl", "starttls"):
+        unverified = ssl.create_default_context()
+        unverified.check_hostname = False
+        unverified.verify_mode = ssl.CERT_NONE
+        attempts.append((unverified, False))
+    verify_error = ""
+    for context, verify in attempts:
+        try:
+            smtp, offered = _smtp_session(host, port, encryption, context, timeout)
+        except ssl.SSLCertVerificationError as exc:
+            verify_error = exc.verify_message or str(exc)
+            continue
+        except ssl.SSLError as exc:
+            # the server answered, TLS did not come about (SSL/TLS on a
+            # STARTTLS port, no common protocol version)
+            return TlsProbe(
+                connected=True,
+                starttls_offered=encryption == "starttls",
+                error=exc.reason or str(exc),
+            )
+        except (OSError, smtplib.SMTPException) as exc:
+            return TlsProbe(connected=False, error=_error_text(exc))
+        try:
+            sock = smtp.sock
+            if not isinstance(sock, ssl.SSLSocket):
+                return TlsProbe(connected=True, starttls_offered=offered)
+            der = sock.getpeercert(binary_form=True) or b""
+            return TlsProbe(
+                connected=True,
+                starttls_offered=offered,
+                encrypted=True,
+                protocol=sock.version() or "",
+                cipher=(sock.cipher() or ("",))[0],
+                verified=verify,
+                verify_error=verify_error,
+                name_matches=True if verify else cert_names_host(der, host),
+            )
+        finally:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+    return TlsProbe(connected=False, error=verify_error)
+
+
+def check_tls(server, port, encryption, probe):
+    """What the connection to the outgoing server ``server`` (host name) on
+    ``port`` negotiated, with core's ``smtp_encryption`` (``starttls``,
+    ``ssl`` or ``none``) and the :class:`TlsProbe` of a real connection:
+    ``pass`` (``tls``) when TLS was negotiated and the certificate verifies
+    for the host, ``warning`` (``tls_unverified``) when it was negotiated with
+    a certificate that does not, ``fail`` for no TLS (``no_tls``, data
+    ``starttls_offered``), STARTTLS asked but not offered
+    (``starttls_not_offered``) or a handshake that failed (``tls_failed``),
+    ``unknown`` (``tls_unreachable``, data ``error``) when nothing could be
+    reached: the setting alone never says "encrypted"."""
+    data = {
+        "encryption": encryption or "none",
+        "host": server,
+        "port": port,
+        "endpoint": f"{server}:{port}",
+    }
+    if not probe.connected:
+        return Fact(
+            CHECK_TLS,
+            server,
+            UNKNOWN,
+            CODE_TLS_UNREACHABLE,
+            {**data, "error": probe.error},
+        )
+    data["starttls_offered"] = probe.starttls_offered
+    if probe.error:
+        # connected, but TLS did not come about
+        return Fact(
+            CHECK_TLS, server, FAIL, CODE_TLS_FAILED, {**data, "error": probe.error}
+        )
+    if not probe.encrypted:
+        if encryption == "starttls":
+            return Fact(CHECK_TLS, server, FAIL, CODE_STARTTLS_NOT_OFFERED, data)
+        return Fact(CHECK_TLS, server, FAIL, CODE_NO_TLS, data)
+    data.update(
+        protocol=probe.protocol,
+        cipher=probe.cipher,
+        verified=probe.verified,
+        verify_error=probe.verify_error,
+        name_matches=probe.name_matches,
+    )
+    if probe.verified and probe.name_matches:
+        return Fact(CHECK_TLS, server, PASS, CODE_TLS, data)
+    return Fact(CHECK_TLS, server, WARNING, CODE_TLS_UNVERIFIED, data)
 
 
 def receiver_verdict(spf_fact, dkim_facts, dmarc_fact, envelope_domain, dkim_domain):
@@ -1548,7 +1834,10 @@ def receiver_verdict(spf_fact, dkim_facts, dmarc_fact, envelope_domain, dkim_dom
     selectors has a usable key. Not passing: the policy decides (``reject``,
     ``quarantine``: spam folder); with ``p=none`` or no record, mail that
     neither SPF nor DKIM authenticates is refused (``5.7.26``), other mail
-    accepted (bulk senders need alignment: a warning).
+    accepted (bulk senders need alignment: a warning). With no DKIM selector
+    entered (``data["dkim_unchecked"]``) a signature is unknown, not failed: a
+    verdict that a signature would change is ``unknown`` (the code says what
+    happens to mail without one).
     """
     from_domain = dmarc_fact.domain
     spf_pass = spf_fact.status == PASS
@@ -1556,6 +1845,8 @@ def receiver_verdict(spf_fact, dkim_facts, dmarc_fact, envelope_domain, dkim_dom
         fact.status in (PASS, WARNING) and fact.code != CODE_NO_SELECTOR
         for fact in dkim_facts
     )
+    # no selector entered: whether the mail is signed is unknown, not failed
+    dkim_unchecked = all(fact.code == CODE_NO_SELECTOR for fact in dkim_facts)
     alignment = check_alignment(
         from_domain,
         envelope_domain if spf_pass else "",
@@ -1569,6 +1860,7 @@ def receiver_verdict(spf_fact, dkim_facts, dmarc_fact, envelope_domain, dkim_dom
         "spf": spf_fact.status,
         "spf_code": spf_fact.code,
         "dkim": worst(fact.status for fact in dkim_facts),
+        "dkim_unchecked": dkim_unchecked,
         "aligned": alignment.data.get("aligned", []),
         "policy": dmarc_fact.data.get("policy", ""),
         "pct": dmarc_fact.data.get("pct", 100),
@@ -1593,12 +1885,15 @@ def receiver_verdict(spf_fact, dkim_facts, dmarc_fact, envelope_domain, dkim_dom
             fact.code,
             {**fact.data, **data, "check": fact.check},
         )
+    # what happens to mail that DKIM does not authenticate; without a selector
+    # a signature could still change it: unknown
+    failing = UNKNOWN if dkim_unchecked else FAIL
     if alignment.status == FAIL:
         quarantine = data["policy"] == mail_auth.POLICY_QUARANTINE
         return Fact(
             CHECK_RECEIVER,
             from_domain,
-            FAIL,
+            failing,
             CODE_QUARANTINED if quarantine else CODE_REJECTED,
             {**data, "verdict": VERDICT_SPAM if quarantine else VERDICT_REJECT},
         )
@@ -1606,7 +1901,7 @@ def receiver_verdict(spf_fact, dkim_facts, dmarc_fact, envelope_domain, dkim_dom
         return Fact(
             CHECK_RECEIVER,
             from_domain,
-            FAIL,
+            failing,
             CODE_UNAUTHENTICATED,
             {**data, "verdict": VERDICT_REJECT},
         )

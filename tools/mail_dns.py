@@ -59,7 +59,6 @@ import math
 import threading
 import time
 
-import dkim
 import dns.exception
 import dns.flags
 import dns.message
@@ -199,7 +198,9 @@ class DnsResult:
     not cached). ``strings``: for TXT, each record's character-strings as
     published (``records`` joins them, as SPF and DKIM read them).
     ``asked``: false for a ``timeout`` answered without a query, because the
-    deadline was spent before the question could be sent.
+    deadline was spent before the question could be sent. ``servers``: for a
+    ``timeout`` or ``servfail``, the nameservers (``"address:port"``) that
+    did not answer or failed, so that the reader knows which one to look at.
     """
 
     name: str
@@ -209,6 +210,7 @@ class DnsResult:
     ttl: int = 0
     strings: tuple = ()
     asked: bool = True
+    servers: tuple = ()
 
     @property
     def temporary(self):
@@ -288,6 +290,9 @@ class MailResolver:
         clock=time.monotonic,
     ):
         self.nameservers = tuple(nameservers)
+        #: the nameservers asked, as ``"address:port"`` (the machine's when
+        #: ``nameservers`` is empty: :attr:`machine`)
+        self.server_texts = ()
         self.query_timeout = query_timeout
         self.max_ttl = max_ttl
         self.max_negative_ttl = max_negative_ttl
@@ -315,6 +320,9 @@ class MailResolver:
                     for ns in system.nameservers
                     if isinstance(ns, str)
                 )
+        self.server_texts = tuple(
+            server_text(address, port) for address, port in servers
+        )
         resolver.nameservers = [
             _CountingNameserver(address, port, self._counter)
             for address, port in servers
@@ -324,6 +332,12 @@ class MailResolver:
         resolver.use_edns(0, 0, EDNS_PAYLOAD)
         resolver.cache = None
         return resolver
+
+    @property
+    def machine(self):
+        """The machine's resolver (``/etc/resolv.conf``) is asked, not nameservers
+        of ``mail.dns.nameservers``."""
+        return not self.nameservers
 
     # ------------------------------------------------------------------
     # counters
@@ -378,7 +392,7 @@ class MailResolver:
                 break
             # another thread is asking the same question: wait for its answer
             if not pending.done.wait(min(self.query_timeout, deadline.remaining())):
-                return DnsResult(key_name, rdtype, TIMEOUT)
+                return DnsResult(key_name, rdtype, TIMEOUT, servers=self.server_texts)
             if not pending.result.temporary or deadline.expired:
                 return pending.result
             # its budget ran out, ours may not have: ask ourselves
@@ -404,18 +418,29 @@ class MailResolver:
         except dns.resolver.LifetimeTimeout as exc:
             # spent before anything was sent (dnspython checks the lifetime
             # first), or no answer to what was sent
+            errors = exc.kwargs.get("errors") or ()
             return DnsResult(
-                key_name, rdtype, TIMEOUT, asked=bool(exc.kwargs.get("errors"))
+                key_name,
+                rdtype,
+                TIMEOUT,
+                asked=bool(errors),
+                servers=self._servers_of(errors) or self.server_texts,
             )
         except dns.resolver.NXDOMAIN as exc:
             responses = exc.responses()
             ttl = self._negative_ttl(responses[qname]) if qname in responses else 0
             return DnsResult(key_name, rdtype, NXDOMAIN, ttl=ttl)
         except dns.exception.Timeout:
-            return DnsResult(key_name, rdtype, TIMEOUT)
+            return DnsResult(key_name, rdtype, TIMEOUT, servers=self.server_texts)
+        except dns.resolver.NoNameservers as exc:
+            # SERVFAIL, REFUSED, broken answers of every nameserver
+            servers = self._servers_of(exc.kwargs.get("errors") or ())
+            return DnsResult(
+                key_name, rdtype, SERVFAIL, servers=servers or self.server_texts
+            )
         except dns.exception.DNSException:
-            # NoNameservers (SERVFAIL, REFUSED, broken answers), YXDOMAIN, ...
-            return DnsResult(key_name, rdtype, SERVFAIL)
+            # YXDOMAIN, ...
+            return DnsResult(key_name, rdtype, SERVFAIL, servers=self.server_texts)
         if answer.rrset is None:
             return DnsResult(
                 key_name, rdtype, NODATA, ttl=self._negative_ttl(answer.response)
@@ -428,6 +453,25 @@ class MailResolver:
             records = tuple(rdata.to_text() for rdata in answer.rrset)
         ttl = min(answer.chaining_result.minimum_ttl, self.max_ttl)
         return DnsResult(key_name, rdtype, OK, records, max(0, ttl), strings)
+
+    @staticmethod
+    def _servers_of(errors):
+        """``"address:port"`` of the nameservers in dnspython's ``errors`` list
+        (``(nameserver, tcp, port, exception, answer)`` tuples, the nameserver
+        as ``"Do53:address@port"``), in order."""
+        found = []
+        for error in errors:
+            try:
+                address = str(error[0]).partition(":")[2].rpartition("@")[0]
+                port = int(error[2])
+            except (IndexError, TypeError, ValueError):
+                continue
+            if not address:
+                continue
+            text = server_text(address, port)
+            if text not in found:
+                found.append(text)
+        return tuple(found)
 
     def _negative_ttl(self, response):
         # RFC 2308 §5: no SOA in the authority section, no negative caching
@@ -498,11 +542,25 @@ class RunResolver:
     def queries_sent(self):
         return self.resolver.queries_sent
 
+    @property
+    def server_texts(self):
+        return self.resolver.server_texts
+
+    @property
+    def machine(self):
+        return self.resolver.machine
+
     def query_count(self, name, rdtype):
         return self.resolver.query_count(name, rdtype)
 
     def dkim_dnsfunc(self, deadline):
         return DkimTxtLookup(self, deadline)
+
+
+def server_text(address, port):
+    """``address:port`` of a nameserver (``[v6]:port``)."""
+    host = f"[{address}]" if ":" in address else address
+    return f"{host}:{port}"
 
 
 def _key_name(name):
@@ -535,6 +593,8 @@ class DkimTxtLookup:
         result = self.resolver.resolve(name, "TXT", self.deadline)
         self.results[_key_name(name)] = result
         if result.temporary:
+            import dkim  # only dkimpy calls this: it is loaded already
+
             raise dkim.DnsTimeoutError(f"{result.name}: {result.status}")
         if result.status != OK or not result.records:
             return None

@@ -127,16 +127,62 @@ def word(text, params=None, env=None):
 DELIVERABILITY_TEXTS = {
     # a temporary DNS error: never pass or fail
     "dns_timeout": _lt(
-        "Could not be checked: no answer from the DNS servers for %(name)s "
-        "(%(rdtype)s) in time."
+        "Could not be checked: the DNS server %(servers)s gave no answer for "
+        "%(name)s (%(rdtype)s) in time. If other lines could be checked, the "
+        "servers of that name's zone did not answer: check again later. Otherwise "
+        "make sure %(servers)s runs and this machine reaches it, or enter other DNS "
+        "servers in Settings ▸ Mail routing ▸ More settings ▸ DNS servers."
     ),
     "dns_servfail": _lt(
-        "Could not be checked: the DNS servers failed to answer for %(name)s "
-        "(%(rdtype)s)."
+        "Could not be checked: the DNS server %(servers)s failed to answer for "
+        "%(name)s (%(rdtype)s). If other lines could be checked, that name's zone "
+        "is broken: check again later or tell its owner. Otherwise check "
+        "%(servers)s, or enter other DNS servers in Settings ▸ Mail routing ▸ More "
+        "settings ▸ DNS servers."
     ),
     "dns_not_asked": _lt(
         "Could not be checked: the time of this check ran out before %(name)s "
         "(%(rdtype)s) was asked."
+    ),
+    # the resolver itself does not work (asked once a check: the root's SOA)
+    ("resolver_broken", "machine"): _lt(
+        "Could not be checked: the machine's resolver (%(servers)s, "
+        "/etc/resolv.conf) answers that no name exists, not even the root of DNS, "
+        "so none of its answers can be trusted. Enter DNS servers that work in "
+        "Settings ▸ Mail routing ▸ More settings ▸ DNS servers, or have the "
+        "machine's resolver repaired; then click Check DNS again."
+    ),
+    "resolver_broken": _lt(
+        "Could not be checked: the DNS servers %(servers)s (Settings ▸ Mail routing "
+        "▸ More settings ▸ DNS servers) answer that no name exists, not even the "
+        "root of DNS, so none of their answers can be trusted. Enter DNS servers "
+        "there that resolve any name, or empty the field to use the machine's "
+        "resolver; then click Check DNS again."
+    ),
+    ("resolver_timeout", "machine"): _lt(
+        "Could not be checked: the machine's resolver (%(servers)s, "
+        "/etc/resolv.conf) did not answer at all, not even for the root of DNS. "
+        "Have it repaired, or enter DNS servers that this machine reaches in "
+        "Settings ▸ Mail routing ▸ More settings ▸ DNS servers; then click Check "
+        "DNS again."
+    ),
+    "resolver_timeout": _lt(
+        "Could not be checked: the DNS server %(servers)s (Settings ▸ Mail routing ▸ "
+        "More settings ▸ DNS servers) did not answer at all, not even for the root "
+        "of DNS. Make sure it runs and that this machine reaches it (address, port, "
+        "firewall), or correct the DNS servers there; then click Check DNS again."
+    ),
+    ("resolver_servfail", "machine"): _lt(
+        "Could not be checked: the machine's resolver (%(servers)s, "
+        "/etc/resolv.conf) refuses or fails every question, even for the root of "
+        "DNS. Have it repaired, or enter DNS servers that work in Settings ▸ Mail "
+        "routing ▸ More settings ▸ DNS servers; then click Check DNS again."
+    ),
+    "resolver_servfail": _lt(
+        "Could not be checked: the DNS server %(servers)s (Settings ▸ Mail routing ▸ "
+        "More settings ▸ DNS servers) refuses or fails every question, even for the "
+        "root of DNS. Make sure it resolves names for this machine, or correct the "
+        "DNS servers there; then click Check DNS again."
     ),
     ("spf", "authorised"): _lt(
         "The SPF record of %(domain)s authorises this server's sending addresses."
@@ -224,9 +270,18 @@ DELIVERABILITY_TEXTS = {
         "%(key_bits)s bits)."
     ),
     ("dkim", "no_selector"): _lt(
-        "No DKIM selector is named for %(domain)s: enter the selectors your mail is "
-        "signed with in DKIM selectors of the alias domain, so that their keys are "
-        "checked."
+        "No DKIM selector is named for the alias domain %(domain)s: open it "
+        "(Settings ▸ Technical ▸ Email ▸ Alias Domains, in developer mode) and enter "
+        "the selectors your mail is signed with in DKIM selectors, so that their "
+        "keys are checked."
+    ),
+    ("dkim", "no_selector", "config_file"): _lt(
+        "No DKIM selector is named for %(domain)s, which is not an alias domain and "
+        "is sent through the SMTP settings of the Odoo configuration file, where no "
+        "selector can be entered: to have its keys checked, create an outgoing "
+        "server for it (Settings ▸ Technical ▸ Email ▸ Outgoing Mail Servers) and "
+        "enter them in its DKIM selectors (tab DNS check), or add %(domain)s as an "
+        "alias domain."
     ),
     ("dkim", "no_selector", "server"): _lt(
         "No DKIM selector is named for %(domain)s, which is not an alias domain: "
@@ -251,6 +306,10 @@ DELIVERABILITY_TEXTS = {
     ("dkim", "key_weak"): _lt(
         "The DKIM key at %(subject)s has %(key_bits)s bits: %(recommended)s bits are "
         "recommended."
+    ),
+    ("dmarc", "no_record", "same"): _lt(
+        "%(from_domain)s publishes no DMARC record: Gmail and Yahoo require one of "
+        "bulk senders. Publish the record below."
     ),
     ("dmarc", "no_record"): _lt(
         "Neither %(from_domain)s nor %(org_domain)s publishes a DMARC record: Gmail "
@@ -385,11 +444,61 @@ DELIVERABILITY_TEXTS = {
         "Gmail and Yahoo refuse or spam-folder mail from it."
     ),
     ("reverse_dns", "bad_address"): _lt("'%(ip)s' is not an address."),
-    ("tls", "tls"): _lt("The connection to %(subject)s is encrypted (%(encryption)s)."),
-    ("tls", "no_tls"): _lt(
-        "The connection to %(subject)s is not encrypted: choose TLS (STARTTLS) or "
-        "SSL/TLS as Connection Encryption of the server."
+    # the TLS line: a real connection to the server (tools/deliverability.probe_tls)
+    ("tls", "tls"): _lt(
+        "Connected to %(endpoint)s: %(method)s negotiated %(protocol)s "
+        "(%(cipher)s), and the certificate is valid for %(host)s: mail to this "
+        "server travels encrypted."
     ),
+    ("tls", "tls_unverified"): _lt(
+        "Connected to %(endpoint)s: %(method)s negotiated %(protocol)s "
+        "(%(cipher)s), so mail travels encrypted, but the certificate "
+        "%(certificate)s: a machine in between could pose as the server (Odoo sends "
+        "without checking certificates). Have a certificate of a public authority "
+        "for %(host)s installed on the server, or enter the host name its "
+        "certificate names."
+    ),
+    ("tls", "no_tls", "offered"): _lt(
+        "Connected to %(endpoint)s without encryption (Connection Encryption: "
+        "None): mail and password travel readable. The server offers STARTTLS: "
+        "choose TLS (STARTTLS) as Connection Encryption of the server."
+    ),
+    ("tls", "no_tls"): _lt(
+        "Connected to %(endpoint)s without encryption (Connection Encryption: "
+        "None): mail and password travel readable, and the server offers no "
+        "STARTTLS on this port. Use its encrypted port (587 with TLS (STARTTLS), "
+        "465 with SSL/TLS) and choose that Connection Encryption."
+    ),
+    ("tls", "starttls_not_offered"): _lt(
+        "Connected to %(endpoint)s, but the server does not offer STARTTLS there, "
+        "which Connection Encryption TLS (STARTTLS) needs: Odoo cannot send "
+        "through it. Check the port (587 for TLS (STARTTLS), 465 for SSL/TLS)."
+    ),
+    ("tls", "tls_failed"): _lt(
+        "Connected to %(endpoint)s, but the TLS handshake failed (%(error)s): with "
+        "Connection Encryption %(method)s Odoo cannot send through it. Check the "
+        "port and Connection Encryption (587 for TLS (STARTTLS), 465 for SSL/TLS)."
+    ),
+    ("tls", "tls_unreachable"): _lt(
+        "Not checkable: could not connect to %(endpoint)s — %(error)s. Whether mail "
+        "to it is encrypted is unknown (Connection Encryption: %(method)s). Check "
+        "the server's host and port, and that this machine may reach it."
+    ),
+}
+
+# why a connection to an outgoing server failed (TlsProbe.error codes)
+TLS_ERROR_TEXTS = {
+    "refused": _lt("the connection was refused"),
+    "timeout": _lt("no answer in time"),
+    "unknown_host": _lt("the host name does not resolve on this machine"),
+    "closed": _lt("the server closed the connection"),
+    "no_host": _lt("no SMTP host is set"),
+}
+# Connection Encryption (core's smtp_encryption), as the server form says it
+TLS_METHOD_TEXTS = {
+    "starttls": _lt("TLS (STARTTLS)"),
+    "ssl": _lt("SSL/TLS"),
+    "none": _lt("None"),
 }
 
 # Check sender: what Gmail (and Yahoo) would do, "because …"
@@ -423,13 +532,46 @@ RECEIVER_TEXTS = {
 }
 
 
+# the same when no DKIM selector is entered: a signature is unknown, not failed
+RECEIVER_TEXTS_NO_SELECTOR = {
+    "accepted_unaligned": _lt(
+        "Gmail would accept this mail, because SPF authenticates it and "
+        "%(from_domain)s enforces no DMARC policy; the From does not align with "
+        "the envelope domain %(envelope_domain)s, which Gmail and Yahoo require of "
+        "bulk senders unless a DKIM signature of %(dkim_domain)s aligns. DKIM not "
+        "checked: no selector entered for %(dkim_domain)s (enter it "
+        "%(dkim_where)s)."
+    ),
+    "quarantined": _lt(
+        "Gmail would put this mail in the spam folder unless it carries a DKIM "
+        "signature of %(dkim_domain)s, because the From %(from_domain)s does not "
+        "align with the envelope domain %(envelope_domain)s (SPF: %(spf)s) and its "
+        "DMARC policy is quarantine. DKIM not checked: no selector entered for "
+        "%(dkim_domain)s (enter it %(dkim_where)s)."
+    ),
+    "rejected": _lt(
+        "Gmail would reject this mail unless it carries a DKIM signature of "
+        "%(dkim_domain)s, because the From %(from_domain)s does not align with the "
+        "envelope domain %(envelope_domain)s (SPF: %(spf)s) and its DMARC policy is "
+        "reject. DKIM not checked: no selector entered for %(dkim_domain)s (enter "
+        "it %(dkim_where)s)."
+    ),
+    "unauthenticated": _lt(
+        "Gmail would reject this mail unless it carries a DKIM signature of "
+        "%(dkim_domain)s, because SPF does not authenticate it (envelope domain "
+        "%(envelope_domain)s: %(spf)s). DKIM not checked: no selector entered for "
+        "%(dkim_domain)s (enter it %(dkim_where)s)."
+    ),
+}
+
+
 def deliverability_text(check, code, params, env=None):
     """The words of a deliverability fact (:data:`DELIVERABILITY_TEXTS`)."""
+    variant = params.get("variant") or params.get("would_be")
     text = (
-        DELIVERABILITY_TEXTS.get(
-            (check, code, params.get("variant") or params.get("would_be"))
-        )
+        DELIVERABILITY_TEXTS.get((check, code, variant))
         or DELIVERABILITY_TEXTS.get((check, code))
+        or DELIVERABILITY_TEXTS.get((code, variant))
         or DELIVERABILITY_TEXTS.get(code)
     )
     if text is None:

@@ -4,6 +4,22 @@
 from odoo import api, fields, models
 from odoo.tools import format_datetime
 
+# what the wizard shows while no address, or no valid one, is typed
+_NO_DECISION = dict.fromkeys(
+    ["summary", "tier", "rule", "header_from", "envelope_from", "reply_to", "dmarc"],
+    False,
+)
+_NO_DECISION.update(
+    mail_server_id=False,
+    failover_server_ids=False,
+    rewritten=False,
+    dmarc_state=False,
+    blocked=False,
+    invalid=False,
+    warnings=False,
+    dns_status=False,
+)
+
 
 class MailSenderCheck(models.TransientModel):
     """Answers "which server and which From would this address get?" without
@@ -38,7 +54,18 @@ class MailSenderCheck(models.TransientModel):
     )
     reply_to = fields.Char("Reply-To", compute="_compute_decision")
     rewritten = fields.Boolean("From rewritten", compute="_compute_decision")
-    dmarc_aligned = fields.Boolean("DMARC aligned", compute="_compute_decision")
+    dmarc_state = fields.Selection(
+        [
+            ("aligned", "Yes (DNS read)"),
+            ("not_aligned", "No (DNS read)"),
+            ("unknown", "Could not be checked"),
+            ("not_read", "Not checked: DNS not read yet"),
+        ],
+        "DMARC aligned",
+        compute="_compute_decision",
+        help="Read from DNS (Check DNS): aligned only when DNS says so. The FROM "
+        "filters alone never make it aligned.",
+    )
     dmarc = fields.Char("DMARC alignment", compute="_compute_decision")
     dns_status = fields.Selection(
         [
@@ -56,28 +83,7 @@ class MailSenderCheck(models.TransientModel):
 
     @api.depends("email_from", "company_id", "pinned_server_id")
     def _compute_decision(self):
-        empty = dict.fromkeys(
-            [
-                "summary",
-                "tier",
-                "rule",
-                "header_from",
-                "envelope_from",
-                "reply_to",
-                "dmarc",
-            ],
-            False,
-        )
-        empty.update(
-            mail_server_id=False,
-            failover_server_ids=False,
-            rewritten=False,
-            dmarc_aligned=False,
-            blocked=False,
-            invalid=False,
-            warnings=False,
-            dns_status=False,
-        )
+        empty = dict(_NO_DECISION)
         for wizard in self:
             if not wizard.email_from:
                 wizard.update(empty)
@@ -111,7 +117,8 @@ class MailSenderCheck(models.TransientModel):
                     "envelope_from": decision["envelope_from"],
                     "reply_to": decision["reply_to"],
                     "rewritten": decision["rewritten"],
-                    "dmarc_aligned": decision["dmarc_aligned"],
+                    # the FROM filters' statement is no DNS answer
+                    "dmarc_state": "not_read",
                     "dmarc": decision["dmarc"],
                     "blocked": decision["blocked"],
                     "invalid": False,
@@ -138,10 +145,21 @@ class MailSenderCheck(models.TransientModel):
                     verdict=words,
                     date=format_datetime(self.env, date),
                 ),
-                "dmarc_aligned": fact.status == "pass",
+                "dmarc_state": self._dmarc_state(fact),
                 "dns_status": fact.status,
             }
         )
+
+    @api.model
+    def _dmarc_state(self, fact):
+        """The DMARC box from Gmail's verdict: aligned only on a pass; unknown
+        when DNS could not tell or no DKIM selector is entered (a signature
+        could still align)."""
+        if fact.status == "pass":
+            return "aligned"
+        if fact.status == "unknown" or fact.data.get("dkim_unchecked"):
+            return "unknown"
+        return "not_aligned"
 
     def action_check_dns(self):
         """Read DNS now for the server, From and envelope shown (bounded in

@@ -30,6 +30,22 @@ registry.category("web_tour.tours").add("mail_routing_policy_check_dns_de", {
         ".o_data_row:contains('SPF') [name='record_to_publish']:contains('v=spf1 ip4:127.0.0.5 ~all')",
     },
     {
+      content: "mit einer Schaltfläche zum Kopieren in der Liste",
+      trigger:
+        ".o_data_row:contains('SPF') [name='record_to_publish'] .o_clipboard_button",
+    },
+    {
+      content: "Die DKIM-Zeile sagt, wo der Selektor der Alias-Domain einzutragen ist",
+      trigger:
+        ".o_data_row:contains('DKIM') [name='text']:contains('Für die Alias-Domain tour.test ist kein DKIM-Selektor angegeben')",
+    },
+    {
+      content:
+        "Die TLS-Zeile sagt, dass keine Verbindung möglich war, nicht „verschlüsselt“",
+      trigger:
+        ".o_data_row:contains('TLS') [name='text']:contains('Nicht prüfbar: keine Verbindung zu smtp.tour.test:')",
+    },
+    {
       content: "Zurück zu den Einstellungen",
       trigger: ".o_back_button, .breadcrumb-item a",
       run: "click",
@@ -52,7 +68,16 @@ registry.category("web_tour.tours").add("mail_routing_policy_check_dns_de", {
     {
       content: "Die DMARC-Zeile sagt, was Gmail täte",
       trigger:
-        ".modal .o_field_widget[name='dmarc']:contains('Gmail würde diese E-Mail abweisen')",
+        ".modal .o_field_widget[name='dmarc']:contains('Gmail würde diese E-Mail abweisen, sofern sie keine DKIM-Signatur von tour.test trägt')",
+    },
+    {
+      content: "Ein fehlender Selektor ist kein gescheitertes DKIM",
+      trigger:
+        ".modal .o_field_widget[name='dmarc']:contains('DKIM nicht geprüft: Für tour.test ist kein Selektor eingetragen'):not(:contains('Warnung'))",
+    },
+    {
+      content: "DMARC-konform: nicht angekreuzt, sondern „Nicht prüfbar“",
+      trigger: ".modal .o_field_widget[name='dmarc_state']:contains('Nicht prüfbar')",
     },
   ],
 });

@@ -27,6 +27,21 @@ registry.category("web_tour.tours").add("mail_routing_policy_check_dns", {
         ".o_data_row:contains('SPF') [name='record_to_publish']:contains('v=spf1 ip4:127.0.0.5 ~all')",
     },
     {
+      content: "with a copy button in the list",
+      trigger:
+        ".o_data_row:contains('SPF') [name='record_to_publish'] .o_clipboard_button",
+    },
+    {
+      content: "The DKIM line says where the alias domain's selector goes",
+      trigger:
+        ".o_data_row:contains('DKIM') [name='text']:contains('No DKIM selector is named for the alias domain tour.test')",
+    },
+    {
+      content: "The TLS line says it could not connect, not 'encrypted'",
+      trigger:
+        ".o_data_row:contains('TLS') [name='text']:contains('Not checkable: could not connect to smtp.tour.test:')",
+    },
+    {
       content: "Back to Settings",
       trigger: ".o_back_button, .breadcrumb-item a",
       run: "click",
@@ -49,7 +64,17 @@ registry.category("web_tour.tours").add("mail_routing_policy_check_dns", {
     {
       content: "The DMARC line says what Gmail would do",
       trigger:
-        ".modal .o_field_widget[name='dmarc']:contains('Gmail would reject this mail')",
+        ".modal .o_field_widget[name='dmarc']:contains('Gmail would reject this mail unless it carries a DKIM signature of tour.test')",
+    },
+    {
+      content: "A missing selector is no failed DKIM",
+      trigger:
+        ".modal .o_field_widget[name='dmarc']:contains('DKIM not checked: no selector entered for tour.test'):not(:contains('Warning'))",
+    },
+    {
+      content: "DMARC aligned: not ticked, but 'Could not be checked'",
+      trigger:
+        ".modal .o_field_widget[name='dmarc_state']:contains('Could not be checked')",
     },
   ],
 });
