@@ -4,7 +4,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import deliverability
+from ..tools.dns_check import checks
 
 
 class IrMailServer(models.Model):
@@ -45,8 +45,8 @@ class IrMailServer(models.Model):
     def _check_sending_addresses(self):
         for server in self.sudo():
             try:
-                deliverability.parse_sending_addresses(server.sending_addresses)
-            except deliverability.ConfigValueError as error:
+                checks.parse_sending_addresses(server.sending_addresses)
+            except checks.ConfigValueError as error:
                 raise ValidationError(
                     self.env._(
                         "Sending addresses of %(server)s: '%(item)s' is neither an "
@@ -68,7 +68,7 @@ class IrMailServer(models.Model):
         for server in self:
             server.deliverability_issue_count = len(
                 server.deliverability_result_ids.filtered(
-                    lambda result: result.status != deliverability.PASS
+                    lambda result: result.status != checks.PASS
                 )
             )
 

@@ -23,9 +23,9 @@ from . import test_mailgate_auth
 from . import test_mailgate_two_gates
 from . import test_i18n
 from . import test_xmlrpc
-from . import test_deliverability
-from . import test_deliverability_checks
-from . import test_deliverability_receivers
+from . import test_dns_check
+from . import test_dns_check_checks
+from . import test_dns_check_receivers
 from . import test_delivery_feedback
 from . import test_delivery_feedback_databases
 from . import test_delivery_feedback_mass_mailing

@@ -12,8 +12,8 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.mail_routing_policy.tools import deliverability as dlv
 from odoo.addons.mail_routing_policy.tools import mail_dns
+from odoo.addons.mail_routing_policy.tools.dns_check import checks as dlv
 
 from .common import load_german
 from .dns_server import DnsTestServer, txt

@@ -122,8 +122,8 @@ import dns.exception
 import dns.reversename
 import spf
 
-from . import mail_auth, mail_dns
-from .mail_auth import (
+from .. import mail_auth, mail_dns
+from ..mail_auth import (
     REASON_DNS_PREFIX,
     _int_tag,
     _mode_tag,

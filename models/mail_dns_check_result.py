@@ -11,7 +11,7 @@ from odoo import api, fields, models, tools
 from odoo.tools import email_normalize
 
 from ..tools import address_filter, mail_dns, routing_params
-from ..tools import deliverability as dlv
+from ..tools.dns_check import checks as dlv
 from ..tools.reason_texts import (
     RECEIVER_TEXTS,
     RECEIVER_TEXTS_NO_SELECTOR,
@@ -64,7 +64,7 @@ class MailDeliverabilityResult(models.Model):
     """What DNS says about one sender Odoo uses: one line per domain, check
     and server (domain-wide facts without server), from the last check.
 
-    The facts are decided by ``tools/deliverability.py`` (codes and data);
+    The facts are decided by ``tools/dns_check/checks.py`` (codes and data);
     their words come from ``tools/reason_texts.py``, in the reader's language.
     """
 
