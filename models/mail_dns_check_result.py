@@ -68,7 +68,7 @@ class MailDeliverabilityResult(models.Model):
     their words come from ``tools/reason_texts.py``, in the reader's language.
     """
 
-    _name = "mail.deliverability.result"
+    _name = "mail.dns.check.result"
     _description = "DNS check of a sender"
     _order = "domain, server_label, sequence, id"
     _rec_name = "domain"
@@ -517,7 +517,7 @@ class MailDeliverabilityResult(models.Model):
     def _tls_fact(self, server, deadline):
         """The TLS line of a server (empty: the configuration file's): a real
         connection, within what is left of the check (at most
-        :data:`.deliverability.TLS_TIMEOUT` a step)."""
+        :data:`.checks.TLS_TIMEOUT` a step)."""
         if server:
             host, port = server.smtp_host or "", server.smtp_port or 25
             encryption = server.smtp_encryption or "none"
@@ -803,7 +803,7 @@ class MailDeliverabilityResult(models.Model):
     @api.model
     def _action_open(self, domain=None):
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "mail_routing_policy.mail_deliverability_result_action"
+            "mail_routing_policy.mail_dns_check_result_action"
         )
         if domain:
             action["domain"] = domain
