@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from . import test_routing_params
+from . import test_rooms
 from . import test_address_filter
 from . import test_outgoing
 from . import test_outgoing_smtp_real

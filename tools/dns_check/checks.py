@@ -110,24 +110,21 @@ within the TTLs sends no query (``resolver.queries_sent`` shows it).
 """
 
 import dataclasses
+import functools
 import ipaddress
 import re
 import smtplib
 import socket
 import ssl
 
-import dkim
-import dkim.util
 import dns.exception
 import dns.reversename
-import spf
 
 from .. import mail_auth, mail_dns
 from ..mail_auth import (
     REASON_DNS_PREFIX,
     _int_tag,
     _mode_tag,
-    _SpfQuery,
     aligned,
     parse_dmarc_record,
 )
@@ -321,27 +318,34 @@ class _Recorder:
         return result
 
 
-class _SpfWalk(_SpfQuery):
-    """pyspf's query that also notes the domains whose SPF record it read
-    (through includes and redirects, RFC 7208 §5.2 and §6.1) and the names
-    whose lookups were void (RFC 7208 §4.6.4)."""
+@functools.cache
+def _spf_walk_class():
+    """pyspf's query (through mail_auth's) subclassed at first use: pyspf
+    loads in the processes that check DNS, not in every worker."""
 
-    def __init__(self, *args, **kwargs):
-        self.spf_domains = []
-        self.void_names = []
-        super().__init__(*args, **kwargs)
+    class _SpfWalk(mail_auth._spf_query_class()):
+        """pyspf's query that also notes the domains whose SPF record it read
+        (through includes and redirects, RFC 7208 §5.2 and §6.1) and the names
+        whose lookups were void (RFC 7208 §4.6.4)."""
 
-    def dns_spf(self, domain):
-        self.spf_domains.append(_name(domain))
-        return super().dns_spf(domain)
+        def __init__(self, *args, **kwargs):
+            self.spf_domains = []
+            self.void_names = []
+            super().__init__(*args, **kwargs)
 
-    def dns(self, name, qtype, cnames=None, ignore_void=False):
-        before = self.void_lookups
-        try:
-            return super().dns(name, qtype, cnames=cnames, ignore_void=ignore_void)
-        finally:
-            if self.void_lookups > before:
-                self.void_names.append(_name(str(name)))
+        def dns_spf(self, domain):
+            self.spf_domains.append(_name(domain))
+            return super().dns_spf(domain)
+
+        def dns(self, name, qtype, cnames=None, ignore_void=False):
+            before = self.void_lookups
+            try:
+                return super().dns(name, qtype, cnames=cnames, ignore_void=ignore_void)
+            finally:
+                if self.void_lookups > before:
+                    self.void_names.append(_name(str(name)))
+
+    return _SpfWalk
 
 
 def _networks(sending_ips):
@@ -371,7 +375,7 @@ def _spf_check(ip, domain, record, resolver, deadline, strict):
     ``record``, or of the published record when ``record`` is ``None`` (what a
     receiver does): ``(result, query, recorder)``."""
     recorder = _Recorder(resolver)
-    query = _SpfWalk(
+    query = _spf_walk_class()(
         i=ip,
         s=f"postmaster@{domain}",
         h=domain,
@@ -394,6 +398,8 @@ def _spf_check(ip, domain, record, resolver, deadline, strict):
 def _spf_texts(answer):
     """The SPF records of a TXT answer: ``[(text, strings)]``, ``strings`` the
     record's character-strings as published."""
+    import spf
+
     if not answer.found:
         return []
     strings = answer.strings or tuple((record,) for record in answer.records)
@@ -414,6 +420,8 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
     for the rules. ``data["results"]``: for each sending address (or
     range), pyspf's result for the published record, as a receiver gets it.
     """
+    import spf
+
     domain = _name(domain)
     includes = tuple(_name(include) for include in includes or () if _name(include))
     try:
@@ -653,6 +661,8 @@ def _spf_proposal(
     originals (``~all`` when none was strict), or the one ``redirect=`` when
     no ``all`` ends them; "" when it would still break a limit, let anyone
     pass or not authorise the path."""
+    import spf
+
     mechanisms, seen, redirect = [], set(), ""
     for term in terms:
         _qualifier, name, _argument = _spf_mechanism(term)
@@ -712,6 +722,8 @@ def _flatten_spf_terms(terms, domain, resolver, deadline, depth=0):
     a term that cannot be (a macro, ``ptr``/``exists``, a DNS error, includes
     nested too deep) is kept as it is. The addresses must be renewed when the
     provider changes them: that is the price of fewer lookups."""
+    import spf
+
     flat = []
     for term in terms:
         replaced = (
@@ -850,6 +862,8 @@ def check_dkim(domain, selectors, resolver, deadline):
 
 
 def _check_selector(domain, selector, resolver, deadline):
+    import dkim.util
+
     name = f"{selector}._domainkey.{domain}"
     data = {"selector": selector, "domain": domain}
     answer = resolver.resolve(name, "TXT", deadline)
