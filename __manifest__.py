@@ -27,7 +27,7 @@
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
-        "data/ir_cron_deliverability_data.xml",
+        "data/ir_cron_dns_check_data.xml",
         "wizard/mail_sender_check_views.xml",
         "views/ir_mail_server_dns_check_views.xml",
         "views/ir_mail_server_outgoing_views.xml",
@@ -36,7 +36,7 @@
         "views/mail_alias_domain_incoming_views.xml",
         "views/mail_gateway_log_views.xml",
         "views/mail_delivery_event_views.xml",
-        "views/mail_deliverability_result_views.xml",
+        "views/mail_dns_check_result_views.xml",
         "views/mail_message_incoming_views.xml",
         "wizard/mail_routing_check_views.xml",
         "wizard/mail_gateway_log_process_views.xml",

@@ -6,7 +6,7 @@ from . import ir_config_parameter
 from . import mail_delivery_event
 from . import mail_delivery_refusal
 from . import mail_delivery_replay
-from . import mail_deliverability_result
+from . import mail_dns_check_result
 from . import ir_mail_server_outgoing
 from . import ir_mail_server_dns_check
 from . import mail_alias_incoming

@@ -4,7 +4,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import deliverability
+from ..tools.dns_check import checks
 
 
 class IrMailServer(models.Model):
@@ -29,15 +29,15 @@ class IrMailServer(models.Model):
         "selectors are entered on the alias domain): Check DNS reads the key "
         "published at <selector>._domainkey.<domain>.",
     )
-    deliverability_result_ids = fields.One2many(
-        "mail.deliverability.result",
+    dns_check_result_ids = fields.One2many(
+        "mail.dns.check.result",
         "server_id",
         string="DNS check",
         groups="base.group_system",
     )
-    deliverability_issue_count = fields.Integer(
+    dns_check_issue_count = fields.Integer(
         "DNS issues",
-        compute="_compute_deliverability_issue_count",
+        compute="_compute_dns_check_issue_count",
         groups="base.group_system",
     )
 
@@ -45,8 +45,8 @@ class IrMailServer(models.Model):
     def _check_sending_addresses(self):
         for server in self.sudo():
             try:
-                deliverability.parse_sending_addresses(server.sending_addresses)
-            except deliverability.ConfigValueError as error:
+                checks.parse_sending_addresses(server.sending_addresses)
+            except checks.ConfigValueError as error:
                 raise ValidationError(
                     self.env._(
                         "Sending addresses of %(server)s: '%(item)s' is neither an "
@@ -63,19 +63,19 @@ class IrMailServer(models.Model):
         for server in self.sudo():
             AliasDomain._validate_dkim_selectors(server.name, server.dkim_selectors)
 
-    @api.depends("deliverability_result_ids.status")
-    def _compute_deliverability_issue_count(self):
+    @api.depends("dns_check_result_ids.status")
+    def _compute_dns_check_issue_count(self):
         for server in self:
-            server.deliverability_issue_count = len(
-                server.deliverability_result_ids.filtered(
-                    lambda result: result.status != deliverability.PASS
+            server.dns_check_issue_count = len(
+                server.dns_check_result_ids.filtered(
+                    lambda result: result.status != checks.PASS
                 )
             )
 
-    def action_open_deliverability_results(self):
+    def action_open_dns_check_results(self):
         """This server's DNS facts (Check DNS for it when none were stored yet)."""
         self.ensure_one()
-        Result = self.env["mail.deliverability.result"]
+        Result = self.env["mail.dns.check.result"]
         if not Result.search_count([("server_id", "=", self.id)]):
             Result._run_checks()
         return Result._action_open([("server_id", "=", self.id)])

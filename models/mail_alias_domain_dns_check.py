@@ -4,7 +4,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import deliverability
+from ..tools.dns_check import checks
 
 
 class MailAliasDomain(models.Model):
@@ -30,8 +30,8 @@ class MailAliasDomain(models.Model):
         """Raise a ``ValidationError`` naming ``owner`` (an alias domain or an
         outgoing server) when ``value`` is not a list of DKIM selectors."""
         try:
-            deliverability.parse_dkim_selectors(value)
-        except deliverability.ConfigValueError as error:
+            checks.parse_dkim_selectors(value)
+        except checks.ConfigValueError as error:
             raise ValidationError(
                 self.env._(
                     "DKIM selectors of %(domain)s: '%(item)s' is not a selector "

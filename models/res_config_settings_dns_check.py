@@ -29,6 +29,6 @@ class ResConfigSettings(models.TransientModel):
 
     def action_check_dns(self):
         """Check DNS: read what DNS says about every sender and show it."""
-        Result = self.env["mail.deliverability.result"]
+        Result = self.env["mail.dns.check.result"]
         Result._run_checks()
         return Result._action_open()

@@ -12,7 +12,7 @@ addresses. The benchmark's database gets 10 alias domains, 5 outgoing
 servers whose FROM filters name all 10 domains (sending addresses entered,
 two with the relay's include) and ``mail.dns.nameservers`` pointing at the
 loopback server: 50 sending paths. Then, in this process with the
-database's registry, ``mail.deliverability.result._run_checks()``:
+database's registry, ``mail.dns.check.result._run_checks()``:
 
 * **cold**: the shared resolver's cache emptied, first run in the process;
 * **warm**: at once again, the cache as the cold run left it;
@@ -56,7 +56,7 @@ TARGET_COLD_SECONDS = 2.0
 #: a zone that never answers, included by the silent-zone case's domains
 DEAD_INCLUDE = "_spf.dead.test"
 DEAD_DOMAINS = [f"dead{n:02d}.test" for n in range(1, 4)]
-#: Check DNS's bound (mail.deliverability.result RUN_TIMEOUT)
+#: Check DNS's bound (mail.dns.check.result RUN_TIMEOUT)
 RUN_BOUND_SECONDS = 30.0
 
 
@@ -229,7 +229,7 @@ def run_once(registry, api, dns, resolver_of, label, clear, profiler=None):
     """One ``_run_checks()`` in its own transaction: time, queries, results."""
     with registry.cursor() as cr:
         env = api.Environment(cr, api.SUPERUSER_ID, {})
-        results = env["mail.deliverability.result"]
+        results = env["mail.dns.check.result"]
         resolver = resolver_of(env)
         if clear:
             resolver.clear_cache()
@@ -288,7 +288,7 @@ def breakdown(registry, api, resolver_of, clear):
 
     with registry.cursor() as cr:
         env = api.Environment(cr, api.SUPERUSER_ID, {})
-        results = env["mail.deliverability.result"]
+        results = env["mail.dns.check.result"]
         resolver = resolver_of(env)
         if clear:
             resolver.clear_cache()
@@ -316,7 +316,7 @@ def statuses(registry, api):
         env = api.Environment(cr, api.SUPERUSER_ID, {})
         return {
             result.key: result.status
-            for result in env["mail.deliverability.result"].search([])
+            for result in env["mail.dns.check.result"].search([])
         }
 
 
@@ -410,7 +410,7 @@ def main():
 
         def resolver_of(env):
             # a check's view of the shared resolver (its failures kept)
-            resolver = env["mail.deliverability.result"]._resolver().resolver
+            resolver = env["mail.dns.check.result"]._resolver().resolver
             assert resolver is mail_dns.shared_resolver(dns.nameservers)
             return resolver
 

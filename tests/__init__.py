@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from . import test_routing_params
+from . import test_rooms
 from . import test_address_filter
 from . import test_outgoing
 from . import test_outgoing_smtp_real
@@ -26,9 +27,9 @@ from . import test_reason_tables
 from . import test_mailgate_aiosmtpd
 from . import test_routing_pipeline
 from . import test_xmlrpc
-from . import test_deliverability
-from . import test_deliverability_checks
-from . import test_deliverability_receivers
+from . import test_dns_check
+from . import test_dns_check_checks
+from . import test_dns_check_receivers
 from . import test_delivery_feedback
 from . import test_delivery_feedback_databases
 from . import test_delivery_feedback_mass_mailing

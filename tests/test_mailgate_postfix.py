@@ -82,8 +82,9 @@ class PrivatePostfix:
             "alias_database": "",
             "local_recipient_maps": "",
             "smtp_dns_support_level": "disabled",
-            # the lines README documents: relay the domain to the mailgate and
-            # ask it about each recipient during Postfix's own dialogue
+            # the lines docs/mailgate.rst documents (tests/test_rooms.py): relay
+            # the domain to the mailgate and ask it about each recipient during
+            # Postfix's own dialogue
             "relay_domains": domain,
             "transport_maps": f"inline:{{ {domain}=smtp:[127.0.0.1]:{gate_port} }}",
             # the original client's address for the mailgate's SPF check; sent

@@ -543,7 +543,7 @@ def _spf_query_class():
 
 
 def __getattr__(name):
-    # tools/deliverability.py subclasses _SpfQuery by name
+    # tools/dns_check/checks.py subclasses _SpfQuery
     if name == "_SpfQuery":
         return _spf_query_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

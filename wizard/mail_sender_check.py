@@ -132,7 +132,7 @@ class MailSenderCheck(models.TransientModel):
     def _read_dns_verdict(self, decision):
         """The DMARC line from what DNS said (the stored facts of this server,
         From and envelope: Check DNS), instead of the FROM filters alone."""
-        verdict = self.env["mail.deliverability.result"]._receiver_verdict(
+        verdict = self.env["mail.dns.check.result"]._receiver_verdict(
             decision["server"], decision["header_from"], decision["envelope_from"]
         )
         if verdict is None:
@@ -166,7 +166,7 @@ class MailSenderCheck(models.TransientModel):
         time), and show the answer."""
         self.ensure_one()
         if self.email_from and not self.invalid and not self.blocked:
-            self.env["mail.deliverability.result"]._check_path(
+            self.env["mail.dns.check.result"]._check_path(
                 self.mail_server_id, self.header_from, self.envelope_from
             )
         return {

@@ -12,8 +12,8 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.mail_routing_policy.tools import deliverability as dlv
 from odoo.addons.mail_routing_policy.tools import mail_dns
+from odoo.addons.mail_routing_policy.tools.dns_check import checks as dlv
 
 from .common import load_german
 from .dns_server import DnsTestServer, txt
@@ -145,7 +145,7 @@ class TestDeliverabilityChecks(TransactionCase):
                 "sequence": 4,
             }
         )
-        cls.Result = cls.env["mail.deliverability.result"]
+        cls.Result = cls.env["mail.dns.check.result"]
 
     def setUp(self):
         super().setUp()
@@ -211,7 +211,7 @@ class TestDeliverabilityChecks(TransactionCase):
 
     def test_check_dns_stores_every_fact(self):
         action = self.env["res.config.settings"].create({}).action_check_dns()
-        self.assertEqual(action["res_model"], "mail.deliverability.result")
+        self.assertEqual(action["res_model"], "mail.dns.check.result")
         self.assertIn("'search_default_group_domain': 1", action["context"])
         # the good path: every fact passes, and they are stored once each
         own = self.results(server_id=self.own.id, domain="corp.test")
@@ -334,15 +334,15 @@ class TestDeliverabilityChecks(TransactionCase):
         )
         # the server form's own facts
         self.assertEqual(
-            self.relay.deliverability_result_ids,
+            self.relay.dns_check_result_ids,
             self.results(server_id=self.relay.id),
         )
         # SPF, TLS, and alignment: the envelope is the From's own domain, but
         # SPF does not pass for it and there is no DKIM key (RFC 7489 §4.2)
-        self.assertEqual(self.relay.deliverability_issue_count, 3)
+        self.assertEqual(self.relay.dns_check_issue_count, 3)
         alignment = self.one(server_id=self.relay.id, check="alignment")
         self.assertResult(alignment, dlv.WARNING, "not_authenticated")
-        action = self.relay.action_open_deliverability_results()
+        action = self.relay.action_open_dns_check_results()
         self.assertEqual(action["domain"], [("server_id", "=", self.relay.id)])
 
     def paths(self, *pairs):
@@ -625,7 +625,7 @@ class TestDeliverabilityChecks(TransactionCase):
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
 class TestReceiverVerdict(TransactionCase):
-    """tools/deliverability.receiver_verdict, pure: Gmail's answer from the facts."""
+    """tools/dns_check/checks.receiver_verdict, pure: Gmail's answer from the facts."""
 
     def dmarc(self, policy):
         if policy is None:
@@ -733,7 +733,7 @@ class TestCheckDnsTour(HttpCase):
             "/odoo/settings", "mail_routing_policy_check_dns", login="admin"
         )
         self.assertTrue(
-            self.env["mail.deliverability.result"].search(
+            self.env["mail.dns.check.result"].search(
                 [("domain", "=", "tour.test"), ("check", "=", "spf")]
             )
         )
@@ -754,7 +754,7 @@ class TestCheckDnsTour(HttpCase):
             "/odoo/settings", "mail_routing_policy_check_dns_de", login="admin_de"
         )
         self.assertTrue(
-            self.env["mail.deliverability.result"].search(
+            self.env["mail.dns.check.result"].search(
                 [("domain", "=", "tour.test"), ("check", "=", "spf")]
             )
         )
@@ -948,9 +948,9 @@ class TestTlsCheck(TransactionCase):
             self.env["ir.config_parameter"].sudo().set_param(
                 "mail.dns.nameservers", dns.nameservers
             )
-            self.env["mail.deliverability.result"]._run_checks()
+            self.env["mail.dns.check.result"]._run_checks()
         texts = {
-            server.name: server.deliverability_result_ids.filtered(
+            server.name: server.dns_check_result_ids.filtered(
                 lambda result: result.check == "tls"
             )
             for server in servers
@@ -1017,7 +1017,7 @@ class TestBrokenResolver(TransactionCase):
                 "sending_addresses": "127.0.0.5",
             }
         )
-        cls.Result = cls.env["mail.deliverability.result"]
+        cls.Result = cls.env["mail.dns.check.result"]
 
     def use(self, dns):
         self.env["ir.config_parameter"].sudo().set_param(

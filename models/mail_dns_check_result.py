@@ -11,7 +11,7 @@ from odoo import api, fields, models, tools
 from odoo.tools import email_normalize
 
 from ..tools import address_filter, mail_dns, routing_params
-from ..tools import deliverability as dlv
+from ..tools.dns_check import checks as dlv
 from ..tools.reason_texts import (
     RECEIVER_TEXTS,
     RECEIVER_TEXTS_NO_SELECTOR,
@@ -64,11 +64,11 @@ class MailDeliverabilityResult(models.Model):
     """What DNS says about one sender Odoo uses: one line per domain, check
     and server (domain-wide facts without server), from the last check.
 
-    The facts are decided by ``tools/deliverability.py`` (codes and data);
+    The facts are decided by ``tools/dns_check/checks.py`` (codes and data);
     their words come from ``tools/reason_texts.py``, in the reader's language.
     """
 
-    _name = "mail.deliverability.result"
+    _name = "mail.dns.check.result"
     _description = "DNS check of a sender"
     _order = "domain, server_label, sequence, id"
     _rec_name = "domain"
@@ -517,7 +517,7 @@ class MailDeliverabilityResult(models.Model):
     def _tls_fact(self, server, deadline):
         """The TLS line of a server (empty: the configuration file's): a real
         connection, within what is left of the check (at most
-        :data:`.deliverability.TLS_TIMEOUT` a step)."""
+        :data:`.checks.TLS_TIMEOUT` a step)."""
         if server:
             host, port = server.smtp_host or "", server.smtp_port or 25
             encryption = server.smtp_encryption or "none"
@@ -540,6 +540,9 @@ class MailDeliverabilityResult(models.Model):
         share = max(remaining / max(paths_left, 1), min(MIN_PATH_TIME, remaining))
         return mail_dns.Deadline.after(min(share, remaining))
 
+    # Over 60 lines on purpose: one pass over the sending paths that shares the
+    # resolver verdict, the DKIM selectors and the TLS probes between them, so
+    # that no name, type or server is asked twice in a run.
     @api.model
     def _collect(self, paths, resolver, deadline, alias_mx=True):
         """Values of the results of ``paths`` (and of each alias domain's MX),
@@ -803,7 +806,7 @@ class MailDeliverabilityResult(models.Model):
     @api.model
     def _action_open(self, domain=None):
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "mail_routing_policy.mail_deliverability_result_action"
+            "mail_routing_policy.mail_dns_check_result_action"
         )
         if domain:
             action["domain"] = domain

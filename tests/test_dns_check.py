@@ -1,15 +1,15 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-"""The deliverability decisions (tools/deliverability.py) against the loopback DNS
+"""The deliverability decisions (tools/dns_check/checks.py) against the loopback DNS
 server."""
 
 import time
 
 from odoo.tests import tagged
 
-from odoo.addons.mail_routing_policy.tools import deliverability as dlv
 from odoo.addons.mail_routing_policy.tools import mail_dns
+from odoo.addons.mail_routing_policy.tools.dns_check import checks as dlv
 
 from .dns_server import txt
 from .test_mail_auth import LoopbackDnsCase

@@ -1,7 +1,7 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-"""Check DNS says what receivers will do (tools/deliverability.py against the
+"""Check DNS says what receivers will do (tools/dns_check/checks.py against the
 loopback DNS server): DMARC passes only on an identifier that authenticates
 and aligns, SPF as pyspf evaluates it, a record to publish for every failure
 (published, checked again: the line passes), names that do not answer, and
@@ -16,11 +16,11 @@ import spf
 
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.mail_routing_policy.tools import deliverability as dlv
 from odoo.addons.mail_routing_policy.tools import mail_auth, mail_dns
+from odoo.addons.mail_routing_policy.tools.dns_check import checks as dlv
 
 from .dns_server import DnsTestServer, txt
-from .test_deliverability import zone as base_zone
+from .test_dns_check import zone as base_zone
 from .test_mail_auth import make_keys
 
 HOST = "127.0.0.1"
@@ -93,7 +93,7 @@ DMARC_REJECT = [
     "slowspf.test",
     "lookups.test",
 ]
-#: the SPF cases of these tests and of tests/test_deliverability.py:
+#: the SPF cases of these tests and of tests/test_dns_check.py:
 #: (domain, sending addresses, includes)
 SPF_CASES = [
     ("minus.test", [SERVER_IP], []),
@@ -110,7 +110,7 @@ SPF_CASES = [
     ("noinc5.test", [SERVER_IP], []),
     ("plus5.test", [SERVER_IP], []),
     ("sub.test", [SERVER_IP], []),
-    # tests/test_deliverability.py
+    # tests/test_dns_check.py
     ("nospf.test", [SERVER_IP, "2001:db8::5", "127.0.0.16/28"], []),
     ("twospf.test", [SERVER_IP], []),
     ("many.test", [SERVER_IP], []),

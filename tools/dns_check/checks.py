@@ -110,24 +110,21 @@ within the TTLs sends no query (``resolver.queries_sent`` shows it).
 """
 
 import dataclasses
+import functools
 import ipaddress
 import re
 import smtplib
 import socket
 import ssl
 
-import dkim
-import dkim.util
 import dns.exception
 import dns.reversename
-import spf
 
-from . import mail_auth, mail_dns
-from .mail_auth import (
+from .. import mail_auth, mail_dns
+from ..mail_auth import (
     REASON_DNS_PREFIX,
     _int_tag,
     _mode_tag,
-    _SpfQuery,
     aligned,
     parse_dmarc_record,
 )
@@ -321,27 +318,34 @@ class _Recorder:
         return result
 
 
-class _SpfWalk(_SpfQuery):
-    """pyspf's query that also notes the domains whose SPF record it read
-    (through includes and redirects, RFC 7208 §5.2 and §6.1) and the names
-    whose lookups were void (RFC 7208 §4.6.4)."""
+@functools.cache
+def _spf_walk_class():
+    """pyspf's query (through mail_auth's) subclassed at first use: pyspf
+    loads in the processes that check DNS, not in every worker."""
 
-    def __init__(self, *args, **kwargs):
-        self.spf_domains = []
-        self.void_names = []
-        super().__init__(*args, **kwargs)
+    class _SpfWalk(mail_auth._spf_query_class()):
+        """pyspf's query that also notes the domains whose SPF record it read
+        (through includes and redirects, RFC 7208 §5.2 and §6.1) and the names
+        whose lookups were void (RFC 7208 §4.6.4)."""
 
-    def dns_spf(self, domain):
-        self.spf_domains.append(_name(domain))
-        return super().dns_spf(domain)
+        def __init__(self, *args, **kwargs):
+            self.spf_domains = []
+            self.void_names = []
+            super().__init__(*args, **kwargs)
 
-    def dns(self, name, qtype, cnames=None, ignore_void=False):
-        before = self.void_lookups
-        try:
-            return super().dns(name, qtype, cnames=cnames, ignore_void=ignore_void)
-        finally:
-            if self.void_lookups > before:
-                self.void_names.append(_name(str(name)))
+        def dns_spf(self, domain):
+            self.spf_domains.append(_name(domain))
+            return super().dns_spf(domain)
+
+        def dns(self, name, qtype, cnames=None, ignore_void=False):
+            before = self.void_lookups
+            try:
+                return super().dns(name, qtype, cnames=cnames, ignore_void=ignore_void)
+            finally:
+                if self.void_lookups > before:
+                    self.void_names.append(_name(str(name)))
+
+    return _SpfWalk
 
 
 def _networks(sending_ips):
@@ -371,7 +375,7 @@ def _spf_check(ip, domain, record, resolver, deadline, strict):
     ``record``, or of the published record when ``record`` is ``None`` (what a
     receiver does): ``(result, query, recorder)``."""
     recorder = _Recorder(resolver)
-    query = _SpfWalk(
+    query = _spf_walk_class()(
         i=ip,
         s=f"postmaster@{domain}",
         h=domain,
@@ -394,6 +398,8 @@ def _spf_check(ip, domain, record, resolver, deadline, strict):
 def _spf_texts(answer):
     """The SPF records of a TXT answer: ``[(text, strings)]``, ``strings`` the
     record's character-strings as published."""
+    import spf
+
     if not answer.found:
         return []
     strings = answer.strings or tuple((record,) for record in answer.records)
@@ -404,6 +410,11 @@ def _spf_texts(answer):
     ]
 
 
+# Over 60 lines on purpose: RFC 7208's verdicts in the order a receiver meets
+# them (no record, several, the walk's void and lookup limits, permerror, pass
+# for anyone, includes not reached, addresses not authorised), each returning
+# its fact and the record to publish from the same walk and the same propose();
+# split, each piece would take the walk's ten values back as arguments.
 def check_spf(domain, sending_ips, includes, resolver, deadline):
     """The SPF record of ``domain`` for mail sent from ``sending_ips``; returns a
     :class:`Fact`.
@@ -414,6 +425,8 @@ def check_spf(domain, sending_ips, includes, resolver, deadline):
     for the rules. ``data["results"]``: for each sending address (or
     range), pyspf's result for the published record, as a receiver gets it.
     """
+    import spf
+
     domain = _name(domain)
     includes = tuple(_name(include) for include in includes or () if _name(include))
     try:
@@ -644,6 +657,9 @@ def _spf_allows_any(term, domain, resolver, deadline):
     return False
 
 
+# Over 60 lines on purpose: the proposed record is built and then re-checked
+# against the same limits as a published one (lookups, void lookups, pass for
+# anyone, the path authorised); both halves share the terms being built.
 def _spf_proposal(
     domain, terms, networks, includes, resolver, deadline, originals, first=False
 ):
@@ -653,6 +669,8 @@ def _spf_proposal(
     originals (``~all`` when none was strict), or the one ``redirect=`` when
     no ``all`` ends them; "" when it would still break a limit, let anyone
     pass or not authorise the path."""
+    import spf
+
     mechanisms, seen, redirect = [], set(), ""
     for term in terms:
         _qualifier, name, _argument = _spf_mechanism(term)
@@ -712,6 +730,8 @@ def _flatten_spf_terms(terms, domain, resolver, deadline, depth=0):
     a term that cannot be (a macro, ``ptr``/``exists``, a DNS error, includes
     nested too deep) is kept as it is. The addresses must be renewed when the
     provider changes them: that is the price of fewer lookups."""
+    import spf
+
     flat = []
     for term in terms:
         replaced = (
@@ -850,6 +870,8 @@ def check_dkim(domain, selectors, resolver, deadline):
 
 
 def _check_selector(domain, selector, resolver, deadline):
+    import dkim.util
+
     name = f"{selector}._domainkey.{domain}"
     data = {"selector": selector, "domain": domain}
     answer = resolver.resolve(name, "TXT", deadline)
@@ -964,6 +986,9 @@ def _reading_status(reading):
     return PASS
 
 
+# Over 60 lines on purpose: one fact reads DMARC twice (RFC 9989's tree walk
+# and RFC 7489's public suffix list) and says where they differ; a third of
+# its length is the docstring naming every key of data.
 def check_dmarc(from_domain, resolver, deadline):
     """The DMARC policy that applies to ``from_domain`` under RFC 9989 and under
     RFC 7489; returns a :class:`Fact`.
@@ -1085,6 +1110,9 @@ def _dmarc_keep_one(record_domain, texts):
     return txt_record(f"_dmarc.{record_domain}", text)
 
 
+# Over 60 lines on purpose: the alignment of SPF and DKIM under both DMARC
+# readings is one decision table (each row an identifier that authenticates
+# and aligns, or the reason none does); its rows read best together.
 def check_alignment(
     from_domain,
     envelope_domain,
@@ -1381,6 +1409,10 @@ def _addresses(result):
 # ----------------------------------------------------------------------
 
 
+# Over 60 lines on purpose: the whole check of one sending path under one
+# deadline (SPF, DKIM, DMARC, alignment, MX, reverse DNS, receivers), in the
+# order their facts depend on each other; thirteen parameters and their
+# docstring are a third of it.
 def check_sending_path(
     server,
     from_domain,
@@ -1824,6 +1856,9 @@ def check_tls(server, port, encryption, probe):
     return Fact(CHECK_TLS, server, WARNING, CODE_TLS_UNVERIFIED, data)
 
 
+# Over 60 lines on purpose: Gmail's and Yahoo's published rules as one
+# decision (authenticated, aligned, the policy, a signature not checked); its
+# docstring states the rules the code follows line by line.
 def receiver_verdict(spf_fact, dkim_facts, dmarc_fact, envelope_domain, dkim_domain):
     """What Gmail (and Yahoo, same rules since February 2024) does with mail of this
     From: a :class:`Fact` of check ``receiver``, ``data["verdict"]`` ``accept``,
