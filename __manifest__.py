@@ -30,6 +30,7 @@
         "data/ir_cron_deliverability_data.xml",
         "wizard/mail_sender_check_views.xml",
         "views/ir_mail_server_views.xml",
+        "views/ir_mail_server_delivery_feedback_views.xml",
         "views/mail_alias_views.xml",
         "views/mail_gateway_log_views.xml",
         "views/mail_delivery_event_views.xml",

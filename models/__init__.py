@@ -8,6 +8,7 @@ from . import mail_delivery_refusal
 from . import mail_delivery_replay
 from . import mail_deliverability_result
 from . import ir_mail_server
+from . import ir_mail_server_delivery_feedback
 from . import mail_alias
 from . import mail_alias_domain
 from . import mail_gateway_allowed
