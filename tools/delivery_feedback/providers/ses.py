@@ -107,6 +107,7 @@ HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 # certificate URL -> public key; filled by fetch_certificate (tests put
 # their own certificate here under an SNS-shaped URL)
 CERTIFICATES = {}
+MAX_CACHED = 32
 _CERTIFICATES_LOCK = threading.Lock()
 
 
@@ -143,28 +144,35 @@ def fetch(url, limit=MAX_CERTIFICATE, check=None):
     return data
 
 
+def load_certificate(pem):
+    """The RSA public key of a PEM certificate; ``ValueError`` otherwise."""
+    key = x509.load_pem_x509_certificate(pem).public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("not an RSA key")
+    return key
+
+
 def fetch_certificate(url):
     """The RSA public key of the certificate at ``url``, from the cache or
     fetched once from an SNS host; :class:`FeedbackError` otherwise."""
-    key = CERTIFICATES.get(url)
-    if key is not None:
-        return key
     try:
         check_sns_url(url, ".pem")
     except ValueError as error:
         raise FeedbackError(REFUSAL_CERT_URL, str(error)) from error
+    key = CERTIFICATES.get(url)
+    if key is not None:
+        return key
     with _CERTIFICATES_LOCK:
         key = CERTIFICATES.get(url)
         if key is None:
             try:
-                certificate = x509.load_pem_x509_certificate(fetch(url))
+                key = load_certificate(fetch(url))
             except (OSError, ValueError) as error:
                 raise FeedbackError(
                     REFUSAL_CERT_UNAVAILABLE, str(error)[:200]
                 ) from error
-            key = certificate.public_key()
-            if not isinstance(key, rsa.RSAPublicKey):
-                raise FeedbackError(REFUSAL_CERT_UNAVAILABLE, "not an RSA key")
+            if len(CERTIFICATES) >= MAX_CACHED:
+                CERTIFICATES.clear()  # SNS rotates its certificates rarely
             CERTIFICATES[url] = key
     return key
 
@@ -250,8 +258,16 @@ def ses_events(notification, sns_message_id):
                 for part in (
                     text(recipient.get("status"), 20),
                     text(recipient.get("diagnosticCode")),
-                    f"(SES: {text(bounce.get('bounceType'), 30)}/"
-                    f"{text(bounce.get('bounceSubType'), 50)})",
+                    "(SES: "
+                    + "/".join(
+                        part
+                        for part in (
+                            text(bounce.get("bounceType"), 30),
+                            text(bounce.get("bounceSubType"), 50),
+                        )
+                        if part
+                    )
+                    + ")",
                 )
                 if part
             )
