@@ -3,19 +3,9 @@
 
 import logging
 
-from .tools import sql_log_filter
+from .tools import routing_params, sql_log_filter
 
 _logger = logging.getLogger(__name__)
-
-# System parameters that exist only because of this module: removed on
-# uninstall. Core's documented keys (mail.default.from, ...) stay.
-MODULE_PARAMS = (
-    "mail.default.from_policy",
-    "mail.default.from_display",
-    "mail.gateway.loop.reply_threshold",
-    "mail.gateway.log.retention_days",
-    "mail.gateway.log.keep_days",
-)
 
 
 def post_load():
@@ -39,4 +29,8 @@ def post_init_hook(env):
 
 
 def uninstall_hook(env):
-    env["ir.config_parameter"].sudo().search([("key", "in", MODULE_PARAMS)]).unlink()
+    """System parameters that exist only because of this module go (each room
+    marks them removed_on_uninstall); core's documented keys
+    (mail.default.from, ...) stay."""
+    keys = routing_params.keys_removed_on_uninstall()
+    env["ir.config_parameter"].sudo().search([("key", "in", keys)]).unlink()

@@ -27,13 +27,14 @@ import psycopg2
 from odoo import SUPERUSER_ID, api
 from odoo.service.model import retrying
 
-from ..models.mail_thread import (
+from ..models.mail_thread_incoming import (
     CONTEXT_AUTH_FACTS,
     CONTEXT_CLIENT,
     CONTEXT_SMTP,
     CONTEXT_TRUSTED_AUTHSERV_ID,
 )
-from ..tools import auth_policy, mail_auth
+from ..tools import mail_auth
+from ..tools.incoming import auth_policy
 from . import mail_authentication
 
 _logger = logging.getLogger(__name__)

@@ -17,7 +17,8 @@ import logging
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from ..tools import auth_policy, mail_auth, mail_dns
+from ..tools import mail_auth, mail_dns
+from ..tools.incoming import auth_policy
 
 _logger = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import BOGUS_LIMIT, MISSING, SMTP, Session, syntax
 
-from ..models.mail_thread import GatewayRefusal
+from ..models.mail_thread_incoming import GatewayRefusal
 from ..tools.reason_texts import RCPT_REFUSALS
 from . import malloc_release
 from .client_limits import (
@@ -74,7 +74,7 @@ REPLY_TIMEOUT = "421 4.4.2 Timeout exceeded, closing the connection"
 REPLY_DATA_MEMORY = "452 4.3.1 Insufficient system storage, try again later"
 REPLY_DATA_TOO_BIG = "552 5.3.4 Message size exceeds fixed limit"
 REPLY_LINE_TOO_LONG = "500 5.5.2 Line too long (RFC 5321 4.5.3.1.6)"
-# refusals at the end of DATA (tools/auth_policy.py; RFC 7489 §6.3, RFC 7372)
+# refusals at the end of DATA (tools/incoming/auth_policy.py; RFC 7489 §6.3, RFC 7372)
 REPLY_AUTH_REFUSED = (
     "550 5.7.1 Message refused: the sender is not authenticated for its From address"
 )

@@ -4,7 +4,9 @@
 from odoo import api, models
 from odoo.exceptions import ValidationError
 
-from ..tools import address_filter, auth_policy, mail_dns, routing_params, sender_policy
+from ..tools import address_filter, mail_dns, routing_params
+from ..tools.incoming import auth_policy
+from ..tools.outgoing import sender_policy
 
 
 class IrConfigParameter(models.Model):
@@ -24,47 +26,7 @@ class IrConfigParameter(models.Model):
             return value
         text = str(value).strip()
         try:
-            if param.kind == routing_params.KIND_FILTER:
-                return (
-                    self.env["ir.mail_server"]._normalize_from_filter_value(
-                        text, label=self._routing_param_label(key)
-                    )
-                    or ""
-                )
-            if param.kind == routing_params.KIND_DEFAULT_FROM:
-                sender_policy.validate_default_from(text)
-                return text
-            if param.kind == routing_params.KIND_INTEGER:
-                try:
-                    number = int(text)
-                except ValueError:
-                    raise ValueError(self.env._("a whole number is expected")) from None
-                if number < param.minimum:
-                    raise ValueError(
-                        self.env._("the smallest allowed value is %s", param.minimum)
-                    )
-                return str(number)
-            if param.kind == routing_params.KIND_CHOICE:
-                if text not in param.choices:
-                    raise ValueError(
-                        self.env._("use one of: %s", ", ".join(param.choices))
-                    )
-                return text
-            if param.kind == routing_params.KIND_DOMAINS:
-                address_filter.check_domain_list(text)
-                # stored in A-label form: compared with the A-labels of mail domains
-                return ", ".join(
-                    address_filter.domain_to_ascii(item)
-                    for item in auth_policy.split_list(text)
-                )
-            if param.kind == routing_params.KIND_NAMESERVERS:
-                return ", ".join(
-                    f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-                    for host, port in mail_dns.parse_nameservers(text)
-                )
-            if param.kind == routing_params.KIND_DISPLAY:
-                sender_policy.validate_display_format(text)
-                return text
+            return getattr(self, f"_normalize_routing_{param.kind}")(param, text)
         except ValueError as exc:
             reason = (
                 exc.describe(self.env)
@@ -79,7 +41,61 @@ class IrConfigParameter(models.Model):
                     reason=reason,
                 )
             ) from exc
-        return value
+
+    # one method a kind (tools/routing_params.KINDS): the normalised text, or
+    # a ValueError saying what is wrong
+
+    @api.model
+    def _normalize_routing_filter(self, param, text):
+        label = self._routing_param_label(param.key)
+        return (
+            self.env["ir.mail_server"]._normalize_from_filter_value(text, label=label)
+            or ""
+        )
+
+    @api.model
+    def _normalize_routing_default_from(self, param, text):
+        sender_policy.validate_default_from(text)
+        return text
+
+    @api.model
+    def _normalize_routing_display(self, param, text):
+        sender_policy.validate_display_format(text)
+        return text
+
+    @api.model
+    def _normalize_routing_integer(self, param, text):
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValueError(self.env._("a whole number is expected")) from None
+        if number < param.minimum:
+            raise ValueError(
+                self.env._("the smallest allowed value is %s", param.minimum)
+            )
+        return str(number)
+
+    @api.model
+    def _normalize_routing_choice(self, param, text):
+        if text not in param.choices:
+            raise ValueError(self.env._("use one of: %s", ", ".join(param.choices)))
+        return text
+
+    @api.model
+    def _normalize_routing_domains(self, param, text):
+        address_filter.check_domain_list(text)
+        # stored in A-label form: compared with the A-labels of mail domains
+        return ", ".join(
+            address_filter.domain_to_ascii(item)
+            for item in auth_policy.split_list(text)
+        )
+
+    @api.model
+    def _normalize_routing_nameservers(self, param, text):
+        return ", ".join(
+            f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            for host, port in mail_dns.parse_nameservers(text)
+        )
 
     @api.model
     def _routing_param_label(self, key):

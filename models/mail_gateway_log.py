@@ -1,7 +1,6 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-import base64
 import datetime
 import email
 import email.policy
@@ -15,13 +14,14 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize
 
-from ..tools import auth_policy, auto_mail, routing_params
+from ..tools import auto_mail, routing_params
+from ..tools.incoming import auth_policy
 from ..tools.reason_texts import (
     RCPT_REFUSALS,
     RCPT_REFUSALS_BY_REASON,
     SMTP_SESSION_REASONS,
 )
-from .mail_thread import CONTEXT_TRUSTED_AUTHSERV_ID
+from .mail_thread_incoming import CONTEXT_TRUSTED_AUTHSERV_ID
 
 _logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ REASONS = [
     ("alias_refused", "Refused by the alias contact policy"),
     ("no_route", "No route"),
     ("unparseable", "Message could not be parsed"),
-    # authentication (tools/auth_policy.py)
+    # authentication (tools/incoming/auth_policy.py)
     ("auth_spoofed", "Unauthenticated mail in the name of your users or domains"),
     ("auth_unverified", "Unverified mail in the name of your users or domains"),
     ("dmarc_reject", "DMARC failed, the sender's domain asks to reject"),
@@ -309,38 +309,6 @@ class MailGatewayLog(models.Model):
             "CREATE INDEX IF NOT EXISTS mail_gateway_log_state_id_idx ON "
             "mail_gateway_log (state, id DESC)"
         )
-        self._migrate_raw_message_column()
-
-    def _migrate_raw_message_column(self):
-        """Entries logged before the sources moved to the filestore kept
-        them in a raw_message column: move them, then drop the column."""
-        cr = self.env.cr
-        cr.execute(
-            """SELECT 1 FROM information_schema.columns
-               WHERE table_name = 'mail_gateway_log' AND column_name = 'raw_message'"""
-        )
-        if not cr.fetchone():
-            return
-        while True:
-            cr.execute(
-                "SELECT id, raw_message FROM mail_gateway_log WHERE raw_message IS NOT "
-                "NULL ORDER BY id LIMIT 500"
-            )
-            rows = cr.fetchall()
-            if not rows:
-                break
-            for log_id, value in rows:
-                raw = base64.b64decode(bytes(value))
-                log = self.browse(log_id)
-                log._store_source(raw)
-                cr.execute(
-                    """UPDATE mail_gateway_log SET raw_message = NULL, source_count = 1,
-                       raw_hash = %s, first_date = coalesce(first_date, date) WHERE id =
-                           %s""",
-                    [hashlib.sha256(raw).hexdigest(), log_id],
-                )
-        cr.execute("ALTER TABLE mail_gateway_log DROP COLUMN raw_message")
-        _logger.info("Gateway log: raw messages moved to the filestore")
 
     @api.model
     def _log_refusal(

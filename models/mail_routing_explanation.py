@@ -8,7 +8,9 @@ from markupsafe import Markup, escape
 from odoo import api, models
 from odoo.tools.misc import formatLang
 
-from ..tools import address_filter, auth_policy, sender_policy
+from ..tools import address_filter
+from ..tools.incoming import auth_policy
+from ..tools.outgoing import sender_policy
 from ..tools.reason_texts import (
     RCPT_REFUSALS_BY_REASON,
     RCPT_SENDER_IS_RECIPIENT,
@@ -260,7 +262,7 @@ class MailRoutingExplanation(models.AbstractModel):
         }.get(problem, problem or "?")
 
     def _auth_refusal_text(self, reason, params, html=False):
-        """An authentication refusal (tools/auth_policy.py), in one clause."""
+        """An authentication refusal (tools/incoming/auth_policy.py), in one clause."""
         _ = self.env._
         fmt = self._formatter(html)
         values = {
@@ -789,7 +791,7 @@ class MailRoutingExplanation(models.AbstractModel):
 
     # ------------------------------------------------------------------
     # outgoing: the words of ir.mail_server._sender_decision
-    # (tools/sender_policy.py gives codes and data)
+    # (tools/outgoing/sender_policy.py gives codes and data)
     # ------------------------------------------------------------------
 
     @api.model

@@ -285,7 +285,8 @@ def time_in_process(dns, senders, count):
     and the reading back of that header (authres), which processing again
     from the log pays."""
     from odoo.addons.mail_routing_policy.cli import mail_authentication
-    from odoo.addons.mail_routing_policy.tools import auth_policy, mail_auth, mail_dns
+    from odoo.addons.mail_routing_policy.tools import mail_auth, mail_dns
+    from odoo.addons.mail_routing_policy.tools.incoming import auth_policy
 
     settings = mail_authentication.AuthSettings(
         nameservers=mail_dns.parse_nameservers(dns.nameservers)

@@ -7,8 +7,12 @@
 # pylint: disable=print-used  # a command-line tool: prints its report
 import sys
 
-from odoo.addons.mail_routing_policy.hooks import MODULE_PARAMS
+from odoo.addons.mail_routing_policy.tools import routing_params
 
+MODULE_PARAMS = routing_params.keys_removed_on_uninstall()
+if not MODULE_PARAMS:
+    print("UNINSTALL CHECK FAILED: no room registered a parameter to remove")
+    sys.exit(1)
 ICP = env["ir.config_parameter"].sudo()
 ICP.set_param("mail.default.from_policy", "block")
 ICP.set_param("mail.default.from_display", "{name} via {company}")

@@ -34,7 +34,7 @@ STATE_DIR="${MRP_STATE_DIR:-$MRP_CACHE/checkouts/$(basename "$REPO_DIR")-$(print
 ADDONS_LINK_DIR="$STATE_DIR/addons"
 ADDON_DIR="$ADDONS_LINK_DIR/$ADDON_NAME"
 export PYTHONPYCACHEPREFIX="${PYTHONPYCACHEPREFIX:-$MRP_CACHE/pycache}"
-# hypothesis's caches (tests/test_fuzz.py picks the same folder when unset)
+# hypothesis's caches (tests/test_incoming_fuzz.py picks the same folder when unset)
 export HYPOTHESIS_STORAGE_DIRECTORY="${HYPOTHESIS_STORAGE_DIRECTORY:-$MRP_CACHE/hypothesis}"
 ODOO_DEFAULT_PATH="${XDG_CACHE_HOME:-$HOME/.cache}/odoo/18.0"
 ODOO_PATH="${ODOO_PATH:-$ODOO_DEFAULT_PATH}"

@@ -1,23 +1,24 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from . import test_routing_params
 from . import test_address_filter
 from . import test_outgoing
-from . import test_smtp_real
+from . import test_outgoing_smtp_real
 from . import test_incoming
-from . import test_concurrency
+from . import test_incoming_concurrency
 from . import test_settings
 from . import test_tour
-from . import test_fuzz
+from . import test_incoming_fuzz
 from . import test_quiet_logs
-from . import test_gateway_log_storage
+from . import test_incoming_gateway_log_storage
 from . import test_mailgate
 from . import test_mailgate_postfix
 from . import test_mail_dns
 from . import test_mailgate_limits
 from . import test_mail_auth
-from . import test_auth_policy
-from . import test_authentication
+from . import test_incoming_auth_policy
+from . import test_incoming_authentication
 from . import test_mailgate_auth
 from . import test_mailgate_two_gates
 from . import test_i18n

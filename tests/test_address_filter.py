@@ -6,7 +6,7 @@
 from odoo.tests import BaseCase, tagged
 
 from odoo.addons.mail_routing_policy.tools import address_filter as af
-from odoo.addons.mail_routing_policy.tools import sender_policy as sp
+from odoo.addons.mail_routing_policy.tools.outgoing import sender_policy as sp
 
 NORMALIZED = [
     (" Example.COM , ann@Example.com", "example.com,ann@example.com"),

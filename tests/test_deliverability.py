@@ -6,15 +6,14 @@ server."""
 
 import time
 
-from odoo.tests import BaseCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.mail_routing_policy.tools import deliverability as dlv
 from odoo.addons.mail_routing_policy.tools import mail_dns
 
-from .dns_server import DnsTestServer, txt
-from .test_mail_auth import make_keys
+from .dns_server import txt
+from .test_mail_auth import LoopbackDnsCase
 
-HOST = "127.0.0.1"
 SERVER_IP = "127.0.0.5"
 GATE = "gate.mail.test"
 SILENT = {
@@ -96,23 +95,11 @@ def zone(keys):
     }
 
 
-class DeliverabilityCase(BaseCase):
-    """A DNS server for the class, a fresh resolver (empty cache) per test."""
+class DeliverabilityCase(LoopbackDnsCase):
+    """Check DNS's zone on the loopback DNS server."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.keys = make_keys()
-        cls.server = DnsTestServer(zone(cls.keys), host=HOST, silent=SILENT).start()
-        cls.addClassCleanup(cls.server.stop)
-
-    def setUp(self):
-        super().setUp()
-        self.resolver = mail_dns.MailResolver(
-            mail_dns.parse_nameservers(self.server.nameservers),
-            query_timeout=1.0,
-            attempt_timeout=0.5,
-        )
+    dns_zone = staticmethod(zone)
+    dns_silent = SILENT
 
     def deadline(self):
         return mail_dns.Deadline.after(10)
@@ -126,7 +113,7 @@ class DeliverabilityCase(BaseCase):
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
-class TestSpf(DeliverabilityCase):
+class TestDnsCheckSpf(DeliverabilityCase):
     def test_records(self):
         table = [
             # domain, sending ips, includes, status, code, record to publish, data
@@ -311,7 +298,7 @@ class TestSpf(DeliverabilityCase):
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
-class TestDkim(DeliverabilityCase):
+class TestDnsCheckDkim(DeliverabilityCase):
     def test_selectors(self):
         table = [
             ("s2048", dlv.PASS, dlv.CODE_KEY_OK, {"key_type": "rsa", "key_bits": 2048}),
@@ -359,7 +346,7 @@ class TestDkim(DeliverabilityCase):
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
-class TestDmarc(DeliverabilityCase):
+class TestDnsCheckDmarc(DeliverabilityCase):
     def test_records(self):
         table = [
             (

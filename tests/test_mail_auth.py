@@ -226,14 +226,22 @@ def zone(keys):
 SILENT = {"slow.test", "slow._domainkey.example.test", "_dmarc.slowdmarc.test"}
 
 
-class AuthCase(BaseCase):
-    """A DNS server for the class, a resolver with a short lookup timeout, helpers."""
+class LoopbackDnsCase(BaseCase):
+    """A loopback DNS server for the class (tests/dns_server.py) serving
+    ``dns_zone(keys)``, the names of ``dns_silent`` never answered, and for
+    each test a resolver with short lookup timeouts and an empty cache.
+    Shared by the authentication tests and Check DNS's."""
+
+    dns_zone = staticmethod(zone)
+    dns_silent = SILENT
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.keys = make_keys()
-        cls.server = DnsTestServer(zone(cls.keys), host=HOST, silent=SILENT).start()
+        cls.server = DnsTestServer(
+            cls.dns_zone(cls.keys), host=HOST, silent=cls.dns_silent
+        ).start()
         cls.addClassCleanup(cls.server.stop)
 
     def setUp(self):
@@ -243,6 +251,10 @@ class AuthCase(BaseCase):
             query_timeout=1.0,
             attempt_timeout=0.5,
         )
+
+
+class AuthCase(LoopbackDnsCase):
+    """The authentication tests' zone, and helpers."""
 
     def authenticate(
         self,

@@ -6,7 +6,7 @@
 The mailgate runs in this process (aiosmtpd controller thread, Odoo work in
 its own worker threads with their own cursors), on the test database: the
 data it must see is committed by the test and removed afterwards, as in
-test_concurrency.py. Every assertion reads committed state through a fresh
+test_incoming_concurrency.py. Every assertion reads committed state through a fresh
 cursor, so "250" really means "committed".
 """
 
@@ -33,7 +33,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import config, mute_logger
 
 from odoo.addons.mail_routing_policy.cli import smtp_handler
-from odoo.addons.mail_routing_policy.models.mail_thread import MailThread
+from odoo.addons.mail_routing_policy.models.mail_thread_incoming import MailThread
 
 from .common import allow_registry_in_threads
 from .dns_server import DnsTestServer

@@ -9,7 +9,8 @@ from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 from odoo.addons.mail.tests.common import MailCommon
-from odoo.addons.mail_routing_policy.tools import address_filter, sender_policy
+from odoo.addons.mail_routing_policy.tools import address_filter
+from odoo.addons.mail_routing_policy.tools.outgoing import sender_policy
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
@@ -145,7 +146,7 @@ class TestOutgoingRouting(MailCommon):
     def test_no_match_policy_rewrite_and_block(self):
         self.srv_notif.from_filter = "other.example"
         with self.assertLogs(
-            "odoo.addons.mail_routing_policy.models.ir_mail_server", "WARNING"
+            "odoo.addons.mail_routing_policy.models.ir_mail_server_outgoing", "WARNING"
         ):
             server, smtp_from = self.find("ann@gmail.com")
         self.assertEqual(server, self.srv_wide, "first server by sequence")
@@ -170,7 +171,7 @@ class TestOutgoingRouting(MailCommon):
         )
         with (
             self.mock_mail_gateway(),
-            mute_logger("odoo.addons.mail_routing_policy.models.mail_mail"),
+            mute_logger("odoo.addons.mail_routing_policy.models.mail_mail_outgoing"),
         ):
             mail.send()
         self.assertEqual(mail.state, "exception")
@@ -234,7 +235,7 @@ class TestOutgoingRouting(MailCommon):
     def test_legacy_force_smtp_from(self):
         self.ICP.set_param("mail.force.smtp.from", "old@corp.example")
         with self.assertLogs(
-            "odoo.addons.mail_routing_policy.models.ir_mail_server", "WARNING"
+            "odoo.addons.mail_routing_policy.models.ir_mail_server_outgoing", "WARNING"
         ) as logs:
             server, smtp_from = self.find("ann@gmail.com")
         self.assertIn("mail.force.smtp.from", logs.output[0])
@@ -490,8 +491,8 @@ class TestOutgoingRouting(MailCommon):
         with (
             self.mock_mail_gateway(),
             mute_logger(
-                "odoo.addons.mail_routing_policy.models.mail_mail",
-                "odoo.addons.mail_routing_policy.models.ir_mail_server",
+                "odoo.addons.mail_routing_policy.models.mail_mail_outgoing",
+                "odoo.addons.mail_routing_policy.models.ir_mail_server_outgoing",
             ),
         ):
             mail.send()

@@ -14,7 +14,7 @@ import psycopg2
 
 from odoo.tests import TransactionCase, tagged
 
-from . import test_concurrency
+from . import test_incoming_concurrency
 
 
 class _Collect(logging.Handler):
@@ -68,7 +68,7 @@ class TestQuietSqlLog(TransactionCase):
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
-class TestQuietParallelDelivery(test_concurrency.TestLoopConcurrency):
+class TestQuietParallelDelivery(test_incoming_concurrency.TestLoopConcurrency):
     """Eight deliveries of one sender at once, each retried by Odoo's
     ``retrying`` as an RPC call is: conflicts happen (Odoo logs its retries
     at INFO), the threshold holds, and not one ERROR record is emitted."""
@@ -88,7 +88,9 @@ class TestQuietParallelDelivery(test_concurrency.TestLoopConcurrency):
         finally:
             root.removeHandler(collect)
             retry_logger.setLevel(old_level)
-        self.assertEqual(created, test_concurrency.THRESHOLD, "the threshold held")
+        self.assertEqual(
+            created, test_incoming_concurrency.THRESHOLD, "the threshold held"
+        )
         self.assertEqual(created + logged, 8, "every message routed or logged")
         self.assertEqual(notices, 1)
         retries = [

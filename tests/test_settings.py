@@ -176,8 +176,9 @@ class TestRoutingSettings(MailCommon):
         )
 
     def test_one_parameter_table_for_models_settings_and_readme(self):
-        """tools/routing_params.PARAMS: validation, Settings' defaults, the
-        values the models read and the README's parameter table agree."""
+        """tools/routing_params.PARAMS, as the rooms registered it: validation,
+        Settings' defaults, the values the models read and the README's
+        parameter table agree."""
         ICP = self.env["ir.config_parameter"].sudo()
         fields_by_key = {
             field.config_parameter: field

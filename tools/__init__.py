@@ -2,4 +2,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from . import address_filter
-from . import sender_policy
+from .outgoing import sender_policy

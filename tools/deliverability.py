@@ -1479,10 +1479,6 @@ def parse_sending_addresses(value):
     return tuple(networks), tuple(includes)
 
 
-def format_sending_addresses(networks, includes):
-    return ", ".join([*networks, *(f"include:{include}" for include in includes)])
-
-
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
 
@@ -1503,20 +1499,6 @@ def parse_dkim_selectors(value):
         if selector not in selectors:
             selectors.append(selector)
     return tuple(selectors)
-
-
-def public_addresses(addresses):
-    """The ``addresses`` a receiver on the internet can see (not loopback, private
-    or link-local)."""
-    found = []
-    for address in addresses:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            continue
-        if ip.is_global and str(ip) not in found:
-            found.append(str(ip))
-    return found
 
 
 def host_spf(fact):

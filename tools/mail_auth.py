@@ -92,23 +92,21 @@ Limits found in the libraries
   it checks only that a tag name starts with a letter: the values are
   checked here.
 * publicsuffixlist reads its bundled list (offline; as fresh as the
-  installed release) once per process, in about 0.1 s.
+  installed release) once per process.
+* dkimpy, pyspf and authres are imported in the functions that use them, so
+  that they load in the processes that authenticate mail (the mailgate, a
+  worker routing incoming mail, Check DNS), not in every worker that loads
+  the module.
 """
 
 import dataclasses
 import email.parser
 import email.policy
+import functools
 import logging
 import re
 import threading
 
-import authres
-import authres.arc
-import authres.core
-import authres.dmarc
-import dkim
-import dkim.util
-import spf
 from publicsuffixlist import PublicSuffixList
 
 from . import mail_dns
@@ -172,7 +170,6 @@ _DOMAIN_RE = re.compile(
 _LOCAL_PART_RE = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z"
 )
-_TOKEN_RE = re.compile(authres.core.RFC2045_TOKEN_PATTERN)
 _QUOTED_STRING_RE = re.compile(r'"((?:[^"\\\r\n]|\\.)*)"')
 _QUOTED_PAIR_RE = re.compile(r"\\(.)")
 _UNFOLD_RE = re.compile(r"\r?\n(?=[ \t])")
@@ -302,6 +299,8 @@ class AuthVerdict:
         policy.dmarc=reject header.from=example.com; arc=none``. Values that
         could not be written safely (odd HELO names, addresses) are left out.
         """
+        import authres.core
+
         authserv_id = authserv_id or self.authserv_id
         if not authserv_id or not _DOMAIN_RE.match(authserv_id):
             raise ValueError(f"invalid authserv-id {authserv_id!r}")
@@ -314,6 +313,8 @@ class AuthVerdict:
         return header.header_value()
 
     def _spf_clause(self):
+        import authres.core
+
         clause = authres.core.SPFAuthenticationResult(result=self.spf.result or NONE)
         if self.spf.identity == SPF_MAILFROM:
             sender = _safe_address(self.spf.sender) or _safe_domain(self.spf.domain)
@@ -324,6 +325,8 @@ class AuthVerdict:
         return clause
 
     def _dmarc_clause(self):
+        import authres.dmarc
+
         dmarc = self.dmarc
         reason = REASON_TRUSTED_FORWARDER if self.arc_override else dmarc.reason
         clause = authres.dmarc.DMARCAuthenticationResult(
@@ -336,6 +339,8 @@ class AuthVerdict:
         return clause
 
     def _arc_clause(self):
+        import authres.arc
+
         clause = authres.arc.ARCAuthenticationResult(result=self.arc.result or NONE)
         sealer = self.arc.sealers[0] if self.arc.sealers else ""
         if _safe_domain(sealer):
@@ -344,6 +349,8 @@ class AuthVerdict:
 
 
 def _dkim_clause(signature):
+    import authres.core
+
     properties = [
         authres.core.AuthenticationResultProperty("header", name, value)
         for name, value in (
@@ -383,7 +390,7 @@ _PSL_LOCK = threading.Lock()
 
 
 def _public_suffix_list():
-    global _PSL  # built once per process (0.1 s), read-only afterwards
+    global _PSL  # built once per process, read-only afterwards
     with _PSL_LOCK:
         if _PSL is None:
             _PSL = PublicSuffixList()
@@ -495,36 +502,51 @@ def _normal_name(name):
 # ----------------------------------------------------------------------
 
 
-class _SpfQuery(spf.query):
-    """pyspf's query, asking our resolver within the deadline (its per-instance DNS
-    hook)."""
+@functools.cache
+def _spf_query_class():
+    """pyspf's query class, subclassed at first use (pyspf loads only in the
+    processes that check SPF)."""
+    import spf
 
-    def __init__(self, *args, resolver, deadline, **kwargs):
-        self._resolver = resolver
-        self._deadline = deadline
-        super().__init__(*args, **kwargs)
+    class _SpfQuery(spf.query):
+        """pyspf's query, asking our resolver within the deadline (its per-instance DNS
+        hook)."""
 
-    def dns(self, name, qtype, cnames=None, ignore_void=False):
-        """Records of ``name`` in pyspf's shapes; the resolver follows CNAMEs."""
-        name = str(name).rstrip(".").lower()
-        if not name or not all(0 < len(label) < 64 for label in name.split(".")):
-            return []  # as pyspf: an invalid name has no records
-        result = self._resolver.resolve(name, qtype, self._deadline)
-        if result.temporary:
-            raise spf.TempError(f"DNS {result.status} for {name} {qtype}")
-        values = (
-            [_spf_value(qtype, record) for record in result.records]
-            if result.status == mail_dns.OK
-            else []
-        )
-        if not values and not ignore_void:
-            # RFC 7208 §4.6.4, as pyspf counts them
-            self.void_lookups += 1
-            if self.void_lookups > spf.MAX_VOID_LOOKUPS:
-                raise spf.PermError(
-                    f"Void lookup limit of {spf.MAX_VOID_LOOKUPS} exceeded"
-                )
-        return values
+        def __init__(self, *args, resolver, deadline, **kwargs):
+            self._resolver = resolver
+            self._deadline = deadline
+            super().__init__(*args, **kwargs)
+
+        def dns(self, name, qtype, cnames=None, ignore_void=False):
+            """Records of ``name`` in pyspf's shapes; the resolver follows CNAMEs."""
+            name = str(name).rstrip(".").lower()
+            if not name or not all(0 < len(label) < 64 for label in name.split(".")):
+                return []  # as pyspf: an invalid name has no records
+            result = self._resolver.resolve(name, qtype, self._deadline)
+            if result.temporary:
+                raise spf.TempError(f"DNS {result.status} for {name} {qtype}")
+            values = (
+                [_spf_value(qtype, record) for record in result.records]
+                if result.status == mail_dns.OK
+                else []
+            )
+            if not values and not ignore_void:
+                # RFC 7208 §4.6.4, as pyspf counts them
+                self.void_lookups += 1
+                if self.void_lookups > spf.MAX_VOID_LOOKUPS:
+                    raise spf.PermError(
+                        f"Void lookup limit of {spf.MAX_VOID_LOOKUPS} exceeded"
+                    )
+            return values
+
+    return _SpfQuery
+
+
+def __getattr__(name):
+    # tools/deliverability.py subclasses _SpfQuery by name
+    if name == "_SpfQuery":
+        return _spf_query_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _spf_value(qtype, record):
@@ -538,6 +560,8 @@ def _spf_value(qtype, record):
 
 def check_spf(client_ip, helo, mail_from, resolver, deadline):
     """SPF of MAIL FROM, or of HELO for a null sender; returns an :class:`SpfResult`."""
+    import spf
+
     mail_from = (mail_from or "").strip()
     if mail_from.startswith("<") and mail_from.endswith(">"):
         mail_from = mail_from[1:-1].strip()
@@ -547,7 +571,7 @@ def check_spf(client_ip, helo, mail_from, resolver, deadline):
         return SpfResult(NONE, "", "", "")
     domain = ""
     try:
-        query = _SpfQuery(
+        query = _spf_query_class()(
             i=client_ip,
             s=mail_from,
             h=helo,
@@ -600,6 +624,8 @@ def _text(value):
 def verify_dkim(message_bytes, resolver, deadline):
     """Verify every DKIM-Signature of ``message_bytes``; a tuple of :class:`DkimResult`,
     top one first."""
+    import dkim.util
+
     try:
         signatures = [
             value
@@ -636,6 +662,8 @@ def verify_dkim(message_bytes, resolver, deadline):
 
 
 def _verify_signature(message_bytes, index, fields, resolver, deadline):
+    import dkim
+
     lookup = resolver.dkim_dnsfunc(deadline)
     verifier = dkim.DKIM(message_bytes, logger=_DKIMPY_LOG, minkey=MIN_RSA_BITS)
     try:
@@ -689,6 +717,8 @@ def _verify_signature(message_bytes, index, fields, resolver, deadline):
 
 
 def _key_parses(key):
+    import dkim
+
     try:
         dkim.evaluate_pk(key.name, key.records[0])
     except Exception:  # any parse error of a published key
@@ -744,6 +774,8 @@ def parse_dmarc_record(record):
     be ``v=DMARC1``; tag names are case-insensitive, a tag given twice makes
     the record invalid. Values are returned as written (stripped).
     """
+    import dkim.util
+
     try:
         raw_tags = dkim.util.parse_tag_value(record)
         tags = {}
@@ -1157,6 +1189,8 @@ def discover_dmarc_7489(author_domain, resolver, deadline):
 
 def arc_sealers(message_bytes):
     """d= of every ARC-Seal, highest instance first (dkimpy's ordering)."""
+    import dkim.util
+
     try:
         _max_instance, headers = dkim.ARC(message_bytes).sorted_arc_headers()
     except Exception:  # dkimpy's parser on hostile input
@@ -1177,6 +1211,8 @@ def arc_sealers(message_bytes):
 def verify_arc(message_bytes, resolver, deadline):
     """Verify the ARC chain: ``(ArcResult, parsed latest ARC-Authentication-Results or
     None)``."""
+    import dkim
+
     sealers = arc_sealers(message_bytes)
     lookup = resolver.dkim_dnsfunc(deadline)
     try:
@@ -1203,6 +1239,8 @@ def verify_arc(message_bytes, resolver, deadline):
 def _parse_aar(value):
     """An ARC-Authentication-Results value (``i=N; authserv-id; …``) parsed by authres,
     or ``None``."""
+    import authres.core
+
     match = _AAR_INSTANCE_RE.match(value)
     if not match:
         return None
@@ -1264,8 +1302,15 @@ def header_authserv_id(value):
         return (
             _QUOTED_PAIR_RE.sub(r"\1", match.group(1)).strip().lower() if match else ""
         )
-    match = _TOKEN_RE.match(text)
+    match = _token_re().match(text)
     return match.group().lower() if match else ""
+
+
+@functools.cache
+def _token_re():
+    import authres.core
+
+    return re.compile(authres.core.RFC2045_TOKEN_PATTERN)
 
 
 def _skip_cfws(text):
@@ -1318,6 +1363,8 @@ def read_results(header_values, trusted_authserv_ids):
     ``policy`` and ``applied_policy`` are both the header's ``policy.dmarc``,
     the policy already sampled by ``pct``, so ``pct`` is 100.
     """
+    import authres.core
+
     trusted = {_normal_name(authserv_id) for authserv_id in trusted_authserv_ids} - {""}
     for value in header_values:
         text = _UNFOLD_RE.sub("", _text(value)).strip()

@@ -59,7 +59,6 @@ import math
 import threading
 import time
 
-import dkim
 import dns.exception
 import dns.flags
 import dns.message
@@ -535,6 +534,8 @@ class DkimTxtLookup:
         result = self.resolver.resolve(name, "TXT", self.deadline)
         self.results[_key_name(name)] = result
         if result.temporary:
+            import dkim  # only dkimpy calls this: it is loaded already
+
             raise dkim.DnsTimeoutError(f"{result.name}: {result.status}")
         if result.status != OK or not result.records:
             return None

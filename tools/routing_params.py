@@ -1,18 +1,22 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-"""The system parameters this module reads, in one table.
+"""The system parameters this module reads, registered by the rooms that use them.
 
-Each parameter has a kind (how its value is checked and normalised when it
-is saved: ``ir.config_parameter._normalize_routing_param``), the default that
-applies while it is unset, and, for numbers, the smallest allowed value. The
-models read values through :func:`read`, Settings takes its field defaults
-from here, and a test checks that the README's parameter table says the same.
+Each capability ("room": outgoing, incoming, mailgate, dns_check, ...) declares
+its parameters in its own Settings file (``models/res_config_settings_<room>.py``)
+with :func:`register_params`; no list here names every capability. A parameter
+has a kind (how its value is checked and normalised when it is saved:
+``ir.config_parameter._normalize_routing_param``), the default that applies
+while it is unset, and, for numbers, the smallest allowed value. The models
+read values through :func:`read`, Settings takes its field defaults from
+:func:`default`, the uninstall hook removes :func:`keys_removed_on_uninstall`,
+and a test checks that the README's parameter table says the same as
+:data:`PARAMS`.
 """
 
+import dataclasses
 from dataclasses import dataclass
-
-from . import auth_policy, sender_policy
 
 KIND_INTEGER = "integer"
 KIND_CHOICE = "choice"
@@ -21,6 +25,15 @@ KIND_DOMAINS = "domains"  # comma-separated domain names
 KIND_DEFAULT_FROM = "default_from"
 KIND_DISPLAY = "display"
 KIND_NAMESERVERS = "nameservers"
+KINDS = (
+    KIND_INTEGER,
+    KIND_CHOICE,
+    KIND_FILTER,
+    KIND_DOMAINS,
+    KIND_DEFAULT_FROM,
+    KIND_DISPLAY,
+    KIND_NAMESERVERS,
+)
 
 
 @dataclass(frozen=True)
@@ -30,73 +43,57 @@ class RoutingParam:
     default: object = None
     minimum: int | None = None
     choices: tuple = ()
+    # True for keys that exist only because of this module (core's documented
+    # keys such as mail.default.from stay when it is uninstalled)
+    removed_on_uninstall: bool = False
+    room: str = ""  # set by register_params
 
 
-PARAMS = {
-    param.key: param
-    for param in (
-        RoutingParam("mail.default.from", KIND_DEFAULT_FROM),
-        # the name core used up to 14.0, migrated at install
-        RoutingParam("mail.force.smtp.from", KIND_DEFAULT_FROM),
-        RoutingParam("mail.default.from_filter", KIND_FILTER),
-        RoutingParam(
-            "mail.default.from_policy",
-            KIND_CHOICE,
-            default=sender_policy.POLICY_REWRITE,
-            choices=sender_policy.POLICIES,
-        ),
-        RoutingParam("mail.default.from_display", KIND_DISPLAY),
-        RoutingParam("mail.catchall.domain.allowed", KIND_FILTER),
-        RoutingParam("mail.gateway.loop.minutes", KIND_INTEGER, default=120, minimum=1),
-        RoutingParam(
-            "mail.gateway.loop.threshold", KIND_INTEGER, default=20, minimum=1
-        ),
-        # 0: replies are not limited
-        RoutingParam(
-            "mail.gateway.loop.reply_threshold", KIND_INTEGER, default=0, minimum=0
-        ),
-        RoutingParam(
-            "mail.gateway.log.retention_days", KIND_INTEGER, default=30, minimum=1
-        ),
-        RoutingParam(
-            "mail.gateway.log.keep_days", KIND_INTEGER, default=180, minimum=1
-        ),
-        # the mailgate's answer at RCPT TO to a sender over the loop threshold:
-        # defer (450 4.7.1) or accept and handle it after DATA as fetchmail does
-        RoutingParam(
-            "mail.gateway.smtp.rate_limit_action",
-            KIND_CHOICE,
-            default="defer",
-            choices=("defer", "accept"),
-        ),
-        RoutingParam(
-            "mail.gateway.auth.spoof_action",
-            KIND_CHOICE,
-            default="quarantine",
-            choices=auth_policy.SPOOF_ACTIONS,
-        ),
-        RoutingParam(
-            "mail.gateway.auth.ambiguous_from_action",
-            KIND_CHOICE,
-            default="quarantine",
-            choices=auth_policy.AMBIGUOUS_FROM_ACTIONS,
-        ),
-        RoutingParam(
-            "mail.gateway.auth.unverified_action",
-            KIND_CHOICE,
-            default="accept",
-            choices=auth_policy.UNVERIFIED_ACTIONS,
-        ),
-        RoutingParam("mail.gateway.auth.protected_domains", KIND_DOMAINS),
-        # authserv-ids are host names
-        RoutingParam("mail.gateway.auth.trusted_authserv_ids", KIND_DOMAINS),
-        RoutingParam("mail.gateway.auth.trusted_arc_sealers", KIND_DOMAINS),
-        RoutingParam("mail.dns.nameservers", KIND_NAMESERVERS),
-        # where the MX of the alias domains should point: the mailgate's public
-        # host name, or the mailbox provider's for fetchmail
-        RoutingParam("mail.gateway.public_host", KIND_DOMAINS),
-    )
-}
+# key -> RoutingParam, filled by register_params when the rooms' files load
+PARAMS = {}
+
+
+def register_params(room, *params):
+    """Declare the system parameters ``room`` reads; returns them, registered.
+
+    Registering the same declaration again (a module imported twice) changes
+    nothing; a key another room, or another declaration, already holds is a
+    mistake, refused with a ValueError naming the key and both rooms.
+    """
+    if not room or not room.isidentifier():
+        raise ValueError(f"register_params: room {room!r} is not a name")
+    registered = []
+    for param in params:
+        if param.kind not in KINDS:
+            raise ValueError(f"{param.key}: unknown kind {param.kind!r}")
+        if param.kind == KIND_INTEGER and param.minimum is None:
+            raise ValueError(f"{param.key}: an integer parameter needs a minimum")
+        if param.kind == KIND_CHOICE and param.default not in param.choices:
+            raise ValueError(f"{param.key}: default {param.default!r} not a choice")
+        param = dataclasses.replace(param, room=room)
+        held = PARAMS.get(param.key)
+        if held is not None and held != param:
+            raise ValueError(
+                f"{param.key} is registered twice: by room {held.room!r} and "
+                f"by room {room!r}"
+            )
+        PARAMS[param.key] = param
+        registered.append(param)
+    return tuple(registered)
+
+
+def params_of(room):
+    """The parameters ``room`` registered, in registration order."""
+    return tuple(param for param in PARAMS.values() if param.room == room)
+
+
+def default(key):
+    """The value in force while ``key`` is unset (for Settings' field defaults)."""
+    return PARAMS[key].default
+
+
+def keys_removed_on_uninstall():
+    return tuple(key for key, param in PARAMS.items() if param.removed_on_uninstall)
 
 
 def read(get_param, key):

@@ -3,7 +3,7 @@
 
 from odoo import api, fields, models
 
-from ..models.mail_thread import CONTEXT_BYPASS, CONTEXT_TRUSTED_AUTHSERV_ID
+from ..models.mail_thread_incoming import CONTEXT_BYPASS, CONTEXT_TRUSTED_AUTHSERV_ID
 
 
 class MailGatewayLogProcess(models.TransientModel):

@@ -4,6 +4,22 @@
 from odoo import api, fields, models
 from odoo.tools import format_datetime
 
+# what the wizard shows while no address, or no valid one, is typed
+_NO_DECISION = dict.fromkeys(
+    ["summary", "tier", "rule", "header_from", "envelope_from", "reply_to", "dmarc"],
+    False,
+)
+_NO_DECISION.update(
+    mail_server_id=False,
+    failover_server_ids=False,
+    rewritten=False,
+    dmarc_aligned=False,
+    blocked=False,
+    invalid=False,
+    warnings=False,
+    dns_status=False,
+)
+
 
 class MailSenderCheck(models.TransientModel):
     """Answers "which server and which From would this address get?" without
@@ -56,28 +72,7 @@ class MailSenderCheck(models.TransientModel):
 
     @api.depends("email_from", "company_id", "pinned_server_id")
     def _compute_decision(self):
-        empty = dict.fromkeys(
-            [
-                "summary",
-                "tier",
-                "rule",
-                "header_from",
-                "envelope_from",
-                "reply_to",
-                "dmarc",
-            ],
-            False,
-        )
-        empty.update(
-            mail_server_id=False,
-            failover_server_ids=False,
-            rewritten=False,
-            dmarc_aligned=False,
-            blocked=False,
-            invalid=False,
-            warnings=False,
-            dns_status=False,
-        )
+        empty = dict(_NO_DECISION)
         for wizard in self:
             if not wizard.email_from:
                 wizard.update(empty)

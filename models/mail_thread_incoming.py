@@ -15,14 +15,8 @@ from odoo import SUPERUSER_ID, api, models
 from odoo.tools import email_normalize, email_split
 from odoo.tools.mail import generate_tracking_message_id, mail_header_msgid_re
 
-from ..tools import (
-    address_filter,
-    auth_policy,
-    author_address,
-    auto_mail,
-    mail_auth,
-    routing_params,
-)
+from ..tools import address_filter, auto_mail, mail_auth, routing_params
+from ..tools.incoming import auth_policy, author_address
 
 _logger = logging.getLogger(__name__)
 
@@ -619,7 +613,7 @@ class MailThread(models.AbstractModel):
         return looping
 
     # ------------------------------------------------------------------
-    # authentication: who may speak for whom (tools/auth_policy.py)
+    # authentication: who may speak for whom (tools/incoming/auth_policy.py)
     # ------------------------------------------------------------------
 
     @api.model

@@ -1,18 +1,15 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-"""The authentication policy's decision table (tools/auth_policy.py), pure."""
+"""The authentication policy's decision table (tools/incoming/auth_policy.py), pure."""
 
 import dataclasses
 
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.mail_routing_policy.tools import (
-    auth_policy,
-    author_address,
-    mail_auth,
-)
-from odoo.addons.mail_routing_policy.tools.auth_policy import AuthFacts, decide
+from odoo.addons.mail_routing_policy.tools import mail_auth
+from odoo.addons.mail_routing_policy.tools.incoming import auth_policy, author_address
+from odoo.addons.mail_routing_policy.tools.incoming.auth_policy import AuthFacts, decide
 
 PASS = AuthFacts(result="pass", policy="reject", from_domain="company.example")
 FAIL_REJECT = AuthFacts(result="fail", policy="reject", from_domain="other.example")

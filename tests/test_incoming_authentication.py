@@ -12,14 +12,14 @@ from odoo.tests import tagged, users
 from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import mail_new_test_user
-from odoo.addons.mail_routing_policy.models.mail_thread import (
+from odoo.addons.mail_routing_policy.models.mail_thread_incoming import (
     CONTEXT_AUTH_FACTS,
     CONTEXT_BYPASS,
     CONTEXT_SMTP,
     CONTEXT_TRUSTED_AUTHSERV_ID,
     GatewayRefusal,
 )
-from odoo.addons.mail_routing_policy.tools.auth_policy import AuthFacts
+from odoo.addons.mail_routing_policy.tools.incoming.auth_policy import AuthFacts
 
 from .common import GatewayCase, load_german
 
@@ -259,7 +259,7 @@ class TestAuthentication(GatewayCase):
         )
         with mute_logger(
             "odoo.addons.mail_routing_policy.models.mail_gateway_log",
-            "odoo.addons.mail_routing_policy.models.mail_thread",
+            "odoo.addons.mail_routing_policy.models.mail_thread_incoming",
         ):
             self.assertFalse(
                 thread.message_process(

@@ -13,12 +13,8 @@ from odoo.addons.base.models.ir_mail_server import (
     extract_rfc2822_addresses,
 )
 
-from ..tools import (
-    address_filter,
-    deliverability,
-    routing_params,
-    sender_policy,
-)
+from ..tools import address_filter, routing_params
+from ..tools.outgoing import sender_policy
 
 _logger = logging.getLogger(__name__)
 
@@ -36,34 +32,6 @@ class IrMailServer(models.Model):
     _inherit = "ir.mail_server"
 
     from_filter = fields.Char(help=FROM_FILTER_HELP)
-    # deliverability checks (mail.deliverability.result)
-    sending_addresses = fields.Char(
-        groups="base.group_system",
-        help="Where mail sent through this server leaves for the internet, as SPF "
-        "sees it: addresses or ranges (203.0.113.5, 198.51.100.0/24) and the "
-        "include the relay documents (include:mailgun.org), comma-separated. "
-        "Empty: the addresses the SMTP host resolves to, which is right for your "
-        "own mail server; for a relay service enter its range or include.",
-    )
-    dkim_selectors = fields.Char(
-        "DKIM selectors",
-        groups="base.group_system",
-        help="The selectors this server signs mail with, comma-separated, for the "
-        "From domains it sends for that are not alias domains (an alias domain's "
-        "selectors are entered on the alias domain): Check DNS reads the key "
-        "published at <selector>._domainkey.<domain>.",
-    )
-    deliverability_result_ids = fields.One2many(
-        "mail.deliverability.result",
-        "server_id",
-        string="DNS check",
-        groups="base.group_system",
-    )
-    deliverability_issue_count = fields.Integer(
-        "DNS issues",
-        compute="_compute_deliverability_issue_count",
-        groups="base.group_system",
-    )
     # ------------------------------------------------------------------
     # FROM filter grammar
     # ------------------------------------------------------------------
@@ -231,7 +199,7 @@ class IrMailServer(models.Model):
     @api.model
     def _sender_decision(self, email_from, mail_servers=None, pinned_server=None):
         """The outgoing decision for ``email_from``: a ``SenderDecision``
-        (tools/sender_policy.py: codes and data, worded by
+        (tools/outgoing/sender_policy.py: codes and data, worded by
         ``mail.routing.explanation``).
 
         This is the one implementation of outgoing server selection: real
@@ -357,6 +325,11 @@ class IrMailServer(models.Model):
         servers = first | self.sudo()._get_failover_servers(
             first, smtp_from, decision=decision
         )
+        return self._connect_first_working(servers, host, smtp_from, kwargs)
+
+    def _connect_first_working(self, servers, host, smtp_from, kwargs):
+        """The first of ``servers`` that connects; each failure logged and kept
+        on the connection (``failover_errors``), all failed: an exception."""
         errors = []
         for server in servers:
             try:
@@ -464,6 +437,16 @@ class IrMailServer(models.Model):
         core_envelope, smtp_to_list, message = super(
             IrMailServer, self_ctx
         )._prepare_email_message(message, session)
+        self._keep_author_name(message, original_from)
+        envelope = extract_rfc2822_addresses(decision["envelope"] or "")
+        envelope = envelope[-1] if envelope else core_envelope
+        del message["Return-Path"]
+        message["Return-Path"] = f"<{envelope}>"
+        return envelope, smtp_to_list, message
+
+    def _keep_author_name(self, message, original_from):
+        """A From core rewrote keeps the author's name (or the
+        ``mail.default.from_display`` format)."""
         new_from = email_normalize(message["From"] or "")
         author = email_normalize(original_from or "")
         if original_from and new_from and new_from != author:
@@ -477,11 +460,6 @@ class IrMailServer(models.Model):
             )
             del message["From"]
             message["From"] = rewritten
-        envelope = extract_rfc2822_addresses(decision["envelope"] or "")
-        envelope = envelope[-1] if envelope else core_envelope
-        del message["Return-Path"]
-        message["Return-Path"] = f"<{envelope}>"
-        return envelope, smtp_to_list, message
 
     # ------------------------------------------------------------------
     # Explainer: the whole outgoing decision, without sending
@@ -499,7 +477,6 @@ class IrMailServer(models.Model):
         ``invalid`` is set when ``email_from`` is not an email address: then
         nothing is decided.
         """
-        _ = self.env._
         decision = {
             "invalid": False,
             "header_from": False,
@@ -509,24 +486,7 @@ class IrMailServer(models.Model):
             "dmarc": "",
         }
         if not email_normalize(email_from or ""):
-            decision.update(
-                invalid=True,
-                server=self.browse(),
-                candidates=self.browse(),
-                tier=False,
-                rule="",
-                blocked=False,
-                reason="",
-                rewritten=False,
-                warnings=[
-                    _(
-                        "'%s' is not an email address: type an address such as "
-                        "ann@example.com.",
-                        email_from,
-                    )
-                ],
-            )
-            return decision
+            return self._explain_invalid(decision, email_from)
         company = company or self.env.company
         alias_domain = company.sudo().alias_domain_id
         server_model = (
@@ -547,11 +507,43 @@ class IrMailServer(models.Model):
             smtp_from=chosen.smtp_from,
             warnings=Explanation._sender_warning_texts(chosen),
         )
-        if decision["blocked"]:
-            return decision
-        from_filter = (
-            server.from_filter if server else server_model._get_default_from_filter()
+        if not decision["blocked"]:
+            server_model._explain_headers(
+                decision, server, email_from, pinned_server, alias_domain
+            )
+        return decision
+
+    @api.model
+    def _explain_invalid(self, decision, email_from):
+        """Nothing is decided for what is not an email address: say so."""
+        decision.update(
+            invalid=True,
+            server=self.browse(),
+            candidates=self.browse(),
+            tier=False,
+            rule="",
+            blocked=False,
+            reason="",
+            rewritten=False,
+            warnings=[
+                self.env._(
+                    "'%s' is not an email address: type an address such as "
+                    "ann@example.com.",
+                    email_from,
+                )
+            ],
         )
+        return decision
+
+    @api.model
+    def _explain_headers(
+        self, decision, server, email_from, pinned_server, alias_domain
+    ):
+        """Complete ``decision`` with what the mail would carry: a message built
+        as ``mail.mail`` builds it, prepared by :meth:`_prepare_email_message`
+        for ``server`` (header From, envelope sender, Reply-To, DMARC)."""
+        _ = self.env._
+        from_filter = server.from_filter if server else self._get_default_from_filter()
         # what mail.mail hands to the session: the author for a pinned mail,
         # else the From chosen with the server
         session = _PreviewSession(
@@ -559,10 +551,10 @@ class IrMailServer(models.Model):
         )
         reply_to = alias_domain.catchall_email if alias_domain else False
         bounce = (
-            server_model.env.context.get("domain_bounce_address")
-            or server_model._get_default_bounce_address()
+            self.env.context.get("domain_bounce_address")
+            or self._get_default_bounce_address()
         )
-        message = server_model.build_email(
+        message = self.build_email(
             email_from,
             ["recipient@example.invalid"],
             "Check sender",
@@ -570,10 +562,8 @@ class IrMailServer(models.Model):
             reply_to=reply_to,
             headers={"Return-Path": bounce} if bounce else None,
         )
-        envelope, _recipients, message = server_model._prepare_email_message(
-            message, session
-        )
-        sent = server_model._decide_from_and_envelope(email_from, from_filter, bounce)
+        envelope, _recipients, message = self._prepare_email_message(message, session)
+        sent = self._decide_from_and_envelope(email_from, from_filter, bounce)
         header_address = email_normalize(message["From"] or "")
         server_name = server.name or _("SMTP settings of the Odoo configuration file")
         if sent["envelope_code"] == sender_policy.ENVELOPE_UNALLOWED:
@@ -597,7 +587,6 @@ class IrMailServer(models.Model):
             dmarc_aligned=aligned,
             dmarc=self._describe_dmarc(code, domain, server_name, envelope),
         )
-        return decision
 
     @api.model
     def _describe_dmarc(self, code, domain, server_name, envelope):
@@ -660,45 +649,6 @@ class IrMailServer(models.Model):
         if len(self) == 1:
             action["context"] = {"default_pinned_server_id": self.id}
         return action
-
-    @api.constrains("sending_addresses")
-    def _check_sending_addresses(self):
-        for server in self.sudo():
-            try:
-                deliverability.parse_sending_addresses(server.sending_addresses)
-            except deliverability.ConfigValueError as error:
-                raise ValidationError(
-                    self.env._(
-                        "Sending addresses of %(server)s: '%(item)s' is neither an "
-                        "IP address, a range (198.51.100.0/24) nor "
-                        "include:domain.",
-                        server=server.name,
-                        item=error.item,
-                    )
-                ) from error
-
-    @api.constrains("dkim_selectors")
-    def _check_dkim_selectors(self):
-        AliasDomain = self.env["mail.alias.domain"]
-        for server in self.sudo():
-            AliasDomain._validate_dkim_selectors(server.name, server.dkim_selectors)
-
-    @api.depends("deliverability_result_ids.status")
-    def _compute_deliverability_issue_count(self):
-        for server in self:
-            server.deliverability_issue_count = len(
-                server.deliverability_result_ids.filtered(
-                    lambda result: result.status != deliverability.PASS
-                )
-            )
-
-    def action_open_deliverability_results(self):
-        """This server's DNS facts (Check DNS for it when none were stored yet)."""
-        self.ensure_one()
-        Result = self.env["mail.deliverability.result"]
-        if not Result.search_count([("server_id", "=", self.id)]):
-            Result._run_checks()
-        return Result._action_open([("server_id", "=", self.id)])
 
 
 class _PreviewSession:

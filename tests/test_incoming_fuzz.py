@@ -204,7 +204,7 @@ class TestRoutingFuzz(GatewayCase):
         # odoo.sql_db: "bad query" of a NUL-laden value (psycopg2's ValueError, handled)
         with mute_logger(
             "odoo.addons.mail.models.mail_thread",
-            "odoo.addons.mail_routing_policy.models.mail_thread",
+            "odoo.addons.mail_routing_policy.models.mail_thread_incoming",
             "odoo.sql_db",
         ):
             decision, trace = self.env["mail.routing.check"]._explain_incoming(raw)
@@ -240,7 +240,7 @@ class TestRoutingFuzz(GatewayCase):
         # odoo.sql_db: "bad query" of a NUL-laden value (psycopg2's ValueError, handled)
         with mute_logger(
             "odoo.addons.mail.models.mail_thread",
-            "odoo.addons.mail_routing_policy.models.mail_thread",
+            "odoo.addons.mail_routing_policy.models.mail_thread_incoming",
             "odoo.sql_db",
         ):
             try:

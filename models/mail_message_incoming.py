@@ -3,7 +3,7 @@
 
 from odoo import fields, models
 
-from ..tools.auth_policy import RESULT_LABELS
+from ..tools.incoming.auth_policy import RESULT_LABELS
 
 
 class MailMessage(models.Model):

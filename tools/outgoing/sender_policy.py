@@ -9,7 +9,7 @@ from email.utils import getaddresses
 # core's formatting: the display name is always quoted ("Ann" <a@b>)
 from odoo.tools.mail import email_normalize, formataddr
 
-from .address_filter import (
+from ..address_filter import (
     KIND_DOMAIN,
     InputError,
     domain_to_ascii,
@@ -316,76 +316,16 @@ def decide_sender(
         email_from=email_from, sender=sender or "", default_from=default_from or ""
     )
     warnings = [] if default_from else [(WARN_NO_DEFAULT_FROM, "")]
-
-    def settle(server, candidates, tier, rule, match=None, smtp_from=None):
-        code, address = server_from(server.entries, sender, default_from, policy)
-        if smtp_from is None:
-            smtp_from = email_from if code == FROM_AUTHOR else address
-        elif code == FROM_AUTHOR and smtp_from != email_from:
-            code = FROM_DEFAULT
-        if code == FROM_DEFAULT_REFUSED:
-            warnings.append((WARN_DEFAULT_REFUSED, server.name))
-        elif code == FROM_NO_DEFAULT:
-            warnings.append((WARN_AUTHOR_KEPT, server.name))
-        return dataclasses.replace(
-            base,
-            tier=tier,
-            rule=rule,
-            match=match,
-            server=server,
-            candidates=tuple(candidates),
-            smtp_from=False if code == FROM_BLOCKED else smtp_from,
-            from_code=code,
-            warnings=tuple(warnings),
-        )
-
+    rule_of = (sender, default_from, policy)
     if pinned is not None:
-        found = (
-            match_address(pinned.entries, sender) if pinned.entries and sender else None
+        found = match_address(pinned.entries, sender) if sender else None
+        rule = RULE_PINNED_MATCH if found else RULE_PINNED
+        return _settle(
+            base, warnings, rule_of, pinned, [pinned], TIER_PINNED, rule, found
         )
-        return settle(
-            pinned,
-            (pinned,),
-            TIER_PINNED,
-            RULE_PINNED_MATCH if found else RULE_PINNED,
-            found,
-        )
-    ranked = [(server, server.entries) for server in servers]
-    # tiers 1-3: a server allowed to send for the sender itself
-    if sender:
-        tier, matched = rank_candidates(ranked, sender)
-        if matched:
-            return settle(
-                matched[0][0],
-                [server for server, _found in matched],
-                tier,
-                RULE_MATCH,
-                matched[0][1],
-                email_from,
-            )
-    # tier 4: a server allowed to send for the default From
-    if default_from:
-        _tier, matched = rank_candidates(ranked, default_from)
-        if matched:
-            candidates = [server for server, _found in matched]
-            return settle(
-                matched[0][0],
-                candidates,
-                TIER_DEFAULT_FROM,
-                RULE_MATCH,
-                matched[0][1],
-                default_from,
-            )
-    # tier 5: servers accepting any sender; core sends the default From there
-    unfiltered = [server for server in servers if not server.entries]
-    if unfiltered:
-        return settle(
-            unfiltered[0],
-            unfiltered,
-            TIER_UNFILTERED,
-            RULE_UNFILTERED,
-            smtp_from=default_from or email_from,
-        )
+    chosen = _choose_server(servers, email_from, sender, default_from)
+    if chosen:
+        return _settle(base, warnings, rule_of, *chosen)
     # tier 6: servers exist, none may send for this sender
     if servers:
         if policy == POLICY_BLOCK:
@@ -396,7 +336,9 @@ def decide_sender(
                 from_code=FROM_BLOCKED,
                 warnings=tuple(warnings),
             )
-        return settle(servers[0], servers, TIER_NO_MATCH, RULE_FALLBACK)
+        return _settle(
+            base, warnings, rule_of, servers[0], servers, TIER_NO_MATCH, RULE_FALLBACK
+        )
     # tier 7: no server record at all, odoo-bin's SMTP settings
     code, address = server_from(config_entries, sender, default_from)
     if code == FROM_DEFAULT_REFUSED:
@@ -408,5 +350,71 @@ def decide_sender(
         smtp_from=email_from if code == FROM_AUTHOR else address,
         from_code=code,
         config_filter=config_filter or "",
+        warnings=tuple(warnings),
+    )
+
+
+def _choose_server(servers, email_from, sender, default_from):
+    """Tiers 1-5 of :func:`decide_sender`: ``(server, candidates, tier, rule,
+    match, smtp_from)`` of the first tier that has a server, else None."""
+    ranked = [(server, server.entries) for server in servers]
+    # tiers 1-3: a server allowed to send for the sender itself (its tier);
+    # tier 4: a server allowed to send for the default From
+    for address, tier, smtp_from in (
+        (sender, None, email_from),
+        (default_from, TIER_DEFAULT_FROM, default_from),
+    ):
+        if not address:
+            continue
+        found_tier, matched = rank_candidates(ranked, address)
+        if matched:
+            candidates = [server for server, _found in matched]
+            tier = tier or found_tier
+            return (
+                matched[0][0],
+                candidates,
+                tier,
+                RULE_MATCH,
+                matched[0][1],
+                smtp_from,
+            )
+    # tier 5: servers accepting any sender; core sends the default From there
+    unfiltered = [server for server in servers if not server.entries]
+    if unfiltered:
+        return (
+            unfiltered[0],
+            unfiltered,
+            TIER_UNFILTERED,
+            RULE_UNFILTERED,
+            None,
+            default_from or email_from,
+        )
+    return None
+
+
+def _settle(
+    base, warnings, rule_of, server, candidates, tier, rule, match=None, smtp_from=None
+):
+    """The decision for a chosen ``server``: its FROM filter decides the From
+    (``smtp_from`` None: the author's or the default From, as it allows).
+    ``rule_of``: ``(sender, default_from, policy)`` as decide_sender got them."""
+    code, address = server_from(server.entries, *rule_of)
+    if smtp_from is None:
+        smtp_from = base.email_from if code == FROM_AUTHOR else address
+    elif code == FROM_AUTHOR and smtp_from != base.email_from:
+        code = FROM_DEFAULT
+    if code == FROM_DEFAULT_REFUSED:
+        warnings.append((WARN_DEFAULT_REFUSED, server.name))
+    elif code == FROM_NO_DEFAULT:
+        warnings.append((WARN_AUTHOR_KEPT, server.name))
+    return dataclasses.replace(
+        base,
+        tier=tier,
+        rule=rule,
+        match=match,
+        server=server,
+        candidates=tuple(candidates),
+        smtp_from=False if code == FROM_BLOCKED else smtp_from,
+        from_code=code,
         warnings=tuple(warnings),
     )
