@@ -22,6 +22,7 @@ first delivery <= 1.5x the floor, the same event again <= 0.5x.
 
 import base64
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -260,6 +261,12 @@ class Requests:
         return request
 
 
+def build_request(requests_, name, auth, first, items):
+    ((message_id, email),) = items
+    body, headers = requests_.build(name, first, message_id, email, False)
+    return body, {**headers, **auth}
+
+
 def start_odoo(args, port, pem):
     env = dict(os.environ, BENCH_CERT_URL=CERT_URL, BENCH_CERT_PEM=pem)
     return subprocess.Popen(
@@ -394,10 +401,7 @@ def main():
                         ).decode()
                     }
 
-            def make_request(first, items, name=name, auth=auth, again=False):
-                ((message_id, email),) = items
-                body, headers = requests_.build(name, first, message_id, email, again)
-                return body, {**headers, **auth}
+            make_request = functools.partial(build_request, requests_, name, auth)
 
             first = measure(port, path, make_request, events, args.clients)
             if name == "floor":
