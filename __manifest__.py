@@ -31,6 +31,7 @@
         "wizard/mail_sender_check_views.xml",
         "views/ir_mail_server_dns_check_views.xml",
         "views/ir_mail_server_outgoing_views.xml",
+        "views/ir_mail_server_delivery_feedback_views.xml",
         "views/mail_alias_incoming_views.xml",
         "views/mail_alias_domain_dns_check_views.xml",
         "views/mail_alias_domain_incoming_views.xml",

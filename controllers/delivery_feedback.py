@@ -22,20 +22,29 @@ REFUSAL_STATUS = {
     feedback.REFUSAL_STALE: 406,
     feedback.REFUSAL_REPLAY: 406,
     feedback.REFUSAL_UNKNOWN_SERVER: 404,
+    feedback.REFUSAL_CREDENTIALS: 401,
+    feedback.REFUSAL_CERT_URL: 403,
+    feedback.REFUSAL_TOPIC: 403,
+    # not the sender's fault: SNS retries a 5xx (and nothing was changed)
+    feedback.REFUSAL_CERT_UNAVAILABLE: 503,
 }
 
 
-def _answer(status, text):
+def _answer(status, text, headers=()):
     return request.make_response(
-        text, headers=[("Content-Type", "text/plain; charset=utf-8")], status=status
+        text,
+        headers=[("Content-Type", "text/plain; charset=utf-8"), *headers],
+        status=status,
     )
 
 
 class DeliveryFeedbackController(http.Controller):
-    """Webhooks of relay services (Mailgun, SendGrid): one URL per outgoing
-    server, ``/mail_routing_policy/delivery/<server id>/<secret token>``, shown
-    on the server form. No Odoo login: the provider's signature is the proof;
-    every refused request gets a 4xx, is counted and changes nothing."""
+    """Webhooks of relay services (the providers of
+    ``tools/delivery_feedback/providers/``): one URL per outgoing server,
+    ``/mail_routing_policy/delivery/<server id>/<secret token>``, shown on the
+    server form. No Odoo login: the provider's signature, or the credentials
+    Odoo generated for the server, is the proof; every refused request gets a
+    4xx, is counted and changes nothing."""
 
     @http.route(
         "/mail_routing_policy/delivery/<int:server_id>/<string:token>",
@@ -54,9 +63,11 @@ class DeliveryFeedbackController(http.Controller):
         env = request.env(user=SUPERUSER_ID)
         Refusal = env["mail.delivery.refusal"]
         server = env["ir.mail_server"].browse(server_id).exists()
+        provider = server and feedback.REGISTRY.get(
+            server.delivery_feedback_provider or ""
+        )
         known = (
-            server
-            and server.delivery_feedback_provider
+            provider
             and server.delivery_feedback_token
             and hmac.compare_digest(token, server.delivery_feedback_token)
             # the URL names its database: a request routed to another one
@@ -74,21 +85,31 @@ class DeliveryFeedbackController(http.Controller):
                 raise feedback.FeedbackError(feedback.REFUSAL_NO_LENGTH)
             if httprequest.content_length > feedback.MAX_BODY:
                 raise feedback.FeedbackError(feedback.REFUSAL_TOO_LARGE)
-            body = httprequest.get_data()
-            now = time.time()
-            if server.delivery_feedback_provider == feedback.PROVIDER_MAILGUN:
-                verified = feedback.verify_mailgun(
-                    body, server.delivery_feedback_key, now
-                )
-            else:
-                verified = feedback.verify_sendgrid(
-                    body, httprequest.headers, server.delivery_feedback_key, now
-                )
-            if not env["mail.delivery.replay"]._claim(verified.replay_key):
+            verified = provider.verify(
+                feedback.WebhookRequest(
+                    body=httprequest.get_data(),
+                    headers=httprequest.headers,
+                    key=server.delivery_feedback_key or "",
+                    secret=server.delivery_feedback_secret or "",
+                ),
+                time.time(),
+            )
+            if verified.replay_key and not env["mail.delivery.replay"]._claim(
+                verified.replay_key
+            ):
                 raise feedback.FeedbackError(feedback.REFUSAL_REPLAY)
         except feedback.FeedbackError as error:
             Refusal._count(server.id, error.code)
-            return _answer(REFUSAL_STATUS[error.code], "refused\n")
+            headers = (
+                [("WWW-Authenticate", 'Basic realm="delivery feedback"')]
+                if error.code
+                in (feedback.REFUSAL_SIGNATURE_MISSING, feedback.REFUSAL_CREDENTIALS)
+                and provider.basic_auth
+                else []
+            )
+            return _answer(REFUSAL_STATUS[error.code], "refused\n", headers)
+        if verified.subscribe_url:
+            server._delivery_feedback_subscription(verified.subscribe_url)
         # all events or none: a database error rolls the request back (the
         # replay key too) and Odoo answers 500, so the provider retries
         env["mail.delivery.event"]._receive(server, verified)

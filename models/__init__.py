@@ -8,6 +8,7 @@ from . import mail_delivery_refusal
 from . import mail_delivery_replay
 from . import mail_dns_check_result
 from . import ir_mail_server_outgoing
+from . import ir_mail_server_delivery_feedback
 from . import ir_mail_server_dns_check
 from . import mail_alias_incoming
 from . import mail_alias_domain

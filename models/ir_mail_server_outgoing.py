@@ -2,10 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 import logging
-import secrets
 import smtplib
-
-from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -16,9 +13,8 @@ from odoo.addons.base.models.ir_mail_server import (
     extract_rfc2822_addresses,
 )
 
-from ..tools import address_filter, delivery_feedback, routing_params
+from ..tools import address_filter, routing_params
 from ..tools.outgoing import sender_policy
-from .mail_delivery_event import PROVIDER_SELECTION
 
 _logger = logging.getLogger(__name__)
 
@@ -36,43 +32,6 @@ class IrMailServer(models.Model):
     _inherit = "ir.mail_server"
 
     from_filter = fields.Char(help=FROM_FILTER_HELP)
-    # delivery feedback: the relay service's webhooks (controllers/delivery_feedback.py)
-    delivery_feedback_provider = fields.Selection(
-        PROVIDER_SELECTION,
-        "Delivery feedback from",
-        groups="base.group_system",
-        help="The relay service this server sends through, when it reports bounces "
-        "and complaints by signed webhooks instead of by mail.",
-    )
-    delivery_feedback_key = fields.Char(
-        "Webhook signing key",
-        groups="base.group_system",
-        copy=False,
-        help="Mailgun: the HTTP webhook signing key (Sending > Webhooks). SendGrid: "
-        "the verification key of the Signed Event Webhook (Settings > Mail Settings > "
-        "Event Webhook > Signature Verification), base64.",
-    )
-    delivery_feedback_token = fields.Char(
-        groups="base.group_system", copy=False, readonly=True
-    )
-    delivery_feedback_url = fields.Char(
-        "Webhook URL",
-        compute="_compute_delivery_feedback_url",
-        groups="base.group_system",
-        help="Paste it into the provider's dashboard as the webhook URL of the "
-        "bounce, complaint, unsubscribe, deferral and delivery events.",
-    )
-    delivery_feedback_warnings = fields.Text(
-        "Webhook warnings",
-        compute="_compute_delivery_feedback_warnings",
-        groups="base.group_system",
-    )
-    delivery_refusal_count = fields.Integer(
-        "Refused webhook requests (30 days)",
-        compute="_compute_delivery_refusal_count",
-        groups="base.group_system",
-    )
-
     # ------------------------------------------------------------------
     # FROM filter grammar
     # ------------------------------------------------------------------
@@ -124,19 +83,14 @@ class IrMailServer(models.Model):
                 vals["from_filter"] = self._normalize_from_filter_value(
                     vals["from_filter"]
                 )
-        servers = super().create(vals_list)
-        servers._ensure_delivery_feedback_token()
-        return servers
+        return super().create(vals_list)
 
     def write(self, vals):
         if vals.get("from_filter"):
             vals = dict(
                 vals, from_filter=self._normalize_from_filter_value(vals["from_filter"])
             )
-        result = super().write(vals)
-        if vals.get("delivery_feedback_provider"):
-            self._ensure_delivery_feedback_token()
-        return result
+        return super().write(vals)
 
     @api.model
     def _match_from_filter(self, email_from, from_filter):
@@ -695,118 +649,6 @@ class IrMailServer(models.Model):
         if len(self) == 1:
             action["context"] = {"default_pinned_server_id": self.id}
         return action
-
-    # ------------------------------------------------------------------
-    # Delivery feedback (webhooks of the relay service)
-    # ------------------------------------------------------------------
-
-    @api.depends("delivery_feedback_provider", "delivery_feedback_token")
-    def _compute_delivery_feedback_url(self):
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
-        for server in self:
-            server.delivery_feedback_url = (
-                f"{base_url}/mail_routing_policy/delivery/{server.id}/"
-                f"{server.delivery_feedback_token}?db={self.env.cr.dbname}"
-                if server.delivery_feedback_provider
-                and server.delivery_feedback_token
-                and server.id
-                else False
-            )
-
-    @api.depends(
-        "delivery_feedback_provider", "delivery_feedback_key", "delivery_feedback_url"
-    )
-    def _compute_delivery_feedback_warnings(self):
-        """What keeps the provider's requests from being accepted: no signing
-        key (every request is refused), a webhook URL the provider cannot
-        reach (not HTTPS, or a host of this machine or private network)."""
-        _ = self.env._
-        for server in self:
-            warnings = []
-            if server.delivery_feedback_provider and not server.delivery_feedback_key:
-                warnings.append(
-                    _(
-                        "No webhook signing key: every request of the provider "
-                        "is refused until you paste it here."
-                    )
-                )
-            url = server.delivery_feedback_url
-            if url and not delivery_feedback.is_public_https_url(url):
-                warnings.append(
-                    _(
-                        "The provider calls this URL from the internet: it needs a "
-                        "public HTTPS address, and this one is built from the "
-                        "system parameter web.base.url (%s). Set web.base.url to "
-                        "the public https:// address of this Odoo (behind its "
-                        "proxy), then copy the URL again.",
-                        url.split("/mail_routing_policy/", 1)[0],
-                    )
-                )
-            server.delivery_feedback_warnings = "\n".join(warnings) or False
-
-    def _compute_delivery_refusal_count(self):
-        since = fields.Date.subtract(fields.Date.today(), days=30)
-        counts = {
-            server.id: total
-            for server, total in self.env["mail.delivery.refusal"]._read_group(
-                [("server_id", "in", self.ids), ("day", ">=", since)],
-                ["server_id"],
-                ["count:sum"],
-            )
-        }
-        for server in self:
-            server.delivery_refusal_count = counts.get(server.id, 0)
-
-    def action_open_delivery_events(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "mail_routing_policy.mail_delivery_event_action"
-        )
-        # a filter the admin sees (and may remove), not a hidden domain
-        action["context"] = {"search_default_server_id": self.id}
-        action["help"] = Markup(
-            '<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>'
-        ) % (
-            self.env._("No delivery event from %s yet", self.name),
-            self.env._(
-                "Events appear here once %(provider)s calls the webhook URL of "
-                "this server: check that it is entered in the provider's "
-                "dashboard and reaches Odoo from the internet.",
-                provider=dict(
-                    self._fields["delivery_feedback_provider"]._description_selection(
-                        self.env
-                    )
-                ).get(self.delivery_feedback_provider, ""),
-            ),
-        )
-        return action
-
-    def _ensure_delivery_feedback_token(self):
-        # the URL's secret: a request naming the server without it is refused
-        # like an unknown server (nothing tells the two apart)
-        for server in self.sudo():
-            if server.delivery_feedback_provider and not server.delivery_feedback_token:
-                server.delivery_feedback_token = secrets.token_urlsafe(24)
-
-    @api.constrains("delivery_feedback_provider", "delivery_feedback_key")
-    def _check_delivery_feedback_key(self):
-        for server in self.sudo():
-            if (
-                server.delivery_feedback_provider == delivery_feedback.PROVIDER_SENDGRID
-                and server.delivery_feedback_key
-            ):
-                try:
-                    delivery_feedback.load_sendgrid_key(server.delivery_feedback_key)
-                except ValueError as error:
-                    raise ValidationError(
-                        self.env._(
-                            "Webhook signing key of %(server)s: %(error)s: paste the "
-                            "verification key SendGrid shows for its Signed Event "
-                            "Webhook.",
-                            server=server.name,
-                            error=error,
-                        )
-                    ) from error
 
 
 class _PreviewSession:

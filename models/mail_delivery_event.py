@@ -21,10 +21,8 @@ KIND_SELECTION = [
     (delivery_feedback.KIND_DEFERRED, "Deferred"),
     (delivery_feedback.KIND_DELIVERED, "Delivered"),
 ]
-PROVIDER_SELECTION = [
-    (delivery_feedback.PROVIDER_MAILGUN, "Mailgun"),
-    (delivery_feedback.PROVIDER_SENDGRID, "SendGrid"),
-]
+# the registry's providers (tools/delivery_feedback/providers/)
+PROVIDER_SELECTION = delivery_feedback.selection()
 
 
 class MailDeliveryEvent(models.Model):

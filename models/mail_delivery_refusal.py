@@ -17,6 +17,10 @@ REASON_SELECTION = [
     (delivery_feedback.REFUSAL_REPLAY, "Replayed"),
     (delivery_feedback.REFUSAL_NO_KEY, "No signing key set"),
     (delivery_feedback.REFUSAL_UNKNOWN_SERVER, "Unknown server or token"),
+    (delivery_feedback.REFUSAL_CREDENTIALS, "Wrong credentials"),
+    (delivery_feedback.REFUSAL_CERT_URL, "Certificate not from the provider's host"),
+    (delivery_feedback.REFUSAL_CERT_UNAVAILABLE, "Certificate unavailable"),
+    (delivery_feedback.REFUSAL_TOPIC, "Another topic"),
 ]
 
 

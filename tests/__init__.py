@@ -33,3 +33,8 @@ from . import test_dns_check_receivers
 from . import test_delivery_feedback
 from . import test_delivery_feedback_databases
 from . import test_delivery_feedback_mass_mailing
+from . import test_delivery_feedback_postmark
+from . import test_delivery_feedback_brevo
+from . import test_delivery_feedback_mailjet
+from . import test_delivery_feedback_ses
+from . import test_delivery_feedback_providers
