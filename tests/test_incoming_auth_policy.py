@@ -4,6 +4,7 @@
 """The authentication policy's decision table (tools/incoming/auth_policy.py), pure."""
 
 import dataclasses
+import email
 
 from odoo.tests import BaseCase, tagged
 
@@ -147,6 +148,16 @@ class TestAuthPolicy(BaseCase):
                 "",
             ],
         )
+
+    def test_raw_from_with_undecodable_charset_kept_as_written(self):
+        """An encoded word whose charset name is not ASCII (CharsetError) or
+        unknown (LookupError) leaves the From as written instead of failing
+        the routing: found by the routing fuzzer."""
+        for charset in ("\u00e9", "no-such-charset"):
+            with self.subTest(charset=charset):
+                field = f"=?{charset}?q?Ann?= <a@x.example>"
+                message = email.message_from_string(f"From: {field}\n\nbody\n")
+                self.assertEqual(author_address.raw_from_values(message), [field])
 
     def test_pct_sampling(self):
         """RFC 7489 §6.6.4: outside the sample the next milder policy applies."""

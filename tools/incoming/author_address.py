@@ -12,7 +12,7 @@ decides what to do with a message whose author is ambiguous).
 
 import contextlib
 import re
-from email.errors import HeaderParseError
+from email.errors import CharsetError, HeaderParseError
 from email.header import decode_header, make_header
 
 from odoo.tools.mail import email_normalize, email_split_tuples, formataddr
@@ -64,7 +64,11 @@ def raw_from_values(message):
         value = re.sub(r"\r?\n(?=[ \t])", "", str(value)).strip()
         # undecodable bytes (kept as surrogates by the parser) as U+FFFD
         value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        with contextlib.suppress(HeaderParseError, UnicodeError, LookupError):
+        # a charset name that is not ASCII raises CharsetError, an unknown one
+        # LookupError: the field is then kept as written
+        with contextlib.suppress(
+            CharsetError, HeaderParseError, UnicodeError, LookupError
+        ):
             value = str(make_header(decode_header(value)))
         values.append(value)
     return values
