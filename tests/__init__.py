@@ -28,3 +28,4 @@ from . import test_deliverability_receivers
 from . import test_delivery_feedback
 from . import test_delivery_feedback_databases
 from . import test_delivery_feedback_mass_mailing
+from . import test_dmarc_reports_parsing
