@@ -19,3 +19,7 @@ from . import mail_message
 from . import mail_routing_explanation
 from . import mail_thread
 from . import res_config_settings
+from . import mail_dmarc_report
+from . import mail_dmarc_report_record
+from . import mail_dmarc_report_source
+from . import mail_dmarc_report_tls

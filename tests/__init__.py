@@ -29,3 +29,5 @@ from . import test_delivery_feedback
 from . import test_delivery_feedback_databases
 from . import test_delivery_feedback_mass_mailing
 from . import test_dmarc_reports_parsing
+from . import test_dmarc_reports_ingest
+from . import test_dmarc_reports_mailgate

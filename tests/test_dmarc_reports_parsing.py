@@ -304,7 +304,8 @@ class TestDmarcReportSources(BaseCase):
             ("198.51.100.9", True, sources.OWN, ""),
             ("198.51.100.9", False, sources.OWN, sources.FLAG_OWN_FAILS),
             ("2001:db8::1", True, sources.OWN, ""),
-            ("209.61.151.3", False, sources.RELAY, ""),
+            ("209.61.151.3", False, sources.RELAY, sources.FLAG_OWN_FAILS),
+            ("209.61.151.3", True, sources.RELAY, ""),
             ("203.0.113.5", True, sources.UNKNOWN, sources.FLAG_UNKNOWN_PASSES),
             ("203.0.113.5", False, sources.UNKNOWN, ""),
         ]
@@ -313,6 +314,18 @@ class TestDmarcReportSources(BaseCase):
                 found = sources.classify_source(ip, own, relay)
                 self.assertEqual(found, kind)
                 self.assertEqual(sources.flag(found, passed), flag)
+
+    def test_tls_family(self):
+        cases = [
+            ("certificate-expired", "certificate"),
+            ("STARTTLS-not-supported", "starttls"),
+            ("sts-policy-fetch-error", "mta_sts"),
+            ("tlsa-invalid", "dane"),
+            ("something-new", "other"),
+        ]
+        for result_type, family in cases:
+            with self.subTest(result_type=result_type):
+                self.assertEqual(sources.tls_family(result_type), family)
 
     def test_owned_domain(self):
         owned = ["mail.shop.example", "other.example"]

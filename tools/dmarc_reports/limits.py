@@ -48,7 +48,8 @@ class Refusal(Exception):
     params: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        super().__init__(self.code, self.params)
+        # the exception's args, as raise and logging show them
+        self.args = (self.code, self.params)
 
     def __str__(self):
         details = ", ".join(f"{key}={value}" for key, value in self.params.items())

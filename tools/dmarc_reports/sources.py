@@ -15,6 +15,28 @@ UNKNOWN = "unknown"
 FLAG_UNKNOWN_PASSES = "unknown_passes"
 FLAG_OWN_FAILS = "own_fails"
 
+#: RFC 8460 §4.3 result types by what failed
+TLS_FAMILIES = {
+    "starttls-not-supported": "starttls",
+    "certificate-host-mismatch": "certificate",
+    "certificate-expired": "certificate",
+    "certificate-not-trusted": "certificate",
+    "validation-failure": "certificate",
+    "tlsa-invalid": "dane",
+    "dnssec-invalid": "dane",
+    "dane-required": "dane",
+    "sts-policy-fetch-error": "mta_sts",
+    "sts-policy-invalid": "mta_sts",
+    "sts-webpki-invalid": "mta_sts",
+}
+
+
+def tls_family(result_type):
+    """What a TLS failure is about: ``starttls``, ``certificate``, ``dane``,
+    ``mta_sts`` or ``other``."""
+    return TLS_FAMILIES.get((result_type or "").lower(), "other")
+
+
 # ignored reports
 IGNORE_FOREIGN_DOMAIN = "foreign_domain"
 IGNORE_DUPLICATE = "duplicate"
@@ -34,8 +56,8 @@ def networks_of(addresses):
 
 def classify_source(ip, own_networks, relay_networks=()):
     """``own`` when ``ip`` is one of Odoo's outgoing servers' addresses,
-    ``relay`` when a relay's published SPF networks hold it, else
-    ``unknown``."""
+    ``relay`` when the published SPF networks of a relay Odoo sends through
+    hold it, else ``unknown``."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -50,10 +72,11 @@ def classify_source(ip, own_networks, relay_networks=()):
 def flag(source_class, dmarc_pass):
     """The reason a row deserves the administrator's eye, or ``""``: someone
     unknown passes DMARC as the domain (a forgotten legitimate sender, or a
-    forgery that works), or Odoo's own server fails it."""
+    forgery that works), or Odoo's own server (or the relay it sends
+    through) fails it."""
     if source_class == UNKNOWN and dmarc_pass:
         return FLAG_UNKNOWN_PASSES
-    if source_class == OWN and not dmarc_pass:
+    if source_class in (OWN, RELAY) and not dmarc_pass:
         return FLAG_OWN_FAILS
     return ""
 

@@ -48,6 +48,7 @@ IGNORE_TEXTS = {
     ),
     sources.IGNORE_DUPLICATE: _lt("the same report was received before"),
     "no_attachment": _lt("the mail has no report attached"),
+    "store_error": _lt("the report could not be stored: %(error)s"),
 }
 
 FLAG_TEXTS = {
