@@ -23,3 +23,4 @@ from . import mail_dmarc_report
 from . import mail_dmarc_report_record
 from . import mail_dmarc_report_source
 from . import mail_dmarc_report_tls
+from . import mail_dmarc_report_deliverability

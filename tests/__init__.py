@@ -31,3 +31,4 @@ from . import test_delivery_feedback_mass_mailing
 from . import test_dmarc_reports_parsing
 from . import test_dmarc_reports_ingest
 from . import test_dmarc_reports_mailgate
+from . import test_dmarc_reports_check
