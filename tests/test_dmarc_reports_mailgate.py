@@ -24,7 +24,12 @@ class TestDmarcReportMailgate(MailgateCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             alias = env.ref(ALIAS_XMLID)
-            self.saved_alias_domain = alias.alias_domain_id.id or None
+            # (the test's alias domain when the alias had none: see the clean-up)
+            self.saved_alias_domain = (
+                alias.alias_domain_id.id
+                if alias.alias_domain_id.id != self.domain_id
+                else None
+            )
             self.alias_report_id = alias.id
             alias.alias_domain_id = self.domain_id
             self.report_address = alias.alias_full_name
@@ -51,6 +56,14 @@ class TestDmarcReportMailgate(MailgateCase):
                 "alias_name || '@' || (SELECT name FROM mail_alias_domain "
                 "WHERE id = %s) END WHERE id = %s",
                 [self.saved_alias_domain] * 3 + [self.alias_report_id],
+            )
+            # creating the test's alias domain gave it to the aliases without
+            # a domain (core), the report alias among them: none keeps it
+            cr.execute(
+                "UPDATE mail_alias SET alias_domain_id = NULL, "
+                "alias_full_name = alias_name WHERE alias_domain_id = %s "
+                "AND id != %s",
+                [self.domain_id, self.alias_id],
             )
 
     def test_gzip_report_through_the_mailgate(self):
