@@ -457,6 +457,7 @@ class MailDeliverabilityResult(models.Model):
             includes=includes,
             deadline=deadline,
             host_addresses=from_host,
+            report_address=self.env["mail.dmarc.report"].sudo()._report_address(),
         )
         if servers or config_file:
             # where this domain's selectors are entered: on its servers
@@ -754,12 +755,19 @@ class MailDeliverabilityResult(models.Model):
         what passed before and fails now (a removed SPF include, an expired
         DKIM key)."""
         broken = self._run_checks()
-        if broken:
-            self._notify_broken(broken)
+        differences = self._receiver_differences()
+        if broken or differences:
+            self._notify_broken(broken, differences)
         return broken
 
     @api.model
-    def _notify_broken(self, broken):
+    def _receiver_differences(self):
+        """Lines on what receivers reported against what the check predicts,
+        first in the notification (``mail_dns_check_result_dmarc_reports.py``)."""
+        return []
+
+    @api.model
+    def _notify_broken(self, broken, first_lines=()):
         admins = (
             self.env.ref("base.group_system")
             .sudo()
@@ -790,11 +798,15 @@ class MailDeliverabilityResult(models.Model):
                 lines,
                 escape(_("Settings ▸ Mail routing ▸ Check DNS shows every result.")),
             )
+            subject = _("DNS check: %s now fails", ", ".join(broken.mapped("domain")))
+            if first_lines:
+                words = [line(Result.env) for line in first_lines]
+                first = Markup("").join(Markup("<p>%s</p>") % text for text in words)
+                body = first + body if broken else first
+                subject = words[0] if not broken else subject
             self.env["mail.thread"].sudo().message_notify(
                 partner_ids=partner_ids,
-                subject=_(
-                    "DNS check: %s now fails", ", ".join(broken.mapped("domain"))
-                ),
+                subject=subject,
                 body=body,
                 author_id=self.env.ref("base.partner_root").id,
             )

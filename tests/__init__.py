@@ -38,3 +38,7 @@ from . import test_delivery_feedback_brevo
 from . import test_delivery_feedback_mailjet
 from . import test_delivery_feedback_ses
 from . import test_delivery_feedback_providers
+from . import test_dmarc_reports_parsing
+from . import test_dmarc_reports_ingest
+from . import test_dmarc_reports_mailgate
+from . import test_dmarc_reports_check

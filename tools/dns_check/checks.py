@@ -925,9 +925,20 @@ _POLICY_RANK = {
 }
 
 
-def dmarc_proposal(org):
-    """The DMARC record proposed for an organisational domain without one."""
-    return txt_record(f"_dmarc.{org}", f"v=DMARC1; p=none; rua=mailto:dmarc@{org}")
+def dmarc_proposal(org, report_address=""):
+    """The DMARC record proposed for an organisational domain without one:
+    aggregate reports to ``report_address`` (the report alias) when given.
+    An address in another organisational domain must be allowed to take
+    them by a record at that domain (RFC 7489 §7.1, RFC 9990's
+    external-destination verification): proposed on a second line."""
+    address = report_address or f"dmarc@{org}"
+    record = txt_record(f"_dmarc.{org}", f"v=DMARC1; p=none; rua=mailto:{address}")
+    report_domain = _name(address.rpartition("@")[2])
+    if report_address and mail_auth.org_domain(report_domain) != mail_auth.org_domain(
+        org
+    ):
+        record += "\n" + txt_record(f"{org}._report._dmarc.{report_domain}", "v=DMARC1")
+    return record
 
 
 def _dmarc_tags_text(text):
@@ -989,7 +1000,7 @@ def _reading_status(reading):
 # Over 60 lines on purpose: one fact reads DMARC twice (RFC 9989's tree walk
 # and RFC 7489's public suffix list) and says where they differ; a third of
 # its length is the docstring naming every key of data.
-def check_dmarc(from_domain, resolver, deadline):
+def check_dmarc(from_domain, resolver, deadline, report_address=""):
     """The DMARC policy that applies to ``from_domain`` under RFC 9989 and under
     RFC 7489; returns a :class:`Fact`.
 
@@ -1035,7 +1046,7 @@ def check_dmarc(from_domain, resolver, deadline):
             FAIL,
             CODE_NO_RECORD,
             data,
-            dmarc_proposal(old.org_domain or from_domain),
+            dmarc_proposal(old.org_domain or from_domain, report_address),
         )
     for found in (old, new):
         if len(found.records) > 1:
@@ -1427,6 +1438,7 @@ def check_sending_path(
     deadline=None,
     timeout=DEFAULT_PATH_TIMEOUT,
     host_addresses=False,
+    report_address="",
 ):
     """Every fact of one sending path, in a tuple of :class:`Fact`, under one deadline.
 
@@ -1438,7 +1450,8 @@ def check_sending_path(
     is checked for single addresses); ``mx_hosts``: the hosts the From
     domain's MX should name (the mailgate's public name); ``includes``: for
     a proposed SPF record; ``host_addresses``: the addresses were read from
-    the SMTP host's name, not entered (:func:`host_spf`). ``deadline`` (else
+    the SMTP host's name, not entered (:func:`host_spf`); ``report_address``:
+    the ``rua`` of a proposed DMARC record. ``deadline`` (else
     ``timeout`` seconds from now) bounds every lookup: what is left unknown
     when it is spent is ``unknown``. Order: SPF, DKIM (each selector),
     DMARC, alignment, MX, reverse DNS (each address). Alignment counts the
@@ -1458,7 +1471,7 @@ def check_sending_path(
     facts = [spf_fact]
     dkim_facts = check_dkim(dkim_domain, dkim_selectors, resolver, deadline)
     facts += dkim_facts
-    dmarc = check_dmarc(from_domain, resolver, deadline)
+    dmarc = check_dmarc(from_domain, resolver, deadline, report_address)
     facts.append(dmarc)
     # a signature only counts with a key receivers can use
     usable = dkim_selectors and any(
