@@ -10,11 +10,11 @@ from odoo import api, fields, models
 from odoo.tools import email_normalize
 
 from ..tools import address_filter, mail_auth, routing_params
-from ..tools.dns_check import checks as dlv
 from ..tools import dmarc_reports as dr
 from ..tools.dmarc_reports import limits as lim
 from ..tools.dmarc_reports import reader, sources
 from ..tools.dmarc_reports.texts import refusal_text
+from ..tools.dns_check import checks as dlv
 
 _logger = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ import logging
 
 from odoo import api, fields, models
 
-from ..tools.dns_check import checks as dlv
 from ..tools import mail_dns
 from ..tools.dmarc_reports import sources
+from ..tools.dns_check import checks as dlv
 from .mail_dmarc_report_record import SOURCE_CLASSES
 
 _logger = logging.getLogger(__name__)

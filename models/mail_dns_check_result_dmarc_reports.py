@@ -6,8 +6,8 @@ import functools
 
 from odoo import api, fields, models
 
-from ..tools.dns_check import checks as dlv
 from ..tools.dmarc_reports import sources
+from ..tools.dns_check import checks as dlv
 
 #: days of reports the daily check compares with its prediction
 COMPARED_DAYS = 3

@@ -84,9 +84,7 @@ class TestDmarcReportCheck(DmarcReportCase):
             {"date": fields.Date.today()}
         )
         self._alignment(dlv.PASS)
-        self.assertEqual(
-            self.env["mail.dns.check.result"]._receiver_differences(), []
-        )
+        self.assertEqual(self.env["mail.dns.check.result"]._receiver_differences(), [])
 
     def test_who_sends_grouping(self):
         self.deliver(self.google("3003"), "f.zip")
