@@ -164,86 +164,11 @@ class IrMailServer(models.Model):
             server.delivery_feedback_warnings = "\n".join(warnings) or False
 
     def _delivery_feedback_steps(self, code):
-        """The set-up steps of a provider, in the reader's language."""
-        _ = self.env._
-        return {
-            "mailgun": [
-                _("In Mailgun, open Sending > Webhooks of the sending domain."),
-                _(
-                    "Add the Webhook URL below for the events Permanent failure, "
-                    "Temporary failure, Spam complaints, Unsubscribes and "
-                    "Delivered."
-                ),
-                _(
-                    "Copy the HTTP webhook signing key shown there into Webhook "
-                    "signing key."
-                ),
-            ],
-            "sendgrid": [
-                _("In SendGrid, open Settings > Mail Settings > Event Webhook."),
-                _(
-                    "Set the Webhook URL below as Post URL, tick Bounced, Dropped, "
-                    "Deferred, Delivered, Spam reports and Unsubscribes, and "
-                    "enable Signed Event Webhook."
-                ),
-                _("Copy its verification key (base64) into Webhook signing key."),
-            ],
-            "postmark": [
-                _(
-                    "In Postmark, open the server's message stream > Webhooks > "
-                    "Add webhook."
-                ),
-                _(
-                    "Paste the Webhook URL below: it carries the credentials Odoo "
-                    "generated for this server (Postmark sends them as HTTP Basic "
-                    "authentication)."
-                ),
-                _(
-                    "Tick Bounce, Spam complaint, Subscription change and "
-                    "Delivery. Odoo sends each mail's Message-ID as metadata "
-                    "(X-PM-Metadata-odoo-message-id): no key to paste."
-                ),
-            ],
-            "brevo": [
-                _("In Brevo, open Transactional > Settings > Webhook > Add a webhook."),
-                _(
-                    "Paste the Webhook URL below (it carries Odoo's credentials), "
-                    "or the URL without them and the secret as bearer token."
-                ),
-                _(
-                    "Tick Hard bounce, Soft bounce, Blocked, Invalid email, Spam, "
-                    "Unsubscribed, Deferred and Delivered. No key to paste."
-                ),
-            ],
-            "ses": [
-                _(
-                    "In Amazon SNS, create a topic and an HTTPS subscription to the "
-                    "Webhook URL below; paste the topic's ARN into Webhook signing "
-                    "key first."
-                ),
-                _(
-                    "In Amazon SES, send the identity's Bounce, Complaint and "
-                    "Delivery notifications to this topic, with Include original "
-                    "headers ticked."
-                ),
-                _(
-                    "SNS then sends a subscription confirmation: it appears here; "
-                    "click Confirm subscription."
-                ),
-            ],
-            "mailjet": [
-                _("In Mailjet, open Account settings > Event tracking (triggers)."),
-                _(
-                    "Paste the Webhook URL below (it carries Odoo's credentials) "
-                    "for the events Sent, Bounce, Blocked, Spam and Unsub; "
-                    "grouping events is fine."
-                ),
-                _(
-                    "Odoo sends each mail's Message-ID as X-MJ-CustomID: no key "
-                    "to paste."
-                ),
-            ],
-        }.get(code, [])
+        """The set-up steps of a provider (its file's ``setup_steps``), in
+        the reader's language."""
+        if code not in delivery_feedback.REGISTRY:
+            return []
+        return [self.env._(step) for step in delivery_feedback.get(code).setup_steps]
 
     @api.depends("delivery_feedback_provider")
     @api.depends_context("lang")

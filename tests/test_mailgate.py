@@ -124,6 +124,13 @@ class MailgateCase(TransactionCase):
                 "'mail.gateway.smtp.rate_limit_action'"
             )
             cr.execute("DELETE FROM mail_alias WHERE id = %s", [self.alias_id])
+            # the first alias domain created is given to every alias without
+            # one (core), the report alias among them: none keeps it
+            cr.execute(
+                "UPDATE mail_alias SET alias_domain_id = NULL, "
+                "alias_full_name = alias_name WHERE alias_domain_id = %s",
+                [self.domain_id],
+            )
             cr.execute("DELETE FROM mail_alias_domain WHERE id = %s", [self.domain_id])
         self.registry.clear_cache()
 

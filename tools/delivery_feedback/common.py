@@ -146,7 +146,8 @@ class Provider:
     raises ``ValueError`` naming what is wrong with a key the admin typed.
     ``proof`` says what a request can prove (``PROOF_*``); ``key_label`` is
     what the admin pastes in the key field (empty: no key, Odoo's generated
-    secret is the proof); ``basic_auth``: the URL carries Basic credentials.
+    secret is the proof); ``basic_auth``: the URL carries Basic credentials;
+    ``setup_steps``: the steps the server form shows, as ``_lt`` texts.
     """
 
     code: str
@@ -158,6 +159,7 @@ class Provider:
     basic_auth: bool = False
     outgoing_headers: Callable = field(default=lambda message_id: {})
     check_key: Callable = field(default=lambda key: None)
+    setup_steps: tuple = ()
 
 
 def is_public_https_url(url):
@@ -247,15 +249,18 @@ def check_basic(headers, secret):
         raise FeedbackError(REFUSAL_CREDENTIALS)
 
 
-def json_events(body):
+def json_events(body, kind_key=""):
     """A JSON body of one event (an object) or a batch (a list of
-    objects), as a list; ``FeedbackError`` for anything else."""
+    objects), as a list; ``FeedbackError`` for anything else, or for an
+    event whose ``kind_key`` (when given) is not a string."""
     data = load_json(body)
     items = data if isinstance(data, list) else [data]
     if not items or len(items) > MAX_EVENTS:
         raise FeedbackError(REFUSAL_SHAPE, "no events, or too many")
     if not all(isinstance(item, dict) for item in items):
         raise FeedbackError(REFUSAL_SHAPE, "an event is not an object")
+    if kind_key and not all(isinstance(item.get(kind_key), str) for item in items):
+        raise FeedbackError(REFUSAL_SHAPE, kind_key)
     return items
 
 

@@ -18,6 +18,8 @@ returns as is.
 
 import hmac
 
+from odoo.tools.translate import LazyTranslate
+
 from ..common import (
     KIND_BOUNCE,
     KIND_COMPLAINT,
@@ -37,6 +39,8 @@ from ..common import (
     make_event,
     text,
 )
+
+_lt = LazyTranslate(__name__)
 
 CODE = "brevo"
 CUSTOM_HEADER = "X-Mailin-custom"
@@ -97,9 +101,7 @@ def check_credentials(headers, secret):
 
 def verify_brevo(request, now):
     check_credentials(request.headers, request.secret)
-    items = json_events(request.body)
-    if not all(isinstance(item.get("event"), str) for item in items):
-        raise FeedbackError(REFUSAL_SHAPE, "event")
+    items = json_events(request.body, kind_key="event")
     return collect(CODE, items, brevo_event, timestamp=now)
 
 
@@ -111,4 +113,15 @@ PROVIDER = Provider(
     docs=("https://developers.brevo.com/docs/transactional-webhooks",),
     basic_auth=True,
     outgoing_headers=lambda message_id: {CUSTOM_HEADER: CUSTOM_PREFIX + message_id},
+    setup_steps=(
+        _lt("In Brevo, open Transactional > Settings > Webhook > Add a webhook."),
+        _lt(
+            "Paste the Webhook URL below (it carries Odoo's credentials), "
+            "or the URL without them and the secret as bearer token."
+        ),
+        _lt(
+            "Tick Hard bounce, Soft bounce, Blocked, Invalid email, Spam, "
+            "Unsubscribed, Deferred and Delivered. No key to paste."
+        ),
+    ),
 )

@@ -14,6 +14,8 @@ Message-ID (``event-data.message.headers.message-id``).
 import hashlib
 import hmac
 
+from odoo.tools.translate import LazyTranslate
+
 from ..common import (
     KIND_BOUNCE,
     KIND_COMPLAINT,
@@ -33,6 +35,8 @@ from ..common import (
     make_event,
     text,
 )
+
+_lt = LazyTranslate(__name__)
 
 CODE = "mailgun"
 
@@ -148,4 +152,15 @@ PROVIDER = Provider(
         "tracking-messages/#securing-webhooks",
     ),
     key_label="HTTP webhook signing key",
+    setup_steps=(
+        _lt("In Mailgun, open Sending > Webhooks of the sending domain."),
+        _lt(
+            "Add the Webhook URL below for the events Permanent failure, "
+            "Temporary failure, Spam complaints, Unsubscribes and "
+            "Delivered."
+        ),
+        _lt(
+            "Copy the HTTP webhook signing key shown there into Webhook " "signing key."
+        ),
+    ),
 )

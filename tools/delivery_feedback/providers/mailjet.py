@@ -15,6 +15,8 @@ Odoo sends the mail's Message-ID as ``X-MJ-CustomID``, returned as
 recipient and the time make one.
 """
 
+from odoo.tools.translate import LazyTranslate
+
 from ..common import (
     KIND_BOUNCE,
     KIND_COMPLAINT,
@@ -32,6 +34,8 @@ from ..common import (
     make_event,
     text,
 )
+
+_lt = LazyTranslate(__name__)
 
 CODE = "mailjet"
 CUSTOM_ID_HEADER = "X-MJ-CustomID"
@@ -81,9 +85,7 @@ def mailjet_event(item):
 
 def verify_mailjet(request, now):
     check_basic(request.headers, request.secret)
-    items = json_events(request.body)
-    if not all(isinstance(item.get("event"), str) for item in items):
-        raise FeedbackError(REFUSAL_SHAPE, "event")
+    items = json_events(request.body, kind_key="event")
     return collect(CODE, items, mailjet_event, timestamp=now)
 
 
@@ -95,4 +97,13 @@ PROVIDER = Provider(
     docs=("https://dev.mailjet.com/email/guides/webhooks/",),
     basic_auth=True,
     outgoing_headers=lambda message_id: {CUSTOM_ID_HEADER: message_id},
+    setup_steps=(
+        _lt("In Mailjet, open Account settings > Event tracking (triggers)."),
+        _lt(
+            "Paste the Webhook URL below (it carries Odoo's credentials) "
+            "for the events Sent, Bounce, Blocked, Spam and Unsub; "
+            "grouping events is fine."
+        ),
+        _lt("Odoo sends each mail's Message-ID as X-MJ-CustomID: no key " "to paste."),
+    ),
 )

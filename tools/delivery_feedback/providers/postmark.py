@@ -20,6 +20,8 @@ which every event carries back in ``Metadata``.
 
 import datetime
 
+from odoo.tools.translate import LazyTranslate
+
 from ..common import (
     KIND_BOUNCE,
     KIND_COMPLAINT,
@@ -37,6 +39,8 @@ from ..common import (
     make_event,
     text,
 )
+
+_lt = LazyTranslate(__name__)
 
 CODE = "postmark"
 METADATA_KEY = "odoo-message-id"
@@ -157,4 +161,19 @@ PROVIDER = Provider(
     docs=("https://postmarkapp.com/developer/webhooks/webhooks-overview",),
     basic_auth=True,
     outgoing_headers=lambda message_id: {METADATA_HEADER: message_id},
+    setup_steps=(
+        _lt(
+            "In Postmark, open the server's message stream > Webhooks > " "Add webhook."
+        ),
+        _lt(
+            "Paste the Webhook URL below: it carries the credentials Odoo "
+            "generated for this server (Postmark sends them as HTTP Basic "
+            "authentication)."
+        ),
+        _lt(
+            "Tick Bounce, Spam complaint, Subscription change and "
+            "Delivery. Odoo sends each mail's Message-ID as metadata "
+            "(X-PM-Metadata-odoo-message-id): no key to paste."
+        ),
+    ),
 )

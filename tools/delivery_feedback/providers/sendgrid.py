@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from odoo.tools.translate import LazyTranslate
+
 from ..common import (
     KIND_BOUNCE,
     KIND_COMPLAINT,
@@ -43,6 +45,8 @@ from ..common import (
     make_event,
     text,
 )
+
+_lt = LazyTranslate(__name__)
 
 CODE = "sendgrid"
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
@@ -174,4 +178,13 @@ PROVIDER = Provider(
     ),
     key_label="Verification key of the Signed Event Webhook",
     check_key=load_sendgrid_key,
+    setup_steps=(
+        _lt("In SendGrid, open Settings > Mail Settings > Event Webhook."),
+        _lt(
+            "Set the Webhook URL below as Post URL, tick Bounced, Dropped, "
+            "Deferred, Delivered, Spam reports and Unsubscribes, and "
+            "enable Signed Event Webhook."
+        ),
+        _lt("Copy its verification key (base64) into Webhook signing key."),
+    ),
 )

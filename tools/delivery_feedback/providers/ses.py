@@ -39,6 +39,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from odoo.tools.translate import LazyTranslate
+
 from ..common import (
     KIND_BOUNCE,
     KIND_COMPLAINT,
@@ -60,6 +62,8 @@ from ..common import (
     make_event,
     text,
 )
+
+_lt = LazyTranslate(__name__)
 
 CODE = "ses"
 ODOO_HEADER = "X-Odoo-Message-ID"
@@ -237,6 +241,74 @@ def _message_id(mail):
     return None
 
 
+def _bounce_rows(notification, sns_message_id):
+    bounce = notification.get("bounce") or {}
+    kind = KIND_BOUNCE if bounce.get("bounceType") == "Permanent" else KIND_DEFERRED
+    ses_type = "/".join(
+        part
+        for part in (
+            text(bounce.get("bounceType"), 30),
+            text(bounce.get("bounceSubType"), 50),
+        )
+        if part
+    )
+    rows = []
+    for recipient in bounce.get("bouncedRecipients") or ():
+        if not isinstance(recipient, dict):
+            raise FeedbackError(REFUSAL_SHAPE, "bouncedRecipients")
+        reason = " ".join(
+            part
+            for part in (
+                text(recipient.get("status"), 20),
+                text(recipient.get("diagnosticCode")),
+                f"(SES: {ses_type})",
+            )
+            if part
+        )
+        rows.append(
+            (
+                bounce.get("feedbackId"),
+                kind,
+                recipient.get("emailAddress"),
+                reason,
+                bounce,
+            )
+        )
+    return rows
+
+
+def _complaint_rows(notification, sns_message_id):
+    complaint = notification.get("complaint") or {}
+    rows = []
+    for recipient in complaint.get("complainedRecipients") or ():
+        if not isinstance(recipient, dict):
+            raise FeedbackError(REFUSAL_SHAPE, "complainedRecipients")
+        address = recipient.get("emailAddress")
+        rows.append(
+            (complaint.get("feedbackId"), KIND_COMPLAINT, address, "", complaint)
+        )
+    return rows
+
+
+def _delivery_rows(notification, sns_message_id):
+    delivery = notification.get("delivery") or {}
+    # one delivery notification has no feedback id: the SNS message's id is it
+    response = text(delivery.get("smtpResponse"))
+    return [
+        (sns_message_id, KIND_DELIVERED, address, response, delivery)
+        for address in delivery.get("recipients") or ()
+    ]
+
+
+# notification type -> its rows (uid, kind, recipient, reason, detail); any
+# other type (Send, Open, Click, Reject, Rendering Failure...) changes nothing
+ROWS_BY_TYPE = {
+    "Bounce": _bounce_rows,
+    "Complaint": _complaint_rows,
+    "Delivery": _delivery_rows,
+}
+
+
 def ses_events(notification, sns_message_id):
     """The events of one SES notification (one per recipient), and how many
     recipients' events change nothing."""
@@ -245,63 +317,12 @@ def ses_events(notification, sns_message_id):
     if not isinstance(kind_name, str) or not isinstance(mail, dict):
         raise FeedbackError(REFUSAL_SHAPE, "notificationType or mail")
     message_id = _message_id(mail)
-    rows = []  # (uid, kind, recipient, reason, when, detail)
-    if kind_name == "Bounce":
-        bounce = notification.get("bounce") or {}
-        kind = KIND_BOUNCE if bounce.get("bounceType") == "Permanent" else KIND_DEFERRED
-        for recipient in bounce.get("bouncedRecipients") or ():
-            if not isinstance(recipient, dict):
-                raise FeedbackError(REFUSAL_SHAPE, "bouncedRecipients")
-            address = recipient.get("emailAddress")
-            reason = " ".join(
-                part
-                for part in (
-                    text(recipient.get("status"), 20),
-                    text(recipient.get("diagnosticCode")),
-                    "(SES: "
-                    + "/".join(
-                        part
-                        for part in (
-                            text(bounce.get("bounceType"), 30),
-                            text(bounce.get("bounceSubType"), 50),
-                        )
-                        if part
-                    )
-                    + ")",
-                )
-                if part
-            )
-            rows.append((bounce.get("feedbackId"), kind, address, reason, bounce))
-    elif kind_name == "Complaint":
-        complaint = notification.get("complaint") or {}
-        for recipient in complaint.get("complainedRecipients") or ():
-            if not isinstance(recipient, dict):
-                raise FeedbackError(REFUSAL_SHAPE, "complainedRecipients")
-            rows.append(
-                (
-                    complaint.get("feedbackId"),
-                    KIND_COMPLAINT,
-                    recipient.get("emailAddress"),
-                    "",
-                    complaint,
-                )
-            )
-    elif kind_name == "Delivery":
-        delivery = notification.get("delivery") or {}
-        for address in delivery.get("recipients") or ():
-            rows.append(
-                (
-                    sns_message_id,
-                    KIND_DELIVERED,
-                    address,
-                    text(delivery.get("smtpResponse")),
-                    delivery,
-                )
-            )
-    else:
-        return [], 1  # Send, Open, Click, Reject, Rendering Failure...
+    if kind_name not in ROWS_BY_TYPE:
+        return [], 1
     events = []
-    for uid, kind, address, reason, detail in rows:
+    for uid, kind, address, reason, detail in ROWS_BY_TYPE[kind_name](
+        notification, sns_message_id
+    ):
         if not (isinstance(uid, str) and uid and isinstance(address, str)):
             raise FeedbackError(REFUSAL_SHAPE, "feedbackId or recipient")
         when = detail.get("timestamp")
@@ -376,4 +397,20 @@ PROVIDER = Provider(
     key_label="SNS topic ARN",
     outgoing_headers=lambda message_id: {ODOO_HEADER: message_id},
     check_key=check_topic_arn,
+    setup_steps=(
+        _lt(
+            "In Amazon SNS, create a topic and an HTTPS subscription to the "
+            "Webhook URL below; paste the topic's ARN into Webhook signing "
+            "key first."
+        ),
+        _lt(
+            "In Amazon SES, send the identity's Bounce, Complaint and "
+            "Delivery notifications to this topic, with Include original "
+            "headers ticked."
+        ),
+        _lt(
+            "SNS then sends a subscription confirmation: it appears here; "
+            "click Confirm subscription."
+        ),
+    ),
 )
