@@ -23,8 +23,6 @@ first delivery <= 1.5x the floor, the same event again <= 0.5x.
 import base64
 import datetime
 import functools
-import hashlib
-import hmac
 import json
 import os
 import platform
@@ -36,11 +34,9 @@ import urllib.parse
 import uuid
 
 import benchmark_mailgate as base  # the script's folder is on sys.path
-from benchmark_delivery import machine_cpu, post_all
-from cryptography import x509
+from benchmark_delivery import machine_cpu, post_all, signing
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 PROVIDERS = ("mailgun", "sendgrid", "postmark", "brevo", "ses", "mailjet")
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:odoo-bench"
@@ -88,23 +84,6 @@ odoo.cli.main()
 """
 
 
-def certificate():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
 class Requests:
     """Request builders, one per provider: (body, headers) of a permanent
     failure of ``message_id`` for ``email``; ``again`` says the request is
@@ -136,17 +115,8 @@ class Requests:
         if provider == "floor":
             body = {"email": email, "message_id": message_id}
         elif provider == "mailgun":
-            token = secrets.token_hex(25)
             body = {
-                "signature": {
-                    "timestamp": str(now),
-                    "token": token,
-                    "signature": hmac.new(
-                        self.mailgun_key.encode(),
-                        f"{now}{token}".encode(),
-                        hashlib.sha256,
-                    ).hexdigest(),
-                },
+                "signature": signing.mailgun_signature(self.mailgun_key, now),
                 "event-data": {
                     "event": "failed",
                     "severity": "permanent",
@@ -320,7 +290,8 @@ def main():
     parser.add_argument("--partners", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     args, _unknown = parser.parse_known_args()
-    sns_key, pem = certificate()
+    sns_key, pem = signing.sns_key_and_certificate(days_valid=1)
+    pem = pem.decode()
     requests_ = Requests(sns_key)
     port = base.free_port()
     server = start_odoo(args, port, pem)

@@ -5,8 +5,6 @@
 exactly as Mailgun and SendGrid sign them, with keys made here."""
 
 import base64
-import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -24,24 +22,7 @@ from odoo.tools import mute_logger
 from ..models.mail_delivery_event import MailDeliveryEvent
 from ..tools import delivery_feedback
 from .common import load_german
-
-
-def mailgun_body(key, event_data, timestamp=None, token=None):
-    timestamp = str(int(timestamp if timestamp is not None else time.time()))
-    token = token or secrets.token_hex(25)
-    signature = hmac.new(
-        key.encode(), (timestamp + token).encode(), hashlib.sha256
-    ).hexdigest()
-    return json.dumps(
-        {
-            "signature": {
-                "timestamp": timestamp,
-                "token": token,
-                "signature": signature,
-            },
-            "event-data": event_data,
-        }
-    ).encode()
+from .delivery_feedback_signing import mailgun_body  # noqa: F401 - shared
 
 
 def mailgun_failure(message_id, recipient, severity="permanent", event="failed"):

@@ -18,10 +18,8 @@ import threading
 import uuid
 from unittest.mock import patch
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
@@ -32,6 +30,7 @@ from .delivery_feedback_common import (
     ProviderGuarantees,
     oversize_json,
 )
+from .delivery_feedback_signing import sns_key_and_certificate
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:odoo-ses-feedback"
 CERT_URL = (
@@ -42,23 +41,6 @@ SUBSCRIBE_URL = (
     "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription"
     f"&TopicArn={TOPIC}&Token=2336412f37"
 )
-
-
-def make_key_and_certificate():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return key, certificate.public_bytes(serialization.Encoding.PEM)
 
 
 def iso(moment):
@@ -159,7 +141,7 @@ class TestDeliveryFeedbackSes(ProviderGuarantees, DeliveryFeedbackCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.key, cls.pem = make_key_and_certificate()
+        cls.key, cls.pem = sns_key_and_certificate()
         # the certificate "fetched" once from the SNS host
         patcher = patch.dict(
             ses.CERTIFICATES, {CERT_URL: ses.load_certificate(cls.pem)}
@@ -190,7 +172,7 @@ class TestDeliveryFeedbackSes(ProviderGuarantees, DeliveryFeedbackCase):
 
     def forged_requests(self):
         payload = ses_bounce(self.message.message_id, [self.customer.email], "f")
-        stranger, _pem = make_key_and_certificate()
+        stranger, _pem = sns_key_and_certificate()
         altered = notification(payload, self.key)
         altered["Message"] = altered["Message"].replace("Permanent", "Transient")
         unsigned = notification(payload, self.key)
