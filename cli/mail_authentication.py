@@ -63,7 +63,7 @@ def message_id_of(content):
 
 
 def authenticate_message(
-    content, client_ip, helo, mail_from, authserv_id, settings, budget=TIME_BUDGET
+    content, client_ip, helo, mail_from, authserv_id, settings, budget=None
 ):
     """``(stamped content, AuthVerdict, header value)``: the message with
     the mailgate's Authentication-Results on top and forged ones of
@@ -78,7 +78,7 @@ def authenticate_message(
         helo or "",
         mail_from or "",
         resolver,
-        mail_dns.Deadline.after(budget),
+        mail_dns.Deadline.after(TIME_BUDGET if budget is None else budget),
         trusted_arc_sealers=settings.trusted_arc_sealers,
         authserv_id=authserv_id,
         pct_sample=auth_policy.sample_bucket(message_id_of(content)),

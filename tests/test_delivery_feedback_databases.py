@@ -7,7 +7,6 @@ an integrator sets it up), each with its own Mailgun-fed server. Each
 database's webhook applies its events in that database only, by its own
 scheduled action; a request carried to the other one changes nothing."""
 
-import json
 import os
 import secrets
 import socket
@@ -15,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xmlrpc.client
 from contextlib import closing
 
 import requests
@@ -26,34 +26,7 @@ from odoo.tools import config
 from .test_delivery_feedback import mailgun_body, mailgun_failure
 
 ODOO_BIN = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin")
-
-# run by one `odoo-bin shell` for both databases (one process: Odoo loads
-# once): in each, a relay server fed by Mailgun, a customer and a mail to
-# them; prints what the test needs
-SETUP_SCRIPT = """
-import json
-from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
-for database, key in KEYS.items():
-    with Registry(database).cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        env = env(context=env["res.users"].context_get())
-        server = env["ir.mail_server"].create({
-            "name": "Mailgun relay", "smtp_host": "smtp.mailgun.invalid",
-            "delivery_feedback_provider": "mailgun", "delivery_feedback_key": key,
-        })
-        customer = env["res.partner"].create({"name": "Dead", "email": EMAIL})
-        message = customer.with_context(mail_notify_force_send=False).message_post(
-            body="Your quotation", partner_ids=customer.ids, message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
-        cr.commit()
-        print("RESULT " + json.dumps({
-            "database": database,
-            "url": server.delivery_feedback_url, "server": server.id,
-            "customer": customer.id, "message_id": message.message_id,
-        }))
-"""
+EMAIL = "dead@customer.example"
 
 
 def free_port():
@@ -77,16 +50,8 @@ class TestDeliveryFeedbackDatabases(BaseCase):
         cls.databases = [f"mrp-hosts-a-{run}", f"mrp-hosts-b-{run}"]
         for database in cls.databases:
             cls.addClassCleanup(cls.drop_database, database)
-        # one install, copied: both databases have the module
-        cls.odoo("-d", cls.databases[0], "-i", "mail_routing_policy")
-        with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
-            cr._cnx.autocommit = True
-            cr.execute(
-                f'CREATE DATABASE "{cls.databases[1]}" '
-                f'TEMPLATE "{cls.databases[0]}"'
-            )
-        # the server starts while the shell sets the databases up (each
-        # process loads Odoo for seconds)
+        # the server starts first (it loads Odoo while the module installs;
+        # --db-filter takes databases made later)
         cls.port = free_port()
         cls.server = subprocess.Popen(  # pylint: disable=consider-using-with
             cls.odoo_command(
@@ -105,27 +70,78 @@ class TestDeliveryFeedbackDatabases(BaseCase):
             ),
         )
         cls.addClassCleanup(cls.stop_server)
-        cls.keys = {database: secrets.token_hex(16) for database in cls.databases}
-        script = (
-            f"KEYS = {cls.keys!r}\nEMAIL = 'dead@customer.example'\n" + SETUP_SCRIPT
-        )
-        output = cls.odoo("shell", "-d", cls.databases[0], "--no-http", stdin=script)
-        results = [
-            json.loads(line.split(" ", 1)[1])
-            for line in output.splitlines()
-            if line.startswith("RESULT ")
-        ]
-        cls.setups = {result.pop("database"): result for result in results}
-        assert set(cls.setups) == set(cls.databases), output
+        # one install, copied: both databases have the module
+        cls.odoo("-d", cls.databases[0], "-i", "mail_routing_policy")
+        with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
+            cr._cnx.autocommit = True
+            cr.execute(
+                f'CREATE DATABASE "{cls.databases[1]}" '
+                f'TEMPLATE "{cls.databases[0]}"'
+            )
         cls.wait_listening()
+        cls.keys = {database: secrets.token_hex(16) for database in cls.databases}
+        cls.setups = {
+            database: cls.set_up_database(database, key)
+            for database, key in cls.keys.items()
+        }
+
+    @classmethod
+    def set_up_database(cls, database, key):
+        """In ``database``, as its administrator through the server's
+        XML-RPC (no Odoo process of its own to load): a relay server fed by
+        Mailgun, a customer and a mail to them; what the test needs."""
+        url = f"http://127.0.0.1:{cls.port}/xmlrpc/2"
+        with xmlrpc.client.ServerProxy(f"{url}/common") as common:
+            uid = common.login(database, "admin", "admin")
+        with xmlrpc.client.ServerProxy(f"{url}/object", allow_none=True) as rpc:
+
+            def call(model, method, *args, **kwargs):
+                return rpc.execute_kw(
+                    database, uid, "admin", model, method, list(args), kwargs
+                )
+
+            server = call(
+                "ir.mail_server",
+                "create",
+                {
+                    "name": "Mailgun relay",
+                    "smtp_host": "smtp.mailgun.invalid",
+                    "delivery_feedback_provider": "mailgun",
+                    "delivery_feedback_key": key,
+                },
+            )
+            customer = call("res.partner", "create", {"name": "Dead", "email": EMAIL})
+            message = call(
+                "res.partner",
+                "message_post",
+                [customer],
+                body="Your quotation",
+                partner_ids=[customer],
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                context={"mail_notify_force_send": False},
+            )
+            (server_values,) = call(
+                "ir.mail_server", "read", [server], ["delivery_feedback_url"]
+            )
+            (message_values,) = call("mail.message", "read", [message], ["message_id"])
+        return {
+            "url": server_values["delivery_feedback_url"],
+            "server": server,
+            "customer": customer,
+            "message_id": message_values["message_id"],
+        }
 
     @classmethod
     def odoo_command(cls, *args):
-        command = [sys.executable, ODOO_BIN]
-        if args and args[0] == "shell":
-            command.append(args[0])
-            args = args[1:]
-        command += ["-c", cls.rcfile, "--addons-path", config["addons_path"]]
+        command = [
+            sys.executable,
+            ODOO_BIN,
+            "-c",
+            cls.rcfile,
+            "--addons-path",
+            config["addons_path"],
+        ]
         for option in ("db_host", "db_port", "db_user", "db_password"):
             if config.get(option):
                 # odoo-bin spells these options with an underscore (--db_host)
@@ -133,12 +149,9 @@ class TestDeliveryFeedbackDatabases(BaseCase):
         return command + ["--log-level", "warn", *args]
 
     @classmethod
-    def odoo(cls, *args, stdin=None):
-        if args[0] != "shell":
-            args = (*args, "--stop-after-init", "--without-demo", "all")
+    def odoo(cls, *args):
         done = subprocess.run(
-            cls.odoo_command(*args),
-            input=stdin,
+            cls.odoo_command(*args, "--stop-after-init", "--without-demo", "all"),
             capture_output=True,
             text=True,
             timeout=600,
@@ -184,7 +197,7 @@ class TestDeliveryFeedbackDatabases(BaseCase):
         path = setup["url"].split("/", 3)[3]
         body = mailgun_body(
             self.keys[setup_database],
-            mailgun_failure(setup["message_id"], "dead@customer.example"),
+            mailgun_failure(setup["message_id"], EMAIL),
         )
         return requests.post(
             f"http://127.0.0.1:{self.port}/{path}",

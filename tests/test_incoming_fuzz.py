@@ -140,8 +140,11 @@ def raw_messages(draw):
     if draw(st.booleans()):
         headers.append(("From", draw(MAILBOX)))
     recipients = draw(st.lists(MAILBOX, min_size=0, max_size=5))
+    # a long recipient list now and then (hypothesis draws the bound 0 in
+    # about one example of ten): 200 addresses are far more than a real mail
+    # carries and cost the router 70 ms; 1,000 cost 330 ms for nothing more
     if draw(st.integers(0, 20)) == 0:
-        recipients = [f"user{i}@many.example" for i in range(1000)] + recipients
+        recipients = [f"user{i}@many.example" for i in range(200)] + recipients
     headers.append(("To", ", ".join(recipients)))
     headers.append(
         ("Subject", draw(st.text(max_size=40)).replace("\r", " ").replace("\n", " "))
@@ -189,9 +192,11 @@ class TestRoutingFuzz(GatewayCase):
 
         # the same strategy and settings as test_explainer_never_crashes;
         # without shrinking (finding is the point, and shrinking takes longer)
-        fuzz = settings(EXPLAIN, phases=[Phase.explicit, Phase.reuse, Phase.generate])(
-            given(raw=raw_messages())(self._explain)
-        )
+        fuzz = settings(
+            EXPLAIN,
+            phases=[Phase.explicit, Phase.reuse, Phase.generate],
+            report_multiple_bugs=False,
+        )(given(raw=raw_messages())(self._explain))
         with (
             patch.object(auto_mail, "classify", crashing_classify),
             self.assertRaises(PlantedCrash) as caught,

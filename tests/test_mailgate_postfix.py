@@ -298,7 +298,9 @@ class TestMailgatePostfix(MailgateCase):
             self.assertEqual(code, 550, (text, self.postfix.log()))
             code, text = client.rcpt(f"someone-{self.tag}@elsewhere.example")
             self.assertEqual(code, 554, "Postfix itself is no open relay either")
-        subjects = [f"Gate {self.tag} {index:03d}" for index in range(40)]
+        # 10 delivered, then 14 sent 0.1 s apart while the gate is killed
+        # after 1 s: the last few wait in Postfix's queue
+        subjects = [f"Gate {self.tag} {index:03d}" for index in range(24)]
         self.send(subjects[:10], sender)
         self.wait_for(lambda: len(self.partners()) == 10, 120, "the first 10 messages")
 
@@ -315,7 +317,9 @@ class TestMailgatePostfix(MailgateCase):
             "deferred mail in the queue",
         )
         delivered_before = len(self.partners())
-        self.assertLess(delivered_before, 40, "some mail waits in Postfix's queue")
+        self.assertLess(
+            delivered_before, len(subjects), "some mail waits in Postfix's queue"
+        )
 
         self.spawn_gate(self.gate_port)
         self.postfix.flush()
