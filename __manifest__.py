@@ -30,6 +30,7 @@
         "data/ir_cron_dns_check_data.xml",
         "data/mail_dmarc_report_data.xml",
         "wizard/mail_sender_check_views.xml",
+        "wizard/mail_sender_check_dns_check_views.xml",
         "views/ir_mail_server_dns_check_views.xml",
         "views/ir_mail_server_outgoing_views.xml",
         "views/ir_mail_server_delivery_feedback_views.xml",
