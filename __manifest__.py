@@ -30,6 +30,7 @@
         "data/ir_cron_dns_check_data.xml",
         "data/mail_dmarc_report_data.xml",
         "wizard/mail_sender_check_views.xml",
+        "wizard/mail_sender_check_dns_check_views.xml",
         "views/ir_mail_server_dns_check_views.xml",
         "views/ir_mail_server_outgoing_views.xml",
         "views/ir_mail_server_delivery_feedback_views.xml",
@@ -44,6 +45,10 @@
         "wizard/mail_routing_check_views.xml",
         "wizard/mail_gateway_log_process_views.xml",
         "views/res_config_settings_views.xml",
+        "views/res_config_settings_outgoing_views.xml",
+        "views/res_config_settings_incoming_views.xml",
+        "views/res_config_settings_mailgate_views.xml",
+        "views/res_config_settings_dns_check_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["mail_routing_policy/static/src/js/*.js"],

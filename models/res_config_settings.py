@@ -1,7 +1,7 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import fields, models
+from odoo import models
 
 from ..tools import routing_params
 from ..tools.routing_params import (
@@ -9,6 +9,7 @@ from ..tools.routing_params import (
     KIND_NAMESERVERS,
     PARAMS,
     RoutingParam,
+    settings_field,
 )
 
 # read by every room that asks DNS (authentication of incoming mail, the
@@ -33,13 +34,11 @@ class ResConfigSettings(models.TransientModel):
 
     _inherit = "res.config.settings"
 
-    routing_dns_nameservers = fields.Char(
+    routing_dns_nameservers = settings_field(
+        "mail.dns.nameservers",
         "DNS servers",
-        config_parameter="mail.dns.nameservers",
-        help=(
-            "host:port, comma-separated, for SPF, DKIM and DMARC lookups. Empty: the "
-            "machine's resolver."
-        ),
+        "host:port, comma-separated, for SPF, DKIM and DMARC lookups. Empty: the "
+        "machine's resolver.",
     )
 
     def set_values(self):

@@ -1,10 +1,10 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import fields, models
+from odoo import models
 
 from ..tools import routing_params
-from ..tools.routing_params import KIND_DOMAINS, RoutingParam
+from ..tools.routing_params import KIND_DOMAINS, RoutingParam, settings_field
 
 routing_params.register_params(
     # where the MX of the alias domains should point: the mailgate's public
@@ -19,10 +19,10 @@ class ResConfigSettings(models.TransientModel):
 
     _inherit = "res.config.settings"
 
-    routing_gateway_public_host = fields.Char(
+    routing_gateway_public_host = settings_field(
+        "mail.gateway.public_host",
         "Incoming mail host",
-        config_parameter="mail.gateway.public_host",
-        help="Where the MX records of your alias domains should point: the "
+        "Where the MX records of your alias domains should point: the "
         "mailgate's public host name, or your mailbox provider's MX hosts when "
         "Odoo fetches mail. Comma-separated; read by Check DNS.",
     )

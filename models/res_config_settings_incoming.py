@@ -11,7 +11,12 @@ from ..tools.routing_params import (
     KIND_FILTER,
     KIND_INTEGER,
     RoutingParam,
+    settings_field,
 )
+
+# the answers the authentication settings share
+_QUARANTINE = ("quarantine", "Quarantine in the gateway log")
+_REFUSE = ("refuse", "Refuse during the SMTP dialogue (mailgate)")
 
 routing_params.register_params(
     "incoming",
@@ -71,10 +76,10 @@ class ResConfigSettings(models.TransientModel):
 
     _inherit = "res.config.settings"
 
-    routing_catchall_domain_allowed = fields.Char(
+    routing_catchall_domain_allowed = settings_field(
+        "mail.catchall.domain.allowed",
         "Allowed alias domains",
-        config_parameter="mail.catchall.domain.allowed",
-        help="Recipient domains, not senders: besides your alias domains, the "
+        "Recipient domains, not senders: besides your alias domains, the "
         "domains mail may be addressed to and still reach an alias. An alias "
         "answers another domain than its own only when its option 'Local-part "
         "based incoming detection' is ticked: then info@<allowed domain> reaches "
@@ -82,109 +87,86 @@ class ResConfigSettings(models.TransientModel):
         "logged. Comma-separated domains or *.domain wildcards. Empty: no "
         "filtering.",
     )
-    # minutes" (an error message names the setting by this label)
-    routing_loop_minutes = fields.Integer(
+    # the label says "Loop protection: minutes": an error message names the
+    # setting by its label
+    routing_loop_minutes = settings_field(
+        "mail.gateway.loop.minutes",
         "Loop protection: minutes",
-        config_parameter="mail.gateway.loop.minutes",
-        default=routing_params.default("mail.gateway.loop.minutes"),
-        help=(
-            "How far back the loop protection counts records, in minutes (at least 1; "
-            "default 120)."
-        ),
+        "How far back the loop protection counts records, in minutes (at least 1; "
+        "default 120).",
     )
-    routing_loop_threshold = fields.Integer(
+    routing_loop_threshold = settings_field(
+        "mail.gateway.loop.threshold",
         "Loop protection: records",
-        config_parameter="mail.gateway.loop.threshold",
-        default=routing_params.default("mail.gateway.loop.threshold"),
-        help="Records one sender may create through one alias in the loop window; the "
+        "Records one sender may create through one alias in the loop window; the "
         "next mails are refused "
         "and logged (at least 1; default 20).",
     )
-    routing_loop_reply_threshold = fields.Integer(
+    routing_loop_reply_threshold = settings_field(
+        "mail.gateway.loop.reply_threshold",
         "Reply limit per thread",
-        config_parameter="mail.gateway.loop.reply_threshold",
-        default=routing_params.default("mail.gateway.loop.reply_threshold"),
-        help=(
-            "Replies one sender may post into one thread in the loop window. 0: "
-            "unlimited (the default)."
-        ),
+        "Replies one sender may post into one thread in the loop window. 0: "
+        "unlimited (the default).",
     )
-    routing_log_retention_days = fields.Integer(
+    routing_log_retention_days = settings_field(
+        "mail.gateway.log.retention_days",
         "Keep refused mail (days)",
-        config_parameter="mail.gateway.log.retention_days",
-        default=routing_params.default("mail.gateway.log.retention_days"),
-        help="Days the source of a refused mail is kept in the gateway log, so it can "
+        "Days the source of a refused mail is kept in the gateway log, so it can "
         "be processed again "
         "(at least 1; default 30).",
     )
-    routing_log_keep_days = fields.Integer(
+    routing_log_keep_days = settings_field(
+        "mail.gateway.log.keep_days",
         "Keep gateway log entries (days)",
-        config_parameter="mail.gateway.log.keep_days",
-        default=routing_params.default("mail.gateway.log.keep_days"),
-        help="Days a gateway log entry (what was refused, when and why) is kept; its "
+        "Days a gateway log entry (what was refused, when and why) is kept; its "
         "source goes earlier "
         "(at least 1; default 180).",
     )
-    routing_auth_protected_domains = fields.Char(
+    routing_auth_protected_domains = settings_field(
+        "mail.gateway.auth.protected_domains",
         "Protected domains",
-        config_parameter="mail.gateway.auth.protected_domains",
-        help="Besides your alias domains and your companies' mail domains: domains "
+        "Besides your alias domains and your companies' mail domains: domains "
         "whose mail must prove "
         "its sender (DMARC pass) before Odoo routes it. Comma-separated; subdomains "
         "included.",
     )
-    routing_auth_spoof_action = fields.Selection(
-        [
-            ("quarantine", "Quarantine in the gateway log"),
-            ("refuse", "Refuse during the SMTP dialogue (mailgate)"),
-        ],
-        string="Unproven mail in your name",
-        config_parameter="mail.gateway.auth.spoof_action",
-        default=routing_params.default("mail.gateway.auth.spoof_action"),
-        help=(
-            "Mail from one of your users or protected domains that fails "
-            "authentication."
-        ),
+    routing_auth_spoof_action = settings_field(
+        "mail.gateway.auth.spoof_action",
+        "Unproven mail in your name",
+        "Mail from one of your users or protected domains that fails "
+        "authentication.",
+        selection=[_QUARANTINE, _REFUSE],
     )
-    routing_auth_ambiguous_from_action = fields.Selection(
-        [
-            ("quarantine", "Quarantine in the gateway log"),
-            ("refuse", "Refuse during the SMTP dialogue (mailgate)"),
+    routing_auth_ambiguous_from_action = settings_field(
+        "mail.gateway.auth.ambiguous_from_action",
+        "Mail without a single author",
+        "Mail from other domains whose From has several addresses, none, or "
+        "comes twice: DMARC cannot check it (RFC 7489 6.6.1) and receivers may "
+        "reject it. Elsewhere than at the mailgate, refused mail is quarantined.",
+        selection=[
+            _QUARANTINE,
+            _REFUSE,
             ("accept", "Route it as Odoo does (first address)"),
         ],
-        string="Mail without a single author",
-        config_parameter="mail.gateway.auth.ambiguous_from_action",
-        default=routing_params.default("mail.gateway.auth.ambiguous_from_action"),
-        help=(
-            "Mail from other domains whose From has several addresses, none, or "
-            "comes twice: DMARC cannot check it (RFC 7489 6.6.1) and receivers may "
-            "reject it. Elsewhere than at the mailgate, refused mail is quarantined."
-        ),
     )
-    routing_auth_unverified_action = fields.Selection(
-        [
-            ("accept", "Route it as Odoo does"),
-            ("quarantine", "Quarantine in the gateway log"),
-        ],
-        string="Unverified mail in your name",
-        config_parameter="mail.gateway.auth.unverified_action",
-        default=routing_params.default("mail.gateway.auth.unverified_action"),
-        help=(
-            "Mail in your users' or domains' name that no trusted server authenticated "
-            "(fetchmail, pipe script)."
-        ),
+    routing_auth_unverified_action = settings_field(
+        "mail.gateway.auth.unverified_action",
+        "Unverified mail in your name",
+        "Mail in your users' or domains' name that no trusted server authenticated "
+        "(fetchmail, pipe script).",
+        selection=[("accept", "Route it as Odoo does"), _QUARANTINE],
     )
-    routing_auth_trusted_authserv_ids = fields.Char(
+    routing_auth_trusted_authserv_ids = settings_field(
+        "mail.gateway.auth.trusted_authserv_ids",
         "Trusted authentication servers",
-        config_parameter="mail.gateway.auth.trusted_authserv_ids",
-        help="Names (authserv-id) of the servers whose Authentication-Results headers "
+        "Names (authserv-id) of the servers whose Authentication-Results headers "
         "Odoo reads on fetched mail, "
         "e.g. your mailbox provider's. The mailgate's own header is always read.",
     )
-    routing_auth_trusted_arc_sealers = fields.Char(
+    routing_auth_trusted_arc_sealers = settings_field(
+        "mail.gateway.auth.trusted_arc_sealers",
         "Trusted ARC sealers",
-        config_parameter="mail.gateway.auth.trusted_arc_sealers",
-        help="Domains of forwarders (mailing lists, mailbox providers) whose ARC seal "
+        "Domains of forwarders (mailing lists, mailbox providers) whose ARC seal "
         "may vouch for a forwarded "
         "message that broke SPF and DKIM.",
     )

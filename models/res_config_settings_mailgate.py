@@ -1,10 +1,10 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import fields, models
+from odoo import models
 
 from ..tools import routing_params
-from ..tools.routing_params import KIND_CHOICE, RoutingParam
+from ..tools.routing_params import KIND_CHOICE, RoutingParam, settings_field
 
 routing_params.register_params(
     "mailgate",
@@ -24,16 +24,13 @@ class ResConfigSettings(models.TransientModel):
 
     _inherit = "res.config.settings"
 
-    routing_smtp_rate_limit_action = fields.Selection(
-        [
+    routing_smtp_rate_limit_action = settings_field(
+        "mail.gateway.smtp.rate_limit_action",
+        "Mailgate: sender over the loop threshold",
+        "What the mailgate (odoo-bin mailgate) answers at RCPT TO to a sender over "
+        "an alias's loop threshold.",
+        selection=[
             ("defer", "Ask the sending server to try again later (450)"),
             ("accept", "Accept the message and keep it in the gateway log, not routed"),
         ],
-        string="Mailgate: sender over the loop threshold",
-        config_parameter="mail.gateway.smtp.rate_limit_action",
-        default=routing_params.default("mail.gateway.smtp.rate_limit_action"),
-        help=(
-            "What the mailgate (odoo-bin mailgate) answers at RCPT TO to a sender over "
-            "an alias's loop threshold."
-        ),
     )

@@ -11,6 +11,7 @@ from ..tools.routing_params import (
     KIND_DISPLAY,
     KIND_FILTER,
     RoutingParam,
+    settings_field,
 )
 
 routing_params.register_params(
@@ -36,43 +37,38 @@ class ResConfigSettings(models.TransientModel):
 
     _inherit = "res.config.settings"
 
-    routing_default_from = fields.Char(
+    routing_default_from = settings_field(
+        "mail.default.from",
         "Default From",
-        config_parameter="mail.default.from",
-        help="Sender used when a server may not send as the author: a local part "
+        "Sender used when a server may not send as the author: a local part "
         "(notifications), combined with each company's alias domain, or a full "
         "address. When set, it wins over the Default From of the alias domains; "
         "empty, theirs applies.",
     )
-    routing_default_from_display = fields.Char(
+    routing_default_from_display = settings_field(
+        "mail.default.from_display",
         "Display name of a rewritten From",
-        config_parameter="mail.default.from_display",
-        help=(
-            "Display name of a rewritten From, with {name} (the author) and {company}. "
-            "Empty: the author's name."
-        ),
+        "Display name of a rewritten From, with {name} (the author) and {company}. "
+        "Empty: the author's name.",
     )
-    routing_default_from_filter = fields.Char(
+    routing_default_from_filter = settings_field(
+        "mail.default.from_filter",
         "Senders of the configuration file's SMTP server",
-        config_parameter="mail.default.from_filter",
-        help="Used only when no outgoing mail server is configured and Odoo sends "
+        "Used only when no outgoing mail server is configured and Odoo sends "
         "through the SMTP server named "
         "in its configuration file: the addresses and domains that server may send for "
         "(same syntax as a "
         "server's FROM filter). Empty: any sender.",
     )
-    routing_default_from_policy = fields.Selection(
-        [
+    routing_default_from_policy = settings_field(
+        "mail.default.from_policy",
+        "When no server matches",
+        "What happens to a mail no outgoing server may send for, neither as its "
+        "author nor as the default From.",
+        selection=[
             ("rewrite", "Rewrite the From and use the first server"),
             ("block", "Do not send (keep in the queue)"),
         ],
-        string="When no server matches",
-        config_parameter="mail.default.from_policy",
-        default=routing_params.default("mail.default.from_policy"),
-        help=(
-            "What happens to a mail no outgoing server may send for, neither as its "
-            "author nor as the default From."
-        ),
     )
     routing_alias_default_from = fields.Char(
         related="alias_domain_id.default_from",

@@ -9,6 +9,7 @@ from odoo.tests import BaseCase, tagged
 from odoo.addons.mail_routing_policy.tools import routing_params
 from odoo.addons.mail_routing_policy.tools.routing_params import (
     KIND_CHOICE,
+    KIND_DOMAINS,
     KIND_INTEGER,
     RoutingParam,
 )
@@ -107,3 +108,41 @@ class TestRoutingParamsRegistry(BaseCase):
                 "mail.gateway.log.keep_days",
             },
         )
+
+    def test_settings_field_is_backed_by_its_parameter(self):
+        """A room's Settings field is built from its registered parameter:
+        backed by it, with its default; a choice field whose values are not
+        the parameter's choices is refused, naming the key."""
+        self._forget("test.rooms.count", "test.rooms.mode", "test.rooms.hosts")
+        routing_params.register_params(
+            "test_room",
+            RoutingParam("test.rooms.count", KIND_INTEGER, default=3, minimum=1),
+            RoutingParam("test.rooms.mode", KIND_CHOICE, default="a", choices="ab"),
+            RoutingParam("test.rooms.hosts", KIND_DOMAINS),
+        )
+        settings_field = routing_params.settings_field
+        cases = [
+            (settings_field("test.rooms.count", "Count", "How many."), "integer", 3),
+            (
+                settings_field(
+                    "test.rooms.mode",
+                    "Mode",
+                    "Which.",
+                    selection=[("b", "B"), ("a", "A")],
+                ),
+                "selection",
+                "a",
+            ),
+            (settings_field("test.rooms.hosts", "Hosts", "Where."), "char", None),
+        ]
+        for field, field_type, default in cases:
+            with self.subTest(field_type=field_type):
+                self.assertEqual(field.type, field_type)
+                self.assertEqual(field.args.get("default"), default)
+                self.assertTrue(
+                    field.args["config_parameter"].startswith("test.rooms.")
+                )
+        with self.assertRaisesRegex(
+            ValueError, r"^test.rooms.mode: the Settings choices"
+        ):
+            settings_field("test.rooms.mode", "Mode", "Which.", selection=[("a", "A")])

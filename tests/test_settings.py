@@ -418,3 +418,66 @@ class TestRoutingSettings(MailCommon):
         self.assertEqual(node.get("widget"), "radio")
         field = self.env["mail.alias.domain"]._fields["auth_dmarc_enforcement"]
         self.assertIn("the policy the sender's domain publishes", field.help)
+
+    def test_each_room_adds_its_settings_to_the_shell_alone(self):
+        """The rooms' Settings views (views/res_config_settings_<room>_views.xml)
+        anchor on the shell, so each applies without the other rooms' views;
+        the one exception is Check DNS's button, which stands beside the
+        outgoing room's Check sender."""
+        View = self.env["ir.ui.view"]
+        shell = self.env.ref("mail_routing_policy.res_config_settings_view_form")
+        (block,) = etree.fromstring(shell.arch).xpath("//block[@id='mail_routing']")
+        main = etree.Element("form")
+        main.append(block)
+        more_shell = self.env.ref(
+            "mail_routing_policy.mail_routing_settings_more_view_form"
+        )
+        more = etree.fromstring(more_shell.arch)
+        self.assertEqual(len(more.xpath("/form/group")), 1, "one top-level group")
+        self.assertFalse(block.xpath(".//setting"), "the shell names no room")
+        rooms = {
+            "outgoing": {"routing_default_from", "routing_default_from_display"},
+            "incoming": {"routing_loop_threshold", "routing_auth_spoof_action"},
+            "mailgate": {"routing_smtp_rate_limit_action"},
+            "dns_check": {"routing_gateway_public_host"},
+        }
+        for room, some_fields in rooms.items():
+            shown = set()
+            for prefix, source in (
+                ("res_config_settings", main),
+                ("mail_routing_settings_more", more),
+            ):
+                view = self.env.ref(
+                    f"mail_routing_policy.{prefix}_{room}_view_form",
+                    raise_if_not_found=False,
+                )
+                if not view or (room, prefix) == ("dns_check", "res_config_settings"):
+                    continue
+                with self.subTest(room=room, view=prefix):
+                    arch = View.apply_inheritance_specs(
+                        etree.fromstring(etree.tostring(source)),
+                        etree.fromstring(view.arch),
+                    )
+                    shown |= {node.get("name") for node in arch.xpath("//field")}
+            self.assertLessEqual(some_fields, shown, room)
+        # the exception: beside Check sender, once the outgoing room is there
+        outgoing = View.apply_inheritance_specs(
+            main,
+            etree.fromstring(
+                self.env.ref(
+                    "mail_routing_policy.res_config_settings_outgoing_view_form"
+                ).arch
+            ),
+        )
+        dns_check = View.apply_inheritance_specs(
+            outgoing,
+            etree.fromstring(
+                self.env.ref(
+                    "mail_routing_policy.res_config_settings_dns_check_view_form"
+                ).arch
+            ),
+        )
+        self.assertEqual(
+            [button.get("name") for button in dns_check.xpath("//button")][-2:],
+            ["action_open_mail_sender_check", "action_check_dns"],
+        )

@@ -12,11 +12,13 @@ while it is unset, and, for numbers, the smallest allowed value. The models
 read values through :func:`read`, Settings takes its field defaults from
 :func:`default`, the uninstall hook removes :func:`keys_removed_on_uninstall`,
 and a test checks that the README's parameter table says the same as
-:data:`PARAMS`.
+:data:`PARAMS`. :func:`settings_field` builds a parameter's Settings field.
 """
 
 import dataclasses
 from dataclasses import dataclass
+
+from odoo import fields
 
 KIND_INTEGER = "integer"
 KIND_CHOICE = "choice"
@@ -90,6 +92,33 @@ def params_of(room):
 def default(key):
     """The value in force while ``key`` is unset (for Settings' field defaults)."""
     return PARAMS[key].default
+
+
+def settings_field(key, string, help_text, selection=None):
+    """The Settings field of the registered parameter ``key``: backed by it
+    (``config_parameter``), with the registry's default; an Integer for a
+    number, a Selection of ``selection`` (its values the parameter's choices)
+    for a choice, a Char otherwise."""
+    param = PARAMS[key]
+    if param.kind == KIND_INTEGER:
+        return fields.Integer(
+            string, config_parameter=key, default=param.default, help=help_text
+        )
+    if param.kind == KIND_CHOICE:
+        values = {value for value, _label in selection or ()}
+        if values != set(param.choices):
+            raise ValueError(
+                f"{key}: the Settings choices {sorted(values)} are not the "
+                f"parameter's {sorted(param.choices)}"
+            )
+        return fields.Selection(
+            selection,
+            string=string,
+            config_parameter=key,
+            default=param.default,
+            help=help_text,
+        )
+    return fields.Char(string, config_parameter=key, help=help_text)
 
 
 def keys_removed_on_uninstall():

@@ -2,7 +2,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from odoo import api, fields, models
-from odoo.tools import format_datetime
 
 # what the wizard shows while no address, or no valid one, is typed
 _NO_DECISION = dict.fromkeys(
@@ -13,11 +12,9 @@ _NO_DECISION.update(
     mail_server_id=False,
     failover_server_ids=False,
     rewritten=False,
-    dmarc_state=False,
     blocked=False,
     invalid=False,
     warnings=False,
-    dns_status=False,
 )
 
 
@@ -54,29 +51,7 @@ class MailSenderCheck(models.TransientModel):
     )
     reply_to = fields.Char("Reply-To", compute="_compute_decision")
     rewritten = fields.Boolean("From rewritten", compute="_compute_decision")
-    dmarc_state = fields.Selection(
-        [
-            ("aligned", "Yes (DNS read)"),
-            ("not_aligned", "No (DNS read)"),
-            ("unknown", "Could not be checked"),
-            ("not_read", "Not checked: DNS not read yet"),
-        ],
-        "DMARC aligned",
-        compute="_compute_decision",
-        help="Read from DNS (Check DNS): aligned only when DNS says so. The FROM "
-        "filters alone never make it aligned.",
-    )
     dmarc = fields.Char("DMARC alignment", compute="_compute_decision")
-    dns_status = fields.Selection(
-        [
-            ("pass", "Pass"),
-            ("warning", "Warning"),
-            ("fail", "Fail"),
-            ("unknown", "Could not be checked"),
-        ],
-        "DNS verdict",
-        compute="_compute_decision",
-    )
     blocked = fields.Boolean(compute="_compute_decision")
     invalid = fields.Boolean(compute="_compute_decision")
     warnings = fields.Text(compute="_compute_decision")
@@ -117,66 +92,12 @@ class MailSenderCheck(models.TransientModel):
                     "envelope_from": decision["envelope_from"],
                     "reply_to": decision["reply_to"],
                     "rewritten": decision["rewritten"],
-                    # the FROM filters' statement is no DNS answer
-                    "dmarc_state": "not_read",
                     "dmarc": decision["dmarc"],
                     "blocked": decision["blocked"],
                     "invalid": False,
                     "warnings": "\n".join(warnings) or False,
-                    "dns_status": False,
                 }
             )
-            if not decision["blocked"]:
-                wizard._read_dns_verdict(decision)
-
-    def _read_dns_verdict(self, decision):
-        """The DMARC line from what DNS said (the stored facts of this server,
-        From and envelope: Check DNS), instead of the FROM filters alone."""
-        verdict = self.env["mail.dns.check.result"]._receiver_verdict(
-            decision["server"], decision["header_from"], decision["envelope_from"]
-        )
-        if verdict is None:
-            return
-        fact, words, date = verdict
-        self.update(
-            {
-                "dmarc": self.env._(
-                    "%(verdict)s (DNS read %(date)s.)",
-                    verdict=words,
-                    date=format_datetime(self.env, date),
-                ),
-                "dmarc_state": self._dmarc_state(fact),
-                "dns_status": fact.status,
-            }
-        )
-
-    @api.model
-    def _dmarc_state(self, fact):
-        """The DMARC box from Gmail's verdict: aligned only on a pass; unknown
-        when DNS could not tell or no DKIM selector is entered (a signature
-        could still align)."""
-        if fact.status == "pass":
-            return "aligned"
-        if fact.status == "unknown" or fact.data.get("dkim_unchecked"):
-            return "unknown"
-        return "not_aligned"
-
-    def action_check_dns(self):
-        """Read DNS now for the server, From and envelope shown (bounded in
-        time), and show the answer."""
-        self.ensure_one()
-        if self.email_from and not self.invalid and not self.blocked:
-            self.env["mail.dns.check.result"]._check_path(
-                self.mail_server_id, self.header_from, self.envelope_from
-            )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": self.env._("Check sender"),
-        }
 
     def _summarize_case(self):
         """Which question the answer is for: a mail pinned to a server (as
