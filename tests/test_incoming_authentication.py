@@ -21,7 +21,7 @@ from odoo.addons.mail_routing_policy.models.mail_thread_incoming import (
 )
 from odoo.addons.mail_routing_policy.tools.incoming.auth_policy import AuthFacts
 
-from .common import GatewayCase, load_german
+from .common import GatewayCase, delete_committed_logs, load_german
 
 TRUSTED = "mx.provider.test"
 
@@ -496,15 +496,7 @@ class TestAuthentication(GatewayCase):
                 ["<refused-at-data@thirdparty.example>"],
             )
             rows = cr.fetchall()
-            cr.execute(
-                "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND "
-                "res_id = ANY(%s)",
-                [[row[0] for row in rows]],
-            )
-            cr.execute(
-                "DELETE FROM mail_gateway_log WHERE id = ANY(%s)",
-                [[row[0] for row in rows]],
-            )
+            delete_committed_logs(cr, [row[0] for row in rows])
         self.assertEqual([row[1:3] for row in rows], [("dmarc_reject", "fail")])
         self.assertTrue(rows[0][3]["smtp"])
         # without the mailgate's context the same header is nobody's

@@ -27,7 +27,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..tools import auto_mail
-from .common import GatewayCase
+from .common import GatewayCase, delete_committed_logs
 
 # Hypothesis keeps caches in .hypothesis/ of the current folder: never in the
 # addon's, which Odoo reads (odoo-bin run from the checkout)
@@ -252,12 +252,7 @@ class TestRoutingFuzz(GatewayCase):
                 new_logs = self._committed_log_ids() - committed_before
                 with self.env.registry.cursor() as cr:
                     ids = [log_id for log_id, _count in new_logs]
-                    cr.execute(
-                        "DELETE FROM ir_attachment WHERE res_model = "
-                        "'mail.gateway.log' AND res_id = ANY(%s)",
-                        [ids],
-                    )
-                    cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [ids])
+                    delete_committed_logs(cr, ids)
                 self.assertTrue(new_logs, "a message without route was not logged")
                 return
         if result:
