@@ -72,6 +72,21 @@ def delete_committed_logs(cr, log_ids):
     cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [log_ids])
 
 
+def person_mail(env, email_from, subject="Hello", **values):
+    """A ``mail.mail`` to bob@example.org written by a person (the
+    administrator's partner: the system user's mails are auto-generated)."""
+    return env["mail.mail"].create(
+        {
+            "email_from": email_from,
+            "email_to": "bob@example.org",
+            "subject": subject,
+            "body_html": "<p>Hello</p>",
+            "author_id": env.ref("base.partner_admin").id,
+            **values,
+        }
+    )
+
+
 def raw_message(
     email_from, to, subject="Frogs", cc="", extra="", return_path=None, msg_id=None
 ):

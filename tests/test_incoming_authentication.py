@@ -539,14 +539,14 @@ class TestAuthentication(GatewayCase):
         raw = self.raw("boss@thirdparty.example", "commercial@test.mycompany.com", "Un")
         check = self.env["mail.routing.check"].create({"raw_message": raw})
         check.action_explain()
-        self.assertIn("it needs proof", check.steps)
         self.assertIn("Would create a new Contact", check.verdict)
-        self.assertIn(
+        for words in (
+            "it needs proof",
             "It is routed all the same: “Unverified mail in your name” is set to "
             "“Route it as Odoo does”",
-            check.steps,
-        )
-        self.assertIn("“Quarantine in the gateway log”", check.steps)
+            "“Quarantine in the gateway log”",
+        ):
+            self.assertIn(words, check.steps)
         german = load_german(self.env)
         check_de = german["mail.routing.check"].create({"raw_message": raw})
         check_de.action_explain()
