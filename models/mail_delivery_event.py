@@ -21,6 +21,12 @@ KIND_SELECTION = [
     (delivery_feedback.KIND_DEFERRED, "Deferred"),
     (delivery_feedback.KIND_DELIVERED, "Delivered"),
 ]
+STATE_SELECTION = [
+    ("applied", "Applied"),
+    ("recorded", "Recorded"),
+    ("unknown", "Unknown message"),
+    ("failed", "Failed"),
+]
 # the registry's providers (tools/delivery_feedback/providers/)
 PROVIDER_SELECTION = delivery_feedback.selection()
 
@@ -64,12 +70,7 @@ class MailDeliveryEvent(models.Model):
         help="When the provider says the event happened (its timestamp).",
     )
     state = fields.Selection(
-        [
-            ("applied", "Applied"),
-            ("recorded", "Recorded"),
-            ("unknown", "Unknown message"),
-            ("failed", "Failed"),
-        ],
+        STATE_SELECTION,
         required=True,
         readonly=True,
         index=True,

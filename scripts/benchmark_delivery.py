@@ -92,6 +92,102 @@ def sendgrid_request(private_key, first, batch):
     }
 
 
+def webhook_parser(description, events, clients):
+    """The options of both delivery benchmarks (and the mailgate's)."""
+    parser = base.mailgate_parser(description)
+    parser.add_argument("--events", type=int, default=events)
+    parser.add_argument("--clients", type=int, default=clients)
+    parser.add_argument("--partners", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    return parser
+
+
+def start_webhook_server(args, port, **options):
+    """Odoo with ``--workers``, serving one database named by -d as a
+    single-database deployment does: a webhook request has no session, and
+    a --db-filter would make Odoo list the server's databases for each one."""
+    return base.start_server(
+        args, port, ["--workers", str(args.workers)], db_filter=False, **options
+    )
+
+
+def webhook_server(call, provider, key):
+    """An outgoing mail server of ``provider`` with ``key``: its id, the
+    path (and query) of its webhook, its delivery feedback values."""
+    server_id = call(
+        "ir.mail_server",
+        "create",
+        {
+            "name": f"Bench {provider}",
+            "smtp_host": "smtp.relay.invalid",
+            "delivery_feedback_provider": provider,
+            "delivery_feedback_key": key,
+        },
+    )
+    values = call(
+        "ir.mail_server",
+        "read",
+        [server_id],
+        ["delivery_feedback_url", "delivery_feedback_secret"],
+    )[0]
+    parsed = urllib.parse.urlsplit(values["delivery_feedback_url"])
+    return server_id, f"{parsed.path}?{parsed.query}", values
+
+
+def bounce_count(call, partner_ids):
+    """The bounces Odoo counted on ``partner_ids``."""
+    return sum(
+        partner["message_bounce"]
+        for partner in call("res.partner", "read", partner_ids, ["message_bounce"])
+    )
+
+
+def bounce_address(index, run):
+    return f"bounce{index}-{run}@dead.example"
+
+
+def bounce_partners(call, run, count):
+    """``count`` partners whose addresses bounce (created 500 at a time)."""
+    partner_ids = []
+    for start in range(0, count, 500):
+        partner_ids += call(
+            "res.partner",
+            "create",
+            [
+                {"name": f"Bench bounce {index}", "email": bounce_address(index, run)}
+                for index in range(start, min(start + 500, count))
+            ],
+        )
+    return partner_ids
+
+
+def sent_mails(call, partner_ids, run, count, tag=None):
+    """``count`` mails Odoo sent to ``partner_ids`` in turn (created 1000 at
+    a time), as ``(message_id, recipient)``; ``tag`` (default ``run``) makes
+    their Message-IDs unique."""
+    mails = []
+    for start in range(0, count, 1000):
+        # each mail on its recipient's own record, as a mailing to
+        # partners is (core's bounce handling also counts the bounce on
+        # the mail's record: one shared thread would be one hot row)
+        values = [
+            {
+                "model": "res.partner",
+                "res_id": partner_ids[index % len(partner_ids)],
+                "message_type": "email",
+                "body": "bench",
+                "message_id": f"<bench-{tag or run}-{index}@odoo.example>",
+            }
+            for index in range(start, min(start + 1000, count))
+        ]
+        call("mail.message", "create", values)
+        mails += [
+            (value["message_id"], bounce_address(index % len(partner_ids), run))
+            for index, value in enumerate(values, start)
+        ]
+    return mails
+
+
 def machine_cpu():
     """(busy, total) CPU seconds of the whole machine so far (/proc/stat): the
     clients, Odoo's workers and PostgreSQL all count."""
@@ -153,11 +249,7 @@ def post_all(port, path, make_request, events, clients, batch):
 
 
 def main():
-    parser = base.mailgate_parser(__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=10000)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--partners", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = webhook_parser(__doc__.splitlines()[0], events=10000, clients=8)
     parser.add_argument(
         "--provider",
         choices=("mailgun", "sendgrid"),
@@ -168,15 +260,7 @@ def main():
     args, _unknown = parser.parse_known_args()
 
     port = base.free_port()
-    # one database, named by -d as a single-database deployment does: a
-    # webhook request has no session, and a --db-filter would make Odoo list
-    # the server's databases for each one
-    server = base.start_server(
-        args,
-        port,
-        ["--workers", str(args.workers)],
-        db_filter=False,
-    )
+    server = start_webhook_server(args, port)
     try:
         base.wait_port(port, server)
         url = f"http://127.0.0.1:{port}"
@@ -204,58 +288,10 @@ def main():
             def make_request(first, items):
                 return sendgrid_request(private_key, first, items)
 
-        server_id = call(
-            "ir.mail_server",
-            "create",
-            {
-                "name": f"Bench {args.provider}",
-                "smtp_host": "smtp.relay.invalid",
-                "delivery_feedback_provider": args.provider,
-                "delivery_feedback_key": key,
-            },
-        )
-        webhook = call(
-            "ir.mail_server", "read", [server_id], ["delivery_feedback_url"]
-        )[0]["delivery_feedback_url"]
-        parsed = urllib.parse.urlsplit(webhook)
-        path = f"{parsed.path}?{parsed.query}"
+        server_id, path, _values = webhook_server(call, args.provider, key)
         run = secrets.token_hex(4)
-        partner_ids = []
-        for start in range(0, args.partners, 500):
-            partner_ids += call(
-                "res.partner",
-                "create",
-                [
-                    {
-                        "name": f"Bench bounce {index}",
-                        "email": f"bounce{index}-{run}@dead.example",
-                    }
-                    for index in range(start, min(start + 500, args.partners))
-                ],
-            )
-        events = []
-        for start in range(0, args.events, 1000):
-            # each mail on its recipient's own record, as a mailing to
-            # partners is (core's bounce handling also counts the bounce on
-            # the mail's record: one shared thread would be one hot row)
-            values = [
-                {
-                    "model": "res.partner",
-                    "res_id": partner_ids[index % args.partners],
-                    "message_type": "email",
-                    "body": "bench",
-                    "message_id": f"<bench-{run}-{index}@odoo.example>",
-                }
-                for index in range(start, min(start + 1000, args.events))
-            ]
-            call("mail.message", "create", values)
-            events += [
-                (
-                    value["message_id"],
-                    f"bounce{index % args.partners}-{run}@dead.example",
-                )
-                for index, value in enumerate(values, start)
-            ]
+        partner_ids = bounce_partners(call, run, args.partners)
+        events = sent_mails(call, partner_ids, run, args.events)
         rounds = []
         for name in ("first delivery", "same events again"):
             busy_before, total_before = machine_cpu()
@@ -283,10 +319,7 @@ def main():
                     "retried_after_5xx": retries,
                 }
             )
-        bounces = sum(
-            partner["message_bounce"]
-            for partner in call("res.partner", "read", partner_ids, ["message_bounce"])
-        )
+        bounces = bounce_count(call, partner_ids)
         kept = call(
             "mail.delivery.event",
             "search_count",

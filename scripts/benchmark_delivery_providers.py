@@ -27,14 +27,22 @@ import json
 import os
 import platform
 import secrets
-import subprocess
 import sys
 import time
-import urllib.parse
 import uuid
 
 import benchmark_mailgate as base  # the script's folder is on sys.path
-from benchmark_delivery import machine_cpu, post_all, signing
+from benchmark_delivery import (
+    bounce_count,
+    bounce_partners,
+    machine_cpu,
+    post_all,
+    sent_mails,
+    signing,
+    start_webhook_server,
+    webhook_parser,
+    webhook_server,
+)
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
@@ -237,33 +245,6 @@ def build_request(requests_, name, auth, first, items):
     return body, {**headers, **auth}
 
 
-def start_odoo(args, port, pem):
-    env = dict(os.environ, BENCH_CERT_URL=CERT_URL, BENCH_CERT_PEM=pem)
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            LAUNCHER,
-            args.odoo_bin,
-            "-c",
-            args.config,
-            "-d",
-            args.db,
-            "--http-port",
-            str(port),
-            "--http-interface",
-            "127.0.0.1",
-            "--max-cron-threads",
-            "0",
-            "--log-level",
-            "warn",
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-    )
-
-
 def measure(port, path, make_request, events, clients):
     # the requests are built (signed) before the clock starts: the machine's
     # CPU measured is Odoo's and PostgreSQL's, not the client's signing
@@ -284,74 +265,34 @@ def measure(port, path, make_request, events, clients):
 
 
 def main():
-    parser = base.mailgate_parser(__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1000)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--partners", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = webhook_parser(__doc__.splitlines()[0], events=1000, clients=4)
     args, _unknown = parser.parse_known_args()
     sns_key, pem = signing.sns_key_and_certificate(days_valid=1)
     pem = pem.decode()
     requests_ = Requests(sns_key)
     port = base.free_port()
-    server = start_odoo(args, port, pem)
+    server = start_webhook_server(
+        args,
+        port,
+        launcher=("-c", LAUNCHER),
+        env=dict(os.environ, BENCH_CERT_URL=CERT_URL, BENCH_CERT_PEM=pem),
+    )
     try:
         base.wait_port(port, server)
         _uid, call = base.setup(f"http://127.0.0.1:{port}", args.db, args.password)
         run = secrets.token_hex(4)
         paths = {"floor": FLOOR_PATH}
         for provider in PROVIDERS:
-            server_id = call(
-                "ir.mail_server",
-                "create",
-                {
-                    "name": f"Bench {provider}",
-                    "smtp_host": "smtp.relay.invalid",
-                    "delivery_feedback_provider": provider,
-                    "delivery_feedback_key": requests_.key_of(provider),
-                },
+            _server_id, path, values = webhook_server(
+                call, provider, requests_.key_of(provider)
             )
-            values = call(
-                "ir.mail_server",
-                "read",
-                [server_id],
-                ["delivery_feedback_url", "delivery_feedback_secret"],
-            )[0]
-            parsed = urllib.parse.urlsplit(values["delivery_feedback_url"])
-            paths[provider] = (f"{parsed.path}?{parsed.query}", values)
-        partner_ids = []
-        for start in range(0, args.partners, 500):
-            partner_ids += call(
-                "res.partner",
-                "create",
-                [
-                    {"name": f"Bench {index}", "email": f"b{index}-{run}@dead.example"}
-                    for index in range(start, min(start + 500, args.partners))
-                ],
-            )
+            paths[provider] = (path, values)
+        partner_ids = bounce_partners(call, run, args.partners)
         rounds = ("floor", *PROVIDERS, "floor")
-        mails = {}
-        for number in range(len(rounds)):
-            mails[number] = []
-            for start in range(0, args.events, 1000):
-                values = [
-                    {
-                        "model": "res.partner",
-                        "res_id": partner_ids[index % args.partners],
-                        "message_type": "email",
-                        "body": "bench",
-                        "message_id": f"<bench-{run}-{number}-{index}@odoo.example>",
-                    }
-                    for index in range(start, min(start + 1000, args.events))
-                ]
-                call("mail.message", "create", values)
-                mails[number] += [
-                    (
-                        value["message_id"],
-                        f"b{index % args.partners}-{run}@dead.example",
-                    )
-                    for index, value in enumerate(values, start)
-                ]
+        mails = {
+            number: sent_mails(call, partner_ids, run, args.events, f"{run}-{number}")
+            for number in range(len(rounds))
+        }
         results = {"floor": [], "providers": {}}
         for number, name in enumerate(rounds):
             events = mails[number]
@@ -382,10 +323,7 @@ def main():
             again = measure(port, path, make_request, events, args.clients)
             results["providers"][name] = {"first": first, "again": again}
             print(f"{name}: first {first}, again {again}", flush=True)
-        bounces = sum(
-            partner["message_bounce"]
-            for partner in call("res.partner", "read", partner_ids, ["message_bounce"])
-        )
+        bounces = bounce_count(call, partner_ids)
     finally:
         base.stop_processes(server)
     floor_cpu = sum(entry["cpu_ms_per_event"] for entry in results["floor"]) / 2

@@ -225,14 +225,22 @@ def configure(env, nameservers):
         )
 
 
-def run_once(registry, api, dns, resolver_of, label, clear, profiler=None):
-    """One ``_run_checks()`` in its own transaction: time, queries, results."""
+@contextlib.contextmanager
+def check_transaction(registry, api, resolver_of, clear):
+    """A transaction of its own: its cursor, environment and resolver (its
+    cache emptied first when ``clear``)."""
     with registry.cursor() as cr:
         env = api.Environment(cr, api.SUPERUSER_ID, {})
-        results = env["mail.dns.check.result"]
         resolver = resolver_of(env)
         if clear:
             resolver.clear_cache()
+        yield cr, env, resolver
+
+
+def run_once(registry, api, dns, resolver_of, label, clear, profiler=None):
+    """One ``_run_checks()`` in its own transaction: time, queries, results."""
+    with check_transaction(registry, api, resolver_of, clear) as (_cr, env, resolver):
+        results = env["mail.dns.check.result"]
         server_before = dns.counts()
         resolver_before = resolver.queries_sent
         start = time.perf_counter()
@@ -286,12 +294,8 @@ def breakdown(registry, api, resolver_of, clear):
     (sender policy, no DNS), the facts (DNS and the checks), storing."""
     from odoo.addons.mail_routing_policy.tools import mail_dns
 
-    with registry.cursor() as cr:
-        env = api.Environment(cr, api.SUPERUSER_ID, {})
+    with check_transaction(registry, api, resolver_of, clear) as (cr, env, resolver):
         results = env["mail.dns.check.result"]
-        resolver = resolver_of(env)
-        if clear:
-            resolver.clear_cache()
         start = time.perf_counter()
         paths = results._sending_paths()
         paths_done = time.perf_counter()

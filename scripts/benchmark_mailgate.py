@@ -122,14 +122,17 @@ def gate_command(args, port, *extra):
     ]
 
 
-def start_server(args, http_port, extra=(), db_filter=True):
+def start_server(args, http_port, extra=(), db_filter=True, launcher=(), env=None):
     """The Odoo server (XML-RPC for the set-up), no cron; ``extra``: more
     odoo-bin options (e.g. ``--workers``). Without ``db_filter``, ``-d``
     alone names the one database served (Odoo then lists no databases for a
-    request without a session)."""
+    request without a session). ``launcher``: Python options before odoo-bin
+    (``-c CODE`` that runs odoo-bin after preparing Odoo); ``env``: the
+    server's environment (default: this one's)."""
     return subprocess.Popen(
         [
             sys.executable,
+            *launcher,
             args.odoo_bin,
             "-c",
             args.config,
@@ -146,7 +149,8 @@ def start_server(args, http_port, extra=(), db_filter=True):
         ]
         + (["--db-filter", f"^{args.db}$"] if db_filter else [])
         + ["--log-level", "warn"]
-        + list(extra)
+        + list(extra),
+        env=env,
     )
 
 
@@ -338,17 +342,22 @@ def main():
 
         # warm both paths (registry caches, first requests, the DNS cache)
         models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
+
+        def core_process(raw):
+            """Core's way: ``message_process`` by XML-RPC."""
+            models.execute_kw(
+                args.db,
+                uid,
+                args.password,
+                "mail.thread",
+                "message_process",
+                [False, xmlrpc.client.Binary(raw)],
+                {},
+            )
+
         with smtplib.SMTP("127.0.0.1", gate_port, timeout=120) as client:
             for index in range(20):
-                models.execute_kw(
-                    args.db,
-                    uid,
-                    args.password,
-                    "mail.thread",
-                    "message_process",
-                    [False, xmlrpc.client.Binary(message("warm-core", index))],
-                    {},
-                )
+                core_process(message("warm-core", index))
                 client.sendmail(
                     f"person{index}@customer.example",
                     [f"bench@{DOMAIN}"],
@@ -381,15 +390,7 @@ def main():
                 timings["core_pipe"] += time.perf_counter() - start
                 start = time.perf_counter()
                 for index in range(per_round):
-                    models.execute_kw(
-                        args.db,
-                        uid,
-                        args.password,
-                        "mail.thread",
-                        "message_process",
-                        [False, xmlrpc.client.Binary(message(f"rpc{round_no}", index))],
-                        {},
-                    )
+                    core_process(message(f"rpc{round_no}", index))
                 timings["core_xmlrpc"] += time.perf_counter() - start
                 start = time.perf_counter()
                 for index in range(per_round):

@@ -814,48 +814,42 @@ def measure_load(args, gate, port, senders, call):
 # ----------------------------------------------------------------------
 
 
+# the measured sizes: option, type, default, help
+OPTIONS = (
+    ("--auth-messages", int, 300, "measured messages per side"),
+    ("--auth-warm", int, 2 * len(AUTH_CLIENTS), None),
+    ("--in-process", int, 500, "authenticate_message calls timed"),
+    ("--ttl-seconds", float, 8.0, None),
+    ("--refusals", int, 3000, None),
+    ("--legit-messages", int, 100, "per phase"),
+    ("--legit-interval", float, 0.6, "seconds between a sender's messages"),
+    ("--idle-per-client", int, 20, None),
+    ("--short-line-mib", int, 30, "MiB a short-line message"),
+    (
+        "--short-line-messages",
+        int,
+        40,
+        "legitimate messages per phase of the short-line attack",
+    ),
+    ("--attack-sessions-per-client", int, 2, None),
+    (
+        "--attack-local-parts",
+        int,
+        0,
+        "unknown local parts the attack cycles through (0: every guess a new "
+        "one, as a dictionary attack)",
+    ),
+)
+
+
 def main():
     parser = base.mailgate_parser(__doc__.splitlines()[0])
-    parser.add_argument(
-        "--auth-messages", type=int, default=300, help="measured messages per side"
-    )
-    parser.add_argument("--auth-warm", type=int, default=2 * len(AUTH_CLIENTS))
-    parser.add_argument(
-        "--in-process", type=int, default=500, help="authenticate_message calls timed"
-    )
-    parser.add_argument("--ttl-seconds", type=float, default=8.0)
-    parser.add_argument("--refusals", type=int, default=3000)
-    parser.add_argument("--legit-messages", type=int, default=100, help="per phase")
-    parser.add_argument(
-        "--legit-interval",
-        type=float,
-        default=0.6,
-        help="seconds between a sender's messages",
-    )
-    parser.add_argument("--idle-per-client", type=int, default=20)
+    for option, kind, default, help_text in OPTIONS:
+        parser.add_argument(option, type=kind, default=default, help=help_text)
     parser.add_argument(
         "--short-lines-only",
         action="store_true",
         help="only the short-line attack (5.), for a quick look",
-    )
-    parser.add_argument(
-        "--short-line-mib", type=int, default=30, help="MiB a short-line message"
-    )
-    parser.add_argument(
-        "--short-line-messages",
-        type=int,
-        default=40,
-        help="legitimate messages per phase of the short-line attack",
-    )
-    parser.add_argument("--attack-sessions-per-client", type=int, default=2)
-    parser.add_argument(
-        "--attack-local-parts",
-        type=int,
-        default=0,
-        help=(
-            "unknown local parts the attack cycles through (0: every guess a new one, "
-            "as a dictionary attack)"
-        ),
     )
     args, _rest = parser.parse_known_args()
     if args.legit_interval < 60 / (0.9 * CLIENT_MESSAGE_RATE):

@@ -59,6 +59,34 @@ def allow_registry_in_threads(case):
     case.addCleanup(restore)
 
 
+def delete_committed_logs(cr, log_ids):
+    """Delete gateway log entries a test committed (the gateway logs in its
+    own transaction) and their stored sources, so that the database stays as
+    the test found it."""
+    log_ids = list(log_ids)
+    cr.execute(
+        "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND "
+        "res_id = ANY(%s)",
+        [log_ids],
+    )
+    cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [log_ids])
+
+
+def person_mail(env, email_from, subject="Hello", **values):
+    """A ``mail.mail`` to bob@example.org written by a person (the
+    administrator's partner: the system user's mails are auto-generated)."""
+    return env["mail.mail"].create(
+        {
+            "email_from": email_from,
+            "email_to": "bob@example.org",
+            "subject": subject,
+            "body_html": "<p>Hello</p>",
+            "author_id": env.ref("base.partner_admin").id,
+            **values,
+        }
+    )
+
+
 def raw_message(
     email_from, to, subject="Frogs", cc="", extra="", return_path=None, msg_id=None
 ):
@@ -106,6 +134,26 @@ class GatewayCase(MailCommon):
             model, self.raw(email_from, to, subject=subject, **kwargs)
         )
         return self.env["res.partner"].search([("name", "=", subject)])
+
+    def auto_reply(self, subject, sender="ann@customer.example"):
+        """An auto-reply (``X-Autoreply``) to the info alias: refused and
+        logged; returns the partners named after the subject (none)."""
+        return self.process(
+            sender,
+            "info@test.mycompany.com",
+            subject=subject,
+            extra="X-Autoreply: yes\n",
+        )
+
+    def backdate_log(self, log, days):
+        """Make the gateway log entry ``log`` ``days`` days old (what the
+        purge reads)."""
+        self.env.cr.execute(
+            "UPDATE mail_gateway_log SET date = now() - make_interval(days => %s) "
+            "WHERE id = %s",
+            [days, log.id],
+        )
+        log.invalidate_recordset()
 
     def logs(self, **domain):
         return self.env["mail.gateway.log"].search(

@@ -37,13 +37,13 @@ def mailgun_body(key, event_data, timestamp=None, token=None):
     ).encode()
 
 
-def sns_key_and_certificate(days_valid=30):
-    """An RSA key and its self-signed certificate (PEM bytes), standing for
-    the one SNS publishes at ``SigningCertURL``."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+def self_signed_certificate(key, common_name, days_valid, extensions=()):
+    """A certificate of ``key`` signed by itself for ``common_name``, valid
+    from yesterday for ``days_valid`` days; ``extensions``: ``(extension,
+    critical)`` pairs (the mailgate's TLS tests use it too)."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -51,6 +51,15 @@ def sns_key_and_certificate(days_valid=30):
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=days_valid))
-        .sign(key, hashes.SHA256())
     )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical)
+    return builder.sign(key, hashes.SHA256())
+
+
+def sns_key_and_certificate(days_valid=30):
+    """An RSA key and its self-signed certificate (PEM bytes), standing for
+    the one SNS publishes at ``SigningCertURL``."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    certificate = self_signed_certificate(key, "sns.amazonaws.com", days_valid)
     return key, certificate.public_bytes(serialization.Encoding.PEM)

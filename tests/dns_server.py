@@ -309,21 +309,24 @@ class _TcpHandler(socketserver.BaseRequestHandler):
                 dns.query.send_tcp(sock, response.to_wire())
 
 
-class _UdpServer(socketserver.ThreadingUDPServer):
+class _Listener:
+    """What the UDP and the TCP server share: threads that do not hold up
+    the stop, the address family, and the :class:`DnsTestServer` whose
+    zone they answer from (``handler_class`` answers a request)."""
+
     daemon_threads = True
     block_on_close = False
+    handler_class = None
 
     def __init__(self, family, address, dns_server):
         self.address_family = family
         self.dns = dns_server
-        super().__init__(address, _UdpHandler)
+        super().__init__(address, self.handler_class)
 
 
-class _TcpServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    block_on_close = False
+class _UdpServer(_Listener, socketserver.ThreadingUDPServer):
+    handler_class = _UdpHandler
 
-    def __init__(self, family, address, dns_server):
-        self.address_family = family
-        self.dns = dns_server
-        super().__init__(address, _TcpHandler)
+
+class _TcpServer(_Listener, socketserver.ThreadingTCPServer):
+    handler_class = _TcpHandler

@@ -503,12 +503,7 @@ class TestIncomingRouting(GatewayCase):
         log.action_process_again()
         self.assertEqual(log.state, "done")
         self.assertEqual(len(self.env["res.partner"].search([("name", "=", "P2")])), 1)
-        auto = self.process(
-            "ann@customer.example",
-            "info@test.mycompany.com",
-            subject="P3",
-            extra="X-Autoreply: yes\n",
-        )
+        auto = self.auto_reply("P3")
         self.assertFalse(auto)
         self.logs(subject="P3").action_process_again()
         self.assertEqual(len(self.env["res.partner"].search([("name", "=", "P3")])), 1)
@@ -546,23 +541,13 @@ class TestIncomingRouting(GatewayCase):
         self.assertEqual(logs.mapped("count"), [1, 1])
 
     def test_raw_message_kept_then_purged(self):
-        self.process(
-            "ann@customer.example",
-            "info@test.mycompany.com",
-            subject="G1",
-            extra="X-Autoreply: yes\n",
-        )
+        self.auto_reply("G1")
         log = self.logs(subject="G1")
         self.assertIn(b"Subject: G1", base64.b64decode(log.raw_message))
         self.ICP.set_param("mail.gateway.log.retention_days", 10)
         log._gc_logs()
         self.assertTrue(log.raw_message, "younger than the retention period: kept")
-        self.env.cr.execute(
-            "UPDATE mail_gateway_log SET date = now() - interval '11 days' WHERE id = "
-            "%s",
-            [log.id],
-        )
-        log.invalidate_recordset()
+        self.backdate_log(log, 11)
         log._gc_logs()
         self.assertTrue(log.exists(), "the entry stays, only the raw message goes")
         self.assertFalse(log.raw_message)
@@ -631,12 +616,7 @@ class TestIncomingRouting(GatewayCase):
         )
 
     def test_log_and_explainers_are_admin_only(self):
-        self.process(
-            "ann@customer.example",
-            "info@test.mycompany.com",
-            subject="L",
-            extra="X-Autoreply: yes\n",
-        )
+        self.auto_reply("L")
         portal = self._create_portal_user()
         for user in (self.user_employee, portal):
             with self.subTest(user=user.login):

@@ -21,7 +21,7 @@ from odoo.addons.mail_routing_policy.models.mail_thread_incoming import (
 )
 from odoo.addons.mail_routing_policy.tools.incoming.auth_policy import AuthFacts
 
-from .common import GatewayCase, load_german
+from .common import GatewayCase, delete_committed_logs, load_german
 
 TRUSTED = "mx.provider.test"
 
@@ -496,15 +496,7 @@ class TestAuthentication(GatewayCase):
                 ["<refused-at-data@thirdparty.example>"],
             )
             rows = cr.fetchall()
-            cr.execute(
-                "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND "
-                "res_id = ANY(%s)",
-                [[row[0] for row in rows]],
-            )
-            cr.execute(
-                "DELETE FROM mail_gateway_log WHERE id = ANY(%s)",
-                [[row[0] for row in rows]],
-            )
+            delete_committed_logs(cr, [row[0] for row in rows])
         self.assertEqual([row[1:3] for row in rows], [("dmarc_reject", "fail")])
         self.assertTrue(rows[0][3]["smtp"])
         # without the mailgate's context the same header is nobody's
@@ -547,14 +539,14 @@ class TestAuthentication(GatewayCase):
         raw = self.raw("boss@thirdparty.example", "commercial@test.mycompany.com", "Un")
         check = self.env["mail.routing.check"].create({"raw_message": raw})
         check.action_explain()
-        self.assertIn("it needs proof", check.steps)
         self.assertIn("Would create a new Contact", check.verdict)
-        self.assertIn(
+        for words in (
+            "it needs proof",
             "It is routed all the same: “Unverified mail in your name” is set to "
             "“Route it as Odoo does”",
-            check.steps,
-        )
-        self.assertIn("“Quarantine in the gateway log”", check.steps)
+            "“Quarantine in the gateway log”",
+        ):
+            self.assertIn(words, check.steps)
         german = load_german(self.env)
         check_de = german["mail.routing.check"].create({"raw_message": raw})
         check_de.action_explain()

@@ -27,7 +27,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..tools import auto_mail
-from .common import GatewayCase
+from .common import GatewayCase, delete_committed_logs
 
 # Hypothesis keeps caches in .hypothesis/ of the current folder: never in the
 # addon's, which Odoo reads (odoo-bin run from the checkout)
@@ -69,54 +69,31 @@ PROCESS = settings(
     ),
 )
 
+# the values a message's parts are drawn from, several to a line
+# fmt: off
 LOCAL = st.sampled_from(
     ["info", "commercial", "ann", "INFO", "noreply", "mailer-daemon", "x" * 70, ""]
 )
-DOMAIN = st.sampled_from(
-    [
-        "test.mycompany.com",
-        "Test.MyCompany.COM",
-        "gmail.com",
-        "bücher.example",
-        "xn--bcher-kva.example",
-        "exa mple.com",
-        "",
-        "[127.0.0.1]",
-    ]
-)
+DOMAIN = st.sampled_from([
+    "test.mycompany.com", "Test.MyCompany.COM", "gmail.com", "bücher.example",
+    "xn--bcher-kva.example", "exa mple.com", "", "[127.0.0.1]",
+])
 ADDRESS = st.builds(
     lambda local, domain: f"{local}@{domain}" if domain else local, LOCAL, DOMAIN
 )
-DISPLAY = st.sampled_from(
-    [
-        "",
-        "Ann",
-        '"Doe, Ann"',
-        "=?utf-8?b?w4RubmU=?=",
-        "=?broken?q?==?=",
-        "Zoë ✉",
-        '"unterminated',
-    ]
-)
+DISPLAY = st.sampled_from([
+    "", "Ann", '"Doe, Ann"', "=?utf-8?b?w4RubmU=?=", "=?broken?q?==?=", "Zoë ✉",
+    '"unterminated',
+])
 MAILBOX = st.builds(
     lambda name, address: f"{name} <{address}>" if name else address, DISPLAY, ADDRESS
 )
-HEADER_NAMES = st.sampled_from(
-    [
-        "Auto-Submitted",
-        "Precedence",
-        "X-Autoreply",
-        "List-Id",
-        "Delivered-To",
-        "Resent-To",
-        "References",
-        "In-Reply-To",
-        "Return-Path",
-        "Cc",
-        "Content-Type",
-        "X-Odoo-Objects",
-    ]
-)
+HEADER_NAMES = st.sampled_from([
+    "Auto-Submitted", "Precedence", "X-Autoreply", "List-Id", "Delivered-To",
+    "Resent-To", "References", "In-Reply-To", "Return-Path", "Cc", "Content-Type",
+    "X-Odoo-Objects",
+])
+# fmt: on
 HEADER_VALUES = st.one_of(
     st.sampled_from(
         [
@@ -257,12 +234,7 @@ class TestRoutingFuzz(GatewayCase):
                 new_logs = self._committed_log_ids() - committed_before
                 with self.env.registry.cursor() as cr:
                     ids = [log_id for log_id, _count in new_logs]
-                    cr.execute(
-                        "DELETE FROM ir_attachment WHERE res_model = "
-                        "'mail.gateway.log' AND res_id = ANY(%s)",
-                        [ids],
-                    )
-                    cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [ids])
+                    delete_committed_logs(cr, ids)
                 self.assertTrue(new_logs, "a message without route was not logged")
                 return
         if result:

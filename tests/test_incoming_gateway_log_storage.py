@@ -18,7 +18,12 @@ from odoo.addons.mail_routing_policy.models.mail_gateway_log import (
     MailGatewayLog,
 )
 
-from .common import GatewayCase, allow_registry_in_threads, raw_message
+from .common import (
+    GatewayCase,
+    allow_registry_in_threads,
+    delete_committed_logs,
+    raw_message,
+)
 
 _original_store = MailGatewayLog._store_source
 
@@ -38,12 +43,7 @@ class TestGatewayLogStorage(GatewayCase):
         )
 
     def test_source_in_filestore_not_in_row(self):
-        self.process(
-            "ann@customer.example",
-            "info@test.mycompany.com",
-            subject="S1",
-            extra="X-Autoreply: yes\n",
-        )
+        self.auto_reply("S1")
         log = self.logs(subject="S1")
         source = self.sources(log)
         self.assertEqual(len(source), 1)
@@ -91,12 +91,7 @@ class TestGatewayLogStorage(GatewayCase):
 
     def test_automatic_repeats_fold(self):
         for index in range(3):
-            self.process(
-                "robot@customer.example",
-                "info@test.mycompany.com",
-                subject=f"Away {index}",
-                extra="X-Autoreply: yes\n",
-            )
+            self.auto_reply(f"Away {index}", sender="robot@customer.example")
         log = self.env["mail.gateway.log"].search(
             [("email_from", "like", "robot@customer.example")]
         )
@@ -146,45 +141,22 @@ class TestGatewayLogStorage(GatewayCase):
                        l.id"""
             )
             rows = cr.fetchall()
-            cr.execute(
-                "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND "
-                "res_id = ANY(%s)",
-                [[row[0] for row in rows]],
-            )
-            cr.execute(
-                "DELETE FROM mail_gateway_log WHERE id = ANY(%s)",
-                [[row[0] for row in rows]],
-            )
+            delete_committed_logs(cr, [row[0] for row in rows])
         self.assertEqual(
             [count for _id, count in rows], [1], "logged with its source, committed"
         )
 
     def test_retention_purges_sources_then_entries(self):
-        self.process(
-            "ann@customer.example",
-            "info@test.mycompany.com",
-            subject="R1",
-            extra="X-Autoreply: yes\n",
-        )
+        self.auto_reply("R1")
         log = self.logs(subject="R1")
         self.ICP.set_param("mail.gateway.log.retention_days", 10)
         self.ICP.set_param("mail.gateway.log.keep_days", 100)
-        self.env.cr.execute(
-            "UPDATE mail_gateway_log SET date = now() - interval '11 days' WHERE id = "
-            "%s",
-            [log.id],
-        )
-        log.invalidate_recordset()
+        self.backdate_log(log, 11)
         log._gc_logs()
         self.assertTrue(log.exists())
         self.assertFalse(self.sources(log))
         self.assertIsNone(log._get_raw_source())
-        self.env.cr.execute(
-            "UPDATE mail_gateway_log SET date = now() - interval '101 days' WHERE id "
-            "= %s",
-            [log.id],
-        )
-        log.invalidate_recordset()
+        self.backdate_log(log, 101)
         log._gc_logs()
         self.assertFalse(log.exists(), "older than keep_days: the entry goes too")
 
@@ -216,12 +188,7 @@ class TestNoRouteParallel(TransactionCase):
                 [f"Lost {self.tag}%"],
             )
             ids = [row[0] for row in cr.fetchall()]
-            cr.execute(
-                "DELETE FROM ir_attachment WHERE res_model = 'mail.gateway.log' AND "
-                "res_id = ANY(%s)",
-                [ids],
-            )
-            cr.execute("DELETE FROM mail_gateway_log WHERE id = ANY(%s)", [ids])
+            delete_committed_logs(cr, ids)
 
     def _deliver(self, index, results):
         raw = raw_message(

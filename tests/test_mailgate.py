@@ -10,7 +10,6 @@ test_incoming_concurrency.py. Every assertion reads committed state through a fr
 cursor, so "250" really means "committed".
 """
 
-import datetime
 import ipaddress
 import os
 import shutil
@@ -36,6 +35,7 @@ from odoo.addons.mail_routing_policy.cli import mailgate_options, smtp_handler
 from odoo.addons.mail_routing_policy.models.mail_thread_incoming import MailThread
 
 from .common import allow_registry_in_threads
+from .delivery_feedback_signing import self_signed_certificate
 from .dns_server import DnsTestServer
 
 MESSAGE = """From: {sender}
@@ -749,29 +749,19 @@ class TestMailgate(MailgateCase):
 
     def _test_certificate(self):
         from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
 
         key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-        now = datetime.datetime.now(datetime.UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(
-                x509.SubjectAlternativeName(
-                    [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-                ),
-                False,
-            )
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256())
+        address = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+        certificate = self_signed_certificate(
+            key,
+            "127.0.0.1",
+            1,
+            [
+                (x509.SubjectAlternativeName([address]), False),
+                (x509.BasicConstraints(ca=True, path_length=None), True),
+            ],
         )
         folder = tempfile.mkdtemp(prefix="mail_routing_gate_tls_")
         self.addCleanup(shutil.rmtree, folder, True)

@@ -276,6 +276,15 @@ class TestMailgatePostfix(MailgateCase):
                 )
                 time.sleep(pause)
 
+    def flush_queue(self):
+        """Postfix tries its deferred mail again; wait until none is left."""
+        self.postfix.flush()
+        self.wait_for(
+            lambda: "Mail queue is empty" in self.postfix.queue(),
+            180,
+            "the queue to drain",
+        )
+
     def wait_for(self, predicate, timeout, what):
         deadline = time.monotonic() + timeout
         while not predicate():
@@ -322,12 +331,7 @@ class TestMailgatePostfix(MailgateCase):
         )
 
         self.spawn_gate(self.gate_port)
-        self.postfix.flush()
-        self.wait_for(
-            lambda: "Mail queue is empty" in self.postfix.queue(),
-            180,
-            "the queue to drain",
-        )
+        self.flush_queue()
         names = [name for (name,) in self.partners()]
         self.assertEqual(
             sorted(names),
@@ -377,12 +381,7 @@ class TestMailgatePostfix(MailgateCase):
         self.assertIsNone(gate.poll(), "the mailgate stays up")
 
         link.open()
-        self.postfix.flush()
-        self.wait_for(
-            lambda: "Mail queue is empty" in self.postfix.queue(),
-            180,
-            "the queue to drain",
-        )
+        self.flush_queue()
         names = [name for (name,) in self.partners()]
         output.seek(0)
         self.assertEqual(

@@ -12,6 +12,8 @@ from odoo.addons.mail.tests.common import MailCommon
 from odoo.addons.mail_routing_policy.tools import address_filter
 from odoo.addons.mail_routing_policy.tools.outgoing import sender_policy
 
+from .common import person_mail
+
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
 class TestOutgoingRouting(MailCommon):
@@ -251,17 +253,7 @@ class TestOutgoingRouting(MailCommon):
     # ------------------------------------------------------------------
 
     def _new_mail(self, email_from, **values):
-        return self.env["mail.mail"].create(
-            {
-                "email_from": email_from,
-                "email_to": "bob@example.org",
-                "subject": "Hello",
-                "body_html": "<p>Hello</p>",
-                # written by a person: the system user's mails are auto-generated
-                "author_id": self.env.ref("base.partner_admin").id,
-                **values,
-            }
-        )
+        return person_mail(self.env, email_from, **values)
 
     def _send_mail(self, email_from, **values):
         mail = self._new_mail(email_from, **values)

@@ -21,6 +21,8 @@ from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MailCommon
 
+from .common import person_mail
+
 
 class RecordingHandler:
     def __init__(self):
@@ -104,16 +106,7 @@ class TestRealSmtp(MailCommon):
         self.handler.envelopes.clear()
 
     def _mail(self, email_from='"Ann Author" <ann@gmail.com>'):
-        return self.env["mail.mail"].create(
-            {
-                "email_from": email_from,
-                "email_to": "bob@example.org",
-                "subject": "Real SMTP",
-                "body_html": "<p>Hello</p>",
-                # written by a person: the system user's mails are auto-generated
-                "author_id": self.env.ref("base.partner_admin").id,
-            }
-        )
+        return person_mail(self.env, email_from, subject="Real SMTP")
 
     def _send(self, mail):
         # leave test mode so that Odoo really opens SMTP connections

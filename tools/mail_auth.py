@@ -459,10 +459,8 @@ def authenticate(
     """
     spf_result = check_spf(client_ip, helo, mail_from, resolver, deadline)
     dkim_results = verify_dkim(message_bytes, resolver, deadline)
-    from_domain, from_reason = author_domain(message_bytes)
     dmarc_result = evaluate_dmarc(
-        from_domain,
-        from_reason,
+        *author_domain(message_bytes),  # the From domain, or why there is none
         spf_result,
         dkim_results,
         resolver,
@@ -1142,23 +1140,13 @@ def discover_dmarc_7489(author_domain, resolver, deadline):
         asked += (f"_dmarc.{organisational}",)
     if answer.temporary:
         return DmarcPolicy(**base, temporary=answer, asked=asked)
+    base.update(records=tuple(records), asked=asked)
     if len(records) != 1:
-        return DmarcPolicy(
-            **base,
-            record_domain=record_domain if records else "",
-            records=tuple(records),
-            asked=asked,
-        )
+        return DmarcPolicy(**base, record_domain=record_domain if records else "")
     tags = parse_dmarc_record(records[0])
     policy = _record_policy(tags, subdomain=record_domain != author_domain)
     return DmarcPolicy(
-        **base,
-        record_domain=record_domain,
-        records=tuple(records),
-        tags=tags,
-        policy=policy,
-        applied=policy,
-        asked=asked,
+        **base, record_domain=record_domain, tags=tags, policy=policy, applied=policy
     )
 
 

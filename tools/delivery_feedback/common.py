@@ -223,6 +223,17 @@ def make_event(provider, uid, kind, recipient, message_id, reason, timestamp, pa
     )
 
 
+def failure_kind(permanent):
+    """A failed delivery: a bounce when the provider says it is permanent,
+    else deferred (the provider tries again)."""
+    return KIND_BOUNCE if permanent else KIND_DEFERRED
+
+
+def words(*parts, separator=" "):
+    """A provider's words about an event: its non-empty parts, joined."""
+    return separator.join(part for part in parts if part)
+
+
 def event_uid(*parts):
     """An id for an event whose provider gives none (Postmark's deliveries,
     Brevo, Mailjet): the same fields always give the same id, so that a
@@ -262,6 +273,31 @@ def json_events(body, kind_key=""):
     if kind_key and not all(isinstance(item.get(kind_key), str) for item in items):
         raise FeedbackError(REFUSAL_SHAPE, kind_key)
     return items
+
+
+def batch_events(body):
+    """The events of a batch whose items name their event in ``event``
+    (Brevo, Mailjet)."""
+    return json_events(body, kind_key="event")
+
+
+def secret_provider(
+    code, to_event, read_items=batch_events, check=check_basic, **fields
+):
+    """The :class:`Provider` of a service that signs nothing (Brevo,
+    Mailjet, Postmark): a request proves only that its sender knows the URL
+    and the secret Odoo generated for the server, which ``check(headers,
+    secret)`` compares; ``read_items(body)`` gives the events of the body,
+    each turned into a :class:`DeliveryEvent` by ``to_event``. ``fields``:
+    the rest of the :class:`Provider` (label, docs, headers, steps)."""
+
+    def verify(request, now):
+        check(request.headers, request.secret)
+        return collect(code, read_items(request.body), to_event, timestamp=now)
+
+    return Provider(
+        code=code, proof=PROOF_SECRET, verify=verify, basic_auth=True, **fields
+    )
 
 
 def collect(provider, items, to_event, replay_key="", timestamp=0.0):

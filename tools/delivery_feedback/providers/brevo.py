@@ -20,25 +20,7 @@ import hmac
 
 from odoo.tools.translate import LazyTranslate
 
-from ..common import (
-    KIND_BOUNCE,
-    KIND_COMPLAINT,
-    KIND_DEFERRED,
-    KIND_DELIVERED,
-    KIND_UNSUBSCRIBE,
-    PROOF_SECRET,
-    REFUSAL_CREDENTIALS,
-    REFUSAL_NO_KEY,
-    REFUSAL_SHAPE,
-    FeedbackError,
-    Provider,
-    check_basic,
-    collect,
-    event_uid,
-    json_events,
-    make_event,
-    text,
-)
+from .. import common
 
 _lt = LazyTranslate(__name__)
 
@@ -47,16 +29,16 @@ CUSTOM_HEADER = "X-Mailin-custom"
 CUSTOM_PREFIX = "odoo-message-id:"
 
 KINDS = {
-    "hard_bounce": KIND_BOUNCE,
-    "invalid_email": KIND_BOUNCE,
+    "hard_bounce": common.KIND_BOUNCE,
+    "invalid_email": common.KIND_BOUNCE,
     # Brevo refused to send: the address is on its blocklist (an earlier
     # hard bounce, complaint or unsubscription)
-    "blocked": KIND_BOUNCE,
-    "soft_bounce": KIND_DEFERRED,
-    "deferred": KIND_DEFERRED,
-    "spam": KIND_COMPLAINT,
-    "unsubscribed": KIND_UNSUBSCRIBE,
-    "delivered": KIND_DELIVERED,
+    "blocked": common.KIND_BOUNCE,
+    "soft_bounce": common.KIND_DEFERRED,
+    "deferred": common.KIND_DEFERRED,
+    "spam": common.KIND_COMPLAINT,
+    "unsubscribed": common.KIND_UNSUBSCRIBE,
+    "delivered": common.KIND_DELIVERED,
 }
 
 
@@ -66,24 +48,21 @@ def brevo_event(item):
         return None  # request (sent), opened, click, proxy_open, error...
     recipient = item.get("email")
     if not isinstance(recipient, str):
-        raise FeedbackError(REFUSAL_SHAPE, "email")
-    custom = text(item.get(CUSTOM_HEADER), 600)
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "email")
+    custom = common.text(item.get(CUSTOM_HEADER), 600)
     message_id = (
         custom[len(CUSTOM_PREFIX) :]
         if custom.startswith(CUSTOM_PREFIX)
         else item.get("message-id")
     )
     when = item.get("ts_event") or item.get("ts")
-    return make_event(
-        CODE,
-        event_uid(item.get("event"), item.get("message-id"), recipient, when),
-        kind,
-        recipient,
-        message_id,
-        text(item.get("reason")) if kind in (KIND_BOUNCE, KIND_DEFERRED) else "",
-        when,
-        item,
+    uid = common.event_uid(item.get("event"), item.get("message-id"), recipient, when)
+    reason = (
+        common.text(item.get("reason"))
+        if kind in (common.KIND_BOUNCE, common.KIND_DEFERRED)
+        else ""
     )
+    return common.make_event(CODE, uid, kind, recipient, message_id, reason, when, item)
 
 
 def check_credentials(headers, secret):
@@ -92,27 +71,20 @@ def check_credentials(headers, secret):
     scheme, _space, token = authorization.partition(" ")
     if scheme.lower() == "bearer":
         if not secret:
-            raise FeedbackError(REFUSAL_NO_KEY)
+            raise common.FeedbackError(common.REFUSAL_NO_KEY)
         if not hmac.compare_digest(token.strip().encode(), secret.encode()):
-            raise FeedbackError(REFUSAL_CREDENTIALS)
+            raise common.FeedbackError(common.REFUSAL_CREDENTIALS)
         return
-    check_basic(headers, secret)
+    common.check_basic(headers, secret)
 
 
-def verify_brevo(request, now):
-    check_credentials(request.headers, request.secret)
-    items = json_events(request.body, kind_key="event")
-    return collect(CODE, items, brevo_event, timestamp=now)
-
-
-PROVIDER = Provider(
-    code=CODE,
+PROVIDER = common.secret_provider(
+    CODE,
+    brevo_event,
     label="Brevo (Sendinblue)",
-    proof=PROOF_SECRET,
-    verify=verify_brevo,
     docs=("https://developers.brevo.com/docs/transactional-webhooks",),
-    basic_auth=True,
     outgoing_headers=lambda message_id: {CUSTOM_HEADER: CUSTOM_PREFIX + message_id},
+    check=check_credentials,
     setup_steps=(
         _lt("In Brevo, open Transactional > Settings > Webhook > Add a webhook."),
         _lt(

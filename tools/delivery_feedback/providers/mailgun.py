@@ -16,25 +16,7 @@ import hmac
 
 from odoo.tools.translate import LazyTranslate
 
-from ..common import (
-    KIND_BOUNCE,
-    KIND_COMPLAINT,
-    KIND_DEFERRED,
-    KIND_DELIVERED,
-    KIND_UNSUBSCRIBE,
-    PROOF_SIGNATURE,
-    REFUSAL_NO_KEY,
-    REFUSAL_SHAPE,
-    REFUSAL_SIGNATURE,
-    REFUSAL_SIGNATURE_MISSING,
-    FeedbackError,
-    Provider,
-    VerifiedRequest,
-    check_age,
-    load_json,
-    make_event,
-    text,
-)
+from .. import common
 
 _lt = LazyTranslate(__name__)
 
@@ -44,32 +26,32 @@ CODE = "mailgun"
 def verify_mailgun(body, signing_key, now):
     """The events of a Mailgun webhook request, or :class:`FeedbackError`."""
     if not signing_key:
-        raise FeedbackError(REFUSAL_NO_KEY)
-    data = load_json(body)
+        raise common.FeedbackError(common.REFUSAL_NO_KEY)
+    data = common.load_json(body)
     if not isinstance(data, dict):
-        raise FeedbackError(REFUSAL_SHAPE, "not an object")
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "not an object")
     signature = data.get("signature")
     if not isinstance(signature, dict) or not all(
         isinstance(signature.get(key), str | int)
         for key in ("timestamp", "token", "signature")
     ):
-        raise FeedbackError(REFUSAL_SIGNATURE_MISSING)
+        raise common.FeedbackError(common.REFUSAL_SIGNATURE_MISSING)
     timestamp, token = str(signature["timestamp"]), str(signature["token"])
     expected = hmac.new(
         signing_key.encode(), (timestamp + token).encode(), hashlib.sha256
     ).hexdigest()
     if not hmac.compare_digest(expected, str(signature["signature"]).lower()):
-        raise FeedbackError(REFUSAL_SIGNATURE)
+        raise common.FeedbackError(common.REFUSAL_SIGNATURE)
     try:
         signed_at = float(timestamp)
     except ValueError as error:
-        raise FeedbackError(REFUSAL_SHAPE, "timestamp") from error
-    check_age(signed_at, now)
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "timestamp") from error
+    common.check_age(signed_at, now)
     event_data = data.get("event-data")
     if not isinstance(event_data, dict) or not isinstance(event_data.get("event"), str):
-        raise FeedbackError(REFUSAL_SHAPE, "event-data")
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "event-data")
     event = mailgun_event(event_data)
-    return VerifiedRequest(
+    return common.VerifiedRequest(
         replay_key=f"{CODE}:{token}",
         timestamp=signed_at,
         events=(event,) if event else (),
@@ -80,13 +62,11 @@ def verify_mailgun(body, signing_key, now):
 def mailgun_kind(event_data):
     event = event_data.get("event")
     if event == "failed":
-        return (
-            KIND_BOUNCE if event_data.get("severity") == "permanent" else KIND_DEFERRED
-        )
+        return common.failure_kind(event_data.get("severity") == "permanent")
     return {
-        "delivered": KIND_DELIVERED,
-        "complained": KIND_COMPLAINT,
-        "unsubscribed": KIND_UNSUBSCRIBE,
+        "delivered": common.KIND_DELIVERED,
+        "complained": common.KIND_COMPLAINT,
+        "unsubscribed": common.KIND_UNSUBSCRIBE,
     }.get(event)
 
 
@@ -101,51 +81,41 @@ def mailgun_event(event_data):
     message = event_data.get("message")
     headers = message.get("headers") if isinstance(message, dict) else None
     if not (isinstance(uid, str) and uid and isinstance(recipient, str)):
-        raise FeedbackError(REFUSAL_SHAPE, "id or recipient")
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "id or recipient")
     if not isinstance(headers, dict):
-        raise FeedbackError(REFUSAL_SHAPE, "message headers")
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "message headers")
     status = event_data.get("delivery-status")
     # the receiving server's answer belongs to a delivery attempt: a
     # complaint or an unsubscription has none of its own
     status = (
         status
         if isinstance(status, dict)
-        and kind in (KIND_BOUNCE, KIND_DEFERRED, KIND_DELIVERED)
+        and kind in (common.KIND_BOUNCE, common.KIND_DEFERRED, common.KIND_DELIVERED)
         else {}
     )
     # Mailgun's own classification of a failure: "bounce" and "generic"
     # repeat what the kind says; the others ("suppress-bounce", "old"...)
     # say why Mailgun gave up, kept apart from the server's words
     code = (
-        text(event_data.get("reason"), 100)
-        if kind in (KIND_BOUNCE, KIND_DEFERRED)
+        common.text(event_data.get("reason"), 100)
+        if kind in (common.KIND_BOUNCE, common.KIND_DEFERRED)
         else ""
     )
-    reason = " ".join(
-        part
-        for part in (
-            str(status.get("code") or ""),
-            text(status.get("description")) or text(status.get("message")),
-            f"(Mailgun: {code})" if code and code not in ("bounce", "generic") else "",
-        )
-        if part
+    reason = common.words(
+        str(status.get("code") or ""),
+        common.text(status.get("description")) or common.text(status.get("message")),
+        f"(Mailgun: {code})" if code and code not in ("bounce", "generic") else "",
     )
-    return make_event(
-        CODE,
-        uid,
-        kind,
-        recipient,
-        headers.get("message-id"),
-        reason,
-        event_data.get("timestamp"),
-        event_data,
+    message_id, when = headers.get("message-id"), event_data.get("timestamp")
+    return common.make_event(
+        CODE, uid, kind, recipient, message_id, reason, when, event_data
     )
 
 
-PROVIDER = Provider(
+PROVIDER = common.Provider(
     code=CODE,
     label="Mailgun",
-    proof=PROOF_SIGNATURE,
+    proof=common.PROOF_SIGNATURE,
     verify=lambda request, now: verify_mailgun(request.body, request.key, now),
     docs=(
         "https://documentation.mailgun.com/docs/mailgun/user-manual/"

@@ -17,23 +17,7 @@ recipient and the time make one.
 
 from odoo.tools.translate import LazyTranslate
 
-from ..common import (
-    KIND_BOUNCE,
-    KIND_COMPLAINT,
-    KIND_DEFERRED,
-    KIND_DELIVERED,
-    KIND_UNSUBSCRIBE,
-    PROOF_SECRET,
-    REFUSAL_SHAPE,
-    FeedbackError,
-    Provider,
-    check_basic,
-    collect,
-    event_uid,
-    json_events,
-    make_event,
-    text,
-)
+from .. import common
 
 _lt = LazyTranslate(__name__)
 
@@ -44,13 +28,13 @@ CUSTOM_ID_HEADER = "X-MJ-CustomID"
 def _kind(item):
     event = item.get("event")
     if event == "bounce":
-        return KIND_BOUNCE if item.get("hard_bounce") is True else KIND_DEFERRED
+        return common.failure_kind(item.get("hard_bounce") is True)
     return {
         # Mailjet did not send it (preblocked address, duplicate, spam...)
-        "blocked": KIND_BOUNCE,
-        "spam": KIND_COMPLAINT,
-        "unsub": KIND_UNSUBSCRIBE,
-        "sent": KIND_DELIVERED,
+        "blocked": common.KIND_BOUNCE,
+        "spam": common.KIND_COMPLAINT,
+        "unsub": common.KIND_UNSUBSCRIBE,
+        "sent": common.KIND_DELIVERED,
     }.get(event)
 
 
@@ -61,41 +45,30 @@ def mailjet_event(item):
     recipient = item.get("email")
     message = item.get("MessageID") or item.get("Message_GUID")
     if not (isinstance(recipient, str) and message):
-        raise FeedbackError(REFUSAL_SHAPE, "email or MessageID")
-    reason = " ".join(
-        part
-        for part in (
-            text(item.get("error_related_to"), 100),
-            text(item.get("error"), 500),
-            text(item.get("smtp_reply"), 500),
-        )
-        if part
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "email or MessageID")
+    reason = common.words(
+        common.text(item.get("error_related_to"), 100),
+        common.text(item.get("error"), 500),
+        common.text(item.get("smtp_reply"), 500),
     )
-    return make_event(
+    when = item.get("time")
+    return common.make_event(
         CODE,
-        event_uid(item.get("event"), message, recipient, item.get("time")),
+        common.event_uid(item.get("event"), message, recipient, when),
         kind,
         recipient,
         item.get("CustomID"),
-        reason if kind in (KIND_BOUNCE, KIND_DEFERRED) else "",
-        item.get("time"),
+        reason if kind in (common.KIND_BOUNCE, common.KIND_DEFERRED) else "",
+        when,
         item,
     )
 
 
-def verify_mailjet(request, now):
-    check_basic(request.headers, request.secret)
-    items = json_events(request.body, kind_key="event")
-    return collect(CODE, items, mailjet_event, timestamp=now)
-
-
-PROVIDER = Provider(
-    code=CODE,
+PROVIDER = common.secret_provider(
+    CODE,
+    mailjet_event,
     label="Mailjet",
-    proof=PROOF_SECRET,
-    verify=verify_mailjet,
     docs=("https://dev.mailjet.com/email/guides/webhooks/",),
-    basic_auth=True,
     outgoing_headers=lambda message_id: {CUSTOM_ID_HEADER: message_id},
     setup_steps=(
         _lt("In Mailjet, open Account settings > Event tracking (triggers)."),

@@ -22,23 +22,7 @@ import datetime
 
 from odoo.tools.translate import LazyTranslate
 
-from ..common import (
-    KIND_BOUNCE,
-    KIND_COMPLAINT,
-    KIND_DEFERRED,
-    KIND_DELIVERED,
-    KIND_UNSUBSCRIBE,
-    PROOF_SECRET,
-    REFUSAL_SHAPE,
-    FeedbackError,
-    Provider,
-    check_basic,
-    collect,
-    event_uid,
-    load_json,
-    make_event,
-    text,
-)
+from .. import common
 
 _lt = LazyTranslate(__name__)
 
@@ -64,18 +48,18 @@ def _kind(item):
     if record_type == "Bounce":
         bounce_type = item.get("Type")
         if bounce_type in _PERMANENT:
-            return KIND_BOUNCE
+            return common.KIND_BOUNCE
         if bounce_type in _TEMPORARY:
-            return KIND_DEFERRED
+            return common.KIND_DEFERRED
         if bounce_type == "Unsubscribe":
-            return KIND_UNSUBSCRIBE
+            return common.KIND_UNSUBSCRIBE
         if bounce_type == "SpamComplaint":
-            return KIND_COMPLAINT
+            return common.KIND_COMPLAINT
         return None
     if record_type == "SpamComplaint":
-        return KIND_COMPLAINT
+        return common.KIND_COMPLAINT
     if record_type == "Delivery":
-        return KIND_DELIVERED
+        return common.KIND_DELIVERED
     if record_type == "SubscriptionChange":
         # a recipient's own unsubscription; a suppression for a hard bounce
         # or a complaint comes with its own Bounce/SpamComplaint event, and a
@@ -84,7 +68,7 @@ def _kind(item):
             item.get("SuppressSending") is True
             and item.get("SuppressionReason") == "ManualSuppression"
         ):
-            return KIND_UNSUBSCRIBE
+            return common.KIND_UNSUBSCRIBE
         return None
     return None
 
@@ -97,37 +81,30 @@ def postmark_event(item):
     recipient = item.get("Email") or item.get("Recipient")
     message = item.get("MessageID")
     if not (isinstance(recipient, str) and isinstance(message, str) and message):
-        raise FeedbackError(REFUSAL_SHAPE, "MessageID or recipient")
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "MessageID or recipient")
     if record_type in ("Bounce", "SpamComplaint"):
         if not isinstance(item.get("ID"), int | str) or item.get("ID") in ("", None):
-            raise FeedbackError(REFUSAL_SHAPE, "ID")
+            raise common.FeedbackError(common.REFUSAL_SHAPE, "ID")
         uid = f"{record_type}:{item['ID']}"
         when = item.get("BouncedAt")
     else:
         # deliveries and subscription changes have no id of their own
         when = item.get("DeliveredAt") or item.get("ChangedAt")
-        uid = f"{record_type}:" + event_uid(
+        uid = f"{record_type}:" + common.event_uid(
             message, recipient, when, item.get("SuppressSending")
         )
     metadata = item.get("Metadata")
     message_id = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
-    reason = " ".join(
-        part
-        for part in (
-            text(item.get("Name"), 100),
-            text(item.get("Details")) or text(item.get("Description")),
+    reason = (
+        common.words(
+            common.text(item.get("Name"), 100),
+            common.text(item.get("Details")) or common.text(item.get("Description")),
         )
-        if part
+        if kind in (common.KIND_BOUNCE, common.KIND_DEFERRED)
+        else ""
     )
-    return make_event(
-        CODE,
-        uid,
-        kind,
-        recipient,
-        message_id,
-        reason if kind in (KIND_BOUNCE, KIND_DEFERRED) else "",
-        _timestamp(when),
-        item,
+    return common.make_event(
+        CODE, uid, kind, recipient, message_id, reason, _timestamp(when), item
     )
 
 
@@ -145,21 +122,20 @@ def _timestamp(value):
     return moment.timestamp()
 
 
-def verify_postmark(request, now):
-    check_basic(request.headers, request.secret)
-    data = load_json(request.body)
+def postmark_record(body):
+    """The one event of a request, in a list."""
+    data = common.load_json(body)
     if not isinstance(data, dict) or not isinstance(data.get("RecordType"), str):
-        raise FeedbackError(REFUSAL_SHAPE, "RecordType")
-    return collect(CODE, [data], postmark_event, timestamp=now)
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "RecordType")
+    return [data]
 
 
-PROVIDER = Provider(
-    code=CODE,
+PROVIDER = common.secret_provider(
+    CODE,
+    postmark_event,
     label="Postmark",
-    proof=PROOF_SECRET,
-    verify=verify_postmark,
     docs=("https://postmarkapp.com/developer/webhooks/webhooks-overview",),
-    basic_auth=True,
+    read_items=postmark_record,
     outgoing_headers=lambda message_id: {METADATA_HEADER: message_id},
     setup_steps=(
         _lt(

@@ -23,28 +23,7 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from odoo.tools.translate import LazyTranslate
 
-from ..common import (
-    KIND_BOUNCE,
-    KIND_COMPLAINT,
-    KIND_DEFERRED,
-    KIND_DELIVERED,
-    KIND_UNSUBSCRIBE,
-    MAX_BODY,
-    MAX_EVENTS,
-    PROOF_SIGNATURE,
-    REFUSAL_NO_KEY,
-    REFUSAL_SHAPE,
-    REFUSAL_SIGNATURE,
-    REFUSAL_SIGNATURE_MISSING,
-    REFUSAL_TOO_LARGE,
-    FeedbackError,
-    Provider,
-    check_age,
-    collect,
-    load_json,
-    make_event,
-    text,
-)
+from .. import common
 
 _lt = LazyTranslate(__name__)
 
@@ -72,17 +51,17 @@ def verify_sendgrid(body, headers, verification_key, now):
     """The events of a SendGrid Event Webhook request (signed), or
     :class:`FeedbackError`. ``headers`` maps header names (any case)."""
     if not verification_key:
-        raise FeedbackError(REFUSAL_NO_KEY)
-    if len(body) > MAX_BODY:
-        raise FeedbackError(REFUSAL_TOO_LARGE, f"{len(body)} bytes")
+        raise common.FeedbackError(common.REFUSAL_NO_KEY)
+    if len(body) > common.MAX_BODY:
+        raise common.FeedbackError(common.REFUSAL_TOO_LARGE, f"{len(body)} bytes")
     signature = headers.get(SIGNATURE_HEADER)
     timestamp = headers.get(TIMESTAMP_HEADER)
     if not signature or not timestamp:
-        raise FeedbackError(REFUSAL_SIGNATURE_MISSING)
+        raise common.FeedbackError(common.REFUSAL_SIGNATURE_MISSING)
     try:
         key = load_sendgrid_key(verification_key)
     except ValueError as error:
-        raise FeedbackError(REFUSAL_NO_KEY, str(error)) from error
+        raise common.FeedbackError(common.REFUSAL_NO_KEY, str(error)) from error
     try:
         key.verify(
             base64.b64decode(signature, validate=True),
@@ -90,20 +69,20 @@ def verify_sendgrid(body, headers, verification_key, now):
             ec.ECDSA(hashes.SHA256()),
         )
     except (binascii.Error, ValueError, InvalidSignature) as error:
-        raise FeedbackError(REFUSAL_SIGNATURE) from error
+        raise common.FeedbackError(common.REFUSAL_SIGNATURE) from error
     try:
         signed_at = float(timestamp)
     except ValueError as error:
-        raise FeedbackError(REFUSAL_SHAPE, "timestamp") from error
-    check_age(signed_at, now)
-    data = load_json(body)
-    if not isinstance(data, list) or len(data) > MAX_EVENTS:
-        raise FeedbackError(REFUSAL_SHAPE, "not a list of events")
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "timestamp") from error
+    common.check_age(signed_at, now)
+    data = common.load_json(body)
+    if not isinstance(data, list) or len(data) > common.MAX_EVENTS:
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "not a list of events")
     if not all(
         isinstance(item, dict) and isinstance(item.get("event"), str) for item in data
     ):
-        raise FeedbackError(REFUSAL_SHAPE, "an event is not an object")
-    return collect(
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "an event is not an object")
+    return common.collect(
         CODE,
         data,
         sendgrid_event,
@@ -114,11 +93,11 @@ def verify_sendgrid(body, headers, verification_key, now):
 
 # SendGrid's reasons for dropping a mail it will not try to send
 _DROPPED = {
-    "bounced address": KIND_BOUNCE,
-    "invalid": KIND_BOUNCE,
+    "bounced address": common.KIND_BOUNCE,
+    "invalid": common.KIND_BOUNCE,
     "invalid smtpapi header": None,
-    "spam reporting address": KIND_COMPLAINT,
-    "unsubscribed address": KIND_UNSUBSCRIBE,
+    "spam reporting address": common.KIND_COMPLAINT,
+    "unsubscribed address": common.KIND_UNSUBSCRIBE,
 }
 
 
@@ -127,15 +106,15 @@ def sendgrid_kind(item):
     if event == "bounce":
         # "blocked": the receiving server refused it for now (reputation,
         # content); only a "bounce" is a dead address
-        return KIND_DEFERRED if item.get("type") == "blocked" else KIND_BOUNCE
+        return common.failure_kind(item.get("type") != "blocked")
     if event == "dropped":
         return _DROPPED.get(str(item.get("reason") or "").lower())
     return {
-        "delivered": KIND_DELIVERED,
-        "deferred": KIND_DEFERRED,
-        "spamreport": KIND_COMPLAINT,
-        "unsubscribe": KIND_UNSUBSCRIBE,
-        "group_unsubscribe": KIND_UNSUBSCRIBE,
+        "delivered": common.KIND_DELIVERED,
+        "deferred": common.KIND_DEFERRED,
+        "spamreport": common.KIND_COMPLAINT,
+        "unsubscribe": common.KIND_UNSUBSCRIBE,
+        "group_unsubscribe": common.KIND_UNSUBSCRIBE,
     }.get(event)
 
 
@@ -147,28 +126,20 @@ def sendgrid_event(item):
         return None
     uid, recipient = item.get("sg_event_id"), item.get("email")
     if not (isinstance(uid, str) and uid and isinstance(recipient, str)):
-        raise FeedbackError(REFUSAL_SHAPE, "sg_event_id or email")
-    reason = " ".join(
-        part
-        for part in (text(item.get("status"), 20), text(item.get("reason")))
-        if part
-    ) or text(item.get("response"))
-    return make_event(
-        CODE,
-        uid,
-        kind,
-        recipient,
-        item.get("smtp-id"),
-        reason,
-        item.get("timestamp"),
-        item,
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "sg_event_id or email")
+    reason = common.words(
+        common.text(item.get("status"), 20), common.text(item.get("reason"))
+    ) or common.text(item.get("response"))
+    message_id = item.get("smtp-id")
+    return common.make_event(
+        CODE, uid, kind, recipient, message_id, reason, item.get("timestamp"), item
     )
 
 
-PROVIDER = Provider(
+PROVIDER = common.Provider(
     code=CODE,
     label="SendGrid",
-    proof=PROOF_SIGNATURE,
+    proof=common.PROOF_SIGNATURE,
     verify=lambda request, now: verify_sendgrid(
         request.body, request.headers, request.key, now
     ),

@@ -41,27 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from odoo.tools.translate import LazyTranslate
 
-from ..common import (
-    KIND_BOUNCE,
-    KIND_COMPLAINT,
-    KIND_DEFERRED,
-    KIND_DELIVERED,
-    PROOF_SIGNATURE,
-    REFUSAL_CERT_UNAVAILABLE,
-    REFUSAL_CERT_URL,
-    REFUSAL_NO_KEY,
-    REFUSAL_SHAPE,
-    REFUSAL_SIGNATURE,
-    REFUSAL_SIGNATURE_MISSING,
-    REFUSAL_TOPIC,
-    FeedbackError,
-    Provider,
-    VerifiedRequest,
-    check_age,
-    load_json,
-    make_event,
-    text,
-)
+from .. import common
 
 _lt = LazyTranslate(__name__)
 
@@ -77,7 +57,17 @@ TOPIC_PATTERN = re.compile(
     r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$"
 )
 
-# the fields signed, in this order, per message type
+# the fields signed, in this order, per message type (both confirmations
+# sign the same ones)
+_CONFIRMATION_FIELDS = (
+    "Message",
+    "MessageId",
+    "SubscribeURL",
+    "Timestamp",
+    "Token",
+    "TopicArn",
+    "Type",
+)
 SIGNED_FIELDS = {
     "Notification": (
         "Message",
@@ -87,24 +77,8 @@ SIGNED_FIELDS = {
         "TopicArn",
         "Type",
     ),
-    "SubscriptionConfirmation": (
-        "Message",
-        "MessageId",
-        "SubscribeURL",
-        "Timestamp",
-        "Token",
-        "TopicArn",
-        "Type",
-    ),
-    "UnsubscribeConfirmation": (
-        "Message",
-        "MessageId",
-        "SubscribeURL",
-        "Timestamp",
-        "Token",
-        "TopicArn",
-        "Type",
-    ),
+    "SubscriptionConfirmation": _CONFIRMATION_FIELDS,
+    "UnsubscribeConfirmation": _CONFIRMATION_FIELDS,
 }
 HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 
@@ -162,7 +136,7 @@ def fetch_certificate(url):
     try:
         check_sns_url(url, ".pem")
     except ValueError as error:
-        raise FeedbackError(REFUSAL_CERT_URL, str(error)) from error
+        raise common.FeedbackError(common.REFUSAL_CERT_URL, str(error)) from error
     key = CERTIFICATES.get(url)
     if key is not None:
         return key
@@ -172,8 +146,8 @@ def fetch_certificate(url):
             try:
                 key = load_certificate(fetch(url))
             except (OSError, ValueError) as error:
-                raise FeedbackError(
-                    REFUSAL_CERT_UNAVAILABLE, str(error)[:200]
+                raise common.FeedbackError(
+                    common.REFUSAL_CERT_UNAVAILABLE, str(error)[:200]
                 ) from error
             if len(CERTIFICATES) >= MAX_CACHED:
                 CERTIFICATES.clear()  # SNS rotates its certificates rarely
@@ -186,14 +160,14 @@ def canonical_string(message):
     (``Subject`` only when the notification has one)."""
     fields = SIGNED_FIELDS.get(message.get("Type"))
     if not fields:
-        raise FeedbackError(REFUSAL_SHAPE, "Type")
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "Type")
     parts = []
     for name in fields:
         value = message.get(name)
         if value is None and name == "Subject":
             continue
         if not isinstance(value, str):
-            raise FeedbackError(REFUSAL_SHAPE, name)
+            raise common.FeedbackError(common.REFUSAL_SHAPE, name)
         parts.append(f"{name}\n{value}\n")
     return "".join(parts).encode()
 
@@ -202,19 +176,19 @@ def verify_signature(message):
     version = HASHES.get(str(message.get("SignatureVersion")))
     signature = message.get("Signature")
     if not version or not isinstance(signature, str):
-        raise FeedbackError(REFUSAL_SIGNATURE_MISSING)
+        raise common.FeedbackError(common.REFUSAL_SIGNATURE_MISSING)
     signed = canonical_string(message)
     try:
         raw = base64.b64decode(signature, validate=True)
     except (binascii.Error, ValueError) as error:
-        raise FeedbackError(REFUSAL_SIGNATURE, "not base64") from error
+        raise common.FeedbackError(common.REFUSAL_SIGNATURE, "not base64") from error
     key = fetch_certificate(
         message.get("SigningCertURL") or message.get("SigningCertUrl")
     )
     try:
         key.verify(raw, signed, padding.PKCS1v15(), version())
     except InvalidSignature as error:
-        raise FeedbackError(REFUSAL_SIGNATURE) from error
+        raise common.FeedbackError(common.REFUSAL_SIGNATURE) from error
 
 
 def _timestamp(value):
@@ -222,7 +196,7 @@ def _timestamp(value):
     try:
         return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except (AttributeError, ValueError) as error:
-        raise FeedbackError(REFUSAL_SHAPE, "Timestamp") from error
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "Timestamp") from error
 
 
 def _message_id(mail):
@@ -243,27 +217,20 @@ def _message_id(mail):
 
 def _bounce_rows(notification, sns_message_id):
     bounce = notification.get("bounce") or {}
-    kind = KIND_BOUNCE if bounce.get("bounceType") == "Permanent" else KIND_DEFERRED
-    ses_type = "/".join(
-        part
-        for part in (
-            text(bounce.get("bounceType"), 30),
-            text(bounce.get("bounceSubType"), 50),
-        )
-        if part
+    kind = common.failure_kind(bounce.get("bounceType") == "Permanent")
+    ses_type = common.words(
+        common.text(bounce.get("bounceType"), 30),
+        common.text(bounce.get("bounceSubType"), 50),
+        separator="/",
     )
     rows = []
     for recipient in bounce.get("bouncedRecipients") or ():
         if not isinstance(recipient, dict):
-            raise FeedbackError(REFUSAL_SHAPE, "bouncedRecipients")
-        reason = " ".join(
-            part
-            for part in (
-                text(recipient.get("status"), 20),
-                text(recipient.get("diagnosticCode")),
-                f"(SES: {ses_type})",
-            )
-            if part
+            raise common.FeedbackError(common.REFUSAL_SHAPE, "bouncedRecipients")
+        reason = common.words(
+            common.text(recipient.get("status"), 20),
+            common.text(recipient.get("diagnosticCode")),
+            f"(SES: {ses_type})",
         )
         rows.append(
             (
@@ -282,10 +249,10 @@ def _complaint_rows(notification, sns_message_id):
     rows = []
     for recipient in complaint.get("complainedRecipients") or ():
         if not isinstance(recipient, dict):
-            raise FeedbackError(REFUSAL_SHAPE, "complainedRecipients")
+            raise common.FeedbackError(common.REFUSAL_SHAPE, "complainedRecipients")
         address = recipient.get("emailAddress")
         rows.append(
-            (complaint.get("feedbackId"), KIND_COMPLAINT, address, "", complaint)
+            (complaint.get("feedbackId"), common.KIND_COMPLAINT, address, "", complaint)
         )
     return rows
 
@@ -293,9 +260,9 @@ def _complaint_rows(notification, sns_message_id):
 def _delivery_rows(notification, sns_message_id):
     delivery = notification.get("delivery") or {}
     # one delivery notification has no feedback id: the SNS message's id is it
-    response = text(delivery.get("smtpResponse"))
+    response = common.text(delivery.get("smtpResponse"))
     return [
-        (sns_message_id, KIND_DELIVERED, address, response, delivery)
+        (sns_message_id, common.KIND_DELIVERED, address, response, delivery)
         for address in delivery.get("recipients") or ()
     ]
 
@@ -315,7 +282,7 @@ def ses_events(notification, sns_message_id):
     kind_name = notification.get("notificationType") or notification.get("eventType")
     mail = notification.get("mail")
     if not isinstance(kind_name, str) or not isinstance(mail, dict):
-        raise FeedbackError(REFUSAL_SHAPE, "notificationType or mail")
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "notificationType or mail")
     message_id = _message_id(mail)
     if kind_name not in ROWS_BY_TYPE:
         return [], 1
@@ -324,10 +291,10 @@ def ses_events(notification, sns_message_id):
         notification, sns_message_id
     ):
         if not (isinstance(uid, str) and uid and isinstance(address, str)):
-            raise FeedbackError(REFUSAL_SHAPE, "feedbackId or recipient")
+            raise common.FeedbackError(common.REFUSAL_SHAPE, "feedbackId or recipient")
         when = detail.get("timestamp")
         events.append(
-            make_event(
+            common.make_event(
                 CODE,
                 f"{uid}:{address.lower()}",
                 kind,
@@ -344,27 +311,29 @@ def ses_events(notification, sns_message_id):
 def verify_ses(request, now):
     topic = (request.key or "").strip()
     if not topic:
-        raise FeedbackError(REFUSAL_NO_KEY)
-    message = load_json(request.body)
+        raise common.FeedbackError(common.REFUSAL_NO_KEY)
+    message = common.load_json(request.body)
     if not isinstance(message, dict):
-        raise FeedbackError(REFUSAL_SHAPE, "not an object")
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "not an object")
     header_type = request.headers.get("x-amz-sns-message-type")
     if header_type and header_type != message.get("Type"):
-        raise FeedbackError(REFUSAL_SHAPE, "x-amz-sns-message-type")
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "x-amz-sns-message-type")
     # the topic first: a message of another topic never makes Odoo fetch
     # a certificate
     if message.get("TopicArn") != topic:
-        raise FeedbackError(REFUSAL_TOPIC)
+        raise common.FeedbackError(common.REFUSAL_TOPIC)
     verify_signature(message)
     signed_at = _timestamp(message.get("Timestamp"))
-    check_age(signed_at, now, MAX_AGE)
+    common.check_age(signed_at, now, MAX_AGE)
     kind = message["Type"]
     if kind == "SubscriptionConfirmation":
         try:
             check_sns_url(message.get("SubscribeURL"))
         except ValueError as error:
-            raise FeedbackError(REFUSAL_SHAPE, f"SubscribeURL: {error}") from error
-        return VerifiedRequest(
+            raise common.FeedbackError(
+                common.REFUSAL_SHAPE, f"SubscribeURL: {error}"
+            ) from error
+        return common.VerifiedRequest(
             replay_key="",
             timestamp=signed_at,
             events=(),
@@ -372,23 +341,27 @@ def verify_ses(request, now):
             subscribe_url=message["SubscribeURL"],
         )
     if kind == "UnsubscribeConfirmation":
-        return VerifiedRequest(replay_key="", timestamp=signed_at, events=(), ignored=1)
+        return common.VerifiedRequest(
+            replay_key="", timestamp=signed_at, events=(), ignored=1
+        )
     try:
         notification = json.loads(message["Message"])
     except ValueError as error:
-        raise FeedbackError(REFUSAL_SHAPE, "Message is not JSON") from error
+        raise common.FeedbackError(
+            common.REFUSAL_SHAPE, "Message is not JSON"
+        ) from error
     if not isinstance(notification, dict):
-        raise FeedbackError(REFUSAL_SHAPE, "Message")
+        raise common.FeedbackError(common.REFUSAL_SHAPE, "Message")
     events, ignored = ses_events(notification, message.get("MessageId"))
-    return VerifiedRequest(
+    return common.VerifiedRequest(
         replay_key="", timestamp=signed_at, events=tuple(events), ignored=ignored
     )
 
 
-PROVIDER = Provider(
+PROVIDER = common.Provider(
     code=CODE,
     label="Amazon SES (SNS)",
-    proof=PROOF_SIGNATURE,
+    proof=common.PROOF_SIGNATURE,
     verify=verify_ses,
     docs=(
         "https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html",
