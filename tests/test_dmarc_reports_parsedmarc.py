@@ -138,17 +138,25 @@ class TestComparedWithParsedmarc(DmarcReportCase):
     def aggregate_reports(self):
         """Each receiver's shape: (attachment, file name, mail options)."""
         domain = self.domain
-        record = samples.record_xml
+
+        def passing(ip, count, **kwargs):
+            return samples.record_xml(ip, count, domain, **kwargs)
+
+        def failing(ip, count, disposition="none", **kwargs):
+            """A row that failed DMARC: no aligned identifier passed."""
+            return samples.record_xml(
+                ip, count, domain, disposition, dkim="fail", spf="fail", **kwargs
+            )
+
         google = samples.google_xml(
             domain,
             "13261852451372283217",
             [
-                record(OWN_IP, 10, domain),
+                passing(OWN_IP, 10),
                 # Google's forwarding: DKIM survives (two signatures), SPF not
-                record(
+                passing(
                     "209.85.220.41",
                     3,
-                    domain,
                     spf="fail",
                     spf_domain="forwarder.example",
                     spf_result="fail",
@@ -157,65 +165,34 @@ class TestComparedWithParsedmarc(DmarcReportCase):
                         ("forwarder-example.gappssmtp.com", "20230601", "pass"),
                     ],
                 ),
-                record(
-                    IPV6,
-                    2,
-                    domain,
-                    dkim="fail",
-                    spf="fail",
-                    reasons=[("forwarded", "")],
-                ),
-                record(UNKNOWN_IP, 5, domain, dkim="fail", spf="fail"),
+                failing(IPV6, 2, reasons=[("forwarded", "")]),
+                failing(UNKNOWN_IP, 5),
             ],
         )
+        to_outlook = {"envelope_to": "outlook.com"}
         microsoft = samples.microsoft_xml(
             domain,
             "a1b2c3d4e5f60718293a4b5c6d7e8f90",
             [
-                record(
+                passing(
                     "2001:db8:25::1a",
                     6,
-                    domain,
-                    envelope_to="outlook.com",
                     dkim_results=[
                         (domain, "odoo", "pass"),
                         ("mailgun.org", "mx", "pass"),
                     ],
+                    **to_outlook,
                 ),
-                record(
-                    UNKNOWN_IP,
-                    4,
-                    domain,
-                    disposition="quarantine",
-                    dkim="fail",
-                    spf="fail",
-                    envelope_to="outlook.com",
-                ),
-                record(
-                    IPV6_LONG,
-                    1,
-                    domain,
-                    disposition="quarantine",
-                    dkim="fail",
-                    spf="fail",
-                    envelope_to="outlook.com",
-                ),
+                failing(UNKNOWN_IP, 4, "quarantine", **to_outlook),
+                failing(IPV6_LONG, 1, "quarantine", **to_outlook),
             ],
         )
         outlook = samples.microsoft_xml(
             domain,
             "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
             [
-                record(OWN_IP, 7, domain, envelope_to="hotmail.com"),
-                record(
-                    "203.0.113.67",
-                    2,
-                    domain,
-                    disposition="quarantine",
-                    dkim="fail",
-                    spf="fail",
-                    envelope_to="hotmail.com",
-                ),
+                passing(OWN_IP, 7, envelope_to="hotmail.com"),
+                failing("203.0.113.67", 2, "quarantine", envelope_to="hotmail.com"),
             ],
             org_name="Outlook.com",
         )
@@ -223,21 +200,11 @@ class TestComparedWithParsedmarc(DmarcReportCase):
             domain,
             "1765065600.654321",
             [
-                record(
-                    "192.0.2.44",
-                    2,
-                    domain,
-                    dkim="fail",
-                    spf="fail",
-                    reasons=[("mailing_list", "list.example")],
-                ),
-                record(
-                    UNKNOWN_IP, 3, domain, disposition="reject", dkim="fail", spf="fail"
-                ),
-                record(
+                failing("192.0.2.44", 2, reasons=[("mailing_list", "list.example")]),
+                failing(UNKNOWN_IP, 3, "reject"),
+                passing(
                     OWN_IP,
                     5,
-                    domain,
                     dkim_results=[(domain, "odoo", "pass"), (domain, "old", "fail")],
                 ),
             ],
@@ -247,15 +214,9 @@ class TestComparedWithParsedmarc(DmarcReportCase):
             domain,
             "r-9990-peer",
             [
-                record("2001:db8:25::1a", 9, domain, human=True),
-                record(
-                    "198.51.100.77",
-                    4,
-                    domain,
-                    disposition="quarantine",
-                    dkim="fail",
-                    spf="fail",
-                    reasons=[("local_policy", "")],
+                passing("2001:db8:25::1a", 9, human=True),
+                failing(
+                    "198.51.100.77", 4, "quarantine", reasons=[("local_policy", "")]
                 ),
             ],
             end=samples.BEGIN + 3 * DAY - 1,
@@ -484,15 +445,13 @@ class TestComparedWithParsedmarc(DmarcReportCase):
                 ],
             }
         ).encode()
+        # RFC 8460 §4.4's example, gzip-compressed
+        failures = [
+            ("certificate-host-mismatch", 6, "40.92.0.1"),
+            ("validation-failure", 1, "40.92.0.2"),
+        ]
         gzipped = samples.gz(
-            samples.tls_report(
-                self.domain,
-                "tls-peer-1",
-                failures=[
-                    ("certificate-expired", 3, "209.85.220.41"),
-                    ("sts-policy-fetch-error", 2, "209.85.220.42"),
-                ],
-            )
+            samples.tls_report(self.domain, "tls-peer-1", failures=failures)
         )
         per_policy_ours, per_policy_theirs = {}, {}
         per_type_ours, per_type_theirs = collections.Counter(), collections.Counter()
@@ -550,7 +509,7 @@ class TestComparedWithParsedmarc(DmarcReportCase):
                     12,
                     0,
                 ),
-                ("tls-peer-1", self.domain, "sts"): (120, 5),
+                ("tls-peer-1", self.domain, "sts"): (120, 7),
             },
         )
         self.assertEqual(per_policy_ours, per_policy_theirs)
@@ -558,8 +517,8 @@ class TestComparedWithParsedmarc(DmarcReportCase):
             per_type_theirs,
             {
                 "starttls-not-supported": 4,
-                "certificate-expired": 3,
-                "sts-policy-fetch-error": 2,
+                "certificate-host-mismatch": 6,
+                "validation-failure": 1,
             },
         )
         self.assertEqual(per_type_ours, per_type_theirs)
