@@ -128,7 +128,6 @@ class TestComparedWithParsedmarc(DmarcReportCase):
         raw = samples.report_mail(attachment, filename, self.address, **mail)
         thread_id = self.env["mail.thread"].sudo().message_process(False, raw)
         ours = self.Report.browse(thread_id)
-        self.assertEqual(ours.state, "done", ours.reason)
         with (
             loopback_only() as attempts,
             warnings_of("parsedmarc") as warnings,
@@ -266,6 +265,7 @@ class TestComparedWithParsedmarc(DmarcReportCase):
         reports = self.Report
         for attachment, filename, mail in self.aggregate_reports():
             report, parsed, logged = self.both(attachment, filename, **mail)
+            self.assertEqual(report.state, "done", report.reason)
             reports |= report
             warnings += logged
             self.assertEqual(parsed["report_type"], "aggregate")
@@ -479,6 +479,7 @@ class TestComparedWithParsedmarc(DmarcReportCase):
                 sender=sender,
                 mimetype=("application", f"tlsrpt+{subtype}"),
             )
+            self.assertEqual(report.state, "done", report.reason)
             self.assertEqual((report.kind, parsed["report_type"]), ("tls", "smtp_tls"))
             self.assertEqual(warnings, [])
             for policy in parsed["report"]["policies"]:
@@ -528,3 +529,37 @@ class TestComparedWithParsedmarc(DmarcReportCase):
         # number; the module stores them as a row of family "other" so that
         # failed sessions add up to the summary on the screen
         self.assertEqual(unexplained, 7 - 4)
+
+    def test_row_with_a_bad_address(self):
+        """A report with one row whose source is not an address: parsedmarc
+        drops that row (a warning) and counts the others; the module refuses
+        the report, naming the value, and keeps the mail: a report is
+        counted whole or not at all (neither RFC says which)."""
+        data = samples.gz(
+            samples.yahoo_xml(
+                self.domain,
+                "1765065600.000666",
+                [
+                    samples.record_xml(OWN_IP, 5, self.domain),
+                    samples.record_xml("192.0.2.300", 3, self.domain),
+                ],
+            )
+        )
+        ours, theirs, warnings = self.both(data, "yahoo.xml.gz")
+        self.assertEqual((ours.state, ours.reason_code), ("refused", "bad_value"))
+        self.assertIn("192.0.2.300", ours.reason)
+        self.assertFalse(ours.record_ids)
+        self.assertEqual(
+            [
+                (row["source"]["ip_address"], row["count"])
+                for row in theirs["report"]["records"]
+            ],
+            [(OWN_IP, 5)],
+        )
+        self.assertEqual(
+            warnings,
+            [
+                "Could not parse record: '192.0.2.300' does not appear to be an "
+                "IPv4 or IPv6 address."
+            ],
+        )
