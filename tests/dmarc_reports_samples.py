@@ -18,6 +18,8 @@ import json
 import zipfile
 from email.message import EmailMessage
 
+from lxml import etree
+
 BEGIN = 1764979200  # 2025-12-06 00:00 UTC
 END = BEGIN + 86399
 
@@ -85,13 +87,15 @@ def google_xml(domain, report_id, records):
     ).encode()
 
 
-def microsoft_xml(domain, report_id, records):
+def microsoft_xml(domain, report_id, records, org_name="Enterprise Outlook"):
+    """Microsoft 365's reports (``Enterprise Outlook``); consumer mailboxes'
+    come as ``Outlook.com``, in the same shape."""
     return (
         '<?xml version="1.0"?>\n<feedback '
         'xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
         "<version>1.0</version><report_metadata>"
-        "<org_name>Enterprise Outlook</org_name>"
+        f"<org_name>{org_name}</org_name>"
         "<email>dmarcreport@microsoft.com</email>"
         f"<report_id>{report_id}</report_id>"
         f"<date_range><begin>{BEGIN}</begin><end>{END}</end></date_range>"
@@ -116,7 +120,9 @@ def yahoo_xml(domain, report_id, records):
     ).encode()
 
 
-def rfc9990_xml(domain, report_id, records):
+def rfc9990_xml(domain, report_id, records, end=END):
+    """``end`` past one day: a report covering several days, as receivers
+    send after an outage."""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<feedback xmlns="urn:ietf:params:xml:ns:dmarc-2.0">'
@@ -124,7 +130,7 @@ def rfc9990_xml(domain, report_id, records):
         "<org_name>receiver.example</org_name>"
         "<email>dmarc-reports@receiver.example</email>"
         f"<report_id>{report_id}</report_id>"
-        f"<date_range><begin>{BEGIN}</begin><end>{END}</end></date_range>"
+        f"<date_range><begin>{BEGIN}</begin><end>{end}</end></date_range>"
         "<generator>Example DMARC Aggregate Reporter v1.2</generator>"
         "</report_metadata>"
         f"<policy_published><domain>{domain}</domain><p>quarantine</p>"
@@ -132,6 +138,15 @@ def rfc9990_xml(domain, report_id, records):
         "<discovery_method>treewalk</discovery_method><testing>n</testing>"
         "</policy_published>" + "".join(records) + "</feedback>"
     ).encode()
+
+
+def indented(data):
+    """``data`` (XML) indented, as receivers send it: whitespace and line
+    breaks between the elements."""
+    root = etree.fromstring(data)
+    return etree.tostring(
+        root, pretty_print=True, xml_declaration=True, encoding="UTF-8"
+    )
 
 
 def gz(data):

@@ -17,6 +17,9 @@ import odoo.addons
 
 ADDON_DIR = os.path.dirname(os.path.dirname(__file__))
 HEAVY = ("dkim", "spf", "authres")
+# the peers the tests compare the module with (requirements-test.txt): never
+# loaded by the module
+TEST_ONLY = ("checkdmarc", "parsedmarc")
 
 # run in a fresh interpreter: import the whole addon as an Odoo worker does,
 # then use mail_auth once; print which heavy libraries were loaded when
@@ -32,6 +35,14 @@ mail_auth.parse_dmarc_record(b"v=DMARC1; p=none")
 mail_auth.header_authserv_id("mx.example.com; spf=pass")
 mail_auth._spf_query_class()
 loaded["after_use"] = sorted(m for m in heavy if m in sys.modules)
+from odoo.addons.mail_routing_policy.tools import dmarc_reports
+dmarc_reports.parse_aggregate(
+    b"<feedback><report_metadata><org_name>o</org_name><report_id>1</report_id>"
+    b"<date_range><begin>0</begin><end>1</end></date_range></report_metadata>"
+    b"<policy_published><domain>example.com</domain></policy_published></feedback>"
+)
+test_only = sys.argv[3].split(",")
+loaded["test_only"] = sorted(m for m in test_only if m in sys.modules)
 print(json.dumps(loaded))
 """
 
@@ -40,7 +51,9 @@ print(json.dumps(loaded))
 class TestRooms(BaseCase):
     def test_heavy_libraries_load_where_used(self):
         """A worker that loads the module (to send mail) does not load dkimpy,
-        pyspf or authres; the first authentication does."""
+        pyspf or authres; the first authentication does. The peers the tests
+        compare with (checkdmarc, parsedmarc) are never loaded, not even to
+        read a report."""
         odoo_root = os.path.dirname(os.path.dirname(odoo.__file__))
         env = dict(os.environ, PYTHONPATH=odoo_root)
         result = subprocess.run(
@@ -50,6 +63,7 @@ class TestRooms(BaseCase):
                 CHILD,
                 ":".join(odoo.addons.__path__),
                 ",".join(HEAVY),
+                ",".join(TEST_ONLY),
             ],
             capture_output=True,
             text=True,
@@ -61,6 +75,7 @@ class TestRooms(BaseCase):
         loaded = json.loads(result.stdout.strip().splitlines()[-1])
         self.assertEqual(loaded["after_import"], [], "loaded with the module")
         self.assertEqual(loaded["after_use"], sorted(HEAVY), "loaded when used")
+        self.assertEqual(loaded["test_only"], [], "test-only peers never loaded")
 
     def test_readme_is_a_module_page_linking_the_docs(self):
         with open(os.path.join(ADDON_DIR, "README.rst"), encoding="utf-8") as file:
