@@ -965,7 +965,8 @@ class TestBrokenResolver(TransactionCase):
         results = self.Result.search([("check", "!=", "tls")])
         self.assertEqual(
             set(results.mapped("check")),
-            {"spf", "dkim", "dmarc", "alignment", "mx", "reverse_dns"},
+            {"spf", "dkim", "dmarc", "alignment", "mx", "reverse_dns"}
+            | {"mx_tls", "mta_sts", "tls_rpt"},
         )
         for result in results:
             with self.subTest(key=result.key):

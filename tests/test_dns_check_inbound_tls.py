@@ -329,13 +329,13 @@ class TestInboundTls(TransactionCase):
         self.assertEqual(mx.status, "pass")
         self.assertRegex(
             mx.text,
-            r"^mx\.good\.test \(127\.0\.0\.71:25\) \(the mailgate\) offers STARTTLS: "
+            r"^mx\.good\.test \(127\.0\.0\.71:25\) \(the mailgate: Incoming mail host\) offers STARTTLS: "
             r"TLSv1\.[23] ",
         )
         self.assertIn("enforce, names every MX host", lines[("good.test", "mta_sts")].text)
         bad = lines[("badcert.test", "mx_tls")]
         self.assertEqual((bad.status, bad.code), ("fail", "mx_tls_unverified"))
-        self.assertIn("not the mailgate", bad.text)
+        self.assertIn("(not the Incoming mail host)", bad.text)
         self.assertIn("does not verify (self-signed certificate)", bad.text)
         self.assertIn("senders that honour it (Gmail, Microsoft)", bad.text)
         rpt = lines[("badcert.test", "tls_rpt")]

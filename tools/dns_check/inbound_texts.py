@@ -174,8 +174,8 @@ INBOUND_TEXTS = {
 
 # who an MX host is
 ROLE_TEXTS = {
-    "gateway": _lt("the mailgate"),
-    "other": _lt("an MX host that is not the mailgate"),
+    "gateway": _lt("the mailgate: Incoming mail host"),
+    "other": _lt("not the Incoming mail host"),
     "implicit": _lt("the domain's own address: it has no MX record"),
 }
 
