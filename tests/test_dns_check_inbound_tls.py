@@ -22,7 +22,7 @@ from odoo.addons.mail_routing_policy.tools.dns_check import inbound_tls as itls
 
 from .common import load_german
 from .dns_server import DnsTestServer, txt
-from .tls_helpers import QuietHandler, TestAuthority, server_context
+from .tls_helpers import QuietHandler, CertificateAuthority, server_context
 
 DNS_HOST = "127.0.0.70"
 GOOD, OTHER_NAME, SELF_SIGNED, PLAIN, EXPIRING, HTTPS = (
@@ -108,7 +108,7 @@ class TestInboundTls(TransactionCase):
         super().setUpClass()
         folder = tempfile.mkdtemp(prefix="mail_routing_inbound_")
         cls.addClassCleanup(shutil.rmtree, folder, True)
-        authority = TestAuthority(folder)
+        authority = CertificateAuthority(folder)
         cls.ca = authority.pem
         certificates = {
             GOOD: authority.issue("good", ["mx.good.test"], days=90),

@@ -50,7 +50,7 @@ def _write(folder, name, cert, key):
     return paths
 
 
-class TestAuthority:
+class CertificateAuthority:
     """A certificate authority of its own: ``pem`` is what a client trusts
     (``cadata``); :meth:`issue` writes a certificate and its key to
     ``folder``."""
@@ -81,7 +81,7 @@ def certificates(folder, ip="127.0.0.1", names=("smtp.tls.test",)):
     """A test authority and two certificates for ``ip`` and ``names``: one it
     signed, one self-signed; returns ``(ca_pem, signed, self_signed)``, each
     certificate a ``(cert path, key path)`` in ``folder``."""
-    authority = TestAuthority(folder)
+    authority = CertificateAuthority(folder)
     return (
         authority.pem,
         authority.issue("signed", names, [ip]),
