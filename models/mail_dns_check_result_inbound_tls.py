@@ -37,11 +37,11 @@ class MailDeliverabilityResult(models.Model):
 
     def _compute_text(self):
         inbound = self.filtered(lambda result: result.check in itls.INBOUND_CHECKS)
-        super(MailDeliverabilityResult, self - inbound)._compute_text()
         for result in inbound:
             result.text = inbound_text(
                 result.check, result.code, result._inbound_params(), self.env
             )
+        return super(MailDeliverabilityResult, self - inbound)._compute_text()
 
     def _inbound_params(self):
         """The text parameters of an inbound line: the common ones, the MX

@@ -22,14 +22,16 @@ from odoo.addons.mail_routing_policy.tools.dns_check import inbound_tls as itls
 
 from .common import load_german
 from .dns_server import DnsTestServer, txt
-from .tls_helpers import QuietHandler, CertificateAuthority, server_context
+from .tls_helpers import CertificateAuthority, QuietHandler, server_context
 
 DNS_HOST = "127.0.0.70"
 GOOD, OTHER_NAME, SELF_SIGNED, PLAIN, EXPIRING, HTTPS = (
     f"127.0.0.{last}" for last in range(71, 77)
 )
 REPORTS = "dmarc-reports@good.test"
-ENFORCE_GOOD = "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 86400\r\n"
+ENFORCE_GOOD = (
+    "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 86400\r\n"
+)
 #: the policy each mta-sts.<domain> serves: (status, headers, body)
 POLICIES = {
     "good.test": (200, {}, ENFORCE_GOOD),
@@ -175,7 +177,9 @@ class TestInboundTls(TransactionCase):
         self.assertGreater(mx.data["days_left"], 80)
         sts = by_check[itls.CHECK_MTA_STS]
         self.assertFact(sts, dlv.PASS, itls.CODE_STS_OK)
-        self.assertEqual((sts.data["mode"], sts.data["mx"]), ("enforce", ["mx.good.test"]))
+        self.assertEqual(
+            (sts.data["mode"], sts.data["mx"]), ("enforce", ["mx.good.test"])
+        )
         self.assertEqual(sts.data["id"], "2026120701")
         self.assertFact(by_check[itls.CHECK_TLS_RPT], dlv.PASS, itls.CODE_RPT_OK)
         self.assertEqual(len(facts), 3)
@@ -204,10 +208,16 @@ class TestInboundTls(TransactionCase):
         bad = self.inbound("badcert.test")[0]
         self.assertIn("self-signed", bad[itls.CHECK_MX_TLS].data["verify_error"])
         self.assertFact(bad[itls.CHECK_MTA_STS], dlv.FAIL, itls.CODE_STS_CERTIFICATE)
-        self.assertEqual(bad[itls.CHECK_MTA_STS].data["invalid"], ["mx.selfsigned.test"])
+        self.assertEqual(
+            bad[itls.CHECK_MTA_STS].data["invalid"], ["mx.selfsigned.test"]
+        )
         implicit = self.inbound("nomx.test")[0][itls.CHECK_MX_TLS]
-        self.assertEqual((implicit.domain, implicit.data["implicit"]), ("nomx.test", True))
-        self.assertLess(self.inbound("expiring.test")[0]["mx_tls"].data["days_left"], 14)
+        self.assertEqual(
+            (implicit.domain, implicit.data["implicit"]), ("nomx.test", True)
+        )
+        self.assertLess(
+            self.inbound("expiring.test")[0]["mx_tls"].data["days_left"], 14
+        )
 
     @mute_logger("mail.log")
     def test_policy_faults(self):
@@ -218,8 +228,18 @@ class TestInboundTls(TransactionCase):
             ("mismatch.test", dlv.FAIL, itls.CODE_STS_MX_MISMATCH, None),
             ("testing.test", dlv.WARNING, itls.CODE_STS_OK, None),
             ("big.test", dlv.WARNING, itls.CODE_STS_FETCH_FAILED, itls.FETCH_TOO_LARGE),
-            ("redirect.test", dlv.WARNING, itls.CODE_STS_FETCH_FAILED, itls.FETCH_REDIRECT),
-            ("html.test", dlv.WARNING, itls.CODE_STS_FETCH_FAILED, itls.FETCH_MEDIA_TYPE),
+            (
+                "redirect.test",
+                dlv.WARNING,
+                itls.CODE_STS_FETCH_FAILED,
+                itls.FETCH_REDIRECT,
+            ),
+            (
+                "html.test",
+                dlv.WARNING,
+                itls.CODE_STS_FETCH_FAILED,
+                itls.FETCH_MEDIA_TYPE,
+            ),
             ("nosts.test", dlv.PASS, itls.CODE_STS_ABSENT, None),
             ("othername.test", dlv.PASS, itls.CODE_STS_ABSENT, None),
         ]
@@ -229,14 +249,17 @@ class TestInboundTls(TransactionCase):
                 self.assertFact(fact, status, code)
                 self.assertEqual(fact.data.get("error"), error)
         mismatch = self.inbound("mismatch.test")[0]
-        self.assertEqual(mismatch[itls.CHECK_MTA_STS].data["unmatched"], ["mx.good.test"])
+        self.assertEqual(
+            mismatch[itls.CHECK_MTA_STS].data["unmatched"], ["mx.good.test"]
+        )
         # the MX itself is fine: only the policy fails
         self.assertFact(mismatch[itls.CHECK_MX_TLS], dlv.PASS, itls.CODE_MX_TLS)
         redirect = self.inbound("redirect.test")[0][itls.CHECK_MTA_STS]
         self.assertEqual(redirect.data["detail"], "301 https://www.redirect.test/")
         nosts = self.inbound("nosts.test")[0][itls.CHECK_MTA_STS]
         self.assertRegex(
-            nosts.record_to_publish, r'^_mta-sts\.nosts\.test\. TXT "v=STSv1; id=\d{10}"$'
+            nosts.record_to_publish,
+            r'^_mta-sts\.nosts\.test\. TXT "v=STSv1; id=\d{10}"$',
         )
         self.assertEqual(
             nosts.data["policy_proposal"],
@@ -248,14 +271,16 @@ class TestInboundTls(TransactionCase):
     @mute_logger("mail.log")
     def test_tls_reporting(self):
         """_smtp._tls: naming the report alias, another address, invalid, absent."""
-        record = f'_smtp._tls.{{}}. TXT "v=TLSRPTv1; rua={{}}"'
+        record = '_smtp._tls.{}. TXT "v=TLSRPTv1; rua={}"'
         table = [
             ("good.test", dlv.PASS, itls.CODE_RPT_OK, ""),
             (
                 "mismatch.test",
                 dlv.WARNING,
                 itls.CODE_RPT_OTHER,
-                record.format("mismatch.test", f"mailto:tls@elsewhere.test,mailto:{REPORTS}"),
+                record.format(
+                    "mismatch.test", f"mailto:tls@elsewhere.test,mailto:{REPORTS}"
+                ),
             ),
             (
                 "nosts.test",
@@ -329,10 +354,12 @@ class TestInboundTls(TransactionCase):
         self.assertEqual(mx.status, "pass")
         self.assertRegex(
             mx.text,
-            r"^mx\.good\.test \(127\.0\.0\.71:25\) \(the mailgate: Incoming mail host\) offers STARTTLS: "
-            r"TLSv1\.[23] ",
+            r"^mx\.good\.test \(127\.0\.0\.71:25\) \(the mailgate: Incoming mail "
+            r"host\) offers STARTTLS: TLSv1\.[23] ",
         )
-        self.assertIn("enforce, names every MX host", lines[("good.test", "mta_sts")].text)
+        self.assertIn(
+            "enforce, names every MX host", lines[("good.test", "mta_sts")].text
+        )
         bad = lines[("badcert.test", "mx_tls")]
         self.assertEqual((bad.status, bad.code), ("fail", "mx_tls_unverified"))
         self.assertIn("(not the Incoming mail host)", bad.text)
@@ -354,4 +381,6 @@ class TestInboundTls(TransactionCase):
             ),
             german.text,
         )
-        self.assertIn("die MTA-STS-Richtlinie von badcert.test ist enforce", german.text)
+        self.assertIn(
+            "die MTA-STS-Richtlinie von badcert.test ist enforce", german.text
+        )

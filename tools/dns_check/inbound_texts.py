@@ -206,9 +206,7 @@ def inbound_text(check, code, params, env=None):
     """The words of an inbound fact; a DNS error or a resolver that does not
     work is worded as every Check DNS line."""
     variant = params.get("variant")
-    text = INBOUND_TEXTS.get((check, code, variant)) or INBOUND_TEXTS.get(
-        (check, code)
-    )
+    text = INBOUND_TEXTS.get((check, code, variant)) or INBOUND_TEXTS.get((check, code))
     if text is None:
         return deliverability_text(check, code, params, env)
     return word(text, params, env)

@@ -572,9 +572,7 @@ def enforced(mx_facts, sts_fact):
     if sts_fact.data.get("mode") != MODE_ENFORCE:
         return mx_facts
     return [
-        dataclasses.replace(
-            fact, status=FAIL, data={**fact.data, "mode": MODE_ENFORCE}
-        )
+        dataclasses.replace(fact, status=FAIL, data={**fact.data, "mode": MODE_ENFORCE})
         if fact.status == WARNING
         and fact.code
         in (CODE_MX_TLS_UNVERIFIED, CODE_MX_NO_STARTTLS, CODE_MX_TLS_FAILED)
