@@ -4,12 +4,8 @@
 from odoo import api, models
 
 from ..tools.dns_check import checks as dlv
+from ..tools.dns_check import inbound_texts as texts
 from ..tools.dns_check import inbound_tls as itls
-from ..tools.dns_check.inbound_texts import (
-    POLICY_ERROR_TEXTS,
-    ROLE_TEXTS,
-    inbound_text,
-)
 from ..tools.reason_texts import word
 
 #: codes whose text says what an enforced MTA-STS policy makes of them
@@ -38,7 +34,7 @@ class MailDeliverabilityResult(models.Model):
     def _compute_text(self):
         inbound = self.filtered(lambda result: result.check in itls.INBOUND_CHECKS)
         for result in inbound:
-            result.text = inbound_text(
+            result.text = texts.inbound_text(
                 result.check, result.code, result._inbound_params(), self.env
             )
         return super(MailDeliverabilityResult, self - inbound)._compute_text()
@@ -52,21 +48,21 @@ class MailDeliverabilityResult(models.Model):
         params["domain"] = self.domain
         if self.check == itls.CHECK_MX_TLS:
             role = (
-                "implicit"
+                texts.ROLE_IMPLICIT
                 if data.get("implicit")
-                else "gateway"
+                else texts.ROLE_GATEWAY
                 if data.get("gateway")
-                else "other"
+                else texts.ROLE_OTHER
             )
-            params["role"] = word(ROLE_TEXTS[role], env=self.env)
+            params["role"] = word(texts.ROLE_TEXTS[role], env=self.env)
             params.update(self._tls_params({**data, "host": data.get("mx_host", "")}))
         variant = self._inbound_variant(data)
         if variant:
             params["variant"] = variant
         error = data.get("error")
-        if self.check == itls.CHECK_MTA_STS and error in POLICY_ERROR_TEXTS:
+        if self.check == itls.CHECK_MTA_STS and error in texts.POLICY_ERROR_TEXTS:
             params["why"] = word(
-                POLICY_ERROR_TEXTS[error],
+                texts.POLICY_ERROR_TEXTS[error],
                 {"domain": self.domain, "detail": data.get("detail", "")},
                 self.env,
             )
@@ -76,13 +72,13 @@ class MailDeliverabilityResult(models.Model):
         if self.check == itls.CHECK_MX_TLS:
             return data.get("mode", "")
         if self.code == itls.CODE_STS_ABSENT and self.record_to_publish:
-            return "proposal"
+            return texts.PROPOSAL
         if self.code == itls.CODE_STS_RECORD_INVALID:
             return data.get("error", "")
         if self.code == itls.CODE_STS_CERTIFICATE and self.status == dlv.UNKNOWN:
-            return "unknown"
+            return texts.HOSTS_UNKNOWN
         if self.code in _MODE_VARIANT:
             return data.get("mode", "")
         if self.check == itls.CHECK_TLS_RPT and not data.get("report_address"):
-            return "no_alias"
+            return texts.NO_ALIAS
         return ""

@@ -1843,6 +1843,17 @@ def probe_tls(host, port, encryption, timeout=TLS_TIMEOUT, cadata=None, address=
     return TlsProbe(connected=False, error=verify_error)
 
 
+def session_data(probe):
+    """The TLS session a :class:`TlsProbe` negotiated, as a fact's data."""
+    return {
+        "protocol": probe.protocol,
+        "cipher": probe.cipher,
+        "verified": probe.verified,
+        "verify_error": probe.verify_error,
+        "name_matches": probe.name_matches,
+    }
+
+
 def check_tls(server, port, encryption, probe):
     """What the connection to the outgoing server ``server`` (host name) on
     ``port`` negotiated, with core's ``smtp_encryption`` (``starttls``,
@@ -1878,13 +1889,7 @@ def check_tls(server, port, encryption, probe):
         if encryption == "starttls":
             return Fact(CHECK_TLS, server, FAIL, CODE_STARTTLS_NOT_OFFERED, data)
         return Fact(CHECK_TLS, server, FAIL, CODE_NO_TLS, data)
-    data.update(
-        protocol=probe.protocol,
-        cipher=probe.cipher,
-        verified=probe.verified,
-        verify_error=probe.verify_error,
-        name_matches=probe.name_matches,
-    )
+    data.update(session_data(probe))
     if probe.verified and probe.name_matches:
         return Fact(CHECK_TLS, server, PASS, CODE_TLS, data)
     return Fact(CHECK_TLS, server, WARNING, CODE_TLS_UNVERIFIED, data)

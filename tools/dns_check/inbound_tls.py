@@ -62,6 +62,7 @@ from .checks import (
     _error_text,
     _name,
     probe_tls,
+    session_data,
     txt_record,
 )
 
@@ -487,14 +488,7 @@ def mx_tls_fact(host, address, probe, data):
     if not probe.encrypted:
         return Fact(CHECK_MX_TLS, host, WARNING, CODE_MX_NO_STARTTLS, data)
     days = _days_left(probe.certificate)
-    data.update(
-        protocol=probe.protocol,
-        cipher=probe.cipher,
-        verified=probe.verified,
-        verify_error=probe.verify_error,
-        name_matches=probe.name_matches,
-        days_left=days,
-    )
+    data.update(session_data(probe), days_left=days)
     if not (probe.verified and probe.name_matches):
         return Fact(CHECK_MX_TLS, host, WARNING, CODE_MX_TLS_UNVERIFIED, data)
     if days is not None and days < EXPIRY_WARNING_DAYS:
