@@ -8,13 +8,13 @@ certificates of a test authority, self-signed, naming another host, about to
 expire, none at all) and an HTTPS server on port 443 serving the policies."""
 
 import http.server
+import logging
 import shutil
 import tempfile
 import threading
 from unittest.mock import patch
 
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import mute_logger
 
 from odoo.addons.mail_routing_policy.tools import mail_dns
 from odoo.addons.mail_routing_policy.tools.dns_check import checks as dlv
@@ -73,6 +73,12 @@ def zone():
     for domain in ("good.test", "testing.test", "big.test", "redirect.test"):
         records[(domain, "MX")] = ["10 mx.good.test"]
     records[("html.test", "MX")] = ["10 mx.good.test"]
+    # a policy host whose certificate does not name it; two STS records
+    records[("wrongcert.test", "MX")] = ["10 mx.good.test"]
+    records[("_mta-sts.wrongcert.test", "TXT")] = STS
+    records[("mta-sts.wrongcert.test", "A")] = [HTTPS]
+    records[("tworecords.test", "MX")] = ["10 mx.good.test"]
+    records[("_mta-sts.tworecords.test", "TXT")] = [*STS, txt("v=STSv1; id=2")]
     for domain in POLICIES:
         records[(f"_mta-sts.{domain}", "TXT")] = STS
         records[(f"mta-sts.{domain}", "A")] = [HTTPS]
@@ -108,6 +114,10 @@ class TestInboundTls(TransactionCase):
         from aiosmtpd.controller import Controller
 
         super().setUpClass()
+        # aiosmtpd logs each session (mail.log), also after a test ended
+        session_log = logging.getLogger("mail.log")
+        cls.addClassCleanup(session_log.setLevel, session_log.level)
+        session_log.setLevel(logging.WARNING)
         folder = tempfile.mkdtemp(prefix="mail_routing_inbound_")
         cls.addClassCleanup(shutil.rmtree, folder, True)
         authority = CertificateAuthority(folder)
@@ -163,7 +173,6 @@ class TestInboundTls(TransactionCase):
     def assertFact(self, fact, status, code):
         self.assertEqual((fact.status, fact.code), (status, code), fact.data)
 
-    @mute_logger("mail.log")
     def test_valid_enforce_policy(self):
         """The mailgate with a valid certificate, an enforced policy naming it,
         TLS reports to the report alias: every line passes."""
@@ -184,7 +193,6 @@ class TestInboundTls(TransactionCase):
         self.assertFact(by_check[itls.CHECK_TLS_RPT], dlv.PASS, itls.CODE_RPT_OK)
         self.assertEqual(len(facts), 3)
 
-    @mute_logger("mail.log")
     def test_certificates_and_starttls(self):
         """Each MX host's TLS as negotiated: a certificate naming another host,
         self-signed under an enforced policy (fail), about to expire, no
@@ -219,7 +227,6 @@ class TestInboundTls(TransactionCase):
             self.inbound("expiring.test")[0]["mx_tls"].data["days_left"], 14
         )
 
-    @mute_logger("mail.log")
     def test_policy_faults(self):
         """The policy's MX patterns, mode, size, redirect and media type;
         no MTA-STS at all is informational, with a record and policy proposed
@@ -239,6 +246,18 @@ class TestInboundTls(TransactionCase):
                 dlv.WARNING,
                 itls.CODE_STS_FETCH_FAILED,
                 itls.FETCH_MEDIA_TYPE,
+            ),
+            (
+                "wrongcert.test",
+                dlv.WARNING,
+                itls.CODE_STS_FETCH_FAILED,
+                itls.FETCH_CERTIFICATE,
+            ),
+            (
+                "tworecords.test",
+                dlv.WARNING,
+                itls.CODE_STS_RECORD_INVALID,
+                itls.INVALID_MULTIPLE,
             ),
             ("nosts.test", dlv.PASS, itls.CODE_STS_ABSENT, None),
             ("othername.test", dlv.PASS, itls.CODE_STS_ABSENT, None),
@@ -268,7 +287,6 @@ class TestInboundTls(TransactionCase):
         # a certificate that is not valid: nothing proposed
         self.assertFalse(self.inbound("othername.test")[0]["mta_sts"].record_to_publish)
 
-    @mute_logger("mail.log")
     def test_tls_reporting(self):
         """_smtp._tls: naming the report alias, another address, invalid, absent."""
         record = '_smtp._tls.{}. TXT "v=TLSRPTv1; rua={}"'
@@ -331,7 +349,6 @@ class TestInboundTls(TransactionCase):
         self.assertEqual(itls.parse_sts_record("v=STSv1; id=2026-12"), "")
         self.assertIsNone(itls.parse_tlsrpt_record("v=TLSRPTv1;"))
 
-    @mute_logger("mail.log")
     def test_check_dns_lines_and_words(self):
         """Check DNS stores the inbound lines of each alias domain, worded in
         English and German, with the records to publish."""
