@@ -45,6 +45,12 @@ POLICIES = {
     "big.test": (200, {}, "version: STSv1\n" + "# padding\n" * 7000),
     "redirect.test": (301, {"Location": "https://www.redirect.test/"}, ""),
     "html.test": (200, {"Content-Type": "text/html"}, ENFORCE_GOOD),
+    # enforce, but max_age too large: invalid, so not applied to the MX host
+    "badage.test": (
+        200,
+        {},
+        ENFORCE_GOOD.replace("mx.good", "mx.plain").replace("86400", "31557601"),
+    ),
 }
 STS = [txt("v=STSv1; id=2026120701")]
 
@@ -60,6 +66,7 @@ def zone():
         ("badcert.test", "MX"): ["10 mx.selfsigned.test"],
         ("othername.test", "MX"): ["10 mx.othername.test"],
         ("plain.test", "MX"): ["10 mx.plain.test"],
+        ("badage.test", "MX"): ["10 mx.plain.test"],
         ("expiring.test", "MX"): ["10 mx.expiring.test"],
         ("null.test", "MX"): ["0 ."],
         ("nomx.test", "A"): [GOOD],
@@ -259,6 +266,12 @@ class TestInboundTls(TransactionCase):
                 itls.CODE_STS_RECORD_INVALID,
                 itls.INVALID_MULTIPLE,
             ),
+            (
+                "badage.test",
+                dlv.WARNING,
+                itls.CODE_STS_POLICY_INVALID,
+                itls.INVALID_MAX_AGE,
+            ),
             ("nosts.test", dlv.PASS, itls.CODE_STS_ABSENT, None),
             ("othername.test", dlv.PASS, itls.CODE_STS_ABSENT, None),
         ]
@@ -273,6 +286,9 @@ class TestInboundTls(TransactionCase):
         )
         # the MX itself is fine: only the policy fails
         self.assertFact(mismatch[itls.CHECK_MX_TLS], dlv.PASS, itls.CODE_MX_TLS)
+        # an invalid policy is not applied: no STARTTLS stays a warning
+        badage = self.inbound("badage.test")[0][itls.CHECK_MX_TLS]
+        self.assertFact(badage, dlv.WARNING, itls.CODE_MX_NO_STARTTLS)
         redirect = self.inbound("redirect.test")[0][itls.CHECK_MTA_STS]
         self.assertEqual(redirect.data["detail"], "301 https://www.redirect.test/")
         nosts = self.inbound("nosts.test")[0][itls.CHECK_MTA_STS]

@@ -441,7 +441,8 @@ def check_mta_sts(domain, mx_facts, resolver, deadline, cadata=None):
     invalid = [
         fact.domain
         for fact in mx_facts
-        if fact.code not in (CODE_MX_TLS, CODE_MX_TLS_EXPIRING)
+        if "preference" in fact.data
+        and fact.code not in (CODE_MX_TLS, CODE_MX_TLS_EXPIRING)
     ]
     if any(fact.status == UNKNOWN for fact in mx_facts):
         unknown = [fact.domain for fact in mx_facts if fact.status == UNKNOWN]
@@ -563,7 +564,9 @@ def check_mx_tls(domain, resolver, deadline, gateway_hosts=(), cadata=None):
 def enforced(mx_facts, sts_fact):
     """The ``mx_tls`` facts as senders honouring an enforced policy see them:
     a host without a valid certificate ``fail``s (they will not deliver)."""
-    if sts_fact.data.get("mode") != MODE_ENFORCE:
+    # a policy that is valid (whatever it says of the MX hosts) is applied
+    applied = (CODE_STS_OK, CODE_STS_MX_MISMATCH, CODE_STS_CERTIFICATE)
+    if sts_fact.code not in applied or sts_fact.data.get("mode") != MODE_ENFORCE:
         return mx_facts
     return [
         dataclasses.replace(fact, status=FAIL, data={**fact.data, "mode": MODE_ENFORCE})
