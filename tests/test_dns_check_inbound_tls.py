@@ -8,13 +8,13 @@ certificates of a test authority, self-signed, naming another host, about to
 expire, none at all) and an HTTPS server on port 443 serving the policies."""
 
 import http.server
-import logging
 import shutil
 import tempfile
 import threading
 from unittest.mock import patch
 
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.mail_routing_policy.tools import mail_dns
 from odoo.addons.mail_routing_policy.tools.dns_check import checks as dlv
@@ -121,10 +121,9 @@ class TestInboundTls(TransactionCase):
         from aiosmtpd.controller import Controller
 
         super().setUpClass()
-        # aiosmtpd logs each session (mail.log), also after a test ended
-        session_log = logging.getLogger("mail.log")
-        cls.addClassCleanup(session_log.setLevel, session_log.level)
-        session_log.setLevel(logging.WARNING)
+        # aiosmtpd logs each session (mail.log), and the session a probe
+        # breaks off on a bad certificate as an error, also after a test ended
+        cls.enterClassContext(mute_logger("mail.log"))
         folder = tempfile.mkdtemp(prefix="mail_routing_inbound_")
         cls.addClassCleanup(shutil.rmtree, folder, True)
         authority = CertificateAuthority(folder)
