@@ -32,3 +32,4 @@ from . import mail_dmarc_report_record
 from . import mail_dmarc_report_source
 from . import mail_dmarc_report_tls
 from . import mail_dns_check_result_dmarc_reports
+from . import mail_dns_check_result_inbound_tls

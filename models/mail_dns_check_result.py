@@ -12,6 +12,7 @@ from odoo.tools import email_normalize
 
 from ..tools import address_filter, mail_dns, routing_params
 from ..tools.dns_check import checks as dlv
+from ..tools.dns_check import inbound_tls as itls
 from ..tools.reason_texts import (
     RECEIVER_TEXTS,
     RECEIVER_TEXTS_NO_SELECTOR,
@@ -37,6 +38,9 @@ CHECKS = [
     (dlv.CHECK_MX, "MX"),
     (dlv.CHECK_REVERSE_DNS, "Reverse DNS"),
     (dlv.CHECK_TLS, "TLS"),
+    (itls.CHECK_MX_TLS, "MX TLS"),
+    (itls.CHECK_MTA_STS, "MTA-STS"),
+    (itls.CHECK_TLS_RPT, "TLS reporting"),
 ]
 #: facts about a domain whatever server sends for it: stored once per domain
 DOMAIN_CHECKS = (dlv.CHECK_DKIM, dlv.CHECK_DMARC, dlv.CHECK_MX)
@@ -606,13 +610,21 @@ class MailDeliverabilityResult(models.Model):
                     name = address_filter.domain_to_ascii(alias_domain.name)
                 except ValueError:
                     continue
-                fact = dlv.check_mx(name, hosts, resolver, deadline)
+                facts = self._alias_domain_facts(name, hosts, resolver, deadline)
                 if resolver_fact.status != dlv.PASS:
-                    fact = dlv.unchecked(fact, resolver_fact)
+                    facts = [dlv.unchecked(fact, resolver_fact) for fact in facts]
                 path = {"server": None, "from_domain": name}
-                vals = self._fact_values(fact, path, now, order[fact.check])
-                values.setdefault(vals["key"], vals)
+                for fact in facts:
+                    vals = self._fact_values(fact, path, now, order[fact.check])
+                    values.setdefault(vals["key"], vals)
         return values
+
+    @api.model
+    def _alias_domain_facts(self, name, mx_hosts, resolver, deadline):
+        """The facts of an alias domain (``name``: its A-label) as a receiver:
+        its MX (``mx_hosts``: where it should point), then how mail reaches
+        it encrypted (``mail_dns_check_result_inbound_tls.py``)."""
+        return [dlv.check_mx(name, mx_hosts, resolver, deadline)]
 
     @api.model
     def _run_checks(self, timeout=RUN_TIMEOUT):

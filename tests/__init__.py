@@ -30,6 +30,7 @@ from . import test_xmlrpc
 from . import test_dns_check
 from . import test_dns_check_checks
 from . import test_dns_check_receivers
+from . import test_dns_check_inbound_tls
 from . import test_delivery_feedback
 from . import test_delivery_feedback_databases
 from . import test_delivery_feedback_mass_mailing

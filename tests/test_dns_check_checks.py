@@ -18,6 +18,7 @@ from odoo.addons.mail_routing_policy.tools.dns_check import checks as dlv
 from .common import load_german
 from .dns_server import DnsTestServer, txt
 from .test_mail_auth import rsa_key
+from .tls_helpers import QuietHandler, certificates, free_port, server_context
 
 HOST = "127.0.0.1"
 GATE = "gate.corp.test"
@@ -762,87 +763,6 @@ class TestCheckDnsTour(HttpCase):
         )
 
 
-def _certificates(folder, ip="127.0.0.1", names=("smtp.tls.test",)):
-    """A test authority and two certificates for ``ip`` and ``names``: one it
-    signed, one self-signed; returns ``(ca_pem, signed, self_signed)``, each
-    certificate a ``(cert path, key path)`` in ``folder``."""
-    import datetime
-    import ipaddress
-    import os
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.UTC)
-
-    def build(subject, key, issuer, issuer_key, ca):
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-            .issuer_name(issuer)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), True)
-        )
-        if not ca:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName(
-                    [x509.IPAddress(ipaddress.ip_address(ip))]
-                    + [x509.DNSName(name) for name in names]
-                ),
-                False,
-            )
-        return builder.sign(issuer_key, hashes.SHA256())
-
-    def write(name, cert, key):
-        paths = (
-            os.path.join(folder, f"{name}.pem"),
-            os.path.join(folder, f"{name}.key"),
-        )
-        with open(paths[0], "wb") as handle:
-            handle.write(cert.public_bytes(serialization.Encoding.PEM))
-        with open(paths[1], "wb") as handle:
-            handle.write(
-                key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-            )
-        return paths
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
-    ca = build("Test CA", ca_key, ca_name, ca_key, True)
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    signed = build(names[0], leaf_key, ca_name, ca_key, False)
-    own_key = ec.generate_private_key(ec.SECP256R1())
-    own_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    self_signed = build(names[0], own_key, own_name, own_key, False)
-    return (
-        ca.public_bytes(serialization.Encoding.PEM).decode(),
-        write("signed", signed, leaf_key),
-        write("self", self_signed, own_key),
-    )
-
-
-class _QuietHandler:
-    async def handle_DATA(self, server, session, envelope):
-        return "250 OK"
-
-
-def _free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 @tagged("post_install", "-at_install", "mail_routing_policy")
 class TestTlsCheck(TransactionCase):
     """The TLS line connects: real aiosmtpd servers on loopback, with STARTTLS,
@@ -852,7 +772,6 @@ class TestTlsCheck(TransactionCase):
     @classmethod
     def setUpClass(cls):
         import shutil
-        import ssl
         import tempfile
 
         from aiosmtpd.controller import Controller
@@ -860,16 +779,12 @@ class TestTlsCheck(TransactionCase):
         super().setUpClass()
         folder = tempfile.mkdtemp(prefix="mail_routing_tls_")
         cls.addClassCleanup(shutil.rmtree, folder, True)
-        cls.ca, signed, self_signed = _certificates(folder)
-
-        def context(paths):
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(*paths)
-            return ctx
+        cls.ca, signed, self_signed = certificates(folder)
+        context = server_context
 
         def start(**kwargs):
             controller = Controller(
-                _QuietHandler(), hostname=HOST, port=_free_port(), **kwargs
+                QuietHandler(), hostname=HOST, port=free_port(HOST), **kwargs
             )
             controller.start()
             cls.addClassCleanup(controller.stop)
@@ -879,7 +794,7 @@ class TestTlsCheck(TransactionCase):
         cls.self_signed_port = start(tls_context=context(self_signed))
         cls.smtps_port = start(ssl_context=context(signed))
         cls.plain_port = start()
-        cls.closed_port = _free_port()
+        cls.closed_port = free_port(HOST)
 
     def probe(self, port, encryption, host=HOST):
         probe = dlv.probe_tls(host, port, encryption, timeout=5, cadata=self.ca)
@@ -1014,7 +929,7 @@ class TestBrokenResolver(TransactionCase):
             {
                 "name": "Own",
                 "smtp_host": HOST,
-                "smtp_port": _free_port(),
+                "smtp_port": free_port(HOST),
                 "from_filter": "corp.test, other.test",
                 "sending_addresses": "127.0.0.5",
             }
@@ -1050,7 +965,8 @@ class TestBrokenResolver(TransactionCase):
         results = self.Result.search([("check", "!=", "tls")])
         self.assertEqual(
             set(results.mapped("check")),
-            {"spf", "dkim", "dmarc", "alignment", "mx", "reverse_dns"},
+            {"spf", "dkim", "dmarc", "alignment", "mx", "reverse_dns"}
+            | {"mx_tls", "mta_sts", "tls_rpt"},
         )
         for result in results:
             with self.subTest(key=result.key):

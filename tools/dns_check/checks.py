@@ -1674,6 +1674,7 @@ class TlsProbe:
     verified: bool = False
     verify_error: str = ""
     name_matches: object = None
+    certificate: bytes = dataclasses.field(default=b"", repr=False)
 
 
 #: why a connection failed, as codes (the model layer words them)
@@ -1735,11 +1736,27 @@ def cert_names_host(der, host):
     return False
 
 
-def _smtp_session(host, port, encryption, context, timeout):
+class _AddressedSMTP(smtplib.SMTP):
+    """An SMTP session to ``address`` that names (and verifies) the host it
+    is given: an MX host resolved through the configured nameservers."""
+
+    def __init__(self, address, *args, **kwargs):
+        self._address = address
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        return super()._get_socket(self._address, port, timeout)
+
+
+def _smtp_session(host, port, encryption, context, timeout, address=""):
     """Open an SMTP session to ``host``:``port`` (resolved by the machine, as
-    Odoo's sending does) and negotiate TLS as ``encryption`` asks:
-    ``(smtp, starttls_offered)``; the caller quits it."""
-    if encryption == "ssl":
+    Odoo's sending does, or at ``address``) and negotiate TLS as
+    ``encryption`` asks: ``(smtp, starttls_offered)``; the caller quits it."""
+    if address:
+        smtp = _AddressedSMTP(
+            address, host, port, local_hostname=TLS_PROBE_EHLO, timeout=timeout
+        )
+    elif encryption == "ssl":
         smtp = smtplib.SMTP_SSL(
             host,
             port,
@@ -1747,11 +1764,11 @@ def _smtp_session(host, port, encryption, context, timeout):
             timeout=timeout,
             context=context,
         )
-        offered = False
     else:
         smtp = smtplib.SMTP(host, port, local_hostname=TLS_PROBE_EHLO, timeout=timeout)
     try:
         smtp.ehlo()
+        offered = False
         if encryption != "ssl":
             offered = smtp.has_extn("starttls")
             if encryption == "starttls" and offered:
@@ -1763,7 +1780,7 @@ def _smtp_session(host, port, encryption, context, timeout):
     return smtp, offered
 
 
-def probe_tls(host, port, encryption, timeout=TLS_TIMEOUT, cadata=None):
+def probe_tls(host, port, encryption, timeout=TLS_TIMEOUT, cadata=None, address=""):
     """Connect to the SMTP server ``host``:``port`` as Odoo does for
     ``encryption`` (``ssl``: TLS from the first byte, ``starttls``: EHLO then
     STARTTLS, ``none``: EHLO only) and return a :class:`TlsProbe`.
@@ -1773,7 +1790,8 @@ def probe_tls(host, port, encryption, timeout=TLS_TIMEOUT, cadata=None):
     verify reads the session (Odoo's own connection does not verify
     certificates: the mail still goes). Nothing is sent beyond EHLO and
     STARTTLS. ``timeout``: seconds each network step may take; ``cadata``:
-    the authorities to trust instead of the machine's (PEM).
+    the authorities to trust instead of the machine's (PEM); ``address``:
+    where to connect instead of ``host``'s addresses (``starttls`` only).
     """
     verifying = ssl.create_default_context(cadata=cadata)
     attempts = [(verifying, True)]
@@ -1785,7 +1803,9 @@ def probe_tls(host, port, encryption, timeout=TLS_TIMEOUT, cadata=None):
     verify_error = ""
     for context, verify in attempts:
         try:
-            smtp, offered = _smtp_session(host, port, encryption, context, timeout)
+            smtp, offered = _smtp_session(
+                host, port, encryption, context, timeout, address
+            )
         except ssl.SSLCertVerificationError as exc:
             verify_error = exc.verify_message or str(exc)
             continue
@@ -1813,6 +1833,7 @@ def probe_tls(host, port, encryption, timeout=TLS_TIMEOUT, cadata=None):
                 verified=verify,
                 verify_error=verify_error,
                 name_matches=True if verify else cert_names_host(der, host),
+                certificate=der,
             )
         finally:
             try:
@@ -1820,6 +1841,17 @@ def probe_tls(host, port, encryption, timeout=TLS_TIMEOUT, cadata=None):
             except (OSError, smtplib.SMTPException):
                 smtp.close()
     return TlsProbe(connected=False, error=verify_error)
+
+
+def session_data(probe):
+    """The TLS session a :class:`TlsProbe` negotiated, as a fact's data."""
+    return {
+        "protocol": probe.protocol,
+        "cipher": probe.cipher,
+        "verified": probe.verified,
+        "verify_error": probe.verify_error,
+        "name_matches": probe.name_matches,
+    }
 
 
 def check_tls(server, port, encryption, probe):
@@ -1857,13 +1889,7 @@ def check_tls(server, port, encryption, probe):
         if encryption == "starttls":
             return Fact(CHECK_TLS, server, FAIL, CODE_STARTTLS_NOT_OFFERED, data)
         return Fact(CHECK_TLS, server, FAIL, CODE_NO_TLS, data)
-    data.update(
-        protocol=probe.protocol,
-        cipher=probe.cipher,
-        verified=probe.verified,
-        verify_error=probe.verify_error,
-        name_matches=probe.name_matches,
-    )
+    data.update(session_data(probe))
     if probe.verified and probe.name_matches:
         return Fact(CHECK_TLS, server, PASS, CODE_TLS, data)
     return Fact(CHECK_TLS, server, WARNING, CODE_TLS_UNVERIFIED, data)
