@@ -4,14 +4,13 @@
 """SMTP TLS reports (RFC 8460 §4): JSON, plain or gzip-compressed."""
 
 import datetime
+import dataclasses
 import json
 from dataclasses import dataclass
 
 from . import archive
 from . import limits as lim
 
-#: a TLS report is a few kilobytes: JSON is parsed whole, so its bound is lower
-MAX_JSON_BYTES = 5 * 1024 * 1024
 MAX_TEXT = 255
 
 
@@ -143,8 +142,8 @@ def _policy(item, limits, counted):
 
 def parse_tls_json(data, limits=lim.DEFAULT_LIMITS):
     """A :class:`TlsReport` from decompressed JSON bytes."""
-    if len(data) > MAX_JSON_BYTES:
-        raise lim.Refusal(lim.DECOMPRESSED_TOO_LARGE, {"limit": MAX_JSON_BYTES})
+    if len(data) > limits.max_json_bytes:
+        raise lim.Refusal(lim.DECOMPRESSED_TOO_LARGE, {"limit": limits.max_json_bytes})
     try:
         document = json.loads(data)
     except RecursionError as exc:
@@ -179,12 +178,11 @@ def parse_tls_json(data, limits=lim.DEFAULT_LIMITS):
 
 def parse_tls_report(data, limits=lim.DEFAULT_LIMITS):
     """A :class:`TlsReport` from an attachment's bytes (JSON or .gz)."""
-    bounded = lim.Limits(
-        **{
-            **limits.__dict__,
-            "max_decompressed_bytes": min(
-                limits.max_decompressed_bytes, MAX_JSON_BYTES
-            ),
-        }
+    # a TLS report is a few kilobytes, parsed whole: the JSON bound applies
+    bounded = dataclasses.replace(
+        limits,
+        max_decompressed_bytes=min(
+            limits.max_decompressed_bytes, limits.max_json_bytes
+        ),
     )
     return parse_tls_json(b"".join(archive.iter_decompressed(data, bounded)), limits)
