@@ -126,6 +126,35 @@ class MailDmarcReportOverview(models.TransientModel):
             [("domain", "=", self.domain)]
         )
 
+    def _aggregate(self, model, columns, group_by):
+        """The line values of this overview from the rows of ``model`` (the
+        DMARC or TLS rows) about its domain in its days: ``columns``
+        (``[(line field, SQL aggregate)]``) grouped by ``group_by``, the
+        largest first (the first aggregate), at most ``MAX_LINES``."""
+        self.ensure_one()
+        names = [name for name, _sql in columns]
+        Row = self.env[model]
+        self.env.cr.execute(
+            SQL(
+                """SELECT %s FROM %s
+                    WHERE %s = %s AND date BETWEEN %s AND %s
+                 GROUP BY %s ORDER BY 1 DESC, %s LIMIT %s""",
+                SQL(", ").join(SQL(sql) for _name, sql in columns),
+                SQL.identifier(Row._table),
+                SQL.identifier(Row._row_domain_field),
+                self.domain,
+                self.date_from,
+                self.date_to,
+                SQL(group_by),
+                SQL(group_by),
+                MAX_LINES,
+            )
+        )
+        return [
+            {"overview_id": self.id, **dict(zip(names, row, strict=True))}
+            for row in self.env.cr.fetchall()
+        ]
+
     def _fill_lines(self):
         Source = self.env["mail.dmarc.report.overview.source"]
         Tls = self.env["mail.dmarc.report.overview.tls"]
@@ -155,55 +184,47 @@ class MailDmarcReportOverviewSource(models.TransientModel):
     overview_id = fields.Many2one(
         "mail.dmarc.report.overview", required=True, ondelete="cascade", index=True
     )
-    source_id = fields.Many2one("mail.dmarc.report.source", "Source", readonly=True)
+    source_id = fields.Many2one("mail.dmarc.report.source", "Source")
     ptr_name = fields.Char(related="source_id.ptr_name")
-    source_class = fields.Selection(SOURCE_CLASSES, "Sender", readonly=True)
-    messages = fields.Integer(readonly=True)
-    messages_passed = fields.Integer("Passed DMARC", readonly=True)
-    messages_failed = fields.Integer("Failed DMARC", readonly=True)
-    dkim_aligned_pass = fields.Integer("DKIM aligned", readonly=True)
-    spf_aligned_pass = fields.Integer("SPF aligned", readonly=True)
-    dkim_results = fields.Char("DKIM signatures", readonly=True)
-    spf_results = fields.Char("SPF", readonly=True)
-    dispositions = fields.Char("Disposition", readonly=True)
-    org_names = fields.Char("Reporting organisations", readonly=True)
-    flag = fields.Selection(FLAGS, readonly=True)
+    source_class = fields.Selection(SOURCE_CLASSES, "Sender")
+    messages = fields.Integer()
+    messages_passed = fields.Integer("Passed DMARC")
+    messages_failed = fields.Integer("Failed DMARC")
+    dkim_aligned_pass = fields.Integer("DKIM aligned")
+    spf_aligned_pass = fields.Integer("SPF aligned")
+    dkim_results = fields.Char("DKIM signatures")
+    spf_results = fields.Char("SPF")
+    dispositions = fields.Char("Disposition")
+    org_names = fields.Char("Reporting organisations")
+    flag = fields.Selection(FLAGS)
 
     @api.model
     def _lines_of(self, overview):
         """The line values of ``overview``: its DMARC rows by source."""
-        self.env.cr.execute(
-            SQL(
-                """SELECT source_id, max(source_class), sum(count),
-                          sum(count_pass), sum(count_fail),
-                          coalesce(sum(count) FILTER (WHERE dkim_aligned = 'pass'), 0),
-                          coalesce(sum(count) FILTER (WHERE spf_aligned = 'pass'), 0),
-                          left(string_agg(DISTINCT dkim_results, '; '), 255),
-                          left(string_agg(DISTINCT spf_results, '; '), 255),
-                          string_agg(DISTINCT disposition, ', '),
-                          left(string_agg(DISTINCT org_name, ', '), 255),
-                          max(flag)
-                     FROM mail_dmarc_report_record
-                    WHERE header_from = %(domain)s
-                      AND date BETWEEN %(date_from)s AND %(date_to)s
-                 GROUP BY source_id
-                 ORDER BY sum(count) DESC, source_id
-                    LIMIT %(limit)s""",
-                domain=overview.domain,
-                date_from=overview.date_from,
-                date_to=overview.date_to,
-                limit=MAX_LINES,
-            )
+        return overview._aggregate(
+            "mail.dmarc.report.record",
+            [
+                ("messages", "sum(count)"),
+                ("source_id", "source_id"),
+                ("source_class", "max(source_class)"),
+                ("messages_passed", "sum(count_pass)"),
+                ("messages_failed", "sum(count_fail)"),
+                (
+                    "dkim_aligned_pass",
+                    "coalesce(sum(count) FILTER (WHERE dkim_aligned = 'pass'), 0)",
+                ),
+                (
+                    "spf_aligned_pass",
+                    "coalesce(sum(count) FILTER (WHERE spf_aligned = 'pass'), 0)",
+                ),
+                ("dkim_results", "left(string_agg(DISTINCT dkim_results, '; '), 255)"),
+                ("spf_results", "left(string_agg(DISTINCT spf_results, '; '), 255)"),
+                ("dispositions", "string_agg(DISTINCT disposition, ', ')"),
+                ("org_names", "left(string_agg(DISTINCT org_name, ', '), 255)"),
+                ("flag", "max(flag)"),
+            ],
+            "source_id",
         )
-        names = (
-            "source_id source_class messages messages_passed messages_failed "
-            "dkim_aligned_pass spf_aligned_pass dkim_results spf_results "
-            "dispositions org_names flag"
-        ).split()
-        return [
-            {"overview_id": overview.id, **dict(zip(names, row, strict=True))}
-            for row in self.env.cr.fetchall()
-        ]
 
     def action_open_rows(self):
         """The report rows this line adds up."""
@@ -233,35 +254,24 @@ class MailDmarcReportOverviewTls(models.TransientModel):
     overview_id = fields.Many2one(
         "mail.dmarc.report.overview", required=True, ondelete="cascade", index=True
     )
-    org_name = fields.Char("Sending organisation", readonly=True)
-    family = fields.Selection(FAMILIES, "Failure", readonly=True)
-    result_types = fields.Char("Results", readonly=True)
-    failed = fields.Integer("Failed sessions", readonly=True)
-    successful = fields.Integer("Successful sessions", readonly=True)
+    org_name = fields.Char("Sending organisation")
+    family = fields.Selection(FAMILIES, "Failure")
+    result_types = fields.Char("Results")
+    failed = fields.Integer("Failed sessions")
+    successful = fields.Integer("Successful sessions")
 
     @api.model
     def _lines_of(self, overview):
         """The line values of ``overview``: its TLS rows by organisation and
         failure."""
-        self.env.cr.execute(
-            SQL(
-                """SELECT org_name, family,
-                          left(string_agg(DISTINCT result_type, ', '), 255),
-                          sum(failed), sum(successful)
-                     FROM mail_dmarc_report_tls
-                    WHERE policy_domain = %(domain)s
-                      AND date BETWEEN %(date_from)s AND %(date_to)s
-                 GROUP BY org_name, family
-                 ORDER BY sum(failed) DESC, org_name
-                    LIMIT %(limit)s""",
-                domain=overview.domain,
-                date_from=overview.date_from,
-                date_to=overview.date_to,
-                limit=MAX_LINES,
-            )
+        return overview._aggregate(
+            "mail.dmarc.report.tls",
+            [
+                ("failed", "sum(failed)"),
+                ("successful", "sum(successful)"),
+                ("org_name", "org_name"),
+                ("family", "family"),
+                ("result_types", "left(string_agg(DISTINCT result_type, ', '), 255)"),
+            ],
+            "org_name, family",
         )
-        names = ("org_name", "family", "result_types", "failed", "successful")
-        return [
-            {"overview_id": overview.id, **dict(zip(names, row, strict=True))}
-            for row in self.env.cr.fetchall()
-        ]

@@ -10,26 +10,28 @@ from dataclasses import dataclass
 
 from . import archive
 from . import limits as lim
+from .report import ReceiverReport
 
 MAX_TEXT = 255
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TlsFailure:
     """Failed sessions of one kind (``result_type``: RFC 8460 §4.3, e.g.
     ``certificate-expired``, ``starttls-not-supported``,
-    ``sts-policy-fetch-error``)."""
+    ``sts-policy-fetch-error``). Every field is the report's value, ``""``
+    where it gives none: the parser always passes all of them."""
 
     result_type: str
     count: int
-    sending_mta_ip: str = ""
-    receiving_mx_hostname: str = ""
-    receiving_ip: str = ""
-    failure_reason_code: str = ""
-    additional_information: str = ""
+    sending_mta_ip: str
+    receiving_mx_hostname: str
+    receiving_ip: str
+    failure_reason_code: str
+    additional_information: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TlsPolicyResult:
     policy_type: str
     policy_domain: str
@@ -39,12 +41,8 @@ class TlsPolicyResult:
     failures: tuple = ()
 
 
-@dataclass(frozen=True)
-class TlsReport:
-    org_name: str
-    report_id: str
-    date_begin: datetime.datetime
-    date_end: datetime.datetime
+@dataclass(frozen=True, kw_only=True)
+class TlsReport(ReceiverReport):
     contact_info: str
     policies: tuple
 
