@@ -185,6 +185,7 @@ class MailDmarcReportOverviewSource(models.TransientModel):
         "mail.dmarc.report.overview", required=True, ondelete="cascade", index=True
     )
     source_id = fields.Many2one("mail.dmarc.report.source", "Source")
+    source_ip = fields.Char("Source address", related="source_id.ip")
     ptr_name = fields.Char(related="source_id.ptr_name")
     source_class = fields.Selection(SOURCE_CLASSES, "Sender")
     messages = fields.Integer()
