@@ -31,7 +31,9 @@ class MailDmarcReportOverview(models.TransientModel):
     _rec_name = "domain"
 
     domain = fields.Selection(
-        "_selection_domains", "Domain", required=True, default=lambda self: self._default_domain()
+        "_selection_domains",
+        required=True,
+        default=lambda self: self._default_domain(),
     )
     date_from = fields.Date(
         "From",
@@ -48,7 +50,7 @@ class MailDmarcReportOverview(models.TransientModel):
     tls_line_ids = fields.One2many(
         "mail.dmarc.report.overview.tls", "overview_id", "TLS sessions", readonly=True
     )
-    messages = fields.Integer("Messages", readonly=True)
+    messages = fields.Integer(readonly=True)
     messages_failed = fields.Integer("Failed DMARC", readonly=True)
     flagged_sources = fields.Integer("Flagged sources", readonly=True)
     tls_successful = fields.Integer("Successful TLS sessions", readonly=True)

@@ -49,8 +49,9 @@ class TestDmarcReportBounds(DmarcReportCase):
         with self.mock_datetime_and_now(START), self.mock_mail_gateway():
             self.deliver_many(4)
             self.assertEqual(self.stored(), 3)
-            self.assertEqual(self.logs(subject="Report domain: example.com")[:1].reason,
-                             "rate_limit")
+            self.assertEqual(
+                self.logs(subject="Report domain: example.com")[:1].reason, "rate_limit"
+            )
         with self.mock_datetime_and_now(START + datetime.timedelta(hours=23)):
             self.deliver_many(1, first=10)
             self.assertEqual(self.stored(), 3, "still the same day")
@@ -82,8 +83,9 @@ class TestDmarcReportBounds(DmarcReportCase):
             ("mail.dmarc_reports.max_records", "many", "whole number"),
             ("mail.dmarc_reports.sender_daily_limit", "0", "smallest allowed value"),
         ):
-            with self.subTest(key=key), self.assertRaisesRegex(
-                ValidationError, rf"\({key}\).*{message}"
+            with (
+                self.subTest(key=key),
+                self.assertRaisesRegex(ValidationError, rf"\({key}\).*{message}"),
             ):
                 self.ICP.set_param(key, value)
 

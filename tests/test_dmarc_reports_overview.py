@@ -70,10 +70,28 @@ class TestDmarcReportOverview(DmarcReportCase):
             ],
             [
                 (OWN_IP, "own", 20, 0, 20, 20, "none", "google.com", ""),
-                (UNKNOWN_IP, "unknown", 8, 0, 0, 8, "none", "google.com",
-                 "unknown_passes"),
-                ("2001:db8:25::9", "own", 4, 4, 0, 0, "none", "google.com",
-                 "own_fails"),
+                (
+                    UNKNOWN_IP,
+                    "unknown",
+                    8,
+                    0,
+                    0,
+                    8,
+                    "none",
+                    "google.com",
+                    "unknown_passes",
+                ),
+                (
+                    "2001:db8:25::9",
+                    "own",
+                    4,
+                    4,
+                    0,
+                    0,
+                    "none",
+                    "google.com",
+                    "own_fails",
+                ),
             ],
             "one line per source, the most messages first, two reports added up",
         )
@@ -135,9 +153,7 @@ class TestDmarcReportOverview(DmarcReportCase):
         action = self.env["mail.dmarc.report.overview"].action_open_overview()
         overview = self.env["mail.dmarc.report.overview"].browse(action["res_id"])
         self.assertEqual(overview.domain, self.domain)
-        selection = dict(
-            self.env["mail.dmarc.report.overview"]._selection_domains()
-        )
+        selection = dict(self.env["mail.dmarc.report.overview"]._selection_domains())
         self.assertIn(self.domain, selection)
 
     def test_only_administrators(self):

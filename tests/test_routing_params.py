@@ -110,8 +110,5 @@ class TestRoutingParamsRegistry(BaseCase):
                 "mail.gateway.log.retention_days",
                 "mail.gateway.log.keep_days",
             }
-            | {
-                param.key
-                for param in routing_params.params_of("dmarc_reports")
-            },
+            | {param.key for param in routing_params.params_of("dmarc_reports")},
         )

@@ -3,8 +3,8 @@
 
 """SMTP TLS reports (RFC 8460 §4): JSON, plain or gzip-compressed."""
 
-import datetime
 import dataclasses
+import datetime
 import json
 from dataclasses import dataclass
 
