@@ -13,6 +13,8 @@ from odoo.tests import tagged
 from .test_dmarc_reports_ingest import DmarcReportCase
 
 START = datetime.datetime(2026, 11, 2, 10, 0, 0)
+# the sender of the samples' report mails
+SENDER = "noreply-dmarc-support@google.com"
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
@@ -43,6 +45,11 @@ class TestDmarcReportBounds(DmarcReportCase):
         self.assertEqual(self.stored(), 30, "one report per domain at once: all kept")
         self.assertEqual(self.alias._get_loop_limits(), (1440, 500))
         self.assertIn("1440", self.alias.loop_effective)
+        with self.mock_datetime_and_now(START):
+            answer = self.env["mail.thread"]._routing_check_recipient(
+                SENDER, self.address
+            )
+        self.assertEqual(answer["code"], "ok", "the mailgate does not defer it either")
 
     def test_daily_cap_per_sender(self):
         self.ICP.set_param("mail.dmarc_reports.sender_daily_limit", 3)
@@ -52,6 +59,17 @@ class TestDmarcReportBounds(DmarcReportCase):
             self.assertEqual(
                 self.logs(subject="Report domain: example.com")[:1].reason, "rate_limit"
             )
+            answer = self.env["mail.thread"]._routing_check_recipient(
+                SENDER, self.address
+            )
+            self.assertEqual(
+                (answer["code"], answer["minutes"], answer["threshold"]),
+                ("rate_limited", 1440, 3),
+            )
+            # the gateway events of the day outlive the global 120-minute window
+            self.env["mail.gateway.event"]._gc_events()
+        with self.mock_datetime_and_now(START + datetime.timedelta(hours=3)):
+            self.env["mail.gateway.event"]._gc_events()
         with self.mock_datetime_and_now(START + datetime.timedelta(hours=23)):
             self.deliver_many(1, first=10)
             self.assertEqual(self.stored(), 3, "still the same day")
