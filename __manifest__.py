@@ -42,6 +42,7 @@
         "views/mail_dns_check_result_views.xml",
         "views/mail_message_incoming_views.xml",
         "views/mail_dmarc_report_views.xml",
+        "views/mail_dmarc_report_overview_views.xml",
         "wizard/mail_routing_check_views.xml",
         "wizard/mail_gateway_log_process_views.xml",
         "views/res_config_settings_views.xml",
@@ -49,6 +50,7 @@
         "views/res_config_settings_incoming_views.xml",
         "views/res_config_settings_mailgate_views.xml",
         "views/res_config_settings_dns_check_views.xml",
+        "views/res_config_settings_dmarc_reports_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["mail_routing_policy/static/src/js/*.js"],

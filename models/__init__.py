@@ -28,8 +28,11 @@ from . import res_config_settings_incoming
 from . import res_config_settings_mailgate
 from . import res_config_settings_dns_check
 from . import mail_dmarc_report
+from . import mail_dmarc_report_row
 from . import mail_dmarc_report_record
 from . import mail_dmarc_report_source
 from . import mail_dmarc_report_tls
+from . import mail_dmarc_report_overview
 from . import mail_dns_check_result_dmarc_reports
 from . import mail_dns_check_result_inbound_tls
+from . import res_config_settings_dmarc_reports

@@ -99,12 +99,17 @@ class MailAlias(models.Model):
         return [row[0] for row in self.env.cr.fetchall()]
 
     def _get_loop_limits(self):
-        """(minutes, threshold) in force for this alias (or the global values)."""
-        get_param = self.env["ir.config_parameter"].sudo().get_param
-        minutes = routing_params.read(get_param, "mail.gateway.loop.minutes")
-        threshold = routing_params.read(get_param, "mail.gateway.loop.threshold")
+        """(minutes, threshold) in force for this alias: its own values, else
+        its model's (``_routing_loop_limits``), else the global ones."""
         if self:
             self.ensure_one()
-            minutes = self.loop_minutes or minutes
-            threshold = self.loop_threshold or threshold
-        return minutes, threshold
+            model = self.alias_model_id.model
+            minutes, threshold = self.env["mail.thread"]._routing_model_loop_limits(
+                model
+            )
+            return self.loop_minutes or minutes, self.loop_threshold or threshold
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        return (
+            routing_params.read(get_param, "mail.gateway.loop.minutes"),
+            routing_params.read(get_param, "mail.gateway.loop.threshold"),
+        )

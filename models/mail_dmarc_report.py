@@ -165,7 +165,25 @@ class MailDmarcReport(models.Model):
 
     @api.model
     def _limits(self):
-        return lim.DEFAULT_LIMITS
+        """The bounds in force: the ``mail.dmarc_reports.*`` system parameters."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        return lim.Limits(
+            **{
+                name: routing_params.read(get_param, lim.param_key(name))
+                for name in lim.bound_names()
+            }
+        )
+
+    @api.model
+    def _routing_loop_limits(self):
+        """Storing a report sends no mail: it cannot loop, and a receiver
+        sends one report per domain at once. The bound is a flood's instead:
+        ``mail.dmarc_reports.sender_daily_limit`` reports per sender a day
+        (each report is stored once per organisation and report ID)."""
+        return 24 * 60, routing_params.read(
+            self.env["ir.config_parameter"].sudo().get_param,
+            "mail.dmarc_reports.sender_daily_limit",
+        )
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):

@@ -28,15 +28,11 @@ class MailDmarcReportRecord(models.Model):
     on one table at 100,000 rows."""
 
     _name = "mail.dmarc.report.record"
+    _inherit = ["mail.dmarc.report.row"]
+    _row_domain_field = "header_from"
     _description = "Row of a DMARC aggregate report"
-    _order = "date desc, id desc"
     _rec_name = "source_ip"
 
-    report_id = fields.Many2one(
-        "mail.dmarc.report", required=True, ondelete="cascade", index=True
-    )
-    org_name = fields.Char("Reporting organisation", readonly=True, index=True)
-    date = fields.Date(readonly=True, index=True)
     header_from = fields.Char("From domain", readonly=True, index=True)
     envelope_from = fields.Char("Envelope domain", readonly=True)
     envelope_to = fields.Char("Recipient domain", readonly=True)
@@ -102,9 +98,7 @@ class MailDmarcReportRecord(models.Model):
 
         passed = record.dmarc_pass
         return {
-            "report_id": report.id,
-            "org_name": report.org_name,
-            "date": report.date_begin.date() if report.date_begin else False,
+            **self._row_values(report),
             "header_from": record.header_from,
             "envelope_from": record.envelope_from,
             "envelope_to": record.envelope_to,

@@ -20,15 +20,12 @@ class MailDmarcReportTls(models.Model):
     with its successful sessions."""
 
     _name = "mail.dmarc.report.tls"
+    _inherit = ["mail.dmarc.report.row"]
+    _row_domain_field = "policy_domain"
     _description = "Row of a TLS report"
-    _order = "date desc, id desc"
     _rec_name = "result_type"
 
-    report_id = fields.Many2one(
-        "mail.dmarc.report", required=True, ondelete="cascade", index=True
-    )
-    org_name = fields.Char("Sending organisation", readonly=True, index=True)
-    date = fields.Date(readonly=True, index=True)
+    org_name = fields.Char("Sending organisation")
     policy_domain = fields.Char("Domain", readonly=True, index=True)
     policy_type = fields.Char("Policy", readonly=True)
     result_type = fields.Char("Result", readonly=True)
@@ -43,12 +40,10 @@ class MailDmarcReportTls(models.Model):
     @api.model
     def _create_from(self, report, parsed):
         values = []
-        day = report.date_begin.date() if report.date_begin else False
+        row = self._row_values(report)
         for policy in parsed.policies:
             common = {
-                "report_id": report.id,
-                "org_name": report.org_name,
-                "date": day,
+                **row,
                 "policy_domain": policy.policy_domain,
                 "policy_type": policy.policy_type,
             }

@@ -1037,9 +1037,33 @@ class MailThread(models.AbstractModel):
                     )
                 continue
             scope = f"alias:{alias.id}" if alias else f"model:{model}"
-            minutes, threshold = (alias or self.env["mail.alias"])._get_loop_limits()
+            minutes, threshold = (
+                alias._get_loop_limits()
+                if alias
+                else self._routing_model_loop_limits(model)
+            )
             checks[(scope, "create")] = (minutes, threshold, alias, model, False)
         return checks
+
+    @api.model
+    def _routing_loop_limits(self):
+        """``(minutes, threshold)``: records one sender may create in this
+        model through the gateway, or None for the global loop limit. A model
+        whose records send no mail when they are created cannot loop, and
+        returns its own bound against floods instead."""
+        return None
+
+    @api.model
+    def _routing_model_loop_limits(self, model):
+        """The loop limits of ``model`` (a model name; the global ones for a
+        model that is not a mail.thread or sets none)."""
+        Model = self.env.get(model) if model else None
+        limits = (
+            Model._routing_loop_limits()
+            if Model is not None and hasattr(Model, "_routing_loop_limits")
+            else None
+        )
+        return limits or self.env["mail.alias"]._get_loop_limits()
 
     @api.model
     def _routing_refuse_loop(self, message, message_dict, count, reason, limit, alias):

@@ -44,3 +44,5 @@ from . import test_dmarc_reports_ingest
 from . import test_dmarc_reports_mailgate
 from . import test_dmarc_reports_check
 from . import test_dmarc_reports_parsedmarc
+from . import test_dmarc_reports_overview
+from . import test_dmarc_reports_bounds

@@ -70,6 +70,20 @@ def record_xml(
     )
 
 
+def overridden_record(ip, count, header_from, reason, comment=""):
+    """A row failing DMARC that the receiver delivered anyway (``none``),
+    for ``reason`` (RFC 7489's PolicyOverrideType: forwarded, mailing_list…)."""
+    return record_xml(
+        ip,
+        count,
+        header_from,
+        disposition="none",
+        dkim="fail",
+        spf="fail",
+        reasons=[(reason, comment)],
+    )
+
+
 def google_xml(domain, report_id, records):
     return (
         '<?xml version="1.0" encoding="UTF-8" ?>\n<feedback>'

@@ -91,6 +91,10 @@ class TestRoutingParamsRegistry(BaseCase):
             "incoming": {"mail.gateway.loop.minutes", "mail.gateway.auth.spoof_action"},
             "mailgate": {"mail.gateway.smtp.rate_limit_action"},
             "dns_check": {"mail.gateway.public_host"},
+            "dmarc_reports": {
+                "mail.dmarc_reports.max_records",
+                "mail.dmarc_reports.sender_daily_limit",
+            },
         }
         for room, keys in rooms.items():
             with self.subTest(room=room):
@@ -106,7 +110,8 @@ class TestRoutingParamsRegistry(BaseCase):
                 "mail.gateway.loop.reply_threshold",
                 "mail.gateway.log.retention_days",
                 "mail.gateway.log.keep_days",
-            },
+            }
+            | {param.key for param in routing_params.params_of("dmarc_reports")},
         )
 
     def test_settings_field_is_backed_by_its_parameter(self):

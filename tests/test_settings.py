@@ -175,24 +175,16 @@ class TestRoutingSettings(MailCommon):
             "127.0.0.53:53",
         )
 
-    def test_one_parameter_table_for_models_settings_and_readme(self):
-        """tools/routing_params.PARAMS, as the rooms registered it: validation,
-        Settings' defaults, the values the models read and the README's
-        parameter table agree."""
-        ICP = self.env["ir.config_parameter"].sudo()
-        fields_by_key = {
-            field.config_parameter: field
-            for field in self.env["res.config.settings"]._fields.values()
-            if getattr(field, "config_parameter", None)
-        }
-        with open(
-            os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.rst"),
-            encoding="utf-8",
-        ) as file:
-            readme = file.read()
-        table = readme.split("System parameters\n~~~~~~~~~~~~~~~~~", 1)[1].split(
-            "\n\n", 3
-        )[1]
+    @staticmethod
+    def _param_rows(path, underline):
+        """``{key: row text}`` of the table under *System parameters* in
+        ``path`` (none when it has no such section)."""
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+        heading = "System parameters\n" + underline * len("System parameters")
+        if heading not in text:
+            return {}
+        table = text.split(heading, 1)[1].split("\n\n", 3)[1]
         rows = {}
         for line in table.splitlines():
             if line.startswith("``"):
@@ -200,9 +192,27 @@ class TestRoutingSettings(MailCommon):
                 rows[key] = line
             elif line.startswith(" ") and rows:
                 rows[key] += " " + line.strip()
+        return rows
+
+    def test_one_parameter_table_for_models_settings_and_readme(self):
+        """tools/routing_params.PARAMS, as the rooms registered it: validation,
+        Settings' defaults, the values the models read and the parameter
+        tables (README's; a room's own in docs/<room>.rst) agree."""
+        ICP = self.env["ir.config_parameter"].sudo()
+        fields_by_key = {
+            field.config_parameter: field
+            for field in self.env["res.config.settings"]._fields.values()
+            if getattr(field, "config_parameter", None)
+        }
+        root = os.path.dirname(os.path.dirname(__file__))
+        rows = self._param_rows(os.path.join(root, "README.rst"), "~")
+        for room in {param.room for param in routing_params.PARAMS.values()}:
+            path = os.path.join(root, "docs", f"{room}.rst")
+            if os.path.exists(path):
+                rows.update(self._param_rows(path, "-"))
         for key, param in routing_params.PARAMS.items():
             with self.subTest(key=key):
-                self.assertIn(key, rows, "every parameter has its README row")
+                self.assertIn(key, rows, "every parameter has its table row")
                 if param.default is not None:
                     self.assertRegex(
                         rows[key],

@@ -21,6 +21,7 @@ from lxml import etree
 
 from . import archive
 from . import limits as lim
+from .report import ReceiverReport
 
 NAMESPACE_9990 = "urn:ietf:params:xml:ns:dmarc-2.0"
 #: DKIM/SPF results kept per record (a record lists each signature)
@@ -78,13 +79,9 @@ class Record:
         return self.dkim == "pass" or self.spf == "pass"
 
 
-@dataclass(frozen=True)
-class AggregateReport:
-    org_name: str
+@dataclass(frozen=True, kw_only=True)
+class AggregateReport(ReceiverReport):
     email: str
-    report_id: str
-    date_begin: datetime.datetime
-    date_end: datetime.datetime
     policy: PolicyPublished
     records: tuple
     version: str = ""

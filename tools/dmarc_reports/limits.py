@@ -3,7 +3,7 @@
 
 """Bounds on what one report attachment may cost, and the refusal they raise."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 # refusal codes (texts: texts.REFUSAL_TEXTS)
 TOO_LARGE = "too_large"
@@ -26,7 +26,9 @@ JSON_SYNTAX = "json_syntax"
 class Limits:
     """What one attachment may cost. ``max_ratio`` applies once the
     decompressed data passes ``ratio_floor`` bytes: a small file may compress
-    well without being a bomb."""
+    well without being a bomb. Each bound is the system parameter
+    ``mail.dmarc_reports.<name>`` (:func:`param_key`), these values its
+    default (models/res_config_settings_dmarc_reports.py)."""
 
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_decompressed_bytes: int = 100 * 1024 * 1024
@@ -35,9 +37,31 @@ class Limits:
     max_records: int = 100_000
     max_depth: int = 16
     max_archive_members: int = 4
+    # a TLS report is read whole (json.loads): its own, smaller bound
+    max_json_bytes: int = 5 * 1024 * 1024
 
 
 DEFAULT_LIMITS = Limits()
+#: the smallest value each bound accepts (a DMARC report nests 6 elements deep)
+MINIMUMS = {
+    "max_attachment_bytes": 1024,
+    "max_decompressed_bytes": 1024,
+    "max_ratio": 2,
+    "ratio_floor": 1024,
+    "max_records": 1,
+    "max_depth": 8,
+    "max_archive_members": 1,
+    "max_json_bytes": 1024,
+}
+
+
+def param_key(name):
+    """The system parameter of the bound ``name``."""
+    return f"mail.dmarc_reports.{name}"
+
+
+def bound_names():
+    return [item.name for item in fields(Limits)]
 
 
 @dataclass

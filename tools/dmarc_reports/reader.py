@@ -40,9 +40,9 @@ def read_attachment(data, limits=lim.DEFAULT_LIMITS):
         data = b""
         for chunk in rest:
             data += chunk
-            if len(data) > tlsrpt.MAX_JSON_BYTES:
+            if len(data) > limits.max_json_bytes:
                 raise lim.Refusal(
-                    lim.DECOMPRESSED_TOO_LARGE, {"limit": tlsrpt.MAX_JSON_BYTES}
+                    lim.DECOMPRESSED_TOO_LARGE, {"limit": limits.max_json_bytes}
                 )
         return ReadAttachment(TLS, tlsrpt.parse_tls_json(data, limits))
     raise lim.Refusal(lim.NOT_A_REPORT, {"root": repr(start)})

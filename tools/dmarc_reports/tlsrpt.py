@@ -3,34 +3,35 @@
 
 """SMTP TLS reports (RFC 8460 §4): JSON, plain or gzip-compressed."""
 
+import dataclasses
 import datetime
 import json
 from dataclasses import dataclass
 
 from . import archive
 from . import limits as lim
+from .report import ReceiverReport
 
-#: a TLS report is a few kilobytes: JSON is parsed whole, so its bound is lower
-MAX_JSON_BYTES = 5 * 1024 * 1024
 MAX_TEXT = 255
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TlsFailure:
     """Failed sessions of one kind (``result_type``: RFC 8460 §4.3, e.g.
     ``certificate-expired``, ``starttls-not-supported``,
-    ``sts-policy-fetch-error``)."""
+    ``sts-policy-fetch-error``). Every field is the report's value, ``""``
+    where it gives none: the parser always passes all of them."""
 
     result_type: str
     count: int
-    sending_mta_ip: str = ""
-    receiving_mx_hostname: str = ""
-    receiving_ip: str = ""
-    failure_reason_code: str = ""
-    additional_information: str = ""
+    sending_mta_ip: str
+    receiving_mx_hostname: str
+    receiving_ip: str
+    failure_reason_code: str
+    additional_information: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TlsPolicyResult:
     policy_type: str
     policy_domain: str
@@ -40,12 +41,8 @@ class TlsPolicyResult:
     failures: tuple = ()
 
 
-@dataclass(frozen=True)
-class TlsReport:
-    org_name: str
-    report_id: str
-    date_begin: datetime.datetime
-    date_end: datetime.datetime
+@dataclass(frozen=True, kw_only=True)
+class TlsReport(ReceiverReport):
     contact_info: str
     policies: tuple
 
@@ -143,8 +140,8 @@ def _policy(item, limits, counted):
 
 def parse_tls_json(data, limits=lim.DEFAULT_LIMITS):
     """A :class:`TlsReport` from decompressed JSON bytes."""
-    if len(data) > MAX_JSON_BYTES:
-        raise lim.Refusal(lim.DECOMPRESSED_TOO_LARGE, {"limit": MAX_JSON_BYTES})
+    if len(data) > limits.max_json_bytes:
+        raise lim.Refusal(lim.DECOMPRESSED_TOO_LARGE, {"limit": limits.max_json_bytes})
     try:
         document = json.loads(data)
     except RecursionError as exc:
@@ -179,12 +176,11 @@ def parse_tls_json(data, limits=lim.DEFAULT_LIMITS):
 
 def parse_tls_report(data, limits=lim.DEFAULT_LIMITS):
     """A :class:`TlsReport` from an attachment's bytes (JSON or .gz)."""
-    bounded = lim.Limits(
-        **{
-            **limits.__dict__,
-            "max_decompressed_bytes": min(
-                limits.max_decompressed_bytes, MAX_JSON_BYTES
-            ),
-        }
+    # a TLS report is a few kilobytes, parsed whole: the JSON bound applies
+    bounded = dataclasses.replace(
+        limits,
+        max_decompressed_bytes=min(
+            limits.max_decompressed_bytes, limits.max_json_bytes
+        ),
     )
     return parse_tls_json(b"".join(archive.iter_decompressed(data, bounded)), limits)
