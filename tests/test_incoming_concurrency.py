@@ -11,12 +11,15 @@ vanish: each one either created a record or is in the gateway log.
 """
 
 import contextlib
+import random
 import threading
 import uuid
 from functools import partial
+from types import SimpleNamespace
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
+from odoo.service import model as service_model
 from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
 
@@ -123,7 +126,16 @@ class TestLoopConcurrency(TransactionCase):
             threading.Thread(target=self._deliver, args=(index, errors))
             for index in range(workers)
         ]
-        with patch.object(MailGatewayEvent, "_lock_and_count", synchronised_lock):
+        # Odoo's retry waits up to 2**try seconds after a serialisation
+        # failure (random.uniform); a tenth of that keeps the retries and
+        # their order, not the seconds
+        backoff = SimpleNamespace(
+            uniform=lambda low, high: random.uniform(low, high) / 10
+        )
+        with (
+            patch.object(MailGatewayEvent, "_lock_and_count", synchronised_lock),
+            patch.object(service_model, "random", backoff),
+        ):
             for thread in threads:
                 thread.start()
             for thread in threads:
