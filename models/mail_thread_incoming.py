@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from xmlrpc import client as xmlrpclib
 
 from odoo import SUPERUSER_ID, api, models
-from odoo.tools import email_normalize, email_split
+from odoo.tools import SQL, email_normalize, email_split
 from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools import address_filter, auto_mail, mail_auth, routing_params
@@ -846,26 +846,34 @@ class MailThread(models.AbstractModel):
         addresses = [address for address in addresses if address]
         if not addresses:
             return ""
-        if (
-            self.env["res.users"]
-            .sudo()
-            .search_count(
-                [("email_normalized", "in", addresses), ("share", "=", False)], limit=1
+        # one statement for both questions (every incoming message asks them):
+        # is an address an active internal user's (the ORM's res.users
+        # search: active, share not set), and the companies' addresses, read
+        # per message, not cached: a company's email is its partner's,
+        # changed without a write on res.company that could clear a cache
+        self.env["res.users"].flush_model(["active", "share", "partner_id"])
+        self.env["res.partner"].flush_model(["email_normalized"])
+        self.env["res.company"].flush_model(["email"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT EXISTS (
+                              SELECT 1 FROM res_users u
+                                JOIN res_partner p ON p.id = u.partner_id
+                               WHERE u.active AND u.share IS NOT TRUE
+                                 AND p.email_normalized = ANY(%s)),
+                          ARRAY(SELECT DISTINCT email FROM res_company
+                                 WHERE email IS NOT NULL AND email != '')""",
+                addresses,
             )
-        ):
+        )
+        internal_user, company_emails = self.env.cr.fetchone()
+        if internal_user:
             return auth_policy.PROTECTED_INTERNAL_USER
         domains = set(protected_domains)
         domains.update(
             fact[2] for fact in self.env["mail.alias.domain"]._routing_domain_facts()
         )
-        # read per message, not cached: a company's email is its partner's,
-        # changed without a write on res.company that could clear a cache
-        self.env["res.company"].flush_model(["email"])
-        self.env.cr.execute(
-            "SELECT DISTINCT email FROM res_company WHERE email IS NOT NULL AND email "
-            "!= ''"
-        )
-        for (company_email,) in self.env.cr.fetchall():
+        for company_email in company_emails:
             parts = address_filter.split_address(
                 email_normalize(company_email or "") or ""
             )
