@@ -61,6 +61,7 @@ from .checks import (
     _dns_fact,
     _error_text,
     _name,
+    _tls_context,
     probe_tls,
     session_data,
     txt_record,
@@ -289,7 +290,7 @@ def fetch_policy(host, address, timeout=NETWORK_TIMEOUT, cadata=None, port=None)
     ``timeout`` seconds, at most :data:`POLICY_MAX_BYTES` read: a
     :class:`PolicyFetch`."""
     port = port or HTTPS_PORT
-    context = ssl.create_default_context(cadata=cadata)
+    context = _tls_context(cadata, verify=True)
     try:
         raw = socket.create_connection((address, port), timeout=timeout)
     except OSError as exc:
