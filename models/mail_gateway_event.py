@@ -106,14 +106,11 @@ class MailGatewayEvent(models.Model):
     @api.model
     def _gc_events(self):
         """Cron: drop events older than the longest loop window in use."""
+        # each alias's window is its own, else its model's (the report
+        # alias's day), else the global one
         Alias = self.env["mail.alias"].sudo()
         windows = [Alias._get_loop_limits()[0]]
-        windows += Alias.search([("loop_minutes", ">", 0)]).mapped("loop_minutes")
-        # models with a window of their own (the report alias's day)
-        windows += [
-            self.env["mail.thread"]._routing_model_loop_limits(model)[0]
-            for model in set(Alias.search([]).mapped("alias_model_id.model"))
-        ]
+        windows += [alias._get_loop_limits()[0] for alias in Alias.search([])]
         self.env.cr.execute(
             "DELETE FROM mail_gateway_event WHERE event_date < %s - "
             "make_interval(mins => %s)",

@@ -1,7 +1,7 @@
 # Copyright 2026 mail_routing_policy developers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import fields, models
+from odoo import models
 
 from ..tools import routing_params
 from ..tools.dmarc_reports import limits as lim
@@ -36,13 +36,7 @@ routing_params.register_params(
 
 
 def _bound_field(name, string, help_text):
-    key = lim.param_key(name)
-    return fields.Integer(
-        string,
-        config_parameter=key,
-        default=routing_params.default(key),
-        help=help_text,
-    )
+    return routing_params.settings_field(lim.param_key(name), string, help_text)
 
 
 class ResConfigSettings(models.TransientModel):
@@ -92,11 +86,10 @@ class ResConfigSettings(models.TransientModel):
         "Reports: TLS report size (bytes)",
         "A TLS report (JSON, read whole) larger than this is refused.",
     )
-    dmarc_reports_sender_daily_limit = fields.Integer(
+    dmarc_reports_sender_daily_limit = routing_params.settings_field(
+        SENDER_DAILY_LIMIT,
         "Reports: per sender and day",
-        config_parameter=SENDER_DAILY_LIMIT,
-        default=routing_params.default(SENDER_DAILY_LIMIT),
-        help="Reports one sender may deliver into the report alias in 24 hours; "
+        "Reports one sender may deliver into the report alias in 24 hours; "
         "the next ones are kept in the gateway log. Storing a report sends no "
         "mail, so the alias's loop limit does not apply.",
     )

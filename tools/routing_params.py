@@ -9,10 +9,10 @@ with :func:`register_params`; no list here names every capability. A parameter
 has a kind (how its value is checked and normalised when it is saved:
 ``ir.config_parameter._normalize_routing_param``), the default that applies
 while it is unset, and, for numbers, the smallest allowed value. The models
-read values through :func:`read`, Settings takes its field defaults from
-:func:`default`, the uninstall hook removes :func:`keys_removed_on_uninstall`,
-and a test checks that the README's parameter table says the same as
-:data:`PARAMS`. :func:`settings_field` builds a parameter's Settings field.
+read values through :func:`read`, each room's Settings fields are built by
+:func:`settings_field` (default included), the uninstall hook removes
+:func:`keys_removed_on_uninstall`, and a test checks that the README's
+parameter table says the same as :data:`PARAMS`.
 """
 
 import dataclasses
