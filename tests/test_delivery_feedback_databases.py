@@ -9,6 +9,7 @@ scheduled action; a request carried to the other one changes nothing."""
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,10 +18,11 @@ import time
 import xmlrpc.client
 from contextlib import closing
 
+import psycopg2
 import requests
 
 import odoo
-from odoo.tests import BaseCase, tagged
+from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import config
 
 from .test_delivery_feedback import mailgun_body, mailgun_failure
@@ -50,8 +52,8 @@ class TestDeliveryFeedbackDatabases(BaseCase):
         cls.databases = [f"mrp-hosts-a-{run}", f"mrp-hosts-b-{run}"]
         for database in cls.databases:
             cls.addClassCleanup(cls.drop_database, database)
-        # the server starts first (it loads Odoo while the module installs;
-        # --db-filter takes databases made later)
+        # the server starts first (it loads Odoo while the databases are
+        # made; --db-filter takes databases made later)
         cls.port = free_port()
         cls.server = subprocess.Popen(  # pylint: disable=consider-using-with
             cls.odoo_command(
@@ -70,14 +72,7 @@ class TestDeliveryFeedbackDatabases(BaseCase):
             ),
         )
         cls.addClassCleanup(cls.stop_server)
-        # one install, copied: both databases have the module
-        cls.odoo("-d", cls.databases[0], "-i", "mail_routing_policy")
-        with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
-            cr._cnx.autocommit = True
-            cr.execute(
-                f'CREATE DATABASE "{cls.databases[1]}" '
-                f'TEMPLATE "{cls.databases[0]}"'
-            )
+        cls.make_databases()
         cls.wait_listening()
         cls.keys = {database: secrets.token_hex(16) for database in cls.databases}
         cls.setups = {
@@ -86,18 +81,68 @@ class TestDeliveryFeedbackDatabases(BaseCase):
         }
 
     @classmethod
+    def make_databases(cls):
+        """Both databases with the module: copies of the database under
+        test, as Odoo's database manager duplicates one (``CREATE DATABASE
+        … TEMPLATE``, then its filestore), which takes a fraction of a
+        second. PostgreSQL copies a database only while nobody else is
+        connected to it (it waits 5 s, then refuses): when another process
+        is (a server on the developer's database under pytest-odoo), one
+        install, copied."""
+        source = get_db_name()
+        odoo.sql_db.close_db(source)  # this process's idle connections
+        try:
+            for database in cls.databases:
+                cls.copy_database(source, database)
+        except psycopg2.errors.ObjectInUse:
+            cls.odoo("-d", cls.databases[0], "-i", "mail_routing_policy")
+            cls.copy_database(cls.databases[0], cls.databases[1])
+        # the administrator's password is this run's, whatever the copied
+        # database had (plain text in the column: Odoo hashes it at login)
+        password = secrets.token_urlsafe(12)
+        cls.admin = {}
+        for database in cls.databases:
+            with closing(odoo.sql_db.db_connect(database).cursor()) as cr:
+                cr.execute(
+                    "UPDATE res_users SET password = %s, active = true WHERE id = 2 "
+                    "RETURNING login",
+                    [password],
+                )
+                cls.admin[database] = (cr.fetchone()[0], password)
+                cr.commit()
+            odoo.sql_db.close_db(database)  # no idle connection left to drop
+
+    @classmethod
+    def copy_database(cls, source, database):
+        with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
+            cr._cnx.autocommit = True
+            cr.execute(
+                f'CREATE DATABASE "{database}" TEMPLATE "{source}"',
+                log_exceptions=False,  # in use: the caller installs instead
+            )
+        filestore = config.filestore(source)
+        if os.path.isdir(filestore):
+            shutil.copytree(filestore, os.path.join(cls.folder, "filestore", database))
+
+    @classmethod
     def set_up_database(cls, database, key):
         """In ``database``, as its administrator through the server's
         XML-RPC (no Odoo process of its own to load): a relay server fed by
         Mailgun, a customer and a mail to them; what the test needs."""
         url = f"http://127.0.0.1:{cls.port}/xmlrpc/2"
         with xmlrpc.client.ServerProxy(f"{url}/common") as common:
-            uid = common.login(database, "admin", "admin")
+            uid = common.login(database, *cls.admin[database])
         with xmlrpc.client.ServerProxy(f"{url}/object", allow_none=True) as rpc:
 
             def call(model, method, *args, **kwargs):
                 return rpc.execute_kw(
-                    database, uid, "admin", model, method, list(args), kwargs
+                    database,
+                    uid,
+                    cls.admin[database][1],
+                    model,
+                    method,
+                    list(args),
+                    kwargs,
                 )
 
             server = call(
@@ -146,7 +191,8 @@ class TestDeliveryFeedbackDatabases(BaseCase):
             if config.get(option):
                 # odoo-bin spells these options with an underscore (--db_host)
                 command += [f"--{option}", str(config[option])]
-        return command + ["--log-level", "warn", *args]
+        # the copies' filestores in the test's folder, removed with it
+        return command + ["--data-dir", cls.folder, "--log-level", "warn", *args]
 
     @classmethod
     def odoo(cls, *args):
