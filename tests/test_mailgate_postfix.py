@@ -125,9 +125,21 @@ class PrivatePostfix:
                 raise RuntimeError(f"postfix reload failed: {result.stderr}")
 
     def run(self, *args, binary=POSTFIX):
-        return subprocess.run(
-            [binary, "-c", self.conf, *args], capture_output=True, text=True, timeout=60
-        )
+        """The command's exit code and output (as ``stdout`` and ``stderr``).
+        Output goes to a file, not a pipe: ``postfix reload`` leaves a
+        ``postsuper`` running in the background, which would hold a pipe
+        open for a second and a half after the reload is done."""
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as output:
+            done = subprocess.run(
+                [binary, "-c", self.conf, *args],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=60,
+                check=False,
+            )
+            output.seek(0)
+            text = output.read()
+        return subprocess.CompletedProcess(done.args, done.returncode, text, text)
 
     def start(self):
         result = self.run("start")
