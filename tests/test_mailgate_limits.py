@@ -220,9 +220,12 @@ class TestMailgateLimits(LimitsCase):
         )
 
     def test_dictionary_session_tarpit(self):
-        """Past the soft error limit each reply waits a second; at the hard
+        """Past the soft error limit each reply waits (1 s in production,
+        Postfix's smtpd_error_sleep_time; half a second here); at the hard
         limit the session ends with 421."""
-        controller = self.start_gate(soft_error_limit=3, hard_error_limit=6)
+        controller = self.start_gate(
+            soft_error_limit=3, hard_error_limit=6, error_delay=0.5
+        )
         client = self.client(controller, "127.0.0.2")
         client.ehlo("prober.example")
         client.mail(f"prober-{self.tag}@spam.example")
@@ -235,13 +238,16 @@ class TestMailgateLimits(LimitsCase):
         for index, seconds in enumerate(timings):
             with self.subTest(reply=index + 1):
                 if index < 3:
-                    self.assertLess(seconds, 1.0, "not delayed before the soft limit")
+                    self.assertLess(seconds, 0.5, "not delayed before the soft limit")
                 else:
                     self.assertGreaterEqual(
-                        seconds, 0.95, "delayed past the soft limit"
+                        seconds, 0.48, "delayed past the soft limit"
                     )
         code, text = client.rcpt(f"guess-last-{self.tag}@{self.domain}")
         self.assertEqual((code, text[:5]), (421, b"4.7.0"), "closed at the hard limit")
+        self.assertEqual(
+            smtp_handler.MailgateOptions.error_delay, 1.0, "a second in production"
+        )
         with self.assertRaises(smtplib.SMTPServerDisconnected):
             client.noop()
         controller.handler.flush_refusals()
