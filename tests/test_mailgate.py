@@ -148,14 +148,72 @@ class MailgateCase(TransactionCase):
         self.addCleanup(controller.stop)
         return controller
 
+    shared = None  # (options, {port: (process, output)}): the class's gates
+
+    def shared_gates(self, count, *extra):
+        """``count`` gate processes with options ``extra`` that the tests of
+        the class share, started by the first test that asks (at once: each
+        loads Odoo for a few seconds), stopped with the class (SIGTERM),
+        which they must survive cleanly. A test that stops them itself sets
+        ``shared`` to None; the next test asking starts new ones."""
+        cls = type(self)
+        if cls.shared is not None:
+            options, gates = cls.shared
+            self.assertEqual((options, len(gates)), (extra, count), "one set of gates")
+            self.signal_changes()  # this test's alias domain, to running gates
+            return gates
+        gates = self.spawn_gates(
+            [free_port() for _index in range(count)],
+            *extra,
+            add_cleanup=cls.addClassCleanup,
+        )
+        cls.shared = (extra, gates)
+        cls.addClassCleanup(cls.stop_shared_gates, gates)  # before the kill
+        return gates
+
+    @classmethod
+    def stop_shared_gates(cls, gates):
+        if cls.shared is None or cls.shared[1] is not gates:
+            return  # a test stopped them
+        cls.shared = None
+        for process, _output in gates.values():
+            process.terminate()  # all stop at once
+        for port, (process, output) in gates.items():
+            process.wait(timeout=60)
+            log = cls.gate_log(output)
+            if process.returncode or "Traceback" in log:
+                raise AssertionError(
+                    f"the gate on {port} stopped with {process.returncode}:\n"
+                    + log[-3000:]
+                )
+
+    def signal_changes(self):
+        """What an Odoo worker does after a change (this test case replaces
+        Odoo's ``signal_changes`` by a simulation): running gates see it at
+        their next look at the signaling (at most a second later; at once
+        before a permanent refusal)."""
+        self.registry.clear_cache()
+        type(self.registry).signal_changes(self.registry)
+
+    @staticmethod
+    def gate_log(output):
+        """What a gate wrote so far (it may go on writing)."""
+        output.seek(0)
+        log = output.read().decode(errors="replace")
+        output.seek(0, 2)
+        return log
+
     def spawn_gate(self, port, *extra):
         """The mailgate as its own process, as scripts/mailgate runs it;
         returns (process, output file) once it accepts connections."""
         return self.spawn_gates([port], *extra)[port]
 
-    def spawn_gates(self, ports, *extra):
+    def spawn_gates(self, ports, *extra, add_cleanup=None):
         """Mailgate processes on ``ports``, started at once; returns
-        ``{port: (process, output file)}`` once each accepts connections."""
+        ``{port: (process, output file)}`` once each accepts connections.
+        Killed, if still running, after the test (``add_cleanup``: after the
+        class, for gates its tests share)."""
+        add_cleanup = add_cleanup or self.addCleanup
         odoo_bin = os.path.join(
             os.path.dirname(os.path.dirname(sql_db.__file__)), "odoo-bin"
         )
@@ -175,9 +233,9 @@ class MailgateCase(TransactionCase):
                 *extra,
             ]
             output = tempfile.TemporaryFile()
-            self.addCleanup(output.close)
+            add_cleanup(output.close)
             process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-            self.addCleanup(
+            add_cleanup(
                 lambda process=process: process.poll() is None
                 and (process.kill(), process.wait())
             )
@@ -230,6 +288,11 @@ class MailgateCase(TransactionCase):
             api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"].set_param(
                 key, value
             )
+
+
+# the gate process TestMailgate's tests share logs each dialogue, as
+# test_odoo_bin_command reads it
+INFO_LOG = ("--log-handler", f"{smtp_handler.__name__}:INFO")
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy", "mailgate")
@@ -672,11 +735,8 @@ class TestMailgate(MailgateCase):
 
     def test_odoo_bin_command(self):
         """``odoo-bin --addons-path=... mailgate`` starts the server (the
-        command is found in the addon's cli/ folder)."""
-        port = free_port()
-        process, output = self.spawn_gate(
-            port, "--log-handler", f"{smtp_handler.__name__}:INFO"
-        )
+        command is found in the addon's cli/ folder); SIGTERM stops it."""
+        [(port, (process, output))] = self.shared_gates(1, *INFO_LOG).items()
         sender = f"gina-{self.tag}@customer.example"
         try:
             with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
@@ -690,10 +750,10 @@ class TestMailgate(MailgateCase):
                     self.message(sender, f"Gate {self.tag} cli"),
                 )
         finally:
+            type(self).shared = None  # stopped here, not with the class
             process.terminate()
             process.wait(timeout=60)
-        output.seek(0)
-        log = output.read().decode(errors="replace")
+        log = self.gate_log(output)
         self.assertEqual(self.partners(), [(f"Gate {self.tag} cli",)], log)
         # the refusal was written when the command stopped (SIGTERM)
         self.assertTrue(
@@ -711,8 +771,7 @@ class TestMailgate(MailgateCase):
         """An alias domain added by another Odoo process counts at the very
         next RCPT: a 550 is only answered once the caches are known to be
         current (the mailgate's own look at the signaling is once a second)."""
-        port = free_port()
-        process, output = self.spawn_gate(port)
+        [(port, (process, output))] = self.shared_gates(1, *INFO_LOG).items()
         sender = f"hugo-{self.tag}@customer.example"
         new_domain = f"new-{self.tag}.example"
         with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
@@ -742,10 +801,7 @@ class TestMailgate(MailgateCase):
             self.assertEqual(
                 (code, text[:5]), (550, b"5.1.1"), "the new domain, but no such alias"
             )
-        process.terminate()
-        process.wait(timeout=60)
-        output.seek(0)
-        self.assertEqual(process.returncode, 0, output.read().decode(errors="replace"))
+        self.assertIsNone(process.poll(), self.gate_log(output)[-3000:])
 
     def _test_certificate(self):
         from cryptography import x509
