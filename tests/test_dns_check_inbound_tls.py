@@ -337,7 +337,7 @@ class TestInboundTls(TransactionCase):
     def test_silent_dns_could_not_be_checked(self):
         """Nameservers that do not answer: every line unknown, within the
         deadline, nothing connected to."""
-        _by_check, facts = self.inbound("silent.test", timeout=1.5)
+        _by_check, facts = self.inbound("silent.test", timeout=0.75)
         self.assertEqual([fact.check for fact in facts], list(itls.INBOUND_CHECKS))
         for fact in facts:
             self.assertEqual(fact.status, dlv.UNKNOWN, fact)
