@@ -103,13 +103,13 @@ class TestDeliveryFeedbackDatabases(BaseCase):
         cls.admin = {}
         for database in cls.databases:
             with closing(odoo.sql_db.db_connect(database).cursor()) as cr:
+                cr._cnx.autocommit = True
                 cr.execute(
                     "UPDATE res_users SET password = %s, active = true WHERE id = 2 "
                     "RETURNING login",
                     [password],
                 )
                 cls.admin[database] = (cr.fetchone()[0], password)
-                cr.commit()
             odoo.sql_db.close_db(database)  # no idle connection left to drop
 
     @classmethod
