@@ -6,6 +6,7 @@ import {registry} from "@web/core/registry";
 // German: the same path, in the words of i18n/de.po.
 registry.category("web_tour.tours").add("mail_routing_policy_check_dns_de", {
   url: "/odoo/settings",
+  checkDelay: 100,
   steps: () => [
     {
       content: "DNS prüfen",

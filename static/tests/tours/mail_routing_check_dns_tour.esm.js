@@ -7,6 +7,7 @@ import {registry} from "@web/core/registry";
 // Check sender what Gmail would do with a mail of the company's domain.
 registry.category("web_tour.tours").add("mail_routing_policy_check_dns", {
   url: "/odoo/settings",
+  checkDelay: 100,
   steps: () => [
     {
       content: "Click Check DNS",

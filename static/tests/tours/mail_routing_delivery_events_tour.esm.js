@@ -5,6 +5,7 @@ import {registry} from "@web/core/registry";
 // An admin reads what the relay service reported: a bounce applied as a
 // bounce by mail, and one whose effect failed; mends it and applies it again.
 registry.category("web_tour.tours").add("mail_routing_policy_delivery_events", {
+  checkDelay: 100,
   steps: () => [
     {
       content: "The applied bounce is listed with its partner",

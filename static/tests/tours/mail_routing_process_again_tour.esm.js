@@ -3,6 +3,7 @@ import {registry} from "@web/core/registry";
 // An admin opens the gateway log from its action, reads why a mail was
 // refused, processes it again and follows the link to the created record.
 registry.category("web_tour.tours").add("mail_routing_policy_process_again", {
+  checkDelay: 100,
   steps: () => [
     {
       content: "Open the refused mail",

@@ -5,6 +5,7 @@ import {registry} from "@web/core/registry";
 // which server an address gets.
 registry.category("web_tour.tours").add("mail_routing_policy_settings", {
   url: "/odoo/settings",
+  checkDelay: 100,
   steps: () => [
     {
       content: "Type the allowed alias domains",
