@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import xmlrpc.client
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import psycopg2
@@ -35,6 +36,16 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def link_or_copy(source, target):
+    """A hard link where it can be (the filestore holds the asset bundles the
+    test run built, tens of MB): Odoo never rewrites a filestore file (named
+    by its content's hash, written once, removed by unlink)."""
+    try:
+        os.link(source, target)
+    except OSError:  # another file system
+        shutil.copy2(source, target)
 
 
 @tagged("post_install", "-at_install", "mail_routing_policy")
@@ -75,10 +86,11 @@ class TestDeliveryFeedbackDatabases(BaseCase):
         cls.make_databases()
         cls.wait_listening()
         cls.keys = {database: secrets.token_hex(16) for database in cls.databases}
-        cls.setups = {
-            database: cls.set_up_database(database, key)
-            for database, key in cls.keys.items()
-        }
+        # both at once: the server loads each database's registry on its
+        # first request, in a thread of its own
+        with ThreadPoolExecutor(len(cls.databases)) as pool:
+            setups = pool.map(cls.set_up_database, cls.keys, cls.keys.values())
+            cls.setups = dict(zip(cls.keys, setups, strict=True))
 
     @classmethod
     def make_databases(cls):
@@ -122,7 +134,11 @@ class TestDeliveryFeedbackDatabases(BaseCase):
             )
         filestore = config.filestore(source)
         if os.path.isdir(filestore):
-            shutil.copytree(filestore, os.path.join(cls.folder, "filestore", database))
+            shutil.copytree(
+                filestore,
+                os.path.join(cls.folder, "filestore", database),
+                copy_function=link_or_copy,
+            )
 
     @classmethod
     def set_up_database(cls, database, key):
