@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 
 from odoo.tests import tagged
 from odoo.tools import config
@@ -61,8 +62,7 @@ GATE_OPTIONS = (
 
 
 class PrivatePostfix:
-    """A throw-away Postfix relaying ``domain`` to the mailgate on ``gate_port``
-    (``configure`` points a running one at another domain and port)."""
+    """A throw-away Postfix relaying ``domain`` to the mailgate on ``gate_port``."""
 
     def __init__(self, folder, port, domain, gate_port):
         self.folder, self.port = folder, port
@@ -70,11 +70,10 @@ class PrivatePostfix:
         for name in ("conf", "queue", "data"):
             os.makedirs(os.path.join(folder, name), exist_ok=True)
         shutil.chown(os.path.join(folder, "data"), user="postfix")
-        self.running = False
-        self.configure(domain, gate_port)
+        self.write_config(domain, gate_port)
 
-    def configure(self, domain, gate_port):
-        """Write the configuration; a running Postfix reloads it."""
+    def write_config(self, domain, gate_port):
+        """main.cf and master.cf."""
         folder, port = self.folder, self.port
         main_cf = {
             "compatibility_level": "3.6",
@@ -129,16 +128,12 @@ class PrivatePostfix:
             os.path.join(self.conf, "master.cf"), "w", encoding="utf-8"
         ) as handle:
             handle.write("\n".join(master) + "\n")
-        if self.running:
-            result = self.run("reload")
-            if result.returncode:
-                raise RuntimeError(f"postfix reload failed: {result.stderr}")
 
     def run(self, *args, binary=POSTFIX):
         """The command's exit code and output (as ``stdout`` and ``stderr``).
-        Output goes to a file, not a pipe: ``postfix reload`` leaves a
+        Output goes to a file, not a pipe: ``postfix start`` leaves a
         ``postsuper`` running in the background, which would hold a pipe
-        open for a second and a half after the reload is done."""
+        open for a second and a half after the command is done."""
         with tempfile.TemporaryFile("w+", encoding="utf-8") as output:
             done = subprocess.run(
                 [binary, "-c", self.conf, *args],
@@ -155,11 +150,9 @@ class PrivatePostfix:
         result = self.run("start")
         if result.returncode:
             raise RuntimeError(f"postfix start failed: {result.stderr}{self.log()}")
-        self.running = True
 
     def stop(self):
         self.run("stop")
-        self.running = False
 
     def clear(self):
         """An empty queue and log, for the next test."""
@@ -259,15 +252,15 @@ class TestMailgatePostfix(MailgateCase):
         super().setUpClass()
         if SKIP_REASON:
             return
-        # one Postfix for the class (starting one takes seconds); each test
-        # points it at its own alias domain and starts with an empty queue
+        # one Postfix for the class (starting or reloading one takes
+        # seconds), relaying the class's alias domain, which each test
+        # creates and removes again; each test starts with an empty queue
         cls.gate_port = free_port()
+        cls.DOMAIN = f"gate-postfix-{uuid.uuid4().hex[:8]}.example"
         folder = tempfile.mkdtemp(prefix="mail_routing_gate_postfix_")
         os.chmod(folder, 0o755)  # Postfix's daemons run as user postfix
         cls.addClassCleanup(shutil.rmtree, folder, True)
-        cls.postfix = PrivatePostfix(
-            folder, free_port(), "unset.invalid", cls.gate_port
-        )
+        cls.postfix = PrivatePostfix(folder, free_port(), cls.DOMAIN, cls.gate_port)
         cls.postfix.start()
         cls.addClassCleanup(cls.postfix.stop)
         # the mailgate's way to PostgreSQL, which the outage test cuts
@@ -281,7 +274,6 @@ class TestMailgatePostfix(MailgateCase):
         if SKIP_REASON:
             self.skipTest(SKIP_REASON)
         super().setUp()
-        self.postfix.configure(self.domain, self.gate_port)
         self.postfix.clear()
         self.addCleanup(self.postfix.clear)
 
