@@ -151,20 +151,25 @@ class MailgateCase(TransactionCase):
 
     shared = None  # (options, {port: (process, output)}): the class's gates
 
-    def shared_gates(self, count, *extra):
-        """``count`` gate processes with options ``extra`` that the tests of
-        the class share, started by the first test that asks (at once: each
-        loads Odoo for a few seconds), stopped with the class (SIGTERM),
-        which they must survive cleanly. A test that stops them itself sets
+    def shared_gates(self, count, *extra, ports=None):
+        """``count`` gate processes with options ``extra`` (on ``ports``, else
+        free ones) that the tests of the class share, started by the first
+        test that asks (at once: each loads Odoo for a few seconds), stopped
+        with the class (SIGTERM), which they must survive cleanly. Running
+        ones have read the asking test's changes (alias domain, parameters)
+        when this returns. A test that stops or kills them itself sets
         ``shared`` to None; the next test asking starts new ones."""
         cls = type(self)
         if cls.shared is not None:
             options, gates = cls.shared
             self.assertEqual((options, len(gates)), (extra, count), "one set of gates")
-            self.signal_changes()  # this test's alias domain, to running gates
+            self.signal_changes()
+            # they look at the signaling at most once a second (a permanent
+            # refusal at once, an acceptance not): read again by then
+            time.sleep(1.0)
             return gates
         gates = self.spawn_gates(
-            [free_port() for _index in range(count)],
+            ports or [free_port() for _index in range(count)],
             *extra,
             add_cleanup=cls.addClassCleanup,
         )

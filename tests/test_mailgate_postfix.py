@@ -286,33 +286,15 @@ class TestMailgatePostfix(MailgateCase):
         )
 
     def gate(self):
-        """The class's one gate (starting one loads Odoo for seconds), set up
-        as docs/mailgate.rst deploys it behind Postfix: its name in
-        Authentication-Results, Postfix's address as a relay network (so it
-        offers XFORWARD), and here its database through the class's link.
-        Started by the first test that asks; a test that kills it starts the
-        next one (``start_class_gate``)."""
-        running = self.shared and next(iter(self.shared[1].values()))
-        if running and running[0].poll() is None:
-            self.signal_changes()
-            # it looks at the signaling at most once a second: this test's
-            # alias domain and DNS server reach it by then
-            time.sleep(1.0)
-        else:
-            self.start_class_gate()
-        return next(iter(self.shared[1].values()))
-
-    def start_class_gate(self):
-        cls = type(self)
-        gates = self.spawn_gates(
-            [self.gate_port],
-            *GATE_OPTIONS,
-            "--db_port",
-            str(self.link.port),
-            add_cleanup=cls.addClassCleanup,
-        )
-        cls.shared = (GATE_OPTIONS, gates)
-        cls.addClassCleanup(cls.stop_shared_gates, gates)
+        """(process, output) of the class's one gate (starting one loads Odoo
+        for seconds), set up as docs/mailgate.rst deploys it behind Postfix:
+        its name in Authentication-Results, Postfix's address as a relay
+        network (so it offers XFORWARD), and here its database through the
+        class's link; on the port Postfix relays to."""
+        [gate] = self.shared_gates(
+            1, *GATE_OPTIONS, "--db_port", str(self.link.port), ports=[self.gate_port]
+        ).values()
+        return gate
 
     def send(self, subjects, sender, pause=0.0, source_address=None):
         with smtplib.SMTP(
@@ -370,6 +352,7 @@ class TestMailgatePostfix(MailgateCase):
         time.sleep(1)
         gate.kill()
         gate.wait()
+        type(self).shared = None  # killed here: the next gate is a new one
         flow.join(timeout=300)
         self.wait_for(
             lambda: "Connection refused" in self.postfix.queue(),
@@ -381,7 +364,7 @@ class TestMailgatePostfix(MailgateCase):
             delivered_before, len(subjects), "some mail waits in Postfix's queue"
         )
 
-        self.start_class_gate()  # the next gate, on the same port
+        self.gate()  # the next one, on the same port
         self.flush_queue()
         names = [name for (name,) in self.partners()]
         self.assertEqual(
