@@ -11,6 +11,7 @@ cursor, so "250" really means "committed".
 """
 
 import ipaddress
+import math
 import os
 import shutil
 import smtplib
@@ -150,6 +151,8 @@ class MailgateCase(TransactionCase):
         return controller
 
     shared = None  # (options, {port: (process, output)}): the class's gates
+    shared_used = 0.0  # when the last test using them ended (monotonic)
+    asked_shared = False  # by this test
 
     def shared_gates(self, count, *extra, ports=None):
         """``count`` gate processes with options ``extra`` (on ``ports``, else
@@ -160,13 +163,17 @@ class MailgateCase(TransactionCase):
         when this returns. A test that stops or kills them itself sets
         ``shared`` to None; the next test asking starts new ones."""
         cls = type(self)
+        # asked again by the same test, they may have looked since it began
+        used = math.inf if self.asked_shared else cls.shared_used
+        self.asked_shared = True
+        self.addCleanup(cls.mark_shared_used)
         if cls.shared is not None:
             options, gates = cls.shared
             self.assertEqual((options, len(gates)), (extra, count), "one set of gates")
             self.signal_changes()
-            # they look at the signaling at most once a second (a permanent
-            # refusal at once, an acceptance not): read again by then
-            time.sleep(1.0)
+            # they look at the signaling at a RCPT at most once a second (a
+            # permanent refusal at once, an acceptance not): read again by then
+            time.sleep(min(1.0, max(0.0, 1.0 - (time.monotonic() - used))))
             return gates
         gates = self.spawn_gates(
             ports or [free_port() for _index in range(count)],
@@ -176,6 +183,10 @@ class MailgateCase(TransactionCase):
         cls.shared = (extra, gates)
         cls.addClassCleanup(cls.stop_shared_gates, gates)  # before the kill
         return gates
+
+    @classmethod
+    def mark_shared_used(cls):
+        cls.shared_used = time.monotonic()
 
     @classmethod
     def stop_shared_gates(cls, gates):
