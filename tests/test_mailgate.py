@@ -152,7 +152,6 @@ class MailgateCase(TransactionCase):
 
     shared = None  # (options, {port: (process, output)}): the class's gates
     shared_used = 0.0  # when the last test using them ended (monotonic)
-    asked_shared = False  # by this test
 
     def shared_gates(self, count, *extra, ports=None):
         """``count`` gate processes with options ``extra`` (on ``ports``, else
@@ -163,9 +162,9 @@ class MailgateCase(TransactionCase):
         when this returns. A test that stops or kills them itself sets
         ``shared`` to None; the next test asking starts new ones."""
         cls = type(self)
-        # asked again by the same test, they may have looked since it began
-        used = math.inf if self.asked_shared else cls.shared_used
-        self.asked_shared = True
+        # in use by this test until it ends (asked again meanwhile, they may
+        # have looked since it began)
+        used, cls.shared_used = cls.shared_used, math.inf
         self.addCleanup(cls.mark_shared_used)
         if cls.shared is not None:
             options, gates = cls.shared
@@ -173,7 +172,7 @@ class MailgateCase(TransactionCase):
             self.signal_changes()
             # they look at the signaling at a RCPT at most once a second (a
             # permanent refusal at once, an acceptance not): read again by then
-            time.sleep(min(1.0, max(0.0, 1.0 - (time.monotonic() - used))))
+            time.sleep(min(1.0, max(0.0, used + 1.0 - time.monotonic())))
             return gates
         gates = self.spawn_gates(
             ports or [free_port() for _index in range(count)],
